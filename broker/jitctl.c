@@ -1,0 +1,72 @@
+/* jitctl: the command-line interface of jit. */
+#include "config.h"
+
+#include "jitctl.h"
+
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char main_usage[] =
+	"Usage: jitctl COMMAND [OPTIONS]\n"
+	"\n"
+	"Commands:\n"
+	"  keygen --out DIR          create a broker signing key pair in DIR\n"
+	"  ticket inspect ...        check a ticket's signature and print its contents\n"
+	"  ticket verify ...         check a ticket against a login (user, host, source, port, time)\n"
+	"  ticket sign ...           sign a ticket offline with the broker key\n"
+	"\n"
+	"Run 'jitctl COMMAND --help' for a command's options.\n"
+	"Exit status: 0 ok, 1 refused or failed, 2 usage error.\n";
+
+void jitctl_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("jitctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void jitctl_usage_message(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "jitctl %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'jitctl %s --help'.\n", cmd);
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+
+	if (cmd == NULL) {
+		fputs(main_usage, stderr);
+		return JITCTL_USAGE;
+	}
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+		fputs(main_usage, stdout);
+		return JITCTL_OK;
+	}
+	if (strcmp(cmd, "--version") == 0) {
+		printf("jitctl %s\n", PACKAGE_VERSION);
+		return JITCTL_OK;
+	}
+	if (sodium_init() < 0) {
+		jitctl_err("cannot initialise libsodium");
+		return JITCTL_FAILED;
+	}
+	if (strcmp(cmd, "keygen") == 0)
+		return jitctl_keygen(argc - 1, argv + 1);
+	if (strcmp(cmd, "ticket") == 0)
+		return jitctl_ticket(argc - 1, argv + 1);
+	jitctl_err("unknown command '%s'", cmd);
+	fputs(main_usage, stderr);
+	return JITCTL_USAGE;
+}

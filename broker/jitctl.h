@@ -1,0 +1,26 @@
+/* jitctl: shared pieces of the command-line tool. */
+#ifndef JITCTL_H
+#define JITCTL_H
+
+#include <stdio.h>
+
+enum jitctl_exit {
+	JITCTL_OK = 0,
+	JITCTL_FAILED = 1,	/* refused, invalid, or the operation failed */
+	JITCTL_USAGE = 2,
+};
+
+/* Prints "jitctl: MESSAGE" to stderr. */
+void jitctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Prints "jitctl CMD: MESSAGE" and a hint to run --help. */
+void jitctl_usage_message(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* The message above, as an expression worth JITCTL_USAGE. */
+#define jitctl_usage_error(...) (jitctl_usage_message(__VA_ARGS__), JITCTL_USAGE)
+
+int jitctl_keygen(int argc, char **argv);
+int jitctl_ticket(int argc, char **argv);
+
+#endif

@@ -1,0 +1,62 @@
+#!/bin/bash
+# Installs what is missing, builds jit with warnings as errors and with
+# AddressSanitizer + UBSan, runs every test, checks `make distcheck`, prints
+# the benchmark figures from an optimised build, and ends with the line
+# "N passed, N failed, N skipped". Exits non-zero if anything failed.
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$JIT_TOP"
+
+install_missing "${JIT_BUILD_PACKAGES[@]}" "${JIT_CHECK_PACKAGES[@]}"
+command -v npm >/dev/null 2>&1 || install_missing nodejs npm
+
+build=$JIT_TOP/build
+say "build with -Werror, AddressSanitizer and UBSan"
+jit_configure_build "$build/check" --enable-werror --enable-sanitizers
+
+# The independent PASETO implementation, pinned by tests/interop/package-lock.json.
+interop=$build/interop
+mkdir -p "$interop"
+cp tests/interop/package.json tests/interop/package-lock.json "$interop/"
+if (cd "$interop" && npm ci --no-audit --no-fund --loglevel=error >/dev/null 2>&1); then
+	export JIT_INTEROP_NODE_PATH=$interop/node_modules
+else
+	echo "npm ci failed: the interoperability test will report itself skipped" >&2
+fi
+
+say "tests"
+rm -f "$build/check/test-suite.log"
+suite_status=0
+make -C "$build/check" -s -j"$(nproc)" check || suite_status=$?
+
+say "make distcheck"
+distcheck_passed=0 distcheck_failed=0
+if make -C "$build/check" -s distcheck >"$build/distcheck.log" 2>&1; then
+	distcheck_passed=1
+	echo "ok - make distcheck"
+else
+	distcheck_failed=1
+	tail -30 "$build/distcheck.log"
+	echo "not ok - make distcheck (log: $build/distcheck.log)"
+fi
+
+say "benchmarks (optimised build)"
+jit_configure_build "$build/release" --enable-werror CFLAGS="-O2 -g"
+make -C "$build/release" -s bench
+
+# Totals from automake's summary: every TAP line counted once.
+count() { sed -n "s/^# $1: *\([0-9]*\)$/\1/p" "$build/check/test-suite.log" | head -1; }
+if [ ! -f "$build/check/test-suite.log" ]; then
+	echo "the test suite did not run (make check exited $suite_status)" >&2
+	exit 1
+fi
+passed=$(( $(count PASS) + $(count XFAIL) + distcheck_passed ))
+failed=$(( $(count FAIL) + $(count XPASS) + $(count ERROR) + distcheck_failed ))
+skipped=$(count SKIP)
+if [ "$failed" -gt 0 ]; then
+	grep -E "^(FAIL|ERROR|XPASS):" "$build/check/test-suite.log" || true
+fi
+[ "$suite_status" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
+echo
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,54 @@
+# Shared by contrib/check.sh and contrib/try.sh: dependencies and builds.
+# Source it; it expects bash and `set -euo pipefail` in the caller.
+
+JIT_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# Debian 12 packages to build and test jit.
+JIT_BUILD_PACKAGES=(
+	gcc make autoconf automake libtool pkg-config
+	libsodium-dev libjansson-dev libsqlite3-dev libssh-dev libnftables-dev libpam0g-dev
+	libcmocka-dev
+)
+# Only for contrib/check.sh: static analysers and the independent PASETO
+# implementation (Node.js) that tickets are cross-checked with.
+JIT_CHECK_PACKAGES=(cppcheck clang-tidy)
+
+say() {
+	if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
+		printf '\n\033[1m== %s\033[0m\n' "$*"
+	else
+		printf '\n== %s\n' "$*"
+	fi
+}
+
+package_installed() {
+	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
+}
+
+# install_missing PKG...: apt-get installs those not yet installed.
+install_missing() {
+	local missing=() p
+	for p in "$@"; do
+		package_installed "$p" || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "missing packages: ${missing[*]} (run as root to install them)" >&2
+		return 1
+	fi
+	say "installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+# jit_configure_build DIR [CONFIGURE ARGS...]: out-of-tree build in DIR.
+jit_configure_build() {
+	local dir=$1
+	shift
+	if [ ! -x "$JIT_TOP/configure" ] || [ "$JIT_TOP/configure.ac" -nt "$JIT_TOP/configure" ]; then
+		(cd "$JIT_TOP" && autoreconf -fi)
+	fi
+	mkdir -p "$dir"
+	(cd "$dir" && "$JIT_TOP/configure" -q "$@" && make -j"$(nproc)" -s)
+}

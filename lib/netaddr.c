@@ -1,0 +1,245 @@
+#include "config.h"
+
+#include "netaddr.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+static const uint8_t v4mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+static unsigned family_bits(int family)
+{
+	return family == AF_INET ? 32u : 128u;
+}
+
+static bool is_v4mapped(const uint8_t bytes[16])
+{
+	return memcmp(bytes, v4mapped_prefix, sizeof(v4mapped_prefix)) == 0;
+}
+
+int jit_addr_parse(const char *s, struct jit_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (inet_pton(AF_INET, s, out->bytes) == 1) {
+		out->family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, out->bytes) == 1) {
+		out->family = AF_INET6;
+		if (is_v4mapped(out->bytes)) {
+			memmove(out->bytes, out->bytes + 12, 4);
+			memset(out->bytes + 4, 0, 12);
+			out->family = AF_INET;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+/* Decimal without sign, spaces or leading zeros; at most `max`. */
+static int parse_small_uint(const char *s, unsigned max, unsigned *out)
+{
+	unsigned v = 0;
+
+	if (*s == '\0' || (s[0] == '0' && s[1] != '\0'))
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10u + (unsigned)(*s - '0');
+		if (v > max)
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static bool host_bits_zero(const struct jit_addr *addr, unsigned prefix)
+{
+	unsigned nbytes = family_bits(addr->family) / 8u;
+
+	for (unsigned i = 0; i < nbytes; i++) {
+		unsigned first_bit = i * 8u;
+		uint8_t mask;
+
+		if (first_bit + 8u <= prefix)
+			continue;
+		mask = (uint8_t)(first_bit >= prefix ? 0xffu : 0xffu >> (prefix - first_bit));
+		if (addr->bytes[i] & mask)
+			return false;
+	}
+	return true;
+}
+
+int jit_cidr_parse(const char *s, struct jit_cidr *out)
+{
+	char addr_part[INET6_ADDRSTRLEN + 1];
+	const char *slash = strchr(s, '/');
+	size_t addr_len = slash ? (size_t)(slash - s) : strlen(s);
+	struct jit_addr raw;
+	unsigned prefix;
+	unsigned bits;
+
+	if (addr_len == 0 || addr_len >= sizeof(addr_part))
+		return -1;
+	memcpy(addr_part, s, addr_len);
+	addr_part[addr_len] = '\0';
+	/* Parse without the v4-mapped folding first: the prefix length decides. */
+	memset(&raw, 0, sizeof(raw));
+	if (inet_pton(AF_INET, addr_part, raw.bytes) == 1)
+		raw.family = AF_INET;
+	else if (inet_pton(AF_INET6, addr_part, raw.bytes) == 1)
+		raw.family = AF_INET6;
+	else
+		return -1;
+	bits = family_bits(raw.family);
+	if (slash == NULL)
+		prefix = bits;
+	else if (parse_small_uint(slash + 1, bits, &prefix) != 0)
+		return -1;
+	if (raw.family == AF_INET6 && prefix >= 96 && is_v4mapped(raw.bytes)) {
+		memmove(raw.bytes, raw.bytes + 12, 4);
+		memset(raw.bytes + 4, 0, 12);
+		raw.family = AF_INET;
+		prefix -= 96;
+	}
+	if (!host_bits_zero(&raw, prefix))
+		return -1;
+	out->addr = raw;
+	out->prefix = prefix;
+	return 0;
+}
+
+static bool prefix_matches(const uint8_t *a, const uint8_t *b, unsigned prefix)
+{
+	unsigned full = prefix / 8u;
+	unsigned rest = prefix % 8u;
+	uint8_t mask;
+
+	if (memcmp(a, b, full) != 0)
+		return false;
+	if (rest == 0)
+		return true;
+	mask = (uint8_t)(0xffu << (8u - rest));
+	return (a[full] & mask) == (b[full] & mask);
+}
+
+bool jit_cidr_contains(const struct jit_cidr *cidr, const struct jit_addr *addr)
+{
+	if (cidr->addr.family != addr->family)
+		return false;
+	return prefix_matches(cidr->addr.bytes, addr->bytes, cidr->prefix);
+}
+
+bool jit_cidr_within(const struct jit_cidr *inner, const struct jit_cidr *outer)
+{
+	return inner->prefix >= outer->prefix && jit_cidr_contains(outer, &inner->addr);
+}
+
+void jit_addr_format(const struct jit_addr *addr, char *buf, size_t size)
+{
+	if (inet_ntop(addr->family, addr->bytes, buf, (socklen_t)size) == NULL && size > 0)
+		buf[0] = '\0';
+}
+
+void jit_cidr_format(const struct jit_cidr *cidr, char *buf, size_t size)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	jit_addr_format(&cidr->addr, a, sizeof(a));
+	(void)snprintf(buf, size, "%s/%u", a, cidr->prefix);
+}
+
+int jit_portspec_parse(const char *s, struct jit_portspec *out)
+{
+	char num[6];
+	const char *slash = strchr(s, '/');
+	size_t len;
+	unsigned port;
+
+	if (slash == NULL)
+		return -1;
+	len = (size_t)(slash - s);
+	if (len == 0 || len >= sizeof(num))
+		return -1;
+	memcpy(num, s, len);
+	num[len] = '\0';
+	if (parse_small_uint(num, 65535u, &port) != 0 || port == 0)
+		return -1;
+	if (strcmp(slash + 1, "tcp") == 0)
+		out->proto = JIT_PROTO_TCP;
+	else if (strcmp(slash + 1, "udp") == 0)
+		out->proto = JIT_PROTO_UDP;
+	else
+		return -1;
+	out->port = (uint16_t)port;
+	return 0;
+}
+
+void jit_portspec_format(const struct jit_portspec *spec, char *buf, size_t size)
+{
+	(void)snprintf(buf, size, "%u/%s", (unsigned)spec->port,
+		       spec->proto == JIT_PROTO_TCP ? "tcp" : "udp");
+}
+
+bool jit_portspec_equal(const struct jit_portspec *a, const struct jit_portspec *b)
+{
+	return a->port == b->port && a->proto == b->proto;
+}
+
+/* Calls parse_one on each item of a comma-separated list, trimmed of blanks.
+ * Items are copied into a bounded buffer: none of ours is longer. */
+static int list_parse(const char *list, size_t max, size_t *count,
+		      int (*parse_one)(const char *item, void *out, size_t i), void *out)
+{
+	char item[64];
+	size_t n = 0;
+	const char *p = list;
+
+	for (;;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+
+		while (len > 0 && (*p == ' ' || *p == '\t')) {
+			p++;
+			len--;
+		}
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (len == 0 || len >= sizeof(item) || n == max)
+			return -1;
+		memcpy(item, p, len);
+		item[len] = '\0';
+		if (parse_one(item, out, n) != 0)
+			return -1;
+		n++;
+		if (end == NULL)
+			break;
+		p = end + 1;
+	}
+	*count = n;
+	return 0;
+}
+
+static int cidr_item(const char *item, void *out, size_t i)
+{
+	return jit_cidr_parse(item, (struct jit_cidr *)out + i);
+}
+
+static int portspec_item(const char *item, void *out, size_t i)
+{
+	return jit_portspec_parse(item, (struct jit_portspec *)out + i);
+}
+
+int jit_cidr_list_parse(const char *list, struct jit_cidr *out, size_t max, size_t *count)
+{
+	return list_parse(list, max, count, cidr_item, out);
+}
+
+int jit_portspec_list_parse(const char *list, struct jit_portspec *out, size_t max,
+			    size_t *count)
+{
+	return list_parse(list, max, count, portspec_item, out);
+}

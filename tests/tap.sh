@@ -1,0 +1,65 @@
+# Minimal TAP producer for the shell tests; source it, then call done_testing.
+# Each check prints one "ok N - name" or "not ok N - name" line; the plan is
+# printed at the end, as TAP allows.
+
+tap_count=0
+tap_failures=0
+tap_out=$(mktemp -d "${TMPDIR:-/tmp}/jit-tap.XXXXXX")
+
+tap_ok() { tap_count=$((tap_count + 1)); echo "ok $tap_count - $1"; }
+
+tap_not_ok() {
+	tap_count=$((tap_count + 1))
+	tap_failures=$((tap_failures + 1))
+	echo "not ok $tap_count - $1"
+	shift
+	for line in "$@"; do printf '#   %s\n' "$line"; done
+}
+
+tap_skip() { tap_count=$((tap_count + 1)); echo "ok $tap_count - $1 # SKIP $2"; }
+
+# run_cmd CMD...: runs CMD, keeping its stdout, stderr and status in
+# $tap_out/stdout, $tap_out/stderr and $status.
+run_cmd() {
+	status=0
+	"$@" >"$tap_out/stdout" 2>"$tap_out/stderr" || status=$?
+}
+
+# expect NAME STATUS [--out TEXT] [--err TEXT] -- CMD...: passes when CMD
+# exits with STATUS and its stdout / stderr contain the texts given.
+expect() {
+	local name=$1 want=$2 out_text= err_text=
+	shift 2
+	while [ "$1" != "--" ]; do
+		case $1 in
+		--out) out_text=$2; shift 2 ;;
+		--err) err_text=$2; shift 2 ;;
+		*) echo "expect: bad argument $1" >&2; exit 99 ;;
+		esac
+	done
+	shift
+	run_cmd "$@"
+	if [ "$status" != "$want" ]; then
+		tap_not_ok "$name" "exit status $status, wanted $want" \
+			"stderr: $(head -c 300 "$tap_out/stderr")"
+	elif [ -n "$out_text" ] && ! grep -qF -- "$out_text" "$tap_out/stdout"; then
+		tap_not_ok "$name" "stdout lacks: $out_text" "stdout: $(head -c 300 "$tap_out/stdout")"
+	elif [ -n "$err_text" ] && ! grep -qF -- "$err_text" "$tap_out/stderr"; then
+		tap_not_ok "$name" "stderr lacks: $err_text" "stderr: $(head -c 300 "$tap_out/stderr")"
+	else
+		tap_ok "$name"
+	fi
+}
+
+# check NAME CMD...: passes when CMD exits 0 (for plain conditions).
+check() {
+	local name=$1
+	shift
+	if "$@"; then tap_ok "$name"; else tap_not_ok "$name" "condition failed: $*"; fi
+}
+
+done_testing() {
+	rm -rf "$tap_out"
+	echo "1..$tap_count"
+	[ "$tap_failures" -eq 0 ]
+}
