@@ -1,0 +1,725 @@
+#include "config.h"
+
+#include "jitd_config.h"
+#include "timeutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CONFIG_FILE_MAX (1024 * 1024)
+#define CONFIG_LINE_MAX 4096
+
+enum section_kind { SEC_NONE, SEC_JITD, SEC_POLICY, SEC_ROLE };
+
+struct parser {
+	const char *file;
+	struct jit_config *cfg;
+	struct jit_config_errors *errs;
+	unsigned line;
+	enum section_kind section;
+	unsigned section_line;
+	unsigned seen;			/* keys of the current section, one bit each */
+	bool seen_jitd;
+};
+
+typedef int (*value_fn)(struct parser *p, const char *key, const char *value);
+
+struct key_def {
+	const char *name;
+	value_fn parse;
+};
+
+static void perr_at(struct parser *p, unsigned line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void perr_at(struct parser *p, unsigned line, const char *fmt, ...)
+{
+	char reason[256];
+	va_list ap;
+
+	if (p->errs->n == JIT_CONFIG_ERRORS_MAX) {
+		p->errs->dropped++;
+		return;
+	}
+	va_start(ap, fmt);
+	(void)vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		(void)snprintf(p->errs->msg[p->errs->n], sizeof(p->errs->msg[0]), "%.200s:%u: %s",
+			       p->file, line, reason);
+	else
+		(void)snprintf(p->errs->msg[p->errs->n], sizeof(p->errs->msg[0]), "%.200s: %s",
+			       p->file, reason);
+	p->errs->n++;
+}
+
+#define perr(p, ...) perr_at((p), (p)->line, __VA_ARGS__)
+
+const char *jit_firewall_name(enum jit_firewall_kind kind)
+{
+	switch (kind) {
+	case JIT_FW_NFTABLES: return "nftables";
+	case JIT_FW_IPTABLES: return "iptables";
+	case JIT_FW_NONE: return "none";
+	}
+	return "?";
+}
+
+/* --- value parsers -------------------------------------------------------- */
+
+/* User, group, section and policy names: letters, digits, '_', '.', '-'
+ * (not first), and a final '$' as machine accounts have. */
+static bool valid_name(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len >= JIT_NAME_MAX || s[0] == '-' || s[0] == '.')
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			  c == '_' || c == '.' || c == '-' || (c == '$' && i == len - 1);
+
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+static bool valid_host_id(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len >= JIT_HOST_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '-' || c == '_'))
+			return false;
+	}
+	return true;
+}
+
+static int set_path(struct parser *p, const char *key, const char *value, char *dst)
+{
+	if (value[0] != '/' || strlen(value) >= JIT_PATH_MAX) {
+		perr(p, "%s: '%s' is not an absolute path", key, value);
+		return -1;
+	}
+	memcpy(dst, value, strlen(value) + 1);
+	return 0;
+}
+
+static int set_duration(struct parser *p, const char *key, const char *value, int64_t *dst)
+{
+	if (jit_duration_parse(value, dst) == 0)
+		return 0;
+	perr(p, "%s: '%s' is not a duration like 90s, 30m, 3h or 1d (at most 366d)", key, value);
+	return -1;
+}
+
+static int set_yes_no(struct parser *p, const char *key, const char *value, bool *dst)
+{
+	if (strcmp(value, "yes") == 0)
+		*dst = true;
+	else if (strcmp(value, "no") == 0)
+		*dst = false;
+	else {
+		perr(p, "%s: '%s' is neither yes nor no", key, value);
+		return -1;
+	}
+	return 0;
+}
+
+/* Comma-separated names, blanks around each allowed. */
+static int set_names(struct parser *p, const char *key, const char *value,
+		     struct jit_names *dst)
+{
+	char item[JIT_NAME_MAX + 1];
+	const char *s = value;
+
+	for (;;) {
+		const char *end = strchr(s, ',');
+		size_t len = end ? (size_t)(end - s) : strlen(s);
+		void *grown;
+
+		while (len > 0 && (*s == ' ' || *s == '\t')) {
+			s++;
+			len--;
+		}
+		while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+			len--;
+		if (len == 0 || len > JIT_NAME_MAX) {
+			perr(p, "%s: empty or overlong name in '%s'", key, value);
+			return -1;
+		}
+		memcpy(item, s, len);
+		item[len] = '\0';
+		if (!valid_name(item)) {
+			perr(p, "%s: '%s' is not a valid name", key, item);
+			return -1;
+		}
+		grown = realloc(dst->items, (dst->n + 1) * sizeof(*dst->items));
+		if (grown == NULL) {
+			perr(p, "out of memory");
+			return -1;
+		}
+		dst->items = grown;
+		memcpy(dst->items[dst->n++], item, len + 1);
+		if (end == NULL)
+			return 0;
+		s = end + 1;
+	}
+}
+
+/* --- [jitd] ---------------------------------------------------------------- */
+
+static int jitd_host(struct parser *p, const char *key, const char *value)
+{
+	if (!valid_host_id(value)) {
+		perr(p, "%s: '%s' is not a host id (letters, digits, '.', '-', '_')", key, value);
+		return -1;
+	}
+	memcpy(p->cfg->host, value, strlen(value) + 1);
+	return 0;
+}
+
+static int jitd_socket(struct parser *p, const char *key, const char *value)
+{
+	return set_path(p, key, value, p->cfg->socket);
+}
+
+static int jitd_socket_group(struct parser *p, const char *key, const char *value)
+{
+	if (!valid_name(value)) {
+		perr(p, "%s: '%s' is not a valid group name", key, value);
+		return -1;
+	}
+	memcpy(p->cfg->socket_group, value, strlen(value) + 1);
+	return 0;
+}
+
+static int jitd_database(struct parser *p, const char *key, const char *value)
+{
+	return set_path(p, key, value, p->cfg->database);
+}
+
+static int jitd_key(struct parser *p, const char *key, const char *value)
+{
+	return set_path(p, key, value, p->cfg->key);
+}
+
+static int jitd_firewall(struct parser *p, const char *key, const char *value)
+{
+	static const enum jit_firewall_kind kinds[] = { JIT_FW_NFTABLES, JIT_FW_IPTABLES,
+							JIT_FW_NONE };
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		if (strcmp(value, jit_firewall_name(kinds[i])) == 0) {
+			p->cfg->firewall = kinds[i];
+			return 0;
+		}
+	}
+	perr(p, "%s: '%s' is not one of nftables, iptables, none", key, value);
+	return -1;
+}
+
+static int jitd_default_duration(struct parser *p, const char *key, const char *value)
+{
+	return set_duration(p, key, value, &p->cfg->default_duration);
+}
+
+static int jitd_skew(struct parser *p, const char *key, const char *value)
+{
+	if (set_duration(p, key, value, &p->cfg->skew) != 0)
+		return -1;
+	/* A large skew would let tickets live far past their window. */
+	if (p->cfg->skew > 300) {
+		perr(p, "%s: '%s' is more than 5m", key, value);
+		return -1;
+	}
+	return 0;
+}
+
+static const struct key_def jitd_keys[] = {
+	{ "host", jitd_host },
+	{ "socket", jitd_socket },
+	{ "socket_group", jitd_socket_group },
+	{ "database", jitd_database },
+	{ "key", jitd_key },
+	{ "firewall", jitd_firewall },
+	{ "default_duration", jitd_default_duration },
+	{ "skew", jitd_skew },
+	{ NULL, NULL },
+};
+
+/* --- [policy NAME] ----------------------------------------------------------- */
+
+static struct jit_policy *cur_policy(struct parser *p)
+{
+	return &p->cfg->policies[p->cfg->n_policies - 1];
+}
+
+static int policy_ports(struct parser *p, const char *key, const char *value)
+{
+	struct jit_policy *pol = cur_policy(p);
+
+	if (jit_portspec_list_parse(value, pol->ports, JIT_POLICY_PORTS_MAX, &pol->n_ports) == 0)
+		return 0;
+	pol->n_ports = 0;
+	perr(p, "%s: '%s' is not a list of up to %d ports like 22/tcp, 3389/tcp", key, value,
+	     JIT_POLICY_PORTS_MAX);
+	return -1;
+}
+
+static int policy_sources(struct parser *p, const char *key, const char *value)
+{
+	struct jit_policy *pol = cur_policy(p);
+
+	if (jit_cidr_list_parse(value, pol->sources, JIT_POLICY_SOURCES_MAX, &pol->n_sources) == 0)
+		return 0;
+	pol->n_sources = 0;
+	perr(p, "%s: '%s' is not a list of up to %d prefixes like 192.0.2.0/24, 2001:db8::/32 "
+	     "(host bits must be zero)", key, value, JIT_POLICY_SOURCES_MAX);
+	return -1;
+}
+
+static int policy_max_duration(struct parser *p, const char *key, const char *value)
+{
+	return set_duration(p, key, value, &cur_policy(p)->max_duration);
+}
+
+static int policy_justification(struct parser *p, const char *key, const char *value)
+{
+	if (strcmp(value, "required") == 0)
+		cur_policy(p)->justification_required = true;
+	else if (strcmp(value, "optional") == 0)
+		cur_policy(p)->justification_required = false;
+	else {
+		perr(p, "%s: '%s' is neither required nor optional", key, value);
+		return -1;
+	}
+	return 0;
+}
+
+static const struct key_def policy_keys[] = {
+	{ "ports", policy_ports },
+	{ "sources", policy_sources },
+	{ "max_duration", policy_max_duration },
+	{ "justification", policy_justification },
+	{ NULL, NULL },
+};
+
+/* --- [role NAME] ---------------------------------------------------------------- */
+
+static struct jit_role *cur_role(struct parser *p)
+{
+	return &p->cfg->roles[p->cfg->n_roles - 1];
+}
+
+static int role_users(struct parser *p, const char *key, const char *value)
+{
+	return set_names(p, key, value, &cur_role(p)->users);
+}
+
+static int role_groups(struct parser *p, const char *key, const char *value)
+{
+	return set_names(p, key, value, &cur_role(p)->groups);
+}
+
+static int role_policies(struct parser *p, const char *key, const char *value)
+{
+	cur_role(p)->policies_line = p->line;
+	return set_names(p, key, value, &cur_role(p)->policy_names);
+}
+
+static int role_max_duration(struct parser *p, const char *key, const char *value)
+{
+	return set_duration(p, key, value, &cur_role(p)->max_duration);
+}
+
+static int role_grant_others(struct parser *p, const char *key, const char *value)
+{
+	return set_yes_no(p, key, value, &cur_role(p)->grant_others);
+}
+
+static int role_revoke_any(struct parser *p, const char *key, const char *value)
+{
+	return set_yes_no(p, key, value, &cur_role(p)->revoke_any);
+}
+
+static int role_audit(struct parser *p, const char *key, const char *value)
+{
+	return set_yes_no(p, key, value, &cur_role(p)->audit);
+}
+
+static const struct key_def role_keys[] = {
+	{ "users", role_users },
+	{ "groups", role_groups },
+	{ "policies", role_policies },
+	{ "max_duration", role_max_duration },
+	{ "grant_others", role_grant_others },
+	{ "revoke_any", role_revoke_any },
+	{ "audit", role_audit },
+	{ NULL, NULL },
+};
+
+/* --- sections ------------------------------------------------------------------- */
+
+static const struct key_def *section_keys(enum section_kind kind)
+{
+	switch (kind) {
+	case SEC_JITD: return jitd_keys;
+	case SEC_POLICY: return policy_keys;
+	case SEC_ROLE: return role_keys;
+	case SEC_NONE: break;
+	}
+	return NULL;
+}
+
+/* Required keys of the section just ended. */
+static void section_end(struct parser *p)
+{
+	if (p->section == SEC_JITD && p->cfg->host[0] == '\0')
+		perr_at(p, p->section_line, "[jitd]: host is required");
+	if (p->section == SEC_POLICY && cur_policy(p)->n_ports == 0)
+		perr_at(p, p->section_line, "[policy %s]: ports is required", cur_policy(p)->name);
+	if (p->section == SEC_ROLE) {
+		struct jit_role *r = cur_role(p);
+
+		if (r->users.n == 0 && r->groups.n == 0)
+			perr_at(p, p->section_line, "[role %s]: users or groups is required", r->name);
+		if (r->policy_names.n == 0)
+			perr_at(p, p->section_line, "[role %s]: policies is required", r->name);
+	}
+	p->section = SEC_NONE;
+}
+
+static bool name_taken(const struct jit_config *cfg, enum section_kind kind, const char *name)
+{
+	if (kind == SEC_POLICY)
+		return jit_config_policy(cfg, name) != NULL;
+	for (size_t i = 0; i < cfg->n_roles; i++)
+		if (strcmp(cfg->roles[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+static int add_named_section(struct parser *p, enum section_kind kind, const char *name)
+{
+	void *grown;
+
+	if (!valid_name(name)) {
+		perr(p, "'%s' is not a valid section name", name);
+		return -1;
+	}
+	if (name_taken(p->cfg, kind, name)) {
+		perr(p, "[%s %s] is defined twice", kind == SEC_POLICY ? "policy" : "role", name);
+		return -1;
+	}
+	if (kind == SEC_POLICY) {
+		grown = realloc(p->cfg->policies, (p->cfg->n_policies + 1) * sizeof(struct jit_policy));
+		if (grown == NULL) {
+			perr(p, "out of memory");
+			return -1;
+		}
+		p->cfg->policies = grown;
+		memset(&p->cfg->policies[p->cfg->n_policies], 0, sizeof(struct jit_policy));
+		p->cfg->n_policies++;
+		memcpy(cur_policy(p)->name, name, strlen(name) + 1);
+		cur_policy(p)->max_duration = 3600;
+		cur_policy(p)->line = p->line;
+	} else {
+		grown = realloc(p->cfg->roles, (p->cfg->n_roles + 1) * sizeof(struct jit_role));
+		if (grown == NULL) {
+			perr(p, "out of memory");
+			return -1;
+		}
+		p->cfg->roles = grown;
+		memset(&p->cfg->roles[p->cfg->n_roles], 0, sizeof(struct jit_role));
+		p->cfg->n_roles++;
+		memcpy(cur_role(p)->name, name, strlen(name) + 1);
+		cur_role(p)->line = p->line;
+	}
+	return 0;
+}
+
+/* "[jitd]", "[policy NAME]" or "[role NAME]" with the brackets removed. */
+static void parse_section(struct parser *p, char *inner)
+{
+	char *name = inner + strcspn(inner, " \t");
+
+	if (p->section != SEC_NONE)
+		section_end(p);
+	p->seen = 0;
+	p->section_line = p->line;
+	if (*name != '\0') {
+		*name++ = '\0';
+		name += strspn(name, " \t");
+	}
+	if (strcmp(inner, "jitd") == 0 && *name == '\0') {
+		if (p->seen_jitd) {
+			perr(p, "[jitd] is defined twice");
+			return;
+		}
+		p->seen_jitd = true;
+		p->section = SEC_JITD;
+	} else if ((strcmp(inner, "policy") == 0 || strcmp(inner, "role") == 0) && *name != '\0') {
+		enum section_kind kind = inner[0] == 'p' ? SEC_POLICY : SEC_ROLE;
+
+		if (add_named_section(p, kind, name) == 0)
+			p->section = kind;
+	} else
+		perr(p, "unknown section [%s%s%s]; expected [jitd], [policy NAME] or [role NAME]",
+		     inner, *name ? " " : "", name);
+}
+
+static char *trim(char *s)
+{
+	char *end;
+
+	s += strspn(s, " \t\r");
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+		*--end = '\0';
+	return s;
+}
+
+static void parse_assignment(struct parser *p, char *line)
+{
+	char *eq = strchr(line, '=');
+	const struct key_def *keys = section_keys(p->section);
+	char *key, *value;
+
+	if (eq == NULL) {
+		perr(p, "expected 'key = value' or a [section]");
+		return;
+	}
+	*eq = '\0';
+	key = trim(line);
+	value = trim(eq + 1);
+	if (p->section == SEC_NONE) {
+		/* After an erroneous section header its keys are skipped quietly. */
+		if (p->section_line == 0)
+			perr(p, "'%s' is outside any section", key);
+		return;
+	}
+	for (unsigned i = 0; keys[i].name != NULL; i++) {
+		if (strcmp(keys[i].name, key) != 0)
+			continue;
+		if (p->seen & (1u << i))
+			perr(p, "%s is set twice in this section", key);
+		else if (*value == '\0')
+			perr(p, "%s has no value", key);
+		else
+			(void)keys[i].parse(p, key, value);
+		p->seen |= 1u << i;
+		return;
+	}
+	perr(p, "unknown key '%s' in this section", key);
+}
+
+static void parse_line(struct parser *p, char *line)
+{
+	char *hash = strchr(line, '#');
+	size_t len;
+
+	if (hash != NULL)
+		*hash = '\0';
+	line = trim(line);
+	len = strlen(line);
+	if (len == 0)
+		return;
+	if (line[0] == '[') {
+		if (line[len - 1] != ']') {
+			perr(p, "section header without its closing ']'");
+			return;
+		}
+		line[len - 1] = '\0';
+		parse_section(p, trim(line + 1));
+		return;
+	}
+	parse_assignment(p, line);
+}
+
+/* Role policies may name policies defined further down: resolved at the end. */
+static void resolve_role_policies(struct parser *p)
+{
+	for (size_t r = 0; r < p->cfg->n_roles; r++) {
+		struct jit_role *role = &p->cfg->roles[r];
+
+		role->policies = calloc(role->policy_names.n + 1, sizeof(size_t));
+		if (role->policies == NULL) {
+			perr_at(p, 0, "out of memory");
+			return;
+		}
+		for (size_t i = 0; i < role->policy_names.n; i++) {
+			const struct jit_policy *pol =
+				jit_config_policy(p->cfg, role->policy_names.items[i]);
+
+			if (pol == NULL) {
+				perr_at(p, role->policies_line, "[role %s]: no policy named '%s'",
+					role->name, role->policy_names.items[i]);
+				continue;
+			}
+			role->policies[role->n_policies++] = (size_t)(pol - p->cfg->policies);
+		}
+	}
+}
+
+static void set_defaults(struct jit_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	(void)snprintf(cfg->socket, sizeof(cfg->socket), "%s", "/run/jit/jitd.sock");
+	(void)snprintf(cfg->socket_group, sizeof(cfg->socket_group), "%s", "jit");
+	(void)snprintf(cfg->database, sizeof(cfg->database), "%s", "/var/lib/jit/jit.db");
+	(void)snprintf(cfg->key, sizeof(cfg->key), "%s", "/etc/jit/broker.key");
+	cfg->firewall = JIT_FW_NFTABLES;
+	cfg->default_duration = 3600;
+	cfg->skew = 30;
+}
+
+static void parse_text(struct parser *p, const char *text, size_t len)
+{
+	char buf[CONFIG_LINE_MAX + 1];
+	size_t pos = 0;
+
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t line_len = nl ? (size_t)(nl - (text + pos)) : len - pos;
+
+		p->line++;
+		if (line_len > CONFIG_LINE_MAX)
+			perr(p, "line longer than %d characters", CONFIG_LINE_MAX);
+		else if (memchr(text + pos, '\0', line_len) != NULL)
+			perr(p, "NUL byte in line");
+		else {
+			memcpy(buf, text + pos, line_len);
+			buf[line_len] = '\0';
+			parse_line(p, buf);
+		}
+		pos += line_len + 1;
+	}
+	if (p->section != SEC_NONE)
+		section_end(p);
+	if (!p->seen_jitd)
+		perr_at(p, 0, "no [jitd] section (it must set at least host)");
+	resolve_role_policies(p);
+}
+
+struct jit_config *jit_config_parse(const char *name, const char *text, size_t len,
+				    struct jit_config_errors *errs)
+{
+	struct jit_config *cfg = malloc(sizeof(*cfg));
+	struct parser p = { .file = name, .cfg = cfg, .errs = errs };
+
+	memset(errs, 0, sizeof(*errs));
+	if (cfg == NULL) {
+		perr_at(&p, 0, "out of memory");
+		return NULL;
+	}
+	set_defaults(cfg);
+	parse_text(&p, text, len);
+	if (errs->n > 0) {
+		jit_config_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+/* Reads a regular file of at most CONFIG_FILE_MAX bytes. */
+static char *read_config_file(const char *path, size_t *len, struct jit_config_errors *errs)
+{
+	struct parser p = { .file = path, .errs = errs };
+	struct stat st;
+	char *buf = NULL;
+	size_t n = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0) {
+		perr_at(&p, 0, "%s", strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		perr_at(&p, 0, "not a regular file");
+	else if (st.st_size > CONFIG_FILE_MAX)
+		perr_at(&p, 0, "larger than %d bytes", CONFIG_FILE_MAX);
+	else if ((buf = malloc((size_t)st.st_size + 1)) == NULL)
+		perr_at(&p, 0, "out of memory");
+	while (buf != NULL && n <= (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + n, (size_t)st.st_size + 1 - n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r < 0) {
+				perr_at(&p, 0, "%s", strerror(errno));
+				free(buf);
+				buf = NULL;
+			}
+			break;
+		}
+		n += (size_t)r;
+	}
+	if (buf != NULL && n > (size_t)st.st_size) {
+		perr_at(&p, 0, "file grew while being read");
+		free(buf);
+		buf = NULL;
+	}
+	(void)close(fd);
+	*len = n;
+	return buf;
+}
+
+struct jit_config *jit_config_load(const char *path, struct jit_config_errors *errs)
+{
+	size_t len = 0;
+	char *text;
+	struct jit_config *cfg;
+
+	memset(errs, 0, sizeof(*errs));
+	text = read_config_file(path, &len, errs);
+	if (text == NULL)
+		return NULL;
+	cfg = jit_config_parse(path, text, len, errs);
+	free(text);
+	return cfg;
+}
+
+static void names_free(struct jit_names *names)
+{
+	free(names->items);
+	names->items = NULL;
+	names->n = 0;
+}
+
+void jit_config_free(struct jit_config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	for (size_t i = 0; i < cfg->n_roles; i++) {
+		names_free(&cfg->roles[i].users);
+		names_free(&cfg->roles[i].groups);
+		names_free(&cfg->roles[i].policy_names);
+		free(cfg->roles[i].policies);
+	}
+	free(cfg->roles);
+	free(cfg->policies);
+	free(cfg);
+}
+
+const struct jit_policy *jit_config_policy(const struct jit_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_policies; i++)
+		if (strcmp(cfg->policies[i].name, name) == 0)
+			return &cfg->policies[i];
+	return NULL;
+}

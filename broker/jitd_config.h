@@ -1,0 +1,86 @@
+/* jitd.conf: daemon settings, policies and roles. INI-like, '#' comments;
+ * unknown sections and keys are errors, each reported as FILE:LINE: reason. */
+#ifndef JIT_JITD_CONFIG_H
+#define JIT_JITD_CONFIG_H
+
+#include "netaddr.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define JIT_NAME_MAX 64		/* section, user, group names, with the NUL */
+#define JIT_HOST_MAX 256
+#define JIT_PATH_MAX 4096
+#define JIT_POLICY_PORTS_MAX 32
+#define JIT_POLICY_SOURCES_MAX 64
+#define JIT_CONFIG_ERRORS_MAX 64
+
+enum jit_firewall_kind { JIT_FW_NFTABLES, JIT_FW_IPTABLES, JIT_FW_NONE };
+
+struct jit_policy {
+	char name[JIT_NAME_MAX];
+	struct jit_portspec ports[JIT_POLICY_PORTS_MAX];
+	size_t n_ports;
+	struct jit_cidr sources[JIT_POLICY_SOURCES_MAX];
+	size_t n_sources;		/* 0: any source */
+	int64_t max_duration;		/* seconds */
+	bool justification_required;
+	unsigned line;
+};
+
+/* A list of names (users, groups, policies) as written. */
+struct jit_names {
+	char (*items)[JIT_NAME_MAX];
+	size_t n;
+};
+
+struct jit_role {
+	char name[JIT_NAME_MAX];
+	struct jit_names users, groups;
+	struct jit_names policy_names;	/* as written */
+	size_t *policies;		/* the same, as indexes into jit_config.policies */
+	size_t n_policies;
+	unsigned policies_line;
+	int64_t max_duration;		/* seconds; 0: the policies' maxima alone */
+	bool grant_others, revoke_any, audit;
+	unsigned line;
+};
+
+struct jit_config {
+	char host[JIT_HOST_MAX];
+	char socket[JIT_PATH_MAX];
+	char socket_group[JIT_NAME_MAX];
+	char database[JIT_PATH_MAX];
+	char key[JIT_PATH_MAX];
+	enum jit_firewall_kind firewall;
+	int64_t default_duration;
+	int64_t skew;
+	struct jit_policy *policies;
+	size_t n_policies;
+	struct jit_role *roles;
+	size_t n_roles;
+};
+
+/* Every error found, "FILE:LINE: reason" each; parsing goes on after an
+ * error so that one run shows them all. */
+struct jit_config_errors {
+	char msg[JIT_CONFIG_ERRORS_MAX][512];
+	size_t n;
+	size_t dropped;			/* errors beyond JIT_CONFIG_ERRORS_MAX */
+};
+
+/* Parses the file at path. Returns a new configuration, or NULL with at
+ * least one error in errs. */
+struct jit_config *jit_config_load(const char *path, struct jit_config_errors *errs);
+
+/* Parses text already in memory; `name` stands for the file in messages. */
+struct jit_config *jit_config_parse(const char *name, const char *text, size_t len,
+				    struct jit_config_errors *errs);
+
+void jit_config_free(struct jit_config *cfg);
+
+const struct jit_policy *jit_config_policy(const struct jit_config *cfg, const char *name);
+const char *jit_firewall_name(enum jit_firewall_kind kind);
+
+#endif

@@ -1,0 +1,248 @@
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "jitd_config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+static const char full_example[] =
+	"# a full configuration\n"
+	"[jitd]\n"
+	"host = web01                       # this host's id\n"
+	"socket = /run/jit/test.sock\n"
+	"socket_group = jitusers\n"
+	"database = /var/lib/jit/test.db\n"
+	"key = /etc/jit/test.key\n"
+	"firewall = none\n"
+	"default_duration = 30m\n"
+	"skew = 10s\n"
+	"\n"
+	"[role ops]\n"
+	"users = alice, bob\n"
+	"groups = wheel\n"
+	"policies = ssh, rdp    # rdp is defined below\n"
+	"max_duration = 1h\n"
+	"grant_others = yes\n"
+	"revoke_any = no\n"
+	"audit = yes\n"
+	"\n"
+	"[policy ssh]\n"
+	"ports = 22/tcp\n"
+	"sources = 192.0.2.0/24, 2001:db8::/32\n"
+	"max_duration = 3h\n"
+	"justification = required\n"
+	"\n"
+	"  [ policy rdp ]  \n"
+	"\tports = 3389/tcp,3389/udp\n";
+
+static struct jit_config *parse(const char *text, struct jit_config_errors *errs)
+{
+	return jit_config_parse("test.conf", text, strlen(text), errs);
+}
+
+static void test_full_example(void **state)
+{
+	struct jit_config_errors errs;
+	struct jit_config *cfg = parse(full_example, &errs);
+	const struct jit_policy *ssh, *rdp;
+
+	(void)state;
+	assert_non_null(cfg);
+	assert_string_equal(cfg->host, "web01");
+	assert_string_equal(cfg->socket, "/run/jit/test.sock");
+	assert_string_equal(cfg->socket_group, "jitusers");
+	assert_string_equal(cfg->database, "/var/lib/jit/test.db");
+	assert_string_equal(cfg->key, "/etc/jit/test.key");
+	assert_int_equal(cfg->firewall, JIT_FW_NONE);
+	assert_int_equal(cfg->default_duration, 1800);
+	assert_int_equal(cfg->skew, 10);
+	assert_int_equal(cfg->n_policies, 2);
+	ssh = jit_config_policy(cfg, "ssh");
+	rdp = jit_config_policy(cfg, "rdp");
+	assert_non_null(ssh);
+	assert_non_null(rdp);
+	assert_int_equal(ssh->n_ports, 1);
+	assert_int_equal(ssh->ports[0].port, 22);
+	assert_int_equal(ssh->n_sources, 2);
+	assert_int_equal(ssh->sources[1].addr.family, AF_INET6);
+	assert_int_equal(ssh->max_duration, 10800);
+	assert_true(ssh->justification_required);
+	assert_int_equal(rdp->n_ports, 2);
+	assert_int_equal(rdp->ports[1].proto, JIT_PROTO_UDP);
+	assert_int_equal(rdp->n_sources, 0);
+	assert_int_equal(rdp->max_duration, 3600);
+	assert_false(rdp->justification_required);
+	assert_int_equal(cfg->n_roles, 1);
+	assert_string_equal(cfg->roles[0].name, "ops");
+	assert_int_equal(cfg->roles[0].users.n, 2);
+	assert_string_equal(cfg->roles[0].users.items[1], "bob");
+	assert_string_equal(cfg->roles[0].groups.items[0], "wheel");
+	assert_int_equal(cfg->roles[0].n_policies, 2);
+	assert_ptr_equal(&cfg->policies[cfg->roles[0].policies[0]], ssh);
+	assert_ptr_equal(&cfg->policies[cfg->roles[0].policies[1]], rdp);
+	assert_int_equal(cfg->roles[0].max_duration, 3600);
+	assert_true(cfg->roles[0].grant_others);
+	assert_false(cfg->roles[0].revoke_any);
+	assert_true(cfg->roles[0].audit);
+	jit_config_free(cfg);
+}
+
+static void test_defaults(void **state)
+{
+	struct jit_config_errors errs;
+	struct jit_config *cfg = parse("[jitd]\nhost = h1\n", &errs);
+
+	(void)state;
+	assert_non_null(cfg);
+	assert_string_equal(cfg->socket, "/run/jit/jitd.sock");
+	assert_string_equal(cfg->socket_group, "jit");
+	assert_string_equal(cfg->database, "/var/lib/jit/jit.db");
+	assert_string_equal(cfg->key, "/etc/jit/broker.key");
+	assert_int_equal(cfg->firewall, JIT_FW_NFTABLES);
+	assert_int_equal(cfg->default_duration, 3600);
+	assert_int_equal(cfg->skew, 30);
+	assert_int_equal(cfg->n_policies, 0);
+	assert_int_equal(cfg->n_roles, 0);
+	jit_config_free(cfg);
+}
+
+struct error_case {
+	const char *text;
+	const char *error;	/* expected as the first error, line number included */
+};
+
+/* Each error path, with the line it names. */
+static void test_error_paths(void **state)
+{
+	static const struct error_case cases[] = {
+		{ "[jitd]\nhost = h\n[bogus]\n", "test.conf:3: unknown section [bogus]" },
+		{ "[jitd]\nhost = h\n[policy]\n", "test.conf:3: unknown section [policy]" },
+		{ "[jitd]\nhost = h\n[jitd x]\n", "test.conf:3: unknown section [jitd x]" },
+		{ "[jitd]\nhost = h\ncolour = blue\n", "test.conf:3: unknown key 'colour'" },
+		{ "host = h\n[jitd]\nhost = h\n", "test.conf:1: 'host' is outside any section" },
+		{ "[jitd]\nhost = h\nhost = i\n", "test.conf:3: host is set twice" },
+		{ "[jitd]\nhost = h\n[jitd]\n", "test.conf:3: [jitd] is defined twice" },
+		{ "[jitd]\nhost = h\n[policy a]\nports = 22/tcp\n[policy a]\nports = 22/tcp\n",
+		  "test.conf:5: [policy a] is defined twice" },
+		{ "[jitd]\nsocket = /x\n", "test.conf:1: [jitd]: host is required" },
+		{ "# nothing\n", "test.conf: no [jitd] section" },
+		{ "[jitd]\nhost = h\ndefault_duration = 1w\n", "test.conf:3: default_duration: '1w' is not a duration" },
+		{ "[jitd]\nhost = h\nskew = 10m\n", "test.conf:3: skew: '10m' is more than 5m" },
+		{ "[jitd]\nhost = web 01\n", "test.conf:2: host: 'web 01' is not a host id" },
+		{ "[jitd]\nhost = h\nsocket = run/jitd.sock\n", "test.conf:3: socket: 'run/jitd.sock' is not an absolute path" },
+		{ "[jitd]\nhost = h\nfirewall = pf\n", "test.conf:3: firewall: 'pf' is not one of" },
+		{ "[jitd]\nhost = h\nsocket_group = wh eel\n", "test.conf:3: socket_group: 'wh eel'" },
+		{ "[jitd]\nhost = h\n[policy p]\nports = 22\n", "test.conf:4: ports: '22' is not a list" },
+		{ "[jitd]\nhost = h\n[policy p]\nports = 22/tcp\nsources = 192.0.2.1/24\n",
+		  "test.conf:5: sources: '192.0.2.1/24'" },
+		{ "[jitd]\nhost = h\n[policy p]\nports = 22/tcp\njustification = maybe\n",
+		  "test.conf:5: justification: 'maybe' is neither required nor optional" },
+		{ "[jitd]\nhost = h\n[policy p]\nsources = 192.0.2.0/24\n", "test.conf:3: [policy p]: ports is required" },
+		{ "[jitd]\nhost = h\n[policy p]\nports = 22/tcp\n[role r]\nusers = a\npolicies = p, q\n",
+		  "test.conf:7: [role r]: no policy named 'q'" },
+		{ "[jitd]\nhost = h\n[policy p]\nports = 22/tcp\n[role r]\npolicies = p\n",
+		  "test.conf:5: [role r]: users or groups is required" },
+		{ "[jitd]\nhost = h\n[role r]\nusers = a\n", "test.conf:3: [role r]: policies is required" },
+		{ "[jitd]\nhost = h\n[policy p]\nports = 22/tcp\n[role r]\nusers = a\npolicies = p\naudit = 1\n",
+		  "test.conf:8: audit: '1' is neither yes nor no" },
+		{ "[jitd]\nhost = h\n[policy p]\nports = 22/tcp\n[role r]\nusers = a, , b\npolicies = p\n",
+		  "test.conf:6: users: empty or overlong name" },
+		{ "[jitd]\nhost = h\n[policy p]\nports = 22/tcp\n[role r]\nusers = a;b\npolicies = p\n",
+		  "test.conf:6: users: 'a;b' is not a valid name" },
+		{ "[jitd]\nhost =\n", "test.conf:2: host has no value" },
+		{ "[jitd]\nhost h\n", "test.conf:2: expected 'key = value'" },
+		{ "[jitd\nhost = h\n", "test.conf:1: section header without its closing ']'" },
+		{ "[jitd]\nhost = h\n[role bad/name]\n", "test.conf:3: 'bad/name' is not a valid section name" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct jit_config_errors errs;
+		struct jit_config *cfg = parse(cases[i].text, &errs);
+
+		print_message("case %zu: %s\n", i, errs.n ? errs.msg[0] : "(no error)");
+		assert_null(cfg);
+		assert_true(errs.n >= 1);
+		assert_non_null(strstr(errs.msg[0], cases[i].error));
+	}
+}
+
+/* One pass reports every error, each with its own line. */
+static void test_all_errors_reported(void **state)
+{
+	struct jit_config_errors errs;
+	struct jit_config *cfg = parse("[jitd]\nhost = h\nskew = soon\nfirewall = pf\n[nope]\n", &errs);
+
+	(void)state;
+	assert_null(cfg);
+	assert_int_equal(errs.n, 3);
+	assert_non_null(strstr(errs.msg[0], "test.conf:3:"));
+	assert_non_null(strstr(errs.msg[1], "test.conf:4:"));
+	assert_non_null(strstr(errs.msg[2], "test.conf:5:"));
+}
+
+static void test_line_limits(void **state)
+{
+	struct jit_config_errors errs;
+	char *text = malloc(6000);
+	const char nul_text[] = "[jitd]\nhost = h\0x\n";
+
+	(void)state;
+	memset(text, 'a', 5999);
+	text[5999] = '\0';
+	memcpy(text, "[jitd]\nhost = h\n# ", 18);
+	assert_null(parse(text, &errs));
+	assert_non_null(strstr(errs.msg[0], "test.conf:3: line longer than 4096"));
+	free(text);
+	assert_null(jit_config_parse("test.conf", nul_text, sizeof(nul_text) - 1, &errs));
+	assert_non_null(strstr(errs.msg[0], "test.conf:2: NUL byte"));
+}
+
+static void test_error_list_is_bounded(void **state)
+{
+	struct jit_config_errors errs;
+	size_t size = 100 * 16 + 32;
+	char *text = malloc(size);
+	size_t len = (size_t)snprintf(text, size, "[jitd]\nhost = h\n");
+
+	(void)state;
+	for (int i = 0; i < 100; i++)
+		len += (size_t)snprintf(text + len, size - len, "bad%03d = 1\n", i);
+	assert_null(jit_config_parse("test.conf", text, len, &errs));
+	assert_int_equal(errs.n, JIT_CONFIG_ERRORS_MAX);
+	assert_int_equal(errs.dropped, 100 - JIT_CONFIG_ERRORS_MAX);
+	free(text);
+}
+
+static void test_load_file_errors(void **state)
+{
+	struct jit_config_errors errs;
+
+	(void)state;
+	assert_null(jit_config_load("/nonexistent/jitd.conf", &errs));
+	assert_non_null(strstr(errs.msg[0], "/nonexistent/jitd.conf: No such file"));
+	assert_null(jit_config_load("/tmp", &errs));
+	assert_non_null(strstr(errs.msg[0], "not a regular file"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_full_example),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_error_paths),
+		cmocka_unit_test(test_all_errors_reported),
+		cmocka_unit_test(test_line_limits),
+		cmocka_unit_test(test_error_list_is_bounded),
+		cmocka_unit_test(test_load_file_errors),
+	};
+
+	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}
