@@ -1,0 +1,183 @@
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "decide.h"
+#include "timeutil.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char policy_conf[] =
+	"[jitd]\n"
+	"host = web01\n"
+	"default_duration = 1h\n"
+	"[policy ssh]\n"
+	"ports = 22/tcp\n"
+	"sources = 192.0.2.0/24, 2001:db8::/32\n"
+	"max_duration = 3h\n"
+	"justification = required\n"
+	"[policy ssh-lab]\n"
+	"ports = 22/tcp\n"
+	"sources = 198.51.100.0/24\n"
+	"max_duration = 30m\n"
+	"[policy rdp]\n"
+	"ports = 3389/tcp\n"
+	"max_duration = 2h\n"
+	"[policy winrm]\n"
+	"ports = 5985/tcp, 5986/tcp\n"
+	"[role ops]\n"
+	"users = alice\n"
+	"groups = wheel\n"
+	"policies = ssh, ssh-lab, rdp\n"
+	"max_duration = 1h\n"
+	"[role lead]\n"
+	"users = carol\n"
+	"policies = ssh, rdp, winrm\n"
+	"grant_others = yes\n";
+
+struct decide_case {
+	const char *name;
+	unsigned uid;
+	enum jit_denial want;
+	const char *user;
+	const char *group;		/* one supplementary group, or NULL */
+	const char *for_user;
+	const char *ports;
+	const char *duration;		/* NULL: default */
+	const char *source;		/* NULL: none given */
+	const char *justification;
+	const char *want_role;		/* when granted; NULL for uid 0 */
+	int64_t want_duration;		/* when granted */
+	const char *want_policy;	/* of the first port, when granted */
+	const char *want_reason;	/* part of the reason, when denied */
+};
+
+#define J "change 4711"
+
+static const struct decide_case cases[] = {
+	{ "granted with everything in bounds", 1000, JIT_GRANTED, "alice", NULL, NULL, "22/tcp", "30m", "192.0.2.10", J,
+	  "ops", 1800, "ssh", NULL },
+	{ "default duration within the role's maximum", 1000, JIT_GRANTED, "alice", NULL, NULL, "22/tcp", NULL, "192.0.2.10", J,
+	  "ops", 3600, "ssh", NULL },
+	{ "a second policy for the same port grants", 1000, JIT_GRANTED, "alice", NULL, NULL, "22/tcp", NULL, "198.51.100.7", NULL,
+	  "ops", 1800, "ssh-lab", NULL },
+	{ "source outside every prefix", 1000, JIT_DENY_SOURCE, "alice", NULL, NULL, "22/tcp", "30m", "203.0.113.5", J,
+	  NULL, 0, NULL, "outside the prefixes of policy ssh" },
+	{ "duration over the role's maximum", 1000, JIT_DENY_DURATION_ROLE, "alice", NULL, NULL, "22/tcp", "2h", "192.0.2.10", J,
+	  NULL, 0, NULL, "exceeds role ops's maximum of 1h" },
+	{ "duration at the role's maximum", 1000, JIT_GRANTED, "alice", NULL, NULL, "22/tcp", "1h", "192.0.2.10", J,
+	  "ops", 3600, "ssh", NULL },
+	{ "duration one second over the role's maximum", 1000, JIT_DENY_DURATION_ROLE, "alice", NULL, NULL, "22/tcp", "3601s", "192.0.2.10", J,
+	  NULL, 0, NULL, "3601s exceeds role ops" },
+	{ "duration over the policy's maximum", 1000, JIT_DENY_DURATION_POLICY, "carol", NULL, NULL, "22/tcp", "4h", "192.0.2.10", J,
+	  NULL, 0, NULL, "exceeds policy ssh's maximum of 3h" },
+	{ "justification missing where required", 1000, JIT_DENY_JUSTIFICATION, "alice", NULL, NULL, "22/tcp", "30m", "192.0.2.10", NULL,
+	  NULL, 0, NULL, "policy ssh requires a justification" },
+	{ "empty justification is none", 1000, JIT_DENY_JUSTIFICATION, "alice", NULL, NULL, "22/tcp", "30m", "192.0.2.10", "",
+	  NULL, 0, NULL, "requires a justification" },
+	{ "port no policy of the role covers", 1000, JIT_DENY_PORT, "alice", NULL, NULL, "5985/tcp", NULL, "192.0.2.10", J,
+	  NULL, 0, NULL, "no policy of role ops covers 5985/tcp" },
+	{ "protocol is part of the port", 1000, JIT_DENY_PORT, "alice", NULL, NULL, "22/udp", NULL, "192.0.2.10", J,
+	  NULL, 0, NULL, "covers 22/udp" },
+	{ "every port must be granted", 1000, JIT_DENY_PORT, "alice", NULL, NULL, "22/tcp,5986/tcp", NULL, "192.0.2.10", J,
+	  NULL, 0, NULL, "5986/tcp" },
+	{ "several ports, each by its policy", 1000, JIT_GRANTED, "alice", NULL, NULL, "22/tcp,3389/tcp", NULL, "192.0.2.10", J,
+	  "ops", 3600, "ssh", NULL },
+	{ "user in no role", 1001, JIT_DENY_NO_ROLE, "dave", NULL, NULL, "22/tcp", NULL, "192.0.2.10", J,
+	  NULL, 0, NULL, "dave is in no role" },
+	{ "role through a group", 1002, JIT_GRANTED, "eve", "wheel", NULL, "22/tcp", "10m", "192.0.2.10", J,
+	  "ops", 600, "ssh", NULL },
+	{ "for another user without grant_others", 1000, JIT_DENY_FOR_OTHERS, "alice", NULL, "bob", "22/tcp", NULL, "192.0.2.10", J,
+	  NULL, 0, NULL, "role ops may not request for other users" },
+	{ "for oneself by name is not for another", 1000, JIT_GRANTED, "alice", NULL, "alice", "22/tcp", NULL, "192.0.2.10", J,
+	  "ops", 3600, "ssh", NULL },
+	{ "for another user with grant_others", 1003, JIT_GRANTED, "carol", NULL, "bob", "5985/tcp", NULL, "203.0.113.9", NULL,
+	  "lead", 3600, "winrm", NULL },
+	{ "uid 0 may ask anything a policy guards", 0, JIT_GRANTED, "root", NULL, "bob", "5986/tcp,22/tcp", "10d", "203.0.113.9", NULL,
+	  NULL, 864000, "winrm", NULL },
+	{ "uid 0 gets the default within the policy", 0, JIT_GRANTED, "root", NULL, NULL, "22/tcp", NULL, "198.51.100.1", NULL,
+	  NULL, 3600, "ssh", NULL },
+	{ "uid 0 still needs a guarded port", 0, JIT_DENY_PORT, "root", NULL, NULL, "8080/tcp", NULL, "192.0.2.10", NULL,
+	  NULL, 0, NULL, "no policy covers 8080/tcp" },
+	{ "no source given", 1000, JIT_DENY_NO_SOURCE, "alice", NULL, NULL, "22/tcp", NULL, NULL, J,
+	  NULL, 0, NULL, "no source" },
+	{ "CIDR inside the policy's prefix", 1000, JIT_GRANTED, "alice", NULL, NULL, "22/tcp", NULL, "192.0.2.0/25", J,
+	  "ops", 3600, "ssh", NULL },
+	{ "CIDR wider than the policy's prefix", 1000, JIT_DENY_SOURCE, "alice", NULL, NULL, "22/tcp", NULL, "192.0.0.0/16", J,
+	  NULL, 0, NULL, "192.0.0.0/16" },
+	{ "IPv6 prefix inside", 1000, JIT_GRANTED, "alice", NULL, NULL, "22/tcp", NULL, "2001:db8:1::/64", J,
+	  "ops", 3600, "ssh", NULL },
+	{ "policy without sources admits any", 1000, JIT_DENY_DURATION_ROLE, "alice", NULL, NULL, "3389/tcp", "2h", "203.0.113.7", NULL,
+	  NULL, 0, NULL, "role ops" },
+	{ "policy without sources admits any, in bounds", 1000, JIT_GRANTED, "alice", NULL, NULL, "3389/tcp", "45m", "203.0.113.7", NULL,
+	  "ops", 2700, "rdp", NULL },
+};
+
+static void run_case(const struct jit_config *cfg, const struct decide_case *c)
+{
+	const char *groups[1] = { c->group };
+	struct jit_caller caller = { .uid = c->uid, .user = c->user, .groups = groups,
+				     .n_groups = c->group ? 1 : 0 };
+	struct jit_request req = { .for_user = c->for_user, .justification = c->justification };
+	struct jit_decision d;
+	enum jit_denial got;
+
+	assert_int_equal(jit_portspec_list_parse(c->ports, req.ports, JIT_REQUEST_PORTS_MAX,
+						 &req.n_ports), 0);
+	if (c->duration != NULL)
+		assert_int_equal(jit_duration_parse(c->duration, &req.duration), 0);
+	if (c->source != NULL) {
+		assert_int_equal(jit_cidr_parse(c->source, &req.source), 0);
+		req.has_source = true;
+	}
+	got = jit_decide(cfg, &caller, &req, &d);
+	print_message("%s: %s %s\n", c->name, jit_denial_name(got), d.reason);
+	assert_int_equal(got, c->want);
+	assert_int_equal(d.denial, got);
+	if (got != JIT_GRANTED) {
+		assert_non_null(strstr(d.reason, c->want_reason));
+		return;
+	}
+	if (c->want_role == NULL)
+		assert_null(d.role);
+	else
+		assert_string_equal(d.role->name, c->want_role);
+	assert_int_equal(d.duration, c->want_duration);
+	assert_string_equal(d.policy[0]->name, c->want_policy);
+}
+
+static void test_decisions(void **state)
+{
+	struct jit_config_errors errs;
+	struct jit_config *cfg = jit_config_parse("policy.conf", policy_conf, strlen(policy_conf), &errs);
+
+	(void)state;
+	if (cfg == NULL)
+		fail_msg("%s", errs.msg[0]);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		run_case(cfg, &cases[i]);
+	jit_config_free(cfg);
+}
+
+static void test_denial_names(void **state)
+{
+	(void)state;
+	assert_string_equal(jit_denial_name(JIT_GRANTED), "granted");
+	assert_string_equal(jit_denial_name(JIT_DENY_NO_ROLE), "no_role");
+	assert_string_equal(jit_denial_name(JIT_DENY_SOURCE), "source_not_allowed");
+	assert_string_equal(jit_denial_name(JIT_DENY_JUSTIFICATION), "justification_required");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_decisions),
+		cmocka_unit_test(test_denial_names),
+	};
+
+	return cmocka_run_group_tests_name("decide", tests, NULL, NULL);
+}
