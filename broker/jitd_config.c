@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "jitd_config.h"
+#include "strlist.h"
 #include "timeutil.h"
 
 #include <errno.h>
@@ -139,45 +140,46 @@ static int set_yes_no(struct parser *p, const char *key, const char *value, bool
 	return 0;
 }
 
+struct names_target {
+	struct parser *p;
+	const char *key;
+	struct jit_names *dst;
+	bool reported;
+};
+
+static int add_name(const char *item, size_t index, void *ctx)
+{
+	struct names_target *t = ctx;
+	void *grown;
+
+	(void)index;
+	if (!valid_name(item)) {
+		perr(t->p, "%s: '%s' is not a valid name", t->key, item);
+		t->reported = true;
+		return -1;
+	}
+	grown = realloc(t->dst->items, (t->dst->n + 1) * sizeof(*t->dst->items));
+	if (grown == NULL) {
+		perr(t->p, "out of memory");
+		t->reported = true;
+		return -1;
+	}
+	t->dst->items = grown;
+	memcpy(t->dst->items[t->dst->n++], item, strlen(item) + 1);
+	return 0;
+}
+
 /* Comma-separated names, blanks around each allowed. */
 static int set_names(struct parser *p, const char *key, const char *value,
 		     struct jit_names *dst)
 {
-	char item[JIT_NAME_MAX + 1];
-	const char *s = value;
+	struct names_target t = { p, key, dst, false };
 
-	for (;;) {
-		const char *end = strchr(s, ',');
-		size_t len = end ? (size_t)(end - s) : strlen(s);
-		void *grown;
-
-		while (len > 0 && (*s == ' ' || *s == '\t')) {
-			s++;
-			len--;
-		}
-		while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
-			len--;
-		if (len == 0 || len > JIT_NAME_MAX) {
-			perr(p, "%s: empty or overlong name in '%s'", key, value);
-			return -1;
-		}
-		memcpy(item, s, len);
-		item[len] = '\0';
-		if (!valid_name(item)) {
-			perr(p, "%s: '%s' is not a valid name", key, item);
-			return -1;
-		}
-		grown = realloc(dst->items, (dst->n + 1) * sizeof(*dst->items));
-		if (grown == NULL) {
-			perr(p, "out of memory");
-			return -1;
-		}
-		dst->items = grown;
-		memcpy(dst->items[dst->n++], item, len + 1);
-		if (end == NULL)
-			return 0;
-		s = end + 1;
-	}
+	if (jit_list_each(value, add_name, &t) == 0)
+		return 0;
+	if (!t.reported)
+		perr(p, "%s: empty or overlong name in '%s'", key, value);
+	return -1;
 }
 
 /* --- [jitd] ---------------------------------------------------------------- */

@@ -2,6 +2,8 @@
 
 #include "netaddr.h"
 
+#include "strlist.h"
+
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
@@ -189,57 +191,49 @@ bool jit_portspec_equal(const struct jit_portspec *a, const struct jit_portspec 
 	return a->port == b->port && a->proto == b->proto;
 }
 
-/* Calls parse_one on each item of a comma-separated list, trimmed of blanks.
- * Items are copied into a bounded buffer: none of ours is longer. */
-static int list_parse(const char *list, size_t max, size_t *count,
-		      int (*parse_one)(const char *item, void *out, size_t i), void *out)
+struct list_target {
+	void *out;
+	size_t max;
+	size_t count;
+};
+
+static int cidr_item(const char *item, size_t i, void *ctx)
 {
-	char item[64];
-	size_t n = 0;
-	const char *p = list;
+	struct list_target *t = ctx;
 
-	for (;;) {
-		const char *end = strchr(p, ',');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-
-		while (len > 0 && (*p == ' ' || *p == '\t')) {
-			p++;
-			len--;
-		}
-		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-			len--;
-		if (len == 0 || len >= sizeof(item) || n == max)
-			return -1;
-		memcpy(item, p, len);
-		item[len] = '\0';
-		if (parse_one(item, out, n) != 0)
-			return -1;
-		n++;
-		if (end == NULL)
-			break;
-		p = end + 1;
-	}
-	*count = n;
+	if (i >= t->max || jit_cidr_parse(item, (struct jit_cidr *)t->out + i) != 0)
+		return -1;
+	t->count = i + 1;
 	return 0;
 }
 
-static int cidr_item(const char *item, void *out, size_t i)
+static int portspec_item(const char *item, size_t i, void *ctx)
 {
-	return jit_cidr_parse(item, (struct jit_cidr *)out + i);
-}
+	struct list_target *t = ctx;
 
-static int portspec_item(const char *item, void *out, size_t i)
-{
-	return jit_portspec_parse(item, (struct jit_portspec *)out + i);
+	if (i >= t->max || jit_portspec_parse(item, (struct jit_portspec *)t->out + i) != 0)
+		return -1;
+	t->count = i + 1;
+	return 0;
 }
 
 int jit_cidr_list_parse(const char *list, struct jit_cidr *out, size_t max, size_t *count)
 {
-	return list_parse(list, max, count, cidr_item, out);
+	struct list_target t = { out, max, 0 };
+
+	if (jit_list_each(list, cidr_item, &t) != 0)
+		return -1;
+	*count = t.count;
+	return 0;
 }
 
 int jit_portspec_list_parse(const char *list, struct jit_portspec *out, size_t max,
 			    size_t *count)
 {
-	return list_parse(list, max, count, portspec_item, out);
+	struct list_target t = { out, max, 0 };
+
+	if (jit_list_each(list, portspec_item, &t) != 0)
+		return -1;
+	*count = t.count;
+	return 0;
 }

@@ -1,0 +1,16 @@
+/* Comma-separated lists as configuration and command lines write them. */
+#ifndef JIT_STRLIST_H
+#define JIT_STRLIST_H
+
+#include <stddef.h>
+
+/* Longest item, without the NUL. */
+#define JIT_LIST_ITEM_MAX 63
+
+/* Calls fn on each item of `list`, trimmed of blanks, as a NUL-terminated
+ * string; `index` counts from 0. Stops and returns -1 at an empty or overlong
+ * item or when fn returns non-zero; 0 after the last item. */
+int jit_list_each(const char *list, int (*fn)(const char *item, size_t index, void *ctx),
+		  void *ctx);
+
+#endif
