@@ -87,13 +87,23 @@ static int64_t max_for(const struct jit_role *role, const struct jit_policy *pol
 	return pol->max_duration;
 }
 
+/* A duration refusal; the text is built only when refusing. */
+static enum jit_denial deny_duration(struct jit_decision *out, enum jit_denial d,
+				     int64_t duration, const char *kind, const char *name,
+				     int64_t max)
+{
+	char asked[16], limit[16];
+
+	jit_duration_format(duration, asked, sizeof(asked));
+	jit_duration_format(max, limit, sizeof(limit));
+	return deny(out, d, "duration %s exceeds %s %s's maximum of %s", asked, kind, name, limit);
+}
+
 /* Why `pol` cannot grant the request under `role` for `duration`; JIT_GRANTED if it can. */
 static enum jit_denial policy_check(const struct jit_role *role, const struct jit_policy *pol,
 				    const struct jit_request *req, int64_t duration,
 				    struct jit_decision *out)
 {
-	char d[16], m[16];
-
 	if (!policy_admits_source(pol, &req->source)) {
 		char a[JIT_CIDR_STRLEN];
 
@@ -101,17 +111,12 @@ static enum jit_denial policy_check(const struct jit_role *role, const struct ji
 		return deny(out, JIT_DENY_SOURCE, "source %s is outside the prefixes of policy %s",
 			    a, pol->name);
 	}
-	jit_duration_format(duration, d, sizeof(d));
-	if (duration > pol->max_duration) {
-		jit_duration_format(pol->max_duration, m, sizeof(m));
-		return deny(out, JIT_DENY_DURATION_POLICY, "duration %s exceeds policy %s's maximum of %s",
-			    d, pol->name, m);
-	}
-	if (role != NULL && role->max_duration > 0 && duration > role->max_duration) {
-		jit_duration_format(role->max_duration, m, sizeof(m));
-		return deny(out, JIT_DENY_DURATION_ROLE, "duration %s exceeds role %s's maximum of %s",
-			    d, role->name, m);
-	}
+	if (duration > pol->max_duration)
+		return deny_duration(out, JIT_DENY_DURATION_POLICY, duration, "policy", pol->name,
+				     pol->max_duration);
+	if (role != NULL && role->max_duration > 0 && duration > role->max_duration)
+		return deny_duration(out, JIT_DENY_DURATION_ROLE, duration, "role", role->name,
+				     role->max_duration);
 	if (pol->justification_required && !has_justification(req))
 		return deny(out, JIT_DENY_JUSTIFICATION, "policy %s requires a justification",
 			    pol->name);
