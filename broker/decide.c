@@ -46,7 +46,7 @@ static bool names_contain(const struct jit_names *names, const char *name)
 	return false;
 }
 
-static bool caller_in_role(const struct jit_caller *caller, const struct jit_role *role)
+bool jit_caller_in_role(const struct jit_caller *caller, const struct jit_role *role)
 {
 	if (names_contain(&role->users, caller->user))
 		return true;
@@ -215,7 +215,7 @@ enum jit_denial jit_decide(const struct jit_config *cfg, const struct jit_caller
 		const struct jit_role *role = &cfg->roles[r];
 		struct jit_decision attempt = { .denial = JIT_GRANTED };
 
-		if (!caller_in_role(caller, role))
+		if (!jit_caller_in_role(caller, role))
 			continue;
 		if (asked_for_other && !role->grant_others)
 			(void)deny(&attempt, JIT_DENY_FOR_OTHERS, "role %s may not request for other users",

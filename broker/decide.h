@@ -51,6 +51,9 @@ struct jit_decision {
 	int64_t duration;		/* granted seconds */
 };
 
+/* True when the caller is one of the role's users or in one of its groups. */
+bool jit_caller_in_role(const struct jit_caller *caller, const struct jit_role *role);
+
 /* Short stable name of a denial ("no_role", "source_not_allowed", ...). */
 const char *jit_denial_name(enum jit_denial d);
 

@@ -1,24 +1,41 @@
 /* jitd: the jit broker daemon. */
 #include "config.h"
 
+#include "broker.h"
 #include "jitd_config.h"
+#include "log.h"
+#include "server.h"
 
+#include <fcntl.h>
 #include <getopt.h>
+#include <sodium.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DEFAULT_CONFIG "/etc/jit/jitd.conf"
 
 static const char usage[] =
-	"Usage: jitd [-c FILE] -t\n"
+	"Usage: jitd [-c FILE] [-f] [-d]\n"
+	"       jitd [-c FILE] -t\n"
 	"\n"
 	"  -c FILE   configuration file (default " DEFAULT_CONFIG ")\n"
 	"  -t        check the configuration and exit: 0 when valid, else 1 with\n"
 	"            one FILE:LINE: reason line per error\n"
+	"  -f        stay in the foreground (log to syslog)\n"
+	"  -d        debug: stay in the foreground and log to stderr, debug lines too\n"
 	"  -h        this help\n"
 	"  -V        version\n"
 	"\n"
-	"This build checks configurations only; serving requests comes next.\n";
+	"Signals: SIGHUP reloads the configuration and key (a bad file is refused and\n"
+	"the running configuration stays); SIGTERM and SIGINT stop jitd.\n";
+
+struct options {
+	const char *config;
+	bool test_only, foreground, debug;
+};
 
 static int check_config(const char *path)
 {
@@ -36,21 +53,18 @@ static int check_config(const char *path)
 	return 1;
 }
 
-int main(int argc, char **argv)
+/* Returns -1 to go on, or an exit status. */
+static int parse_options(int argc, char **argv, struct options *o)
 {
-	const char *config = DEFAULT_CONFIG;
-	int test_only = 0;
 	int c;
 
 	opterr = 0;
-	while ((c = getopt(argc, argv, ":c:thV")) != -1) {
+	while ((c = getopt(argc, argv, ":c:tfdhV")) != -1) {
 		switch (c) {
-		case 'c':
-			config = optarg;
-			break;
-		case 't':
-			test_only = 1;
-			break;
+		case 'c': o->config = optarg; break;
+		case 't': o->test_only = true; break;
+		case 'f': o->foreground = true; break;
+		case 'd': o->debug = o->foreground = true; break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
@@ -69,10 +83,77 @@ int main(int argc, char **argv)
 		fprintf(stderr, "jitd: unexpected argument '%s'\n%s", argv[optind], usage);
 		return 2;
 	}
-	if (!test_only) {
-		fprintf(stderr, "jitd: this build only checks configurations (-t); "
-				"serving requests is not implemented yet\n");
-		return 2;
+	return -1;
+}
+
+/* Detaches once the socket listens, so that "jitd && jitctl ..." works. */
+static int daemonize(void)
+{
+	pid_t pid = fork();
+	int null;
+
+	if (pid < 0)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0 || chdir("/") != 0)
+		return -1;
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null < 0)
+		return -1;
+	(void)dup2(null, STDIN_FILENO);
+	(void)dup2(null, STDOUT_FILENO);
+	(void)dup2(null, STDERR_FILENO);
+	if (null > STDERR_FILENO)
+		close(null);
+	return 0;
+}
+
+static int serve(const struct options *o)
+{
+	struct jit_broker b;
+	jit_error err;
+	int fd, rc;
+
+	jit_log_init("jitd", o->debug, o->debug);
+	if (sodium_init() < 0) {
+		jit_log(LOG_CRIT, "cannot initialise libsodium");
+		return 1;
 	}
-	return check_config(config);
+	if (jit_broker_start(&b, o->config, &err) != 0) {
+		jit_log(LOG_CRIT, "%s", err.msg);
+		if (!o->debug)
+			fprintf(stderr, "jitd: fatal: %s\n", err.msg);
+		jit_broker_stop(&b);
+		return 1;
+	}
+	fd = jit_server_listen(b.cfg, &err);
+	if (fd < 0) {
+		jit_log(LOG_CRIT, "%s", err.msg);
+		if (!o->debug)
+			fprintf(stderr, "jitd: fatal: %s\n", err.msg);
+		jit_broker_stop(&b);
+		return 1;
+	}
+	if (!o->foreground && daemonize() != 0) {
+		jit_log(LOG_CRIT, "cannot detach from the terminal");
+		close(fd);
+		jit_broker_stop(&b);
+		return 1;
+	}
+	rc = jit_server_run(&b, fd);
+	jit_broker_stop(&b);
+	return rc == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { .config = DEFAULT_CONFIG };
+	int rc = parse_options(argc, argv, &o);
+
+	if (rc >= 0)
+		return rc;
+	if (o.test_only)
+		return check_config(o.config);
+	return serve(&o);
 }

@@ -1,0 +1,201 @@
+#include "config.h"
+
+#include "broker.h"
+
+#include "log.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static int load_config(const char *path, struct jit_config **out, jit_error *err)
+{
+	struct jit_config_errors errs;
+
+	*out = jit_config_load(path, &errs);
+	if (*out != NULL)
+		return 0;
+	for (size_t i = 0; i < errs.n; i++)
+		log_error("%s", errs.msg[i]);
+	if (errs.dropped > 0)
+		log_error("%s: %zu more errors not shown", path, errs.dropped);
+	return jit_error_set(err, "%s: %s%s", path, errs.n > 0 ? "invalid configuration, first: " : "",
+			     errs.n > 0 ? errs.msg[0] : "unreadable");
+}
+
+/* Makes key the current one; a different previous key is kept for
+ * verifying the tickets it signed. */
+static void install_key(struct jit_broker *b, struct jit_secret_key *key)
+{
+	if (b->n_keys > 0 && strcmp(b->keys[0].pid, key->pub.pid) != 0) {
+		size_t keep = b->n_keys < JIT_BROKER_KEYS_MAX ? b->n_keys : JIT_BROKER_KEYS_MAX - 1;
+
+		memmove(&b->keys[1], &b->keys[0], keep * sizeof(b->keys[0]));
+		b->n_keys = keep + 1;
+		log_info("signing key changed to %s; %s stays valid for verifying", key->pub.pid,
+			 b->keys[1].pid);
+	} else if (b->n_keys == 0) {
+		b->n_keys = 1;
+	}
+	b->keys[0] = key->pub;
+	jit_secret_key_wipe(&b->key);
+	b->key = *key;
+	jit_secret_key_wipe(key);
+}
+
+/* The database's directory, created 0700 when it does not exist. */
+static int ensure_parent_dir(const char *path, jit_error *err)
+{
+	char copy[JIT_PATH_MAX];
+	const char *dir;
+
+	(void)snprintf(copy, sizeof(copy), "%s", path);
+	dir = dirname(copy);
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return jit_error_set(err, "cannot create %s: %s", dir, strerror(errno));
+	return 0;
+}
+
+int jit_broker_start(struct jit_broker *b, const char *config_path, jit_error *err)
+{
+	struct jit_secret_key key;
+	time_t now = time(NULL);
+
+	memset(b, 0, sizeof(*b));
+	b->started = now;
+	(void)snprintf(b->config_path, sizeof(b->config_path), "%s", config_path);
+	if (load_config(config_path, &b->cfg, err) != 0)
+		return -1;
+	if (jit_secret_key_load(b->cfg->key, &key, err) != 0)
+		return -1;
+	install_key(b, &key);
+	if (ensure_parent_dir(b->cfg->database, err) != 0)
+		return -1;
+	b->store = jit_store_open(b->cfg->database, err);
+	if (b->store == NULL)
+		return -1;
+	b->fw = jit_firewall_new(b->cfg, err);
+	if (b->fw == NULL)
+		return -1;
+	jit_broker_expire(b, now);
+	if (jit_broker_reconcile(b, now) != 0)
+		return jit_error_set(err, "cannot bring the firewall to the recorded grants");
+	return 0;
+}
+
+void jit_broker_stop(struct jit_broker *b)
+{
+	jit_firewall_free(b->fw);
+	jit_store_close(b->store);
+	jit_config_free(b->cfg);
+	jit_secret_key_wipe(&b->key);
+	memset(b, 0, sizeof(*b));
+}
+
+/* Settings that only a restart can change keep their running values. */
+static void keep_restart_settings(const struct jit_config *old, struct jit_config *new)
+{
+	if (strcmp(old->socket, new->socket) != 0 ||
+	    strcmp(old->socket_group, new->socket_group) != 0 ||
+	    strcmp(old->database, new->database) != 0 || old->firewall != new->firewall)
+		log_warn("socket, socket_group, database and firewall changes take effect"
+			 " at restart; running with the old values");
+	memcpy(new->socket, old->socket, sizeof(new->socket));
+	memcpy(new->socket_group, old->socket_group, sizeof(new->socket_group));
+	memcpy(new->database, old->database, sizeof(new->database));
+	new->firewall = old->firewall;
+}
+
+int jit_broker_reload(struct jit_broker *b)
+{
+	struct jit_config *cfg;
+	struct jit_secret_key key;
+	jit_error err;
+
+	if (load_config(b->config_path, &cfg, &err) != 0) {
+		log_error("reload refused, the running configuration stays: %s", err.msg);
+		return -1;
+	}
+	if (jit_secret_key_load(cfg->key, &key, &err) != 0) {
+		log_error("reload refused, the running configuration stays: %s", err.msg);
+		jit_config_free(cfg);
+		return -1;
+	}
+	keep_restart_settings(b->cfg, cfg);
+	install_key(b, &key);
+	jit_config_free(b->cfg);
+	b->cfg = cfg;
+	log_info("configuration reloaded from %s", b->config_path);
+	(void)jit_broker_reconcile(b, time(NULL));
+	return 0;
+}
+
+static void close_expired(const struct jit_grant *g, void *ctx)
+{
+	struct jit_broker *b = ctx;
+	jit_error err;
+
+	log_info("grant %lld for %s expired", (long long)g->id, g->user);
+	if (jit_firewall_close(b->fw, g, &err) != 0)
+		log_error("grant %lld: %s", (long long)g->id, err.msg);
+}
+
+void jit_broker_expire(struct jit_broker *b, time_t now)
+{
+	jit_error err;
+
+	if (jit_store_expire_due(b->store, now, close_expired, b, &err) < 0)
+		log_error("marking expired grants: %s", err.msg);
+}
+
+struct grant_array {
+	struct jit_grant *items;
+	size_t n, cap;
+};
+
+static int collect_grant(const struct jit_grant *g, void *ctx)
+{
+	struct grant_array *a = ctx;
+
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 16;
+		struct jit_grant *grown = realloc(a->items, cap * sizeof(*grown));
+
+		if (grown == NULL)
+			return -1;
+		a->items = grown;
+		a->cap = cap;
+	}
+	a->items[a->n++] = *g;
+	return 0;
+}
+
+int jit_broker_reconcile(struct jit_broker *b, time_t now)
+{
+	struct jit_grant_filter f = { .active_only = true, .now = now };
+	struct grant_array active = { 0 };
+	jit_error err;
+	int rc = jit_store_grants_each(b->store, &f, collect_grant, &active, &err);
+
+	if (rc == 0)
+		rc = jit_firewall_reconcile(b->fw, active.items, active.n, now, &err);
+	if (rc != 0)
+		log_error("reconcile: %s", err.msg);
+	else
+		log_debug("reconciled the firewall to %zu active grants", active.n);
+	free(active.items);
+	return rc;
+}
+
+int jit_broker_next_expiry(struct jit_broker *b, time_t *when)
+{
+	jit_error err;
+	int rc = jit_store_next_expiry(b->store, when, &err);
+
+	if (rc < 0)
+		log_error("%s", err.msg);
+	return rc > 0;
+}

@@ -1,0 +1,61 @@
+/* The broker: configuration, signing key, store and firewall, and the
+ * operations of the socket protocol. No I/O of its own beyond the store
+ * and the firewall; the event loop (server.c) feeds it request lines. */
+#ifndef JIT_BROKER_H
+#define JIT_BROKER_H
+
+#include "firewall.h"
+#include "jitd_config.h"
+#include "keys.h"
+#include "peer.h"
+#include "store.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <time.h>
+
+/* The current key and keys retired by reloads since start: tickets they
+ * signed stay verifiable until they expire. */
+#define JIT_BROKER_KEYS_MAX 8
+
+struct jit_broker {
+	struct jit_config *cfg;
+	char config_path[JIT_PATH_MAX];
+	struct jit_secret_key key;
+	struct jit_public_key keys[JIT_BROKER_KEYS_MAX];	/* [0]: the current key's */
+	size_t n_keys;
+	struct jit_store *store;
+	struct jit_firewall *fw;
+	time_t started;
+};
+
+/* Loads the configuration and key, opens the store and the firewall
+ * backend, marks what expired while jitd was away and reconciles the
+ * firewall. Returns 0, or -1 with the reason. */
+int jit_broker_start(struct jit_broker *b, const char *config_path, jit_error *err);
+void jit_broker_stop(struct jit_broker *b);
+
+/* Re-reads the configuration and key; keeps the old ones on any error.
+ * Settings that need a restart (socket, socket_group, database, firewall)
+ * keep their running values and are logged. */
+int jit_broker_reload(struct jit_broker *b);
+
+/* Marks due grants expired and closes their windows. */
+void jit_broker_expire(struct jit_broker *b, time_t now);
+
+/* Makes the firewall hold exactly the active grants. */
+int jit_broker_reconcile(struct jit_broker *b, time_t now);
+
+/* When the next active grant ends: 1 and *when, else 0. */
+int jit_broker_next_expiry(struct jit_broker *b, time_t *when);
+
+/* Answers one request line (without its newline). *bad is set when the
+ * line was not a well-formed request, for the server's garbage count.
+ * Returns the response object, never NULL. */
+json_t *jit_broker_handle(struct jit_broker *b, struct jit_peer *peer, const char *line,
+			  size_t len, bool *bad);
+
+/* The response for a protocol error, e.g. a line that is too long. */
+json_t *jit_broker_error(const char *error, const char *reason);
+
+#endif

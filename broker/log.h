@@ -1,0 +1,19 @@
+/* jitd's log: syslog (facility authpriv), or stderr when debugging.
+ * Levels as OpenSSH has them: fatal, error, verbose (info) and debug. */
+#ifndef JIT_LOG_H
+#define JIT_LOG_H
+
+#include <stdbool.h>
+#include <syslog.h>
+
+/* to_stderr: write to stderr instead of syslog; debug: include debug lines. */
+void jit_log_init(const char *ident, bool to_stderr, bool debug);
+
+void jit_log(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define log_error(...) jit_log(LOG_ERR, __VA_ARGS__)
+#define log_warn(...) jit_log(LOG_WARNING, __VA_ARGS__)
+#define log_info(...) jit_log(LOG_INFO, __VA_ARGS__)
+#define log_debug(...) jit_log(LOG_DEBUG, __VA_ARGS__)
+
+#endif

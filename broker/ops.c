@@ -1,0 +1,898 @@
+/* The operations of the socket protocol: ping, status, request, list,
+ * revoke, audit and verify. Every request is checked against its operation's
+ * field table before anything else looks at it. */
+#include "config.h"
+
+#include "broker.h"
+#include "decide.h"
+#include "log.h"
+#include "paseto.h"
+#include "proto.h"
+#include "ticket.h"
+#include "timeutil.h"
+
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LIST_LIMIT_DEFAULT 100
+#define LIST_LIMIT_MAX 1000
+#define AUDIT_LIMIT_DEFAULT 1000
+#define AUDIT_LIMIT_MAX 10000
+#define AUDIT_SINCE_DEFAULT 86400
+
+enum field_type { F_STRING, F_INT, F_BOOL, F_STRINGS };
+
+struct field {
+	const char *name;
+	enum field_type type;
+	bool required;
+	size_t max;		/* strings: bytes; string arrays: items */
+};
+
+typedef json_t *(*op_fn)(struct jit_broker *b, struct jit_peer *peer, json_t *req);
+
+struct op {
+	const char *name;
+	const struct field *fields;
+	op_fn run;
+};
+
+/* --- responses ---------------------------------------------------------------- */
+
+static json_t *response_ok(void)
+{
+	return json_pack("{s:i, s:b}", "v", JIT_PROTO_VERSION, "ok", 1);
+}
+
+json_t *jit_broker_error(const char *error, const char *reason)
+{
+	return json_pack("{s:i, s:b, s:s, s:s}", "v", JIT_PROTO_VERSION, "ok", 0, "error", error,
+			 "reason", reason);
+}
+
+static json_t *error_fmt(const char *error, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static json_t *error_fmt(const char *error, const char *fmt, ...)
+{
+	char reason[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	return jit_broker_error(error, reason);
+}
+
+/* A refusal with its stable code, e.g. denied/source_not_allowed. */
+static json_t *refusal(const char *error, const char *code, const char *reason)
+{
+	json_t *r = jit_broker_error(error, reason);
+
+	json_object_set_new(r, "code", json_string(code));
+	return r;
+}
+
+static json_t *rfc3339_json(time_t t)
+{
+	char buf[JIT_RFC3339_LEN];
+
+	if (t == 0 || jit_rfc3339_format(t, buf) != 0)
+		return json_null();
+	return json_string(buf);
+}
+
+static json_t *ports_json(const struct jit_portspec *ports, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++) {
+		char p[JIT_PORTSPEC_STRLEN];
+
+		jit_portspec_format(&ports[i], p, sizeof(p));
+		json_array_append_new(a, json_string(p));
+	}
+	return a;
+}
+
+static json_t *grant_json(const struct jit_grant *g, time_t now)
+{
+	char from[JIT_CIDR_STRLEN];
+	enum jit_grant_state state = jit_grant_state(g, now);
+
+	jit_cidr_format(&g->source, from, sizeof(from));
+	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:I, s:s,"
+			 " s:o, s:s?, s:s, s:I, s:o, s:s}",
+			 "id", (json_int_t)g->id, "user", g->user, "requested_by", g->requested_by,
+			 "role", g->role, "policy", g->policy, "from", from,
+			 "ports", ports_json(g->ports, g->n_ports), "host", g->host,
+			 "created", rfc3339_json(g->created), "not_before", rfc3339_json(g->not_before),
+			 "expires", rfc3339_json(g->expires),
+			 "expires_in", (json_int_t)(state == JIT_GRANT_ACTIVE ? g->expires - now : 0),
+			 "state", jit_grant_state_name(state),
+			 "revoked_at", rfc3339_json(g->revoked_at),
+			 "revoked_by", g->revoked_at ? g->revoked_by : NULL,
+			 "justification", g->justification, "uses", (json_int_t)g->uses,
+			 "last_used", rfc3339_json(g->last_used), "jti", g->jti);
+}
+
+/* --- audit ---------------------------------------------------------------------- */
+
+static void audit(struct jit_broker *b, const struct jit_peer *peer, const char *action,
+		  const char *subject, const char *result, const char *reason, json_t *details)
+{
+	char *text = details ? json_dumps(details, JSON_COMPACT) : NULL;
+	struct jit_audit_entry e = { .time = time(NULL), .actor = peer->user, .action = action,
+				     .subject = subject, .result = result, .reason = reason,
+				     .details = text };
+	jit_error err;
+
+	if (jit_store_audit_add(b->store, &e, &err) != 0)
+		log_error("audit log: %s (lost: %s %s %s %s)", err.msg, peer->user, action,
+			  result, reason ? reason : "");
+	free(text);
+	json_decref(details);
+}
+
+/* --- validation ------------------------------------------------------------------ */
+
+static bool has_control_char(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
+static int check_string(const char *name, json_t *v, size_t max, char *why, size_t size)
+{
+	if (!json_is_string(v)) {
+		(void)snprintf(why, size, "field '%s' must be a string", name);
+		return -1;
+	}
+	if (json_string_length(v) > max) {
+		(void)snprintf(why, size, "field '%s' is longer than %zu bytes", name, max);
+		return -1;
+	}
+	if (has_control_char(json_string_value(v))) {
+		(void)snprintf(why, size, "field '%s' contains a control character", name);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_type(const struct field *f, json_t *v, char *why, size_t size)
+{
+	size_t i;
+	json_t *item;
+
+	switch (f->type) {
+	case F_STRING:
+		return check_string(f->name, v, f->max, why, size);
+	case F_INT:
+		if (json_is_integer(v))
+			return 0;
+		(void)snprintf(why, size, "field '%s' must be an integer", f->name);
+		return -1;
+	case F_BOOL:
+		if (json_is_boolean(v))
+			return 0;
+		(void)snprintf(why, size, "field '%s' must be true or false", f->name);
+		return -1;
+	case F_STRINGS:
+		if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > f->max) {
+			(void)snprintf(why, size, "field '%s' must be an array of 1 to %zu strings",
+				       f->name, f->max);
+			return -1;
+		}
+		json_array_foreach(v, i, item)
+			if (check_string(f->name, item, 64, why, size) != 0)
+				return -1;
+		return 0;
+	}
+	return -1;
+}
+
+static const struct field *find_field(const struct field *fields, const char *name)
+{
+	for (const struct field *f = fields; f->name != NULL; f++)
+		if (strcmp(f->name, name) == 0)
+			return f;
+	return NULL;
+}
+
+/* Every member known to the operation and of its type, every required one present. */
+static int validate(const struct op *op, json_t *req, char *why, size_t size)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(req, key, v) {
+		const struct field *f;
+
+		if (strcmp(key, "v") == 0 || strcmp(key, "op") == 0)
+			continue;
+		f = find_field(op->fields, key);
+		if (f == NULL) {
+			(void)snprintf(why, size, "op '%s' has no field '%.64s'", op->name, key);
+			return -1;
+		}
+		if (check_type(f, v, why, size) != 0)
+			return -1;
+	}
+	for (const struct field *f = op->fields; f->name != NULL; f++) {
+		if (f->required && json_object_get(req, f->name) == NULL) {
+			(void)snprintf(why, size, "op '%s' needs field '%s'", op->name, f->name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static const char *str_field(json_t *req, const char *name)
+{
+	return json_string_value(json_object_get(req, name));
+}
+
+/* An optional integer field within [min, max], else `dflt` when absent. */
+static int int_field(json_t *req, const char *name, json_int_t min, json_int_t max,
+		     json_int_t dflt, json_int_t *out, char *why, size_t size)
+{
+	json_t *v = json_object_get(req, name);
+
+	*out = v ? json_integer_value(v) : dflt;
+	if (*out < min || *out > max) {
+		(void)snprintf(why, size, "field '%s' must be between %lld and %lld", name,
+			       (long long)min, (long long)max);
+		return -1;
+	}
+	return 0;
+}
+
+/* --- permissions ------------------------------------------------------------------ */
+
+enum privilege { PRIV_AUDIT, PRIV_REVOKE_ANY };
+
+/* uid 0, or a member of a role with the privilege. */
+static bool peer_may(const struct jit_broker *b, struct jit_peer *peer, enum privilege p)
+{
+	struct jit_caller caller = jit_peer_caller(peer);
+
+	if (peer->uid == 0)
+		return true;
+	for (size_t i = 0; i < b->cfg->n_roles; i++) {
+		const struct jit_role *r = &b->cfg->roles[i];
+
+		if ((p == PRIV_AUDIT ? r->audit : r->revoke_any) && jit_caller_in_role(&caller, r))
+			return true;
+	}
+	return false;
+}
+
+static bool owns_grant(const struct jit_peer *peer, const struct jit_grant *g)
+{
+	return strcmp(g->user, peer->user) == 0 || strcmp(g->requested_by, peer->user) == 0;
+}
+
+static json_t *store_error(const char *what, const jit_error *err)
+{
+	log_error("%s: %s", what, err->msg);
+	return error_fmt("internal", "%s: %s", what, err->msg);
+}
+
+/* --- ping and status ---------------------------------------------------------------- */
+
+static const struct field no_fields[] = { { NULL, F_STRING, false, 0 } };
+
+static json_t *op_ping(struct jit_broker *b, struct jit_peer *peer, json_t *req)
+{
+	json_t *r = response_ok();
+
+	(void)b, (void)peer, (void)req;
+	json_object_set_new(r, "version", json_string(PACKAGE_VERSION));
+	return r;
+}
+
+static int count_active(const struct jit_grant *g, void *ctx)
+{
+	(void)g;
+	(*(json_int_t *)ctx)++;
+	return 0;
+}
+
+static json_t *caller_roles(const struct jit_broker *b, struct jit_peer *peer)
+{
+	struct jit_caller caller = jit_peer_caller(peer);
+	json_t *roles = json_array();
+
+	for (size_t i = 0; i < b->cfg->n_roles; i++)
+		if (jit_caller_in_role(&caller, &b->cfg->roles[i]))
+			json_array_append_new(roles, json_string(b->cfg->roles[i].name));
+	return roles;
+}
+
+static json_t *op_status(struct jit_broker *b, struct jit_peer *peer, json_t *req)
+{
+	time_t now = time(NULL);
+	struct jit_grant_filter f = { .active_only = true, .now = now };
+	json_int_t active = 0;
+	json_t *r, *policies = json_array();
+	jit_error err;
+
+	(void)req;
+	if (jit_store_grants_each(b->store, &f, count_active, &active, &err) != 0) {
+		json_decref(policies);
+		return store_error("counting grants", &err);
+	}
+	for (size_t i = 0; i < b->cfg->n_policies; i++)
+		json_array_append_new(policies, json_string(b->cfg->policies[i].name));
+	r = response_ok();
+	json_object_set_new(r, "version", json_string(PACKAGE_VERSION));
+	json_object_set_new(r, "host", json_string(b->cfg->host));
+	json_object_set_new(r, "firewall", json_string(b->fw->ops->name));
+	json_object_set_new(r, "started", rfc3339_json(b->started));
+	json_object_set_new(r, "uptime", json_integer((json_int_t)(now - b->started)));
+	json_object_set_new(r, "active_grants", json_integer(active));
+	json_object_set_new(r, "key", json_string(b->keys[0].pid));
+	json_object_set_new(r, "policies", policies);
+	json_object_set_new(r, "caller", json_pack("{s:s, s:I, s:o}", "user", peer->user, "uid",
+						   (json_int_t)peer->uid, "roles",
+						   caller_roles(b, peer)));
+	return r;
+}
+
+/* --- request ---------------------------------------------------------------------- */
+
+static const struct field request_fields[] = {
+	{ "ports", F_STRINGS, true, JIT_REQUEST_PORTS_MAX },
+	{ "from", F_STRING, false, JIT_CIDR_STRLEN },
+	{ "duration", F_INT, false, 0 },
+	{ "justification", F_STRING, false, JIT_JUSTIFICATION_MAX - 1 },
+	{ "for", F_STRING, false, JIT_NAME_MAX - 1 },
+	{ NULL, F_STRING, false, 0 },
+};
+
+static bool user_exists(const char *name)
+{
+	char buf[16384];
+	struct passwd pw, *res = NULL;
+
+	return getpwnam_r(name, &pw, buf, sizeof(buf), &res) == 0 && res != NULL;
+}
+
+/* The request's fields as jit_decide() takes them; NULL or a bad_request. */
+static json_t *parse_request(json_t *req, struct jit_request *out)
+{
+	json_t *ports = json_object_get(req, "ports"), *item;
+	const char *from = str_field(req, "from");
+	json_int_t duration = 0;
+	char why[256];
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	json_array_foreach(ports, i, item) {
+		if (jit_portspec_parse(json_string_value(item), &out->ports[i]) != 0)
+			return error_fmt("bad_request", "ports: '%s' is not PORT/tcp or PORT/udp",
+					 json_string_value(item));
+	}
+	out->n_ports = json_array_size(ports);
+	if (from != NULL) {
+		if (jit_cidr_parse(from, &out->source) != 0)
+			return error_fmt("bad_request", "from: '%s' is not an address or CIDR"
+					 " (host bits must be zero)", from);
+		out->has_source = true;
+	}
+	if (json_object_get(req, "duration") != NULL &&
+	    int_field(req, "duration", 1, JIT_DURATION_MAX, 0, &duration, why, sizeof(why)) != 0)
+		return jit_broker_error("bad_request", why);
+	out->duration = duration;
+	out->justification = str_field(req, "justification");
+	out->for_user = str_field(req, "for");
+	if (out->for_user != NULL && !user_exists(out->for_user))
+		return error_fmt("bad_request", "for: no user named '%s'", out->for_user);
+	return NULL;
+}
+
+static json_t *request_details(const struct jit_request *r)
+{
+	char from[JIT_CIDR_STRLEN] = "";
+
+	if (r->has_source)
+		jit_cidr_format(&r->source, from, sizeof(from));
+	return json_pack("{s:o, s:s, s:I, s:s?}", "ports", ports_json(r->ports, r->n_ports),
+			 "from", from, "duration", (json_int_t)r->duration, "justification",
+			 r->justification);
+}
+
+/* Policy names of the decision, each once, comma-separated. */
+static void policy_names(const struct jit_decision *d, size_t n, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		bool seen = false;
+
+		for (size_t j = 0; j < i; j++)
+			seen = seen || d->policy[j] == d->policy[i];
+		if (seen)
+			continue;
+		(void)snprintf(buf + len, size - len, "%s%s", len ? "," : "", d->policy[i]->name);
+		len += strlen(buf + len);
+	}
+}
+
+static void fill_grant(const struct jit_broker *b, const struct jit_peer *peer,
+		       const struct jit_request *r, const struct jit_decision *d, time_t now,
+		       struct jit_grant *g)
+{
+	memset(g, 0, sizeof(*g));
+	(void)snprintf(g->user, sizeof(g->user), "%s", r->for_user ? r->for_user : peer->user);
+	(void)snprintf(g->requested_by, sizeof(g->requested_by), "%s", peer->user);
+	(void)snprintf(g->role, sizeof(g->role), "%s", d->role ? d->role->name : "root");
+	policy_names(d, r->n_ports, g->policy, sizeof(g->policy));
+	g->source = r->source;
+	memcpy(g->ports, r->ports, r->n_ports * sizeof(r->ports[0]));
+	g->n_ports = r->n_ports;
+	(void)snprintf(g->host, sizeof(g->host), "%s", b->cfg->host);
+	g->created = g->not_before = now;
+	g->expires = now + d->duration;
+	(void)snprintf(g->justification, sizeof(g->justification), "%s",
+		       r->justification ? r->justification : "");
+}
+
+static int sign_ticket(const struct jit_broker *b, struct jit_grant *g, char **ticket,
+		       jit_error *err)
+{
+	struct jit_claims c;
+
+	memset(&c, 0, sizeof(c));
+	(void)snprintf(c.iss, sizeof(c.iss), "%s", b->cfg->host);
+	(void)snprintf(c.sub, sizeof(c.sub), "%s", g->user);
+	(void)snprintf(c.aud, sizeof(c.aud), "%s", g->host);
+	(void)snprintf(c.role, sizeof(c.role), "%s", g->role);
+	jit_claims_new_jti(&c);
+	c.iat = c.nbf = g->not_before;
+	c.exp = g->expires;
+	c.src[0] = g->source;
+	c.n_src = 1;
+	memcpy(c.ports, g->ports, g->n_ports * sizeof(g->ports[0]));
+	c.n_ports = g->n_ports;
+	memcpy(g->jti, c.jti, sizeof(g->jti));
+	return jit_ticket_sign(&b->key, &c, ticket, err);
+}
+
+/* The window could not be opened: the grant must not stay recorded as active. */
+static void withdraw_grant(struct jit_broker *b, const struct jit_grant *g, const char *why)
+{
+	struct jit_audit_entry e = { .time = time(NULL), .actor = "jitd", .action = "revoke",
+				     .subject = g->user, .result = "ok", .reason = why };
+	jit_error err;
+
+	if (jit_store_grant_revoke(b->store, g->id, "jitd", e.time, &e, &err) < 0)
+		log_error("grant %lld could not be withdrawn after a firewall error: %s",
+			  (long long)g->id, err.msg);
+}
+
+static void log_grant(const struct jit_grant *g)
+{
+	char from[JIT_CIDR_STRLEN], until[JIT_RFC3339_LEN];
+
+	jit_cidr_format(&g->source, from, sizeof(from));
+	(void)jit_rfc3339_format(g->expires, until);
+	log_info("grant %lld: %s from %s, policy %s, role %s, requested by %s, until %s",
+		 (long long)g->id, g->user, from, g->policy, g->role, g->requested_by, until);
+}
+
+static json_t *grant_and_sign(struct jit_broker *b, struct jit_peer *peer,
+			      const struct jit_request *r, const struct jit_decision *d)
+{
+	struct jit_grant g;
+	struct jit_audit_entry e = { .actor = peer->user, .action = "request",
+				     .result = "granted" };
+	time_t now = time(NULL);
+	char *ticket = NULL;
+	json_t *resp;
+	jit_error err;
+
+	fill_grant(b, peer, r, d, now, &g);
+	if (sign_ticket(b, &g, &ticket, &err) != 0)
+		return store_error("signing the ticket", &err);
+	e.time = now;
+	e.subject = g.user;
+	if (jit_store_grant_add(b->store, &g, &e, &err) != 0) {
+		free(ticket);
+		return store_error("recording the grant", &err);
+	}
+	if (jit_firewall_open(b->fw, &g, now, &err) != 0) {
+		log_error("grant %lld: %s", (long long)g.id, err.msg);
+		withdraw_grant(b, &g, err.msg);
+		free(ticket);
+		return error_fmt("internal", "the firewall could not be opened: %s", err.msg);
+	}
+	log_grant(&g);
+	resp = response_ok();
+	json_object_set_new(resp, "ticket", json_string(ticket));
+	json_object_set_new(resp, "grant", grant_json(&g, now));
+	free(ticket);
+	return resp;
+}
+
+static json_t *op_request(struct jit_broker *b, struct jit_peer *peer, json_t *req)
+{
+	struct jit_request r;
+	struct jit_decision d;
+	struct jit_caller caller = jit_peer_caller(peer);
+	json_t *bad = parse_request(req, &r);
+
+	if (bad != NULL)
+		return bad;
+	if (jit_decide(b->cfg, &caller, &r, &d) != JIT_GRANTED) {
+		log_info("request by %s denied: %s", peer->user, d.reason);
+		audit(b, peer, "request", r.for_user ? r.for_user : peer->user, "denied", d.reason,
+		      request_details(&r));
+		return refusal("denied", jit_denial_name(d.denial), d.reason);
+	}
+	return grant_and_sign(b, peer, &r, &d);
+}
+
+/* --- list ---------------------------------------------------------------------------- */
+
+static const struct field list_fields[] = {
+	{ "all", F_BOOL, false, 0 },
+	{ "active", F_BOOL, false, 0 },
+	{ "limit", F_INT, false, 0 },
+	{ NULL, F_STRING, false, 0 },
+};
+
+struct grants_out {
+	json_t *array;
+	time_t now;
+};
+
+static int append_grant(const struct jit_grant *g, void *ctx)
+{
+	struct grants_out *out = ctx;
+
+	return json_array_append_new(out->array, grant_json(g, out->now)) == 0 ? 0 : -1;
+}
+
+static json_t *op_list(struct jit_broker *b, struct jit_peer *peer, json_t *req)
+{
+	bool all = json_is_true(json_object_get(req, "all"));
+	struct jit_grant_filter f = { .user = all ? NULL : peer->user,
+				      .active_only = json_is_true(json_object_get(req, "active")),
+				      .now = time(NULL) };
+	struct grants_out out = { json_array(), f.now };
+	json_int_t limit;
+	char why[128];
+	jit_error err;
+	json_t *r;
+
+	if (int_field(req, "limit", 1, LIST_LIMIT_MAX, LIST_LIMIT_DEFAULT, &limit, why,
+		      sizeof(why)) != 0) {
+		json_decref(out.array);
+		return jit_broker_error("bad_request", why);
+	}
+	if (all && !peer_may(b, peer, PRIV_AUDIT)) {
+		json_decref(out.array);
+		audit(b, peer, "list", NULL, "denied", "needs a role with audit", NULL);
+		return refusal("denied", "not_auditor",
+			       "listing everyone's grants needs uid 0 or a role with audit = yes");
+	}
+	f.limit = limit;
+	if (jit_store_grants_each(b->store, &f, append_grant, &out, &err) != 0) {
+		json_decref(out.array);
+		return store_error("listing grants", &err);
+	}
+	r = response_ok();
+	json_object_set_new(r, "grants", out.array);
+	return r;
+}
+
+/* --- revoke ------------------------------------------------------------------------------- */
+
+static const struct field revoke_fields[] = {
+	{ "id", F_INT, true, 0 },
+	{ NULL, F_STRING, false, 0 },
+};
+
+static json_t *op_revoke(struct jit_broker *b, struct jit_peer *peer, json_t *req)
+{
+	json_int_t id = json_integer_value(json_object_get(req, "id"));
+	time_t now = time(NULL);
+	struct jit_audit_entry e = { .time = now, .actor = peer->user, .action = "revoke",
+				     .result = "ok" };
+	char details[64];
+	struct jit_grant g;
+	jit_error err;
+	int rc = jit_store_grant_get(b->store, id, &g, &err);
+	json_t *r;
+
+	if (rc < 0)
+		return store_error("reading the grant", &err);
+	if (rc == 0)
+		return refusal("not_found", "no_such_grant", "no grant with this id");
+	if (!owns_grant(peer, &g) && !peer_may(b, peer, PRIV_REVOKE_ANY)) {
+		audit(b, peer, "revoke", g.user, "denied", "not the caller's grant",
+		      json_pack("{s:I}", "grant", id));
+		return refusal("denied", "not_yours",
+			       "this grant is not yours; revoking it needs a role with revoke_any = yes");
+	}
+	(void)snprintf(details, sizeof(details), "{\"grant\":%lld}", (long long)id);
+	e.subject = g.user;
+	e.details = details;
+	rc = jit_store_grant_revoke(b->store, id, peer->user, now, &e, &err);
+	if (rc < 0)
+		return store_error("revoking the grant", &err);
+	if (rc == 0)
+		return error_fmt("not_active", "grant %lld is already %s", (long long)id,
+				 jit_grant_state_name(jit_grant_state(&g, now)));
+	if (jit_firewall_close(b->fw, &g, &err) != 0) {
+		log_error("revoke %lld: %s; reconciling", (long long)id, err.msg);
+		(void)jit_broker_reconcile(b, now);
+	}
+	log_info("grant %lld of %s revoked by %s", (long long)id, g.user, peer->user);
+	g.revoked_at = now;
+	(void)snprintf(g.revoked_by, sizeof(g.revoked_by), "%s", peer->user);
+	r = response_ok();
+	json_object_set_new(r, "grant", grant_json(&g, now));
+	return r;
+}
+
+/* --- audit ----------------------------------------------------------------------------------- */
+
+static const struct field audit_fields[] = {
+	{ "since", F_STRING, false, 64 },
+	{ "limit", F_INT, false, 0 },
+	{ NULL, F_STRING, false, 0 },
+};
+
+static int append_entry(const struct jit_audit_entry *e, void *ctx)
+{
+	json_t *details = e->details ? json_loads(e->details, 0, NULL) : NULL;
+	json_t *o = json_pack("{s:I, s:o, s:s, s:s, s:s?, s:s, s:s?, s:o*}", "id",
+			      (json_int_t)e->id, "time", rfc3339_json(e->time), "actor",
+			      e->actor ? e->actor : "", "action", e->action ? e->action : "",
+			      "subject", e->subject, "result", e->result ? e->result : "",
+			      "reason", e->reason, "details", details);
+
+	return json_array_append_new(ctx, o) == 0 ? 0 : -1;
+}
+
+static json_t *op_audit(struct jit_broker *b, struct jit_peer *peer, json_t *req)
+{
+	const char *since_text = str_field(req, "since");
+	time_t since = time(NULL) - AUDIT_SINCE_DEFAULT;
+	json_t *entries, *r;
+	json_int_t limit;
+	char why[128];
+	jit_error err;
+
+	if (since_text != NULL && jit_rfc3339_parse(since_text, &since) != 0)
+		return error_fmt("bad_request", "since: '%s' is not an RFC 3339 time", since_text);
+	if (int_field(req, "limit", 1, AUDIT_LIMIT_MAX, AUDIT_LIMIT_DEFAULT, &limit, why,
+		      sizeof(why)) != 0)
+		return jit_broker_error("bad_request", why);
+	entries = json_array();
+	if (jit_store_audit_each(b->store, since, peer_may(b, peer, PRIV_AUDIT) ? NULL : peer->user,
+				 limit, append_entry, entries, &err) != 0) {
+		json_decref(entries);
+		return store_error("reading the audit log", &err);
+	}
+	r = response_ok();
+	json_object_set_new(r, "entries", entries);
+	return r;
+}
+
+/* --- verify (the PAM module's question) ----------------------------------------------------- */
+
+static const struct field verify_fields[] = {
+	{ "ticket", F_STRING, false, JIT_PASETO_MAX_TOKEN },
+	{ "user", F_STRING, true, JIT_NAME_MAX - 1 },
+	{ "from", F_STRING, true, JIT_CIDR_STRLEN },
+	{ "port", F_STRING, true, JIT_PORTSPEC_STRLEN },
+	{ NULL, F_STRING, false, 0 },
+};
+
+struct login {
+	const char *user;
+	const char *from_text;
+	struct jit_addr from;
+	struct jit_portspec port;
+	time_t now;
+};
+
+static json_t *verify_refused(struct jit_broker *b, struct jit_peer *peer,
+			      const struct login *l, const char *code, const char *reason)
+{
+	audit(b, peer, "verify", l->user, "refused", reason,
+	      json_pack("{s:s, s:s}", "from", l->from_text, "code", code));
+	log_info("login of %s from %s refused: %s", l->user, l->from_text, reason);
+	return refusal("refused", code, reason);
+}
+
+/* Counts the use and answers yes. */
+static json_t *verify_accepted(struct jit_broker *b, struct jit_peer *peer,
+			       const struct login *l, const struct jit_grant *g)
+{
+	char details[160], port[JIT_PORTSPEC_STRLEN];
+	struct jit_audit_entry e = { .time = l->now, .actor = peer->user, .action = "verify",
+				     .subject = l->user, .result = "ok", .details = details };
+	jit_error err;
+	json_t *r;
+
+	jit_portspec_format(&l->port, port, sizeof(port));
+	(void)snprintf(details, sizeof(details), "{\"grant\":%lld,\"from\":\"%s\",\"port\":\"%s\"}",
+		       (long long)g->id, l->from_text, port);
+	if (jit_store_grant_use(b->store, g->id, l->now, &e, &err) != 0)
+		return store_error("recording the ticket's use", &err);
+	r = response_ok();
+	json_object_set_new(r, "grant", grant_json(g, l->now));
+	return r;
+}
+
+static json_t *verify_ticket(struct jit_broker *b, struct jit_peer *peer, const struct login *l,
+			     const char *ticket)
+{
+	struct jit_expect want = { .user = l->user, .host = b->cfg->host, .from = l->from,
+				   .port = l->port, .now = l->now, .skew = b->cfg->skew };
+	struct jit_claims c;
+	struct jit_grant g;
+	enum jit_verdict v;
+	jit_error reason, err;
+	int rc;
+
+	v = jit_ticket_verify(ticket, strlen(ticket), b->keys, b->n_keys, &want, &c, &reason);
+	if (v != JIT_OK)
+		return verify_refused(b, peer, l, jit_verdict_name(v), reason.msg);
+	rc = jit_store_grant_by_jti(b->store, c.jti, &g, &err);
+	if (rc < 0)
+		return store_error("finding the ticket's grant", &err);
+	if (rc == 0 || strcmp(g.user, c.sub) != 0)
+		return verify_refused(b, peer, l, "unknown ticket", "unknown ticket: jitd has no"
+				      " grant with this ticket id");
+	if (jit_grant_state(&g, l->now) != JIT_GRANT_ACTIVE)
+		return verify_refused(b, peer, l, jit_grant_state_name(jit_grant_state(&g, l->now)),
+				      g.revoked_at ? "the ticket's grant was revoked"
+						   : "the ticket's grant has expired");
+	return verify_accepted(b, peer, l, &g);
+}
+
+struct grant_match {
+	const struct login *login;
+	struct jit_grant found;
+	bool matched;
+};
+
+static int match_grant(const struct jit_grant *g, void *ctx)
+{
+	struct grant_match *m = ctx;
+
+	if (strcmp(g->user, m->login->user) != 0 || !jit_cidr_contains(&g->source, &m->login->from))
+		return 0;
+	for (size_t i = 0; i < g->n_ports; i++) {
+		if (jit_portspec_equal(&g->ports[i], &m->login->port)) {
+			m->found = *g;
+			m->matched = true;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Without a ticket: is there an active grant for this login? */
+static json_t *verify_grant(struct jit_broker *b, struct jit_peer *peer, const struct login *l)
+{
+	struct jit_grant_filter f = { .user = l->user, .active_only = true, .now = l->now };
+	struct grant_match m = { .login = l };
+	jit_error err;
+
+	if (jit_store_grants_each(b->store, &f, match_grant, &m, &err) != 0)
+		return store_error("finding an active grant", &err);
+	if (!m.matched)
+		return verify_refused(b, peer, l, "no grant", "no active grant for this user,"
+				      " source and port");
+	return verify_accepted(b, peer, l, &m.found);
+}
+
+static json_t *op_verify(struct jit_broker *b, struct jit_peer *peer, json_t *req)
+{
+	struct login l = { .user = str_field(req, "user"), .from_text = str_field(req, "from"),
+			   .now = time(NULL) };
+	const char *ticket = str_field(req, "ticket");
+	const char *port = str_field(req, "port");
+
+	if (!peer_may(b, peer, PRIV_AUDIT)) {
+		audit(b, peer, "verify", l.user, "denied", "needs uid 0 or the audit role", NULL);
+		return refusal("denied", "not_auditor",
+			       "verify is for the PAM module: it needs uid 0 or a role with audit = yes");
+	}
+	if (jit_addr_parse(l.from_text, &l.from) != 0)
+		return error_fmt("bad_request", "from: '%s' is not a numeric address", l.from_text);
+	if (jit_portspec_parse(port, &l.port) != 0)
+		return error_fmt("bad_request", "port: '%s' is not PORT/tcp or PORT/udp", port);
+	return ticket ? verify_ticket(b, peer, &l, ticket) : verify_grant(b, peer, &l);
+}
+
+/* --- dispatch ---------------------------------------------------------------------------------- */
+
+static const struct op ops[] = {
+	{ "ping", no_fields, op_ping },
+	{ "status", no_fields, op_status },
+	{ "request", request_fields, op_request },
+	{ "list", list_fields, op_list },
+	{ "revoke", revoke_fields, op_revoke },
+	{ "audit", audit_fields, op_audit },
+	{ "verify", verify_fields, op_verify },
+};
+
+static const struct op *find_op(const char *name)
+{
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (strcmp(ops[i].name, name) == 0)
+			return &ops[i];
+	return NULL;
+}
+
+/* The operation a well-formed request names, or NULL with the error response. */
+static const struct op *request_op(json_t *req, json_t **error)
+{
+	json_t *v = json_object_get(req, "v"), *name = json_object_get(req, "op");
+	const struct op *op;
+	char why[256];
+
+	if (!json_is_object(req)) {
+		*error = jit_broker_error("bad_request", "a request is a JSON object");
+		return NULL;
+	}
+	if (v == NULL || !json_is_integer(v)) {
+		*error = jit_broker_error("bad_request", "field 'v' (the protocol version, 1) is"
+					  " missing or not an integer");
+		return NULL;
+	}
+	if (json_integer_value(v) != JIT_PROTO_VERSION) {
+		*error = error_fmt("bad_request", "protocol version %lld is not supported (1 is)",
+				   (long long)json_integer_value(v));
+		return NULL;
+	}
+	if (!json_is_string(name)) {
+		*error = jit_broker_error("bad_request", "field 'op' is missing or not a string");
+		return NULL;
+	}
+	op = find_op(json_string_value(name));
+	if (op == NULL) {
+		*error = error_fmt("bad_request", "unknown op '%.64s'", json_string_value(name));
+		return NULL;
+	}
+	if (validate(op, req, why, sizeof(why)) != 0) {
+		*error = jit_broker_error("bad_request", why);
+		return NULL;
+	}
+	return op;
+}
+
+json_t *jit_broker_handle(struct jit_broker *b, struct jit_peer *peer, const char *line,
+			  size_t len, bool *bad)
+{
+	json_error_t jerr;
+	json_t *req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr), *resp = NULL;
+	const struct op *op;
+
+	*bad = true;
+	if (req == NULL)
+		return error_fmt("bad_request", "invalid JSON at column %d: %s", jerr.column,
+				 jerr.text);
+	op = request_op(req, &resp);
+	if (op != NULL) {
+		*bad = false;
+		resp = op->run(b, peer, req);
+		if (resp == NULL)
+			resp = jit_broker_error("internal", "out of memory");
+	}
+	json_decref(req);
+	return resp;
+}

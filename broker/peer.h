@@ -1,0 +1,32 @@
+/* Who is on the other end of a Unix socket: SO_PEERCRED's uid, and the
+ * user name and groups the user database gives it. */
+#ifndef JIT_PEER_H
+#define JIT_PEER_H
+
+#include "decide.h"
+#include "jitd_config.h"
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define JIT_PEER_GROUPS_MAX 64
+
+struct jit_peer {
+	uid_t uid;
+	pid_t pid;
+	char user[JIT_NAME_MAX];	/* "uid=N" when the uid has no name */
+	char groups[JIT_PEER_GROUPS_MAX][JIT_NAME_MAX];
+	const char *group_names[JIT_PEER_GROUPS_MAX];
+	size_t n_groups;
+};
+
+/* Fills peer from the socket's credentials. -1 when the kernel gives none. */
+int jit_peer_from_socket(int fd, struct jit_peer *peer);
+
+/* Fills peer for uid from the user database. */
+void jit_peer_from_uid(uid_t uid, struct jit_peer *peer);
+
+/* The caller as jit_decide() takes it; valid while peer lives unmoved. */
+struct jit_caller jit_peer_caller(struct jit_peer *peer);
+
+#endif

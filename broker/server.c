@@ -1,0 +1,544 @@
+#include "config.h"
+
+#include "server.h"
+
+#include "log.h"
+#include "proto.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define MAX_CLIENTS 1024
+/* Consecutive malformed requests after which a client is disconnected. */
+#define MAX_BAD_REQUESTS 3
+/* Unsent response bytes beyond which a client's requests wait. */
+#define OUT_HIGH_WATER (256 * 1024)
+#define READ_CHUNK 16384
+#define IN_MAX (JIT_PROTO_LINE_MAX + 1 + READ_CHUNK)
+
+enum source_kind { SRC_LISTENER, SRC_SIGNAL, SRC_TIMER, SRC_CLIENT };
+
+struct source {
+	enum source_kind kind;
+	int fd;
+};
+
+struct client {
+	struct source src;		/* first: epoll hands back a struct source * */
+	struct jit_peer peer;
+	char *in;
+	size_t in_len, in_cap;
+	char *out;
+	size_t out_len, out_off, out_cap;
+	unsigned bad;
+	bool discarding;		/* skipping the rest of an overlong line */
+	bool closing;			/* answer no more; close once the output is sent */
+	bool eof;			/* the client will send no more */
+	uint32_t events;		/* what epoll watches for now */
+	struct client *prev, *next;
+};
+
+struct server {
+	struct jit_broker *b;
+	int epfd;
+	struct source listener, signals, timer;
+	struct client *clients;
+	size_t n_clients;
+	bool stop;
+};
+
+/* --- the listening socket ----------------------------------------------------- */
+
+static int group_id(const char *name, gid_t *gid, jit_error *err)
+{
+	char buf[16384];
+	struct group gr, *res = NULL;
+
+	if (getgrnam_r(name, &gr, buf, sizeof(buf), &res) != 0 || res == NULL)
+		return jit_error_set(err, "socket_group '%s' does not exist (create it with"
+				     " 'groupadd --system %s' or set socket_group)", name, name);
+	*gid = gr.gr_gid;
+	return 0;
+}
+
+/* A socket file left by a jitd that is gone is removed; a live one is not. */
+static int clear_stale_socket(const struct sockaddr_un *sa, jit_error *err)
+{
+	struct stat st;
+	int fd, live;
+
+	if (lstat(sa->sun_path, &st) != 0)
+		return errno == ENOENT ? 0 : jit_error_set(err, "%s: %s", sa->sun_path,
+							   strerror(errno));
+	if (!S_ISSOCK(st.st_mode))
+		return jit_error_set(err, "%s exists and is not a socket", sa->sun_path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return jit_error_set(err, "socket: %s", strerror(errno));
+	live = connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0;
+	close(fd);
+	if (live)
+		return jit_error_set(err, "another jitd is listening on %s", sa->sun_path);
+	if (unlink(sa->sun_path) != 0)
+		return jit_error_set(err, "%s: %s", sa->sun_path, strerror(errno));
+	return 0;
+}
+
+static int ensure_socket_dir(const char *path, jit_error *err)
+{
+	char copy[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	const char *dir;
+
+	(void)snprintf(copy, sizeof(copy), "%s", path);
+	dir = dirname(copy);
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+		return jit_error_set(err, "cannot create %s: %s", dir, strerror(errno));
+	return 0;
+}
+
+static int bind_socket(int fd, const struct sockaddr_un *sa, gid_t gid, jit_error *err)
+{
+	mode_t old = umask(0117);
+	int rc = bind(fd, (const struct sockaddr *)sa, sizeof(*sa));
+
+	umask(old);
+	if (rc != 0)
+		return jit_error_set(err, "cannot bind %s: %s", sa->sun_path, strerror(errno));
+	if (chown(sa->sun_path, geteuid(), gid) != 0 || chmod(sa->sun_path, 0660) != 0) {
+		jit_error_set(err, "cannot set owner and mode of %s: %s", sa->sun_path,
+			      strerror(errno));
+		(void)unlink(sa->sun_path);
+		return -1;
+	}
+	return 0;
+}
+
+int jit_server_listen(const struct jit_config *cfg, jit_error *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	gid_t gid;
+	int fd;
+
+	if (strlen(cfg->socket) >= sizeof(sa.sun_path))
+		return jit_error_set(err, "socket path too long: %s", cfg->socket);
+	memcpy(sa.sun_path, cfg->socket, strlen(cfg->socket) + 1);
+	if (group_id(cfg->socket_group, &gid, err) != 0 || ensure_socket_dir(cfg->socket, err) != 0 ||
+	    clear_stale_socket(&sa, err) != 0)
+		return -1;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return jit_error_set(err, "socket: %s", strerror(errno));
+	if (bind_socket(fd, &sa, gid, err) != 0) {
+		close(fd);
+		return -1;
+	}
+	if (listen(fd, SOMAXCONN) != 0) {
+		jit_error_set(err, "listen on %s: %s", sa.sun_path, strerror(errno));
+		(void)unlink(sa.sun_path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* --- epoll bookkeeping --------------------------------------------------------- */
+
+static int watch(struct server *s, struct source *src, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = src };
+
+	return epoll_ctl(s->epfd, EPOLL_CTL_ADD, src->fd, &ev);
+}
+
+static void client_watch(struct server *s, struct client *c, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = &c->src };
+
+	if (events == c->events)
+		return;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_MOD, c->src.fd, &ev) == 0)
+		c->events = events;
+}
+
+/* --- clients ------------------------------------------------------------------------ */
+
+static void arm_expiry_timer(struct server *s);
+
+static void client_close(struct server *s, struct client *c)
+{
+	(void)epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->src.fd, NULL);
+	close(c->src.fd);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		s->clients = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	s->n_clients--;
+	free(c->in);
+	free(c->out);
+	free(c);
+}
+
+static int out_reserve(struct client *c, size_t more)
+{
+	size_t cap = c->out_cap ? c->out_cap : 4096;
+	char *grown;
+
+	if (c->out_off > 0) {
+		memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+		c->out_len -= c->out_off;
+		c->out_off = 0;
+	}
+	while (cap < c->out_len + more)
+		cap *= 2;
+	if (cap == c->out_cap)
+		return 0;
+	grown = realloc(c->out, cap);
+	if (grown == NULL)
+		return -1;
+	c->out = grown;
+	c->out_cap = cap;
+	return 0;
+}
+
+/* Queues the response as one line; a client we cannot answer is closed. */
+static void client_reply(struct client *c, json_t *resp)
+{
+	char *text = json_dumps(resp, JSON_COMPACT);
+	size_t len = text ? strlen(text) : 0;
+
+	json_decref(resp);
+	if (text == NULL || out_reserve(c, len + 1) != 0) {
+		log_error("client uid %u: cannot queue a response", (unsigned)c->peer.uid);
+		c->closing = true;
+		c->out_len = c->out_off = 0;
+		free(text);
+		return;
+	}
+	memcpy(c->out + c->out_len, text, len);
+	c->out[c->out_len + len] = '\n';
+	c->out_len += len + 1;
+	free(text);
+}
+
+/* Sends what it can; false when the client is gone. */
+static bool client_flush(struct client *c)
+{
+	while (c->out_off < c->out_len) {
+		ssize_t n = send(c->src.fd, c->out + c->out_off, c->out_len - c->out_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return true;
+		if (n <= 0)
+			return false;
+		c->out_off += (size_t)n;
+	}
+	c->out_off = c->out_len = 0;
+	return true;
+}
+
+static void count_bad(struct client *c, bool bad)
+{
+	c->bad = bad ? c->bad + 1 : 0;
+	if (c->bad >= MAX_BAD_REQUESTS) {
+		log_info("client uid %u pid %d: %u malformed requests in a row, disconnecting",
+			 (unsigned)c->peer.uid, (int)c->peer.pid, c->bad);
+		c->closing = true;
+	}
+}
+
+static void handle_line(struct server *s, struct client *c, const char *line, size_t len)
+{
+	bool bad;
+	json_t *resp = jit_broker_handle(s->b, &c->peer, line, len, &bad);
+
+	client_reply(c, resp);
+	count_bad(c, bad);
+}
+
+/* Answers the complete lines in the input buffer while output has room;
+ * returns how many were answered. */
+static int process_input(struct server *s, struct client *c)
+{
+	size_t start = 0;
+	int answered = 0;
+
+	while (!c->closing && c->out_len - c->out_off < OUT_HIGH_WATER) {
+		char *nl = memchr(c->in + start, '\n', c->in_len - start);
+		size_t len;
+
+		if (nl == NULL)
+			break;
+		len = (size_t)(nl - (c->in + start));
+		if (c->discarding) {
+			c->discarding = false;
+		} else {
+			handle_line(s, c, c->in + start, len);
+			answered++;
+		}
+		start += len + 1;
+	}
+	memmove(c->in, c->in + start, c->in_len - start);
+	c->in_len -= start;
+	if (c->in_len > JIT_PROTO_LINE_MAX && !c->closing) {
+		/* No newline within the limit: refuse the line, skip to its end. */
+		if (!c->discarding) {
+			client_reply(c, jit_broker_error("bad_request", "request line longer than"
+							 " 65536 bytes"));
+			count_bad(c, true);
+		}
+		c->discarding = true;
+		c->in_len = 0;
+	}
+	return answered;
+}
+
+static int in_reserve(struct client *c)
+{
+	size_t cap = c->in_cap ? c->in_cap * 2 : 2 * READ_CHUNK;
+	char *grown;
+
+	/* process_input() keeps in_len <= JIT_PROTO_LINE_MAX, so at IN_MAX
+	 * there is always room for another read. */
+	if (c->in_cap - c->in_len >= READ_CHUNK || c->in_cap == IN_MAX)
+		return 0;
+	if (cap > IN_MAX)
+		cap = IN_MAX;
+	grown = realloc(c->in, cap);
+	if (grown == NULL)
+		return -1;
+	c->in = grown;
+	c->in_cap = cap;
+	return 0;
+}
+
+/* One read per wakeup: epoll is level-triggered, so busy clients take turns.
+ * False when the connection failed. */
+static bool client_read(struct client *c)
+{
+	ssize_t n;
+
+	if (in_reserve(c) != 0)
+		return false;
+	n = recv(c->src.fd, c->in + c->in_len, c->in_cap - c->in_len, MSG_DONTWAIT);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+	if (n == 0)
+		c->eof = true;	/* half-closed: answer what came, then close */
+	else
+		c->in_len += (size_t)n;
+	return true;
+}
+
+static bool has_complete_line(const struct client *c)
+{
+	return !c->closing && c->in_len > 0 && memchr(c->in, '\n', c->in_len) != NULL;
+}
+
+static void client_event(struct server *s, struct client *c, uint32_t events)
+{
+	bool readable = (events & EPOLLIN) && !c->eof && !c->closing;
+	uint32_t want = 0;
+
+	if ((readable && !client_read(c)) ||
+	    (!(events & EPOLLIN) && (events & (EPOLLHUP | EPOLLERR)))) {
+		client_close(s, c);
+		return;
+	}
+	if (process_input(s, c) > 0)
+		arm_expiry_timer(s);
+	if (!client_flush(c) ||
+	    (c->out_len == 0 && (c->closing || (c->eof && !has_complete_line(c))))) {
+		client_close(s, c);
+		return;
+	}
+	if (c->out_len > 0)
+		want |= EPOLLOUT;
+	if (!c->eof && !c->closing && c->out_len < OUT_HIGH_WATER)
+		want |= EPOLLIN;
+	client_watch(s, c, want);
+}
+
+static void accept_clients(struct server *s)
+{
+	for (;;) {
+		int fd = accept4(s->listener.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct client *c;
+
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				log_error("accept: %s", strerror(errno));
+			return;
+		}
+		c = s->n_clients < MAX_CLIENTS ? calloc(1, sizeof(*c)) : NULL;
+		if (c == NULL || jit_peer_from_socket(fd, &c->peer) != 0) {
+			log_error("refusing a connection: %s",
+				  c ? "no peer credentials" : "too many clients");
+			free(c);
+			close(fd);
+			continue;
+		}
+		c->src.kind = SRC_CLIENT;
+		c->src.fd = fd;
+		c->events = EPOLLIN;
+		if (watch(s, &c->src, EPOLLIN) != 0) {
+			log_error("epoll: %s", strerror(errno));
+			free(c);
+			close(fd);
+			continue;
+		}
+		c->next = s->clients;
+		if (s->clients != NULL)
+			s->clients->prev = c;
+		s->clients = c;
+		s->n_clients++;
+		log_debug("client connected: %s (uid %u, pid %d)", c->peer.user,
+			  (unsigned)c->peer.uid, (int)c->peer.pid);
+	}
+}
+
+/* --- signals and the expiry timer ---------------------------------------------------- */
+
+static void arm_expiry_timer(struct server *s)
+{
+	struct itimerspec its = { 0 };
+	time_t when;
+
+	if (jit_broker_next_expiry(s->b, &when))
+		its.it_value.tv_sec = when > 0 ? when : 1;
+	(void)timerfd_settime(s->timer.fd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+static void timer_event(struct server *s)
+{
+	uint64_t expirations;
+
+	if (read(s->timer.fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+		log_error("timerfd: %s", strerror(errno));
+	jit_broker_expire(s->b, time(NULL));
+	arm_expiry_timer(s);
+}
+
+static void signal_event(struct server *s)
+{
+	struct signalfd_siginfo si;
+
+	while (read(s->signals.fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			log_info("SIGHUP: reloading");
+			(void)jit_broker_reload(s->b);
+			arm_expiry_timer(s);
+		} else {
+			log_info("signal %u: shutting down", si.ssi_signo);
+			s->stop = true;
+		}
+	}
+}
+
+static int open_signalfd(void)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0)
+		return -1;
+	(void)signal(SIGPIPE, SIG_IGN);
+	return signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+/* --- the loop ---------------------------------------------------------------------------- */
+
+static int server_setup(struct server *s)
+{
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	s->signals.kind = SRC_SIGNAL;
+	s->signals.fd = open_signalfd();
+	s->timer.kind = SRC_TIMER;
+	s->timer.fd = timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (s->epfd < 0 || s->signals.fd < 0 || s->timer.fd < 0 ||
+	    watch(s, &s->listener, EPOLLIN) != 0 || watch(s, &s->signals, EPOLLIN) != 0 ||
+	    watch(s, &s->timer, EPOLLIN) != 0) {
+		log_error("setting up the event loop: %s", strerror(errno));
+		return -1;
+	}
+	arm_expiry_timer(s);
+	return 0;
+}
+
+static void dispatch(struct server *s, struct source *src, uint32_t events)
+{
+	switch (src->kind) {
+	case SRC_LISTENER:
+		accept_clients(s);
+		break;
+	case SRC_SIGNAL:
+		signal_event(s);
+		break;
+	case SRC_TIMER:
+		timer_event(s);
+		break;
+	case SRC_CLIENT:
+		client_event(s, (struct client *)src, events);
+		break;
+	}
+}
+
+static void server_teardown(struct server *s)
+{
+	struct sockaddr_un sa;
+	socklen_t len = sizeof(sa);
+
+	while (s->clients != NULL)
+		client_close(s, s->clients);
+	if (getsockname(s->listener.fd, (struct sockaddr *)&sa, &len) == 0 &&
+	    len > offsetof(struct sockaddr_un, sun_path) && sa.sun_path[0] != '\0')
+		(void)unlink(sa.sun_path);
+	close(s->listener.fd);
+	if (s->timer.fd >= 0)
+		close(s->timer.fd);
+	if (s->signals.fd >= 0)
+		close(s->signals.fd);
+	if (s->epfd >= 0)
+		close(s->epfd);
+}
+
+int jit_server_run(struct jit_broker *b, int listen_fd)
+{
+	struct server s = { .b = b, .listener = { SRC_LISTENER, listen_fd } };
+	struct epoll_event events[64];
+	int rc = server_setup(&s);
+
+	if (rc == 0)
+		log_info("jitd %s serving on %s (host %s, firewall %s)", PACKAGE_VERSION,
+			 b->cfg->socket, b->cfg->host, b->fw->ops->name);
+	while (rc == 0 && !s.stop) {
+		int n = epoll_wait(s.epfd, events, 64, -1);
+
+		if (n < 0 && errno != EINTR) {
+			log_error("epoll_wait: %s", strerror(errno));
+			rc = -1;
+		}
+		for (int i = 0; i < n && !s.stop; i++)
+			dispatch(&s, events[i].data.ptr, events[i].events);
+	}
+	server_teardown(&s);
+	return rc;
+}

@@ -1,0 +1,723 @@
+#include "config.h"
+
+#include "store.h"
+
+#include "timeutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Each migration takes the schema from version (index) to (index + 1). */
+static const char *const migrations[] = {
+	/* 0 -> 1: grants and the audit log. */
+	"CREATE TABLE grants ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" user TEXT NOT NULL, requested_by TEXT NOT NULL, role TEXT NOT NULL,"
+	" policy TEXT NOT NULL, source TEXT NOT NULL, ports TEXT NOT NULL, host TEXT NOT NULL,"
+	" created INTEGER NOT NULL, not_before INTEGER NOT NULL, expires INTEGER NOT NULL,"
+	" revoked_at INTEGER, revoked_by TEXT, justification TEXT NOT NULL DEFAULT '',"
+	" jti TEXT NOT NULL UNIQUE);"
+	"CREATE INDEX grants_user ON grants(user);"
+	"CREATE TABLE audit ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL, actor TEXT NOT NULL,"
+	" action TEXT NOT NULL, subject TEXT, result TEXT NOT NULL, reason TEXT, details TEXT);"
+	"CREATE INDEX audit_time ON audit(time);",
+	/* 1 -> 2: ticket use counting and expiry marking. */
+	"ALTER TABLE grants ADD COLUMN uses INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE grants ADD COLUMN last_used INTEGER;"
+	"ALTER TABLE grants ADD COLUMN expired_at INTEGER;"
+	"UPDATE grants SET expired_at = expires"
+	" WHERE revoked_at IS NULL AND expires <= CAST(strftime('%s','now') AS INTEGER);"
+	"CREATE INDEX grants_active ON grants(expires)"
+	" WHERE revoked_at IS NULL AND expired_at IS NULL;",
+};
+
+_Static_assert(sizeof(migrations) / sizeof(migrations[0]) == JIT_STORE_SCHEMA_VERSION,
+	       "one migration per schema version");
+
+#define GRANT_COLUMNS \
+	"id, user, requested_by, role, policy, source, ports, host, created, not_before," \
+	" expires, revoked_at, revoked_by, expired_at, justification, jti, uses, last_used"
+
+enum stmt_id {
+	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
+	ST_GRANT_INSERT, ST_GRANT_GET, ST_GRANT_BY_JTI, ST_GRANT_REVOKE, ST_GRANT_USE,
+	ST_DUE, ST_MARK_EXPIRED, ST_NEXT_EXPIRY, ST_AUDIT_INSERT,
+	ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_GRANT_INSERT] =
+		"INSERT INTO grants (user, requested_by, role, policy, source, ports, host, created,"
+		" not_before, expires, justification, jti) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+	[ST_GRANT_GET] = "SELECT " GRANT_COLUMNS " FROM grants WHERE id = ?",
+	[ST_GRANT_BY_JTI] = "SELECT " GRANT_COLUMNS " FROM grants WHERE jti = ?",
+	[ST_GRANT_REVOKE] =
+		"UPDATE grants SET revoked_at = ?, revoked_by = ? WHERE id = ?"
+		" AND revoked_at IS NULL AND expired_at IS NULL AND expires > ?",
+	[ST_GRANT_USE] = "UPDATE grants SET uses = uses + 1, last_used = ? WHERE id = ?",
+	[ST_DUE] = "SELECT " GRANT_COLUMNS " FROM grants"
+		   " WHERE revoked_at IS NULL AND expired_at IS NULL AND expires <= ?",
+	[ST_MARK_EXPIRED] = "UPDATE grants SET expired_at = ? WHERE id = ?",
+	[ST_NEXT_EXPIRY] = "SELECT min(expires) FROM grants"
+			   " WHERE revoked_at IS NULL AND expired_at IS NULL",
+	[ST_AUDIT_INSERT] =
+		"INSERT INTO audit (time, actor, action, subject, result, reason, details)"
+		" VALUES (?,?,?,?,?,?,?)",
+};
+
+struct jit_store {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[ST_COUNT];
+};
+
+/* --- errors ------------------------------------------------------------------ */
+
+/* What an operator should read for the usual failures. */
+static const char *error_kind(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_FULL: return "disk full";
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED: return "database is locked";
+	case SQLITE_READONLY: return "database is read-only";
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB: return "database is corrupt";
+	case SQLITE_IOERR: return "I/O error";
+	case SQLITE_CANTOPEN: return "cannot open the database";
+	case SQLITE_PERM: return "permission denied";
+	default: return "database error";
+	}
+}
+
+static int db_fail(struct jit_store *st, int rc, const char *what, jit_error *err)
+{
+	return jit_error_set(err, "%s: %s (%s)", what, error_kind(rc), sqlite3_errmsg(st->db));
+}
+
+/* --- statements ---------------------------------------------------------------- */
+
+static sqlite3_stmt *stmt(struct jit_store *st, enum stmt_id id)
+{
+	sqlite3_stmt *s = st->stmt[id];
+
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return s;
+}
+
+static int prepare_all(struct jit_store *st, jit_error *err)
+{
+	for (int i = 0; i < ST_COUNT; i++) {
+		int rc = sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+					    &st->stmt[i], NULL);
+
+		if (rc != SQLITE_OK)
+			return db_fail(st, rc, "preparing statements", err);
+	}
+	return 0;
+}
+
+static int step_done(struct jit_store *st, sqlite3_stmt *s, const char *what, jit_error *err)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return db_fail(st, rc, what, err);
+	return 0;
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *text)
+{
+	if (text != NULL)
+		sqlite3_bind_text(s, i, text, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static int begin(struct jit_store *st, jit_error *err)
+{
+	return step_done(st, stmt(st, ST_BEGIN), "starting a transaction", err);
+}
+
+static int commit(struct jit_store *st, jit_error *err)
+{
+	if (step_done(st, stmt(st, ST_COMMIT), "committing", err) != 0) {
+		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+static int rollback(struct jit_store *st)
+{
+	if (sqlite3_get_autocommit(st->db) == 0)
+		(void)step_done(st, stmt(st, ST_ROLLBACK), "rolling back", NULL);
+	return -1;
+}
+
+/* --- open and migrate ---------------------------------------------------------- */
+
+static int exec_sql(struct jit_store *st, const char *sql, const char *what, jit_error *err)
+{
+	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+
+	if (rc != SQLITE_OK)
+		return db_fail(st, rc, what, err);
+	return 0;
+}
+
+static int read_user_version(struct jit_store *st, int *version, jit_error *err)
+{
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL);
+
+	if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		*version = sqlite3_column_int(s, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_OK)
+		return db_fail(st, rc, "reading the schema version", err);
+	return 0;
+}
+
+/* Applies one migration and records the new version, atomically. */
+static int migrate_one(struct jit_store *st, int from, jit_error *err)
+{
+	char sql[64];
+
+	(void)snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", from + 1);
+	if (exec_sql(st, "BEGIN IMMEDIATE", "starting a migration", err) != 0)
+		return -1;
+	if (exec_sql(st, migrations[from], "migrating the schema", err) != 0 ||
+	    exec_sql(st, sql, "recording the schema version", err) != 0 ||
+	    exec_sql(st, "COMMIT", "committing a migration", err) != 0) {
+		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		return jit_error_prefix(err, "schema version %d to %d", from, from + 1);
+	}
+	return 0;
+}
+
+static int migrate(struct jit_store *st, jit_error *err)
+{
+	int version;
+
+	if (read_user_version(st, &version, err) != 0)
+		return -1;
+	if (version > JIT_STORE_SCHEMA_VERSION || version < 0)
+		return jit_error_set(err, "database schema version %d is newer than this jitd"
+				     " understands (%d)", version, JIT_STORE_SCHEMA_VERSION);
+	for (; version < JIT_STORE_SCHEMA_VERSION; version++)
+		if (migrate_one(st, version, err) != 0)
+			return -1;
+	return 0;
+}
+
+/* Creates the file 0600 first, so that SQLite never makes it world-readable. */
+static int create_private(const char *path, jit_error *err)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	if (fd < 0)
+		return jit_error_set(err, "%s: %s", path, strerror(errno));
+	close(fd);
+	return 0;
+}
+
+static int configure(struct jit_store *st, jit_error *err)
+{
+	/* WAL with synchronous=NORMAL survives a crash of jitd at any point;
+	 * only a power loss can take the last commits, and it takes the
+	 * kernel's firewall state with them. */
+	return exec_sql(st, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+			    " PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;",
+			"configuring the database", err);
+}
+
+struct jit_store *jit_store_open(const char *path, jit_error *err)
+{
+	struct jit_store *st = calloc(1, sizeof(*st));
+	int rc;
+
+	if (st == NULL) {
+		jit_error_set(err, "out of memory");
+		return NULL;
+	}
+	if (create_private(path, err) != 0) {
+		free(st);
+		return NULL;
+	}
+	rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
+	if (rc != SQLITE_OK) {
+		db_fail(st, rc, path, err);
+		jit_store_close(st);
+		return NULL;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	(void)sqlite3_busy_timeout(st->db, 1000);
+	if (configure(st, err) != 0 || migrate(st, err) != 0 || prepare_all(st, err) != 0) {
+		jit_error_prefix(err, "%s", path);
+		jit_store_close(st);
+		return NULL;
+	}
+	return st;
+}
+
+void jit_store_close(struct jit_store *st)
+{
+	if (st == NULL)
+		return;
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+int jit_store_schema_version(struct jit_store *st)
+{
+	int version = -1;
+
+	(void)read_user_version(st, &version, NULL);
+	return version;
+}
+
+/* --- grants ---------------------------------------------------------------------- */
+
+enum jit_grant_state jit_grant_state(const struct jit_grant *g, time_t now)
+{
+	if (g->revoked_at != 0)
+		return JIT_GRANT_REVOKED;
+	if (g->expired_at != 0 || g->expires <= now)
+		return JIT_GRANT_EXPIRED;
+	return JIT_GRANT_ACTIVE;
+}
+
+const char *jit_grant_state_name(enum jit_grant_state s)
+{
+	switch (s) {
+	case JIT_GRANT_ACTIVE: return "active";
+	case JIT_GRANT_EXPIRED: return "expired";
+	case JIT_GRANT_REVOKED: return "revoked";
+	}
+	return "?";
+}
+
+static void ports_text(const struct jit_grant *g, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < g->n_ports && len + JIT_PORTSPEC_STRLEN + 1 < size; i++) {
+		if (i > 0)
+			buf[len++] = ',';
+		jit_portspec_format(&g->ports[i], buf + len, size - len);
+		len += strlen(buf + len);
+	}
+}
+
+static void copy_column(sqlite3_stmt *s, int col, char *dst, size_t size)
+{
+	const unsigned char *text = sqlite3_column_text(s, col);
+
+	(void)snprintf(dst, size, "%s", text ? (const char *)text : "");
+}
+
+/* Fills g from a row of GRANT_COLUMNS; -1 when a stored value does not parse. */
+static int row_to_grant(sqlite3_stmt *s, struct jit_grant *g, jit_error *err)
+{
+	char source[JIT_CIDR_STRLEN + 1], ports[JIT_GRANT_PORTS_MAX * JIT_PORTSPEC_STRLEN];
+
+	memset(g, 0, sizeof(*g));
+	g->id = sqlite3_column_int64(s, 0);
+	copy_column(s, 1, g->user, sizeof(g->user));
+	copy_column(s, 2, g->requested_by, sizeof(g->requested_by));
+	copy_column(s, 3, g->role, sizeof(g->role));
+	copy_column(s, 4, g->policy, sizeof(g->policy));
+	copy_column(s, 5, source, sizeof(source));
+	copy_column(s, 6, ports, sizeof(ports));
+	copy_column(s, 7, g->host, sizeof(g->host));
+	g->created = (time_t)sqlite3_column_int64(s, 8);
+	g->not_before = (time_t)sqlite3_column_int64(s, 9);
+	g->expires = (time_t)sqlite3_column_int64(s, 10);
+	g->revoked_at = (time_t)sqlite3_column_int64(s, 11);
+	copy_column(s, 12, g->revoked_by, sizeof(g->revoked_by));
+	g->expired_at = (time_t)sqlite3_column_int64(s, 13);
+	copy_column(s, 14, g->justification, sizeof(g->justification));
+	copy_column(s, 15, g->jti, sizeof(g->jti));
+	g->uses = sqlite3_column_int64(s, 16);
+	g->last_used = (time_t)sqlite3_column_int64(s, 17);
+	if (jit_cidr_parse(source, &g->source) != 0 ||
+	    jit_portspec_list_parse(ports, g->ports, JIT_GRANT_PORTS_MAX, &g->n_ports) != 0)
+		return jit_error_set(err, "grant %lld: stored source or ports do not parse",
+				     (long long)g->id);
+	return 0;
+}
+
+static int insert_audit(struct jit_store *st, const struct jit_audit_entry *e, jit_error *err)
+{
+	sqlite3_stmt *s = stmt(st, ST_AUDIT_INSERT);
+
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)e->time);
+	bind_text(s, 2, e->actor);
+	bind_text(s, 3, e->action);
+	bind_text(s, 4, e->subject);
+	bind_text(s, 5, e->result);
+	bind_text(s, 6, e->reason);
+	bind_text(s, 7, e->details);
+	return step_done(st, s, "writing the audit log", err);
+}
+
+static int insert_grant(struct jit_store *st, struct jit_grant *g, jit_error *err)
+{
+	sqlite3_stmt *s = stmt(st, ST_GRANT_INSERT);
+	char source[JIT_CIDR_STRLEN], ports[JIT_GRANT_PORTS_MAX * JIT_PORTSPEC_STRLEN];
+
+	jit_cidr_format(&g->source, source, sizeof(source));
+	ports_text(g, ports, sizeof(ports));
+	bind_text(s, 1, g->user);
+	bind_text(s, 2, g->requested_by);
+	bind_text(s, 3, g->role);
+	bind_text(s, 4, g->policy);
+	bind_text(s, 5, source);
+	bind_text(s, 6, ports);
+	bind_text(s, 7, g->host);
+	sqlite3_bind_int64(s, 8, (sqlite3_int64)g->created);
+	sqlite3_bind_int64(s, 9, (sqlite3_int64)g->not_before);
+	sqlite3_bind_int64(s, 10, (sqlite3_int64)g->expires);
+	bind_text(s, 11, g->justification);
+	bind_text(s, 12, g->jti);
+	if (step_done(st, s, "recording the grant", err) != 0)
+		return -1;
+	g->id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+/* Every value is validated text (CIDR, ports, base64url): no escaping needed. */
+static void grant_details(const struct jit_grant *g, char *buf, size_t size)
+{
+	char source[JIT_CIDR_STRLEN], ports[JIT_GRANT_PORTS_MAX * JIT_PORTSPEC_STRLEN];
+	char expires[JIT_RFC3339_LEN];
+
+	jit_cidr_format(&g->source, source, sizeof(source));
+	ports_text(g, ports, sizeof(ports));
+	(void)jit_rfc3339_format(g->expires, expires);
+	(void)snprintf(buf, size,
+		       "{\"grant\":%lld,\"from\":\"%s\",\"ports\":\"%s\",\"expires\":\"%s\","
+		       "\"jti\":\"%s\"}", (long long)g->id, source, ports, expires, g->jti);
+}
+
+int jit_store_grant_add(struct jit_store *st, struct jit_grant *g,
+			const struct jit_audit_entry *audit, jit_error *err)
+{
+	struct jit_audit_entry e = *audit;
+	char details[512];
+
+	if (begin(st, err) != 0)
+		return -1;
+	if (insert_grant(st, g, err) != 0)
+		return rollback(st);
+	grant_details(g, details, sizeof(details));
+	e.details = details;
+	if (insert_audit(st, &e, err) != 0)
+		return rollback(st);
+	return commit(st, err);
+}
+
+static int grant_lookup(struct jit_store *st, sqlite3_stmt *s, struct jit_grant *g,
+			jit_error *err)
+{
+	int rc = sqlite3_step(s), found;
+
+	if (rc == SQLITE_ROW)
+		found = row_to_grant(s, g, err) == 0 ? 1 : -1;
+	else if (rc == SQLITE_DONE)
+		found = 0;
+	else
+		found = db_fail(st, rc, "reading a grant", err);
+	sqlite3_reset(s);
+	return found;
+}
+
+int jit_store_grant_get(struct jit_store *st, int64_t id, struct jit_grant *g, jit_error *err)
+{
+	sqlite3_stmt *s = stmt(st, ST_GRANT_GET);
+
+	sqlite3_bind_int64(s, 1, id);
+	return grant_lookup(st, s, g, err);
+}
+
+int jit_store_grant_by_jti(struct jit_store *st, const char *jti, struct jit_grant *g,
+			   jit_error *err)
+{
+	sqlite3_stmt *s = stmt(st, ST_GRANT_BY_JTI);
+
+	bind_text(s, 1, jti);
+	return grant_lookup(st, s, g, err);
+}
+
+int jit_store_grant_revoke(struct jit_store *st, int64_t id, const char *by, time_t now,
+			   const struct jit_audit_entry *audit, jit_error *err)
+{
+	sqlite3_stmt *s;
+
+	if (begin(st, err) != 0)
+		return -1;
+	s = stmt(st, ST_GRANT_REVOKE);
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
+	bind_text(s, 2, by);
+	sqlite3_bind_int64(s, 3, id);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)now);
+	if (step_done(st, s, "revoking the grant", err) != 0)
+		return rollback(st);
+	if (sqlite3_changes(st->db) == 0) {
+		rollback(st);
+		return 0;
+	}
+	if (insert_audit(st, audit, err) != 0 || commit(st, err) != 0)
+		return rollback(st);
+	return 1;
+}
+
+int jit_store_grant_use(struct jit_store *st, int64_t id, time_t now,
+			const struct jit_audit_entry *audit, jit_error *err)
+{
+	sqlite3_stmt *s;
+
+	if (begin(st, err) != 0)
+		return -1;
+	s = stmt(st, ST_GRANT_USE);
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
+	sqlite3_bind_int64(s, 2, id);
+	if (step_done(st, s, "recording the ticket's use", err) != 0 ||
+	    insert_audit(st, audit, err) != 0)
+		return rollback(st);
+	return commit(st, err);
+}
+
+static int mark_expired(struct jit_store *st, const struct jit_grant *g, time_t now,
+			jit_error *err)
+{
+	char details[64];
+	struct jit_audit_entry e = { .time = now, .actor = "jitd", .action = "expire",
+				     .subject = g->user, .result = "ok", .details = details };
+	sqlite3_stmt *s = stmt(st, ST_MARK_EXPIRED);
+
+	(void)snprintf(details, sizeof(details), "{\"grant\":%lld}", (long long)g->id);
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
+	sqlite3_bind_int64(s, 2, g->id);
+	if (step_done(st, s, "marking a grant expired", err) != 0)
+		return -1;
+	return insert_audit(st, &e, err);
+}
+
+/* The due grants, read in full before any is changed. */
+static int read_due(struct jit_store *st, time_t now, struct jit_grant **out, size_t *n,
+		    jit_error *err)
+{
+	sqlite3_stmt *s = stmt(st, ST_DUE);
+	size_t cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*n == cap) {
+			struct jit_grant *grown = realloc(*out, (cap ? cap * 2 : 8) * sizeof(**out));
+
+			if (grown == NULL) {
+				sqlite3_reset(s);
+				return jit_error_set(err, "out of memory");
+			}
+			*out = grown;
+			cap = cap ? cap * 2 : 8;
+		}
+		if (row_to_grant(s, &(*out)[*n], err) != 0) {
+			sqlite3_reset(s);
+			return -1;
+		}
+		(*n)++;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return db_fail(st, rc, "reading due grants", err);
+	return 0;
+}
+
+int jit_store_expire_due(struct jit_store *st, time_t now,
+			 void (*fn)(const struct jit_grant *g, void *ctx), void *ctx,
+			 jit_error *err)
+{
+	struct jit_grant *due;
+	size_t n;
+
+	if (begin(st, err) != 0)
+		return -1;
+	if (read_due(st, now, &due, &n, err) != 0) {
+		free(due);
+		return rollback(st);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (mark_expired(st, &due[i], now, err) != 0) {
+			free(due);
+			return rollback(st);
+		}
+	}
+	if (commit(st, err) != 0) {
+		free(due);
+		return -1;
+	}
+	for (size_t i = 0; fn != NULL && i < n; i++)
+		fn(&due[i], ctx);
+	free(due);
+	return (int)n;
+}
+
+int jit_store_next_expiry(struct jit_store *st, time_t *when, jit_error *err)
+{
+	sqlite3_stmt *s = stmt(st, ST_NEXT_EXPIRY);
+	int rc = sqlite3_step(s), found = 0;
+
+	if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
+		*when = (time_t)sqlite3_column_int64(s, 0);
+		found = 1;
+	} else if (rc != SQLITE_ROW) {
+		found = db_fail(st, rc, "finding the next expiry", err);
+	}
+	sqlite3_reset(s);
+	return found;
+}
+
+/* Runs a query built at call time, calling row for each result row. */
+static int query_each(struct jit_store *st, sqlite3_stmt *s,
+		      int (*row)(sqlite3_stmt *s, void *ctx, jit_error *err), void *ctx,
+		      const char *what, jit_error *err)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int stop = row(s, ctx, err);
+
+		if (stop < 0) {
+			sqlite3_finalize(s);
+			return -1;
+		}
+		if (stop > 0)
+			break;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(st, rc, what, err);
+	return 0;
+}
+
+struct grant_cb {
+	int (*fn)(const struct jit_grant *g, void *ctx);
+	void *ctx;
+};
+
+static int grant_row(sqlite3_stmt *s, void *ctx, jit_error *err)
+{
+	struct grant_cb *cb = ctx;
+	struct jit_grant g;
+
+	int rc;
+
+	if (row_to_grant(s, &g, err) != 0)
+		return -1;
+	rc = cb->fn(&g, cb->ctx);
+	if (rc < 0)
+		return jit_error_set(err, "listing grants: out of memory");
+	return rc > 0;
+}
+
+int jit_store_grants_each(struct jit_store *st, const struct jit_grant_filter *f,
+			  int (*fn)(const struct jit_grant *g, void *ctx), void *ctx,
+			  jit_error *err)
+{
+	static const char sql[] =
+		"SELECT " GRANT_COLUMNS " FROM grants"
+		" WHERE (?1 IS NULL OR user = ?1 OR requested_by = ?1)"
+		" AND (?2 = 0 OR (revoked_at IS NULL AND expired_at IS NULL AND expires > ?3))"
+		" ORDER BY id DESC LIMIT ?4";
+	struct grant_cb cb = { fn, ctx };
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+
+	if (rc != SQLITE_OK)
+		return db_fail(st, rc, "listing grants", err);
+	bind_text(s, 1, f->user);
+	sqlite3_bind_int(s, 2, f->active_only ? 1 : 0);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)f->now);
+	sqlite3_bind_int64(s, 4, f->limit > 0 ? f->limit : -1);
+	return query_each(st, s, grant_row, &cb, "listing grants", err);
+}
+
+/* --- audit ------------------------------------------------------------------------ */
+
+int jit_store_audit_add(struct jit_store *st, const struct jit_audit_entry *e, jit_error *err)
+{
+	return insert_audit(st, e, err);
+}
+
+struct audit_cb {
+	int (*fn)(const struct jit_audit_entry *e, void *ctx);
+	void *ctx;
+};
+
+static const char *column_text(sqlite3_stmt *s, int col)
+{
+	return (const char *)sqlite3_column_text(s, col);
+}
+
+static int audit_row(sqlite3_stmt *s, void *ctx, jit_error *err)
+{
+	struct audit_cb *cb = ctx;
+	struct jit_audit_entry e = {
+		.id = sqlite3_column_int64(s, 0),
+		.time = (time_t)sqlite3_column_int64(s, 1),
+		.actor = column_text(s, 2),
+		.action = column_text(s, 3),
+		.subject = column_text(s, 4),
+		.result = column_text(s, 5),
+		.reason = column_text(s, 6),
+		.details = column_text(s, 7),
+	};
+
+	int rc = cb->fn(&e, cb->ctx);
+
+	if (rc < 0)
+		return jit_error_set(err, "reading the audit log: out of memory");
+	return rc > 0;
+}
+
+int jit_store_audit_each(struct jit_store *st, time_t since, const char *user, int64_t limit,
+			 int (*fn)(const struct jit_audit_entry *e, void *ctx), void *ctx,
+			 jit_error *err)
+{
+	static const char sql[] =
+		"SELECT * FROM (SELECT id, time, actor, action, subject, result, reason, details"
+		" FROM audit WHERE time >= ?1 AND (?2 IS NULL OR actor = ?2 OR subject = ?2)"
+		" ORDER BY id DESC LIMIT ?3) ORDER BY id";
+	struct audit_cb cb = { fn, ctx };
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+
+	if (rc != SQLITE_OK)
+		return db_fail(st, rc, "reading the audit log", err);
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)since);
+	bind_text(s, 2, user);
+	sqlite3_bind_int64(s, 3, limit > 0 ? limit : -1);
+	return query_each(st, s, audit_row, &cb, "reading the audit log", err);
+}

@@ -1,0 +1,122 @@
+/* jitd's state in SQLite: grants and the audit log. The database is the
+ * truth; the firewall is made to match it. */
+#ifndef JIT_STORE_H
+#define JIT_STORE_H
+
+#include "claims.h"
+#include "jit_error.h"
+#include "jitd_config.h"
+#include "netaddr.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+/* The schema version this build writes; older databases are migrated. */
+#define JIT_STORE_SCHEMA_VERSION 2
+#define JIT_JUSTIFICATION_MAX 1024	/* with the NUL */
+#define JIT_GRANT_PORTS_MAX 32
+#define JIT_POLICY_LIST_MAX 512
+
+struct jit_grant {
+	int64_t id;
+	char user[JIT_NAME_MAX];
+	char requested_by[JIT_NAME_MAX];
+	char role[JIT_NAME_MAX];
+	char policy[JIT_POLICY_LIST_MAX];	/* policy names, comma-separated */
+	struct jit_cidr source;
+	struct jit_portspec ports[JIT_GRANT_PORTS_MAX];
+	size_t n_ports;
+	char host[JIT_HOST_MAX];
+	time_t created, not_before, expires;
+	time_t revoked_at;			/* 0: not revoked */
+	char revoked_by[JIT_NAME_MAX];
+	time_t expired_at;			/* 0: not yet marked expired */
+	char justification[JIT_JUSTIFICATION_MAX];
+	char jti[JIT_JTI_LEN];
+	int64_t uses;
+	time_t last_used;			/* 0: never */
+};
+
+enum jit_grant_state { JIT_GRANT_ACTIVE, JIT_GRANT_EXPIRED, JIT_GRANT_REVOKED };
+
+/* Revoked, expired (marked, or past `expires` at `now`), else active. */
+enum jit_grant_state jit_grant_state(const struct jit_grant *g, time_t now);
+const char *jit_grant_state_name(enum jit_grant_state s);
+
+struct jit_audit_entry {
+	int64_t id;			/* set by the store */
+	time_t time;
+	const char *actor;		/* who acted: a user name, or "jitd" */
+	const char *action;		/* request, revoke, expire, verify, ... */
+	const char *subject;		/* whom it concerns: a user, or NULL */
+	const char *result;		/* granted, denied, ok, refused, error */
+	const char *reason;		/* NULL when there is nothing to explain */
+	const char *details;		/* compact JSON object, or NULL */
+};
+
+struct jit_store;
+
+/* Opens or creates the database (mode 0600), in WAL mode, migrated to
+ * JIT_STORE_SCHEMA_VERSION. Refuses a database newer than this build. */
+struct jit_store *jit_store_open(const char *path, jit_error *err);
+void jit_store_close(struct jit_store *st);
+
+/* The schema version of the open database. */
+int jit_store_schema_version(struct jit_store *st);
+
+/* Inserts the grant and its audit entry in one transaction; sets g->id.
+ * The entry's details are filled here: the grant's id, source, ports,
+ * expiry and ticket id. */
+int jit_store_grant_add(struct jit_store *st, struct jit_grant *g,
+			const struct jit_audit_entry *audit, jit_error *err);
+
+/* 1 and the grant when found, 0 when not, -1 on error. */
+int jit_store_grant_get(struct jit_store *st, int64_t id, struct jit_grant *g, jit_error *err);
+int jit_store_grant_by_jti(struct jit_store *st, const char *jti, struct jit_grant *g,
+			   jit_error *err);
+
+/* Marks an active grant revoked, with its audit entry, in one transaction.
+ * 1 when revoked, 0 when it was no longer active, -1 on error. */
+int jit_store_grant_revoke(struct jit_store *st, int64_t id, const char *by, time_t now,
+			   const struct jit_audit_entry *audit, jit_error *err);
+
+/* Counts one use of the grant's ticket, with its audit entry. */
+int jit_store_grant_use(struct jit_store *st, int64_t id, time_t now,
+			const struct jit_audit_entry *audit, jit_error *err);
+
+/* Marks every active grant whose window ended by `now` expired, auditing
+ * each, in one transaction; calls fn for each (may be NULL). Returns the
+ * number marked, or -1. */
+int jit_store_expire_due(struct jit_store *st, time_t now,
+			 void (*fn)(const struct jit_grant *g, void *ctx), void *ctx,
+			 jit_error *err);
+
+/* The earliest `expires` among active grants: 1 and *when, 0 when none. */
+int jit_store_next_expiry(struct jit_store *st, time_t *when, jit_error *err);
+
+/* Calls fn for each matching grant, newest first. user: NULL for everyone,
+ * else grants for or requested by that user. active_only: grants whose
+ * window is still open at `now`. limit: at most that many (0: no limit).
+ * fn returns non-zero to stop. Returns 0, or -1. */
+struct jit_grant_filter {
+	const char *user;
+	bool active_only;
+	time_t now;
+	int64_t limit;
+};
+int jit_store_grants_each(struct jit_store *st, const struct jit_grant_filter *f,
+			  int (*fn)(const struct jit_grant *g, void *ctx), void *ctx,
+			  jit_error *err);
+
+int jit_store_audit_add(struct jit_store *st, const struct jit_audit_entry *e, jit_error *err);
+
+/* Audit entries at or after `since`, oldest first; the newest `limit` when
+ * there are more. user: NULL for all, else entries where that user is the
+ * actor or the subject. Strings passed to fn live until fn returns; fn
+ * returns as for jit_store_grants_each(). */
+int jit_store_audit_each(struct jit_store *st, time_t since, const char *user, int64_t limit,
+			 int (*fn)(const struct jit_audit_entry *e, void *ctx), void *ctx,
+			 jit_error *err);
+
+#endif
