@@ -11,19 +11,20 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static int load_config(const char *path, struct jit_config **out, jit_error *err)
+/* The configuration at path, or NULL with every error logged. */
+static struct jit_config *load_config(const char *path, jit_error *err)
 {
 	struct jit_config_errors errs;
+	struct jit_config *cfg = jit_config_load(path, &errs);
 
-	*out = jit_config_load(path, &errs);
-	if (*out != NULL)
-		return 0;
+	if (cfg != NULL)
+		return cfg;
 	for (size_t i = 0; i < errs.n; i++)
 		log_error("%s", errs.msg[i]);
 	if (errs.dropped > 0)
 		log_error("%s: %zu more errors not shown", path, errs.dropped);
-	return jit_error_set(err, "%s: %s%s", path, errs.n > 0 ? "invalid configuration, first: " : "",
-			     errs.n > 0 ? errs.msg[0] : "unreadable");
+	jit_error_set(err, "%s", errs.n > 0 ? errs.msg[0] : "invalid configuration");
+	return NULL;
 }
 
 /* Makes key the current one; a different previous key is kept for
@@ -67,7 +68,8 @@ int jit_broker_start(struct jit_broker *b, const char *config_path, jit_error *e
 	memset(b, 0, sizeof(*b));
 	b->started = now;
 	(void)snprintf(b->config_path, sizeof(b->config_path), "%s", config_path);
-	if (load_config(config_path, &b->cfg, err) != 0)
+	b->cfg = load_config(config_path, err);
+	if (b->cfg == NULL)
 		return -1;
 	if (jit_secret_key_load(b->cfg->key, &key, err) != 0)
 		return -1;
@@ -115,7 +117,8 @@ int jit_broker_reload(struct jit_broker *b)
 	struct jit_secret_key key;
 	jit_error err;
 
-	if (load_config(b->config_path, &cfg, &err) != 0) {
+	cfg = load_config(b->config_path, &err);
+	if (cfg == NULL) {
 		log_error("reload refused, the running configuration stays: %s", err.msg);
 		return -1;
 	}

@@ -2,17 +2,46 @@
 
 #include "firewall.h"
 
-#include <stdlib.h>
+#include "log.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* "192.0.2.0/24 to 22/tcp,3389/tcp" */
+static void describe(const struct jit_grant *g, char *buf, size_t size)
+{
+	size_t len;
+
+	jit_cidr_format(&g->source, buf, size);
+	len = strlen(buf);
+	(void)snprintf(buf + len, size - len, " to ");
+	for (size_t i = 0; i < g->n_ports && (len = strlen(buf)) + JIT_PORTSPEC_STRLEN + 1 < size; i++) {
+		if (i > 0)
+			buf[len++] = ',';
+		jit_portspec_format(&g->ports[i], buf + len, size - len);
+	}
+}
+
+/* The none backend only says, at debug level, what a real one would do. */
 static int none_open(void *state, const struct jit_grant *g, time_t now, jit_error *err)
 {
-	(void)state, (void)g, (void)now, (void)err;
+	char what[512];
+
+	(void)state, (void)err;
+	describe(g, what, sizeof(what));
+	log_debug("firewall none: open grant %lld: %s for %llds", (long long)g->id, what,
+		  (long long)(g->expires - now));
 	return 0;
 }
 
 static int none_close(void *state, const struct jit_grant *g, jit_error *err)
 {
-	(void)state, (void)g, (void)err;
+	char what[512];
+
+	(void)state, (void)err;
+	describe(g, what, sizeof(what));
+	log_debug("firewall none: close grant %lld: %s", (long long)g->id, what);
 	return 0;
 }
 

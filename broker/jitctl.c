@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "jitctl.h"
+#include "proto.h"
 
 #include <sodium.h>
 #include <stdarg.h>
@@ -11,14 +12,22 @@
 static const char main_usage[] =
 	"Usage: jitctl COMMAND [OPTIONS]\n"
 	"\n"
-	"Commands:\n"
+	"Commands talking to jitd (--socket PATH or $JIT_SOCKET, default " JIT_DEFAULT_SOCKET "):\n"
+	"  request --port P --from A ask for access and print the ticket\n"
+	"  list [--all] [--active]   grants: id, user, from, ports, expires in, state\n"
+	"  revoke ID                 close a grant's window at once\n"
+	"  status                    what jitd runs with, and your roles\n"
+	"  audit [--since 1h]        the audit log\n"
+	"\n"
+	"Offline commands:\n"
 	"  keygen --out DIR          create a broker signing key pair in DIR\n"
 	"  ticket inspect ...        check a ticket's signature and print its contents\n"
 	"  ticket verify ...         check a ticket against a login (user, host, source, port, time)\n"
 	"  ticket sign ...           sign a ticket offline with the broker key\n"
 	"\n"
 	"Run 'jitctl COMMAND --help' for a command's options.\n"
-	"Exit status: 0 ok, 1 refused or failed, 2 usage error.\n";
+	"Exit status: 0 ok, 1 refused, denied or failed, 2 usage error,\n"
+	"3 jitd unreachable.\n";
 
 void jitctl_err(const char *fmt, ...)
 {
@@ -45,6 +54,7 @@ void jitctl_usage_message(const char *cmd, const char *fmt, ...)
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
+	int rc;
 
 	if (cmd == NULL) {
 		fputs(main_usage, stderr);
@@ -66,6 +76,9 @@ int main(int argc, char **argv)
 		return jitctl_keygen(argc - 1, argv + 1);
 	if (strcmp(cmd, "ticket") == 0)
 		return jitctl_ticket(argc - 1, argv + 1);
+	rc = jitctl_broker(cmd, argc - 1, argv + 1);
+	if (rc >= 0)
+		return rc;
 	jitctl_err("unknown command '%s'", cmd);
 	fputs(main_usage, stderr);
 	return JITCTL_USAGE;

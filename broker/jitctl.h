@@ -8,6 +8,7 @@ enum jitctl_exit {
 	JITCTL_OK = 0,
 	JITCTL_FAILED = 1,	/* refused, invalid, or the operation failed */
 	JITCTL_USAGE = 2,
+	JITCTL_UNREACHABLE = 3,	/* jitd could not be asked */
 };
 
 /* Prints "jitctl: MESSAGE" to stderr. */
@@ -22,5 +23,7 @@ void jitctl_usage_message(const char *cmd, const char *fmt, ...)
 
 int jitctl_keygen(int argc, char **argv);
 int jitctl_ticket(int argc, char **argv);
+/* request, list, revoke, status, audit; -1 when cmd is none of them. */
+int jitctl_broker(const char *cmd, int argc, char **argv);
 
 #endif

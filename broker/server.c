@@ -127,7 +127,7 @@ static int bind_socket(int fd, const struct sockaddr_un *sa, gid_t gid, jit_erro
 int jit_server_listen(const struct jit_config *cfg, jit_error *err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	gid_t gid;
+	gid_t gid = (gid_t)-1;
 	int fd;
 
 	if (strlen(cfg->socket) >= sizeof(sa.sun_path))
@@ -271,6 +271,12 @@ static void handle_line(struct server *s, struct client *c, const char *line, si
 	count_bad(c, bad);
 }
 
+static void refuse_long_line(struct client *c)
+{
+	client_reply(c, jit_broker_error("bad_request", "request line longer than 65536 bytes"));
+	count_bad(c, true);
+}
+
 /* Answers the complete lines in the input buffer while output has room;
  * returns how many were answered. */
 static int process_input(struct server *s, struct client *c)
@@ -287,6 +293,8 @@ static int process_input(struct server *s, struct client *c)
 		len = (size_t)(nl - (c->in + start));
 		if (c->discarding) {
 			c->discarding = false;
+		} else if (len > JIT_PROTO_LINE_MAX) {
+			refuse_long_line(c);
 		} else {
 			handle_line(s, c, c->in + start, len);
 			answered++;
@@ -297,11 +305,8 @@ static int process_input(struct server *s, struct client *c)
 	c->in_len -= start;
 	if (c->in_len > JIT_PROTO_LINE_MAX && !c->closing) {
 		/* No newline within the limit: refuse the line, skip to its end. */
-		if (!c->discarding) {
-			client_reply(c, jit_broker_error("bad_request", "request line longer than"
-							 " 65536 bytes"));
-			count_bad(c, true);
-		}
+		if (!c->discarding)
+			refuse_long_line(c);
 		c->discarding = true;
 		c->in_len = 0;
 	}
@@ -503,14 +508,10 @@ static void dispatch(struct server *s, struct source *src, uint32_t events)
 
 static void server_teardown(struct server *s)
 {
-	struct sockaddr_un sa;
-	socklen_t len = sizeof(sa);
-
 	while (s->clients != NULL)
 		client_close(s, s->clients);
-	if (getsockname(s->listener.fd, (struct sockaddr *)&sa, &len) == 0 &&
-	    len > offsetof(struct sockaddr_un, sun_path) && sa.sun_path[0] != '\0')
-		(void)unlink(sa.sun_path);
+	/* The socket path is a restart-only setting: still the one bound. */
+	(void)unlink(s->b->cfg->socket);
 	close(s->listener.fd);
 	if (s->timer.fd >= 0)
 		close(s->timer.fd);

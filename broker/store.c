@@ -101,7 +101,8 @@ static const char *error_kind(int rc)
 
 static int db_fail(struct jit_store *st, int rc, const char *what, jit_error *err)
 {
-	return jit_error_set(err, "%s: %s (%s)", what, error_kind(rc), sqlite3_errmsg(st->db));
+	jit_error_set(err, "%s: %s (%s)", what, error_kind(rc), sqlite3_errmsg(st->db));
+	return -1;
 }
 
 /* --- statements ---------------------------------------------------------------- */
@@ -182,6 +183,7 @@ static int read_user_version(struct jit_store *st, int *version, jit_error *err)
 	sqlite3_stmt *s;
 	int rc = sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL);
 
+	*version = -1;
 	if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		*version = sqlite3_column_int(s, 0);
 		rc = SQLITE_OK;
@@ -215,7 +217,9 @@ static int migrate(struct jit_store *st, jit_error *err)
 
 	if (read_user_version(st, &version, err) != 0)
 		return -1;
-	if (version > JIT_STORE_SCHEMA_VERSION || version < 0)
+	if (version < 0)
+		return jit_error_set(err, "database schema version %d is invalid", version);
+	if (version > JIT_STORE_SCHEMA_VERSION)
 		return jit_error_set(err, "database schema version %d is newer than this jitd"
 				     " understands (%d)", version, JIT_STORE_SCHEMA_VERSION);
 	for (; version < JIT_STORE_SCHEMA_VERSION; version++)

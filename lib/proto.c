@@ -164,7 +164,7 @@ enum jit_call_status jit_proto_call(const char *socket_path, json_t *req, int ti
 {
 	int64_t deadline = now_ms() + timeout_ms;
 	enum jit_call_status status = JIT_CALL_FAILED;
-	char *text, *line;
+	char *text;
 	int fd;
 
 	*resp = NULL;
@@ -179,7 +179,8 @@ enum jit_call_status jit_proto_call(const char *socket_path, json_t *req, int ti
 		return JIT_CALL_UNREACHABLE;
 	}
 	if (send_all(fd, text, strlen(text), err) == 0 && send_all(fd, "\n", 1, err) == 0) {
-		line = read_line(fd, deadline, &status, err);
+		char *line = read_line(fd, deadline, &status, err);
+
 		if (line != NULL) {
 			*resp = parse_response(line, err);
 			status = *resp ? JIT_CALL_OK : JIT_CALL_FAILED;

@@ -1,0 +1,515 @@
+/* jitctl request | list | revoke | status | audit: the broker's clients. */
+#include "config.h"
+
+#include "jitctl.h"
+#include "netaddr.h"
+#include "proto.h"
+#include "strlist.h"
+#include "timeutil.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define CALL_TIMEOUT_MS 10000
+#define OPTS_MAX 12
+
+static const char request_usage[] =
+	"Usage: jitctl request --port PORT/PROTO[,...] --from ADDR|CIDR [--duration DURATION]\n"
+	"                      [--justification TEXT] [--for USER] [--json] [--socket PATH]\n"
+	"  Ask jitd for access; print the ticket alone (with --json: an object with\n"
+	"  ticket, grant_id and expires). --duration defaults to the policy's default.\n";
+static const char list_usage[] =
+	"Usage: jitctl list [--all] [--active] [--json] [--socket PATH]\n"
+	"  Your grants, newest first (--all: everyone's, for uid 0 and audit roles;\n"
+	"  --active: open windows only): id, user, from, ports, expires in, state.\n";
+static const char revoke_usage[] =
+	"Usage: jitctl revoke [--socket PATH] ID\n"
+	"  Close grant ID's window at once (yours, or any with a revoke_any role).\n";
+static const char status_usage[] =
+	"Usage: jitctl status [--json] [--socket PATH]\n"
+	"  What jitd runs with, how many grants are active, and your roles.\n";
+static const char audit_usage[] =
+	"Usage: jitctl audit [--since DURATION|RFC3339] [--json] [--socket PATH]\n"
+	"  Audit log entries since then (default 24h): yours, or everyone's for uid 0\n"
+	"  and audit roles. --since 1h means the last hour.\n";
+
+/* One command's options: a value (value != NULL) or a flag (flag != NULL). */
+struct opt_def {
+	const char *name;
+	const char **value;
+	bool *flag;
+};
+
+struct common {
+	const char *socket;
+	bool json;
+};
+
+/* Returns -1 to go on, else an exit status. Leaves optind at the first operand. */
+static int parse_opts(const char *cmd, const char *usage, int argc, char **argv,
+		      const struct opt_def *defs)
+{
+	struct option longopts[OPTS_MAX + 2];
+	size_t n = 0;
+	int c;
+
+	for (; n < OPTS_MAX && defs[n].name != NULL; n++)
+		longopts[n] = (struct option){ defs[n].name,
+					       defs[n].value ? required_argument : no_argument,
+					       NULL, (int)n + 256 };
+	longopts[n] = (struct option){ "help", no_argument, NULL, 'h' };
+	longopts[n + 1] = (struct option){ NULL, 0, NULL, 0 };
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
+		const struct opt_def *d = c >= 256 ? &defs[c - 256] : NULL;
+
+		if (c == 'h') {
+			fputs(usage, stdout);
+			return JITCTL_OK;
+		}
+		if (c == ':')
+			return jitctl_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+		if (d == NULL)
+			return jitctl_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+		if ((d->value && *d->value) || (d->flag && *d->flag))
+			return jitctl_usage_error(cmd, "option '--%s' given twice", d->name);
+		if (d->value)
+			*d->value = optarg;
+		else
+			*d->flag = true;
+	}
+	return -1;
+}
+
+static const char *socket_path(const struct common *co)
+{
+	const char *env = getenv("JIT_SOCKET");
+
+	if (co->socket != NULL)
+		return co->socket;
+	return env != NULL && env[0] != '\0' ? env : JIT_DEFAULT_SOCKET;
+}
+
+/* Sends req (consumed) and returns the successful response, or NULL with
+ * the exit status in *status and the reason printed. */
+static json_t *call(const char *cmd, const struct common *co, json_t *req, int *status)
+{
+	json_t *resp = NULL;
+	jit_error err;
+	enum jit_call_status rc = jit_proto_call(socket_path(co), req, CALL_TIMEOUT_MS, &resp, &err);
+
+	json_decref(req);
+	if (rc != JIT_CALL_OK) {
+		fprintf(stderr, "jitctl %s: %s\n", cmd, err.msg);
+		*status = rc == JIT_CALL_UNREACHABLE ? JITCTL_UNREACHABLE : JITCTL_FAILED;
+		return NULL;
+	}
+	if (!json_is_true(json_object_get(resp, "ok"))) {
+		const char *error = json_string_value(json_object_get(resp, "error"));
+		const char *reason = json_string_value(json_object_get(resp, "reason"));
+
+		fprintf(stderr, "jitctl %s: %s: %s\n", cmd, error ? error : "failed",
+			reason ? reason : "(no reason given)");
+		json_decref(resp);
+		*status = JITCTL_FAILED;
+		return NULL;
+	}
+	*status = JITCTL_OK;
+	return resp;
+}
+
+static void print_json(json_t *v)
+{
+	char *text = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+	if (text != NULL)
+		puts(text);
+	free(text);
+}
+
+static int no_operands(const char *cmd, int argc, char **argv)
+{
+	if (optind < argc)
+		return jitctl_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	return -1;
+}
+
+/* --- request ----------------------------------------------------------------------- */
+
+static int add_port(const char *item, size_t index, void *ctx)
+{
+	struct jit_portspec spec;
+
+	(void)index;
+	if (jit_portspec_parse(item, &spec) != 0)
+		return -1;
+	return json_array_append_new(ctx, json_string(item));
+}
+
+struct request_args {
+	const char *port, *from, *duration, *justification, *for_user;
+};
+
+static json_t *build_request(const struct request_args *a, int *status)
+{
+	json_t *ports = json_array(), *req;
+	int64_t seconds = 0;
+	struct jit_cidr cidr;
+
+	*status = JITCTL_USAGE;
+	if (a->port == NULL || a->from == NULL) {
+		jitctl_usage_message("request", "%s is required", a->port ? "--from" : "--port");
+		json_decref(ports);
+		return NULL;
+	}
+	if (jit_list_each(a->port, add_port, ports) != 0) {
+		jitctl_usage_message("request", "--port: '%s' is not a list of PORT/tcp or PORT/udp",
+				     a->port);
+		json_decref(ports);
+		return NULL;
+	}
+	if (jit_cidr_parse(a->from, &cidr) != 0) {
+		jitctl_usage_message("request", "--from: '%s' is not an address or CIDR", a->from);
+		json_decref(ports);
+		return NULL;
+	}
+	if (a->duration != NULL && jit_duration_parse(a->duration, &seconds) != 0) {
+		jitctl_usage_message("request", "--duration: '%s' is not like 90s, 30m, 3h or 1d",
+				     a->duration);
+		json_decref(ports);
+		return NULL;
+	}
+	req = json_pack("{s:s, s:o, s:s}", "op", "request", "ports", ports, "from", a->from);
+	if (seconds > 0)
+		json_object_set_new(req, "duration", json_integer(seconds));
+	if (a->justification != NULL)
+		json_object_set_new(req, "justification", json_string(a->justification));
+	if (a->for_user != NULL)
+		json_object_set_new(req, "for", json_string(a->for_user));
+	return req;
+}
+
+static int cmd_request(int argc, char **argv)
+{
+	struct request_args a = { 0 };
+	struct common co = { 0 };
+	const struct opt_def defs[] = {
+		{ "port", &a.port, NULL }, { "from", &a.from, NULL },
+		{ "duration", &a.duration, NULL }, { "justification", &a.justification, NULL },
+		{ "for", &a.for_user, NULL }, { "json", NULL, &co.json },
+		{ "socket", &co.socket, NULL }, { NULL, NULL, NULL },
+	};
+	int status = parse_opts("request", request_usage, argc, argv, defs);
+	json_t *req, *resp, *grant;
+
+	if (status >= 0 || (status = no_operands("request", argc, argv)) >= 0)
+		return status;
+	req = build_request(&a, &status);
+	if (req == NULL || (resp = call("request", &co, req, &status)) == NULL)
+		return status;
+	grant = json_object_get(resp, "grant");
+	if (co.json) {
+		json_t *out = json_pack("{s:O, s:O, s:O}", "ticket", json_object_get(resp, "ticket"),
+					"grant_id", json_object_get(grant, "id"), "expires",
+					json_object_get(grant, "expires"));
+
+		print_json(out);
+		json_decref(out);
+	} else {
+		puts(json_string_value(json_object_get(resp, "ticket")));
+	}
+	json_decref(resp);
+	return JITCTL_OK;
+}
+
+/* --- list ---------------------------------------------------------------------------- */
+
+/* "2h05m", "4m30s", "12s"; "-" for nothing left. */
+static void remaining_text(json_int_t s, char *buf, size_t size)
+{
+	if (s <= 0)
+		(void)snprintf(buf, size, "-");
+	else if (s >= 3600)
+		(void)snprintf(buf, size, "%lldh%02lldm", (long long)(s / 3600),
+			       (long long)(s % 3600 / 60));
+	else if (s >= 60)
+		(void)snprintf(buf, size, "%lldm%02llds", (long long)(s / 60), (long long)(s % 60));
+	else
+		(void)snprintf(buf, size, "%llds", (long long)s);
+}
+
+static void ports_joined(json_t *ports, char *buf, size_t size)
+{
+	size_t i, len = 0;
+	json_t *p;
+
+	buf[0] = '\0';
+	json_array_foreach(ports, i, p) {
+		(void)snprintf(buf + len, size - len, "%s%s", i ? "," : "", json_string_value(p));
+		len += strlen(buf + len);
+	}
+}
+
+struct row {
+	char id[24], user[JIT_LIST_ITEM_MAX + 1], from[JIT_CIDR_STRLEN], ports[128], left[32],
+		state[16];
+};
+
+static void grant_row(json_t *g, struct row *r)
+{
+	(void)snprintf(r->id, sizeof(r->id), "%lld",
+		       (long long)json_integer_value(json_object_get(g, "id")));
+	(void)snprintf(r->user, sizeof(r->user), "%s", json_string_value(json_object_get(g, "user")));
+	(void)snprintf(r->from, sizeof(r->from), "%s", json_string_value(json_object_get(g, "from")));
+	ports_joined(json_object_get(g, "ports"), r->ports, sizeof(r->ports));
+	remaining_text(json_integer_value(json_object_get(g, "expires_in")), r->left,
+		       sizeof(r->left));
+	(void)snprintf(r->state, sizeof(r->state), "%s",
+		       json_string_value(json_object_get(g, "state")));
+}
+
+static int width(int w, const char *s)
+{
+	int len = (int)strlen(s);
+
+	return len > w ? len : w;
+}
+
+static void print_table(json_t *grants)
+{
+	static const struct row head = { "ID", "USER", "FROM", "PORTS", "EXPIRES IN", "STATE" };
+	size_t n = json_array_size(grants);
+	struct row *rows = calloc(n + 1, sizeof(*rows));
+	int w[5] = { 0 };
+
+	if (rows == NULL)
+		return;
+	rows[0] = head;
+	for (size_t i = 0; i < n; i++)
+		grant_row(json_array_get(grants, i), &rows[i + 1]);
+	for (size_t i = 0; i <= n; i++) {
+		w[0] = width(w[0], rows[i].id);
+		w[1] = width(w[1], rows[i].user);
+		w[2] = width(w[2], rows[i].from);
+		w[3] = width(w[3], rows[i].ports);
+		w[4] = width(w[4], rows[i].left);
+	}
+	for (size_t i = 0; i <= n; i++)
+		printf("%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", w[0], rows[i].id, w[1], rows[i].user,
+		       w[2], rows[i].from, w[3], rows[i].ports, w[4], rows[i].left, rows[i].state);
+	free(rows);
+}
+
+static int cmd_list(int argc, char **argv)
+{
+	struct common co = { 0 };
+	bool all = false, active = false;
+	const struct opt_def defs[] = {
+		{ "all", NULL, &all }, { "active", NULL, &active }, { "json", NULL, &co.json },
+		{ "socket", &co.socket, NULL }, { NULL, NULL, NULL },
+	};
+	int status = parse_opts("list", list_usage, argc, argv, defs);
+	json_t *resp;
+
+	if (status >= 0 || (status = no_operands("list", argc, argv)) >= 0)
+		return status;
+	resp = call("list", &co, json_pack("{s:s, s:b, s:b}", "op", "list", "all", all, "active",
+					   active), &status);
+	if (resp == NULL)
+		return status;
+	if (co.json)
+		print_json(json_object_get(resp, "grants"));
+	else
+		print_table(json_object_get(resp, "grants"));
+	json_decref(resp);
+	return JITCTL_OK;
+}
+
+/* --- revoke -------------------------------------------------------------------------- */
+
+static int parse_id(const char *s, json_int_t *id)
+{
+	char *end;
+	long long v;
+
+	if (s[0] < '1' || s[0] > '9')
+		return -1;
+	v = strtoll(s, &end, 10);
+	if (*end != '\0' || v <= 0 || v == LLONG_MAX)
+		return -1;
+	*id = (json_int_t)v;
+	return 0;
+}
+
+static int cmd_revoke(int argc, char **argv)
+{
+	struct common co = { 0 };
+	const struct opt_def defs[] = { { "socket", &co.socket, NULL }, { NULL, NULL, NULL } };
+	int status = parse_opts("revoke", revoke_usage, argc, argv, defs);
+	json_int_t id;
+	json_t *resp, *g;
+	char ports[128];
+
+	if (status >= 0)
+		return status;
+	if (optind >= argc)
+		return jitctl_usage_error("revoke", "ID is missing");
+	if (parse_id(argv[optind], &id) != 0)
+		return jitctl_usage_error("revoke", "'%s' is not a grant id", argv[optind]);
+	optind++;
+	if ((status = no_operands("revoke", argc, argv)) >= 0)
+		return status;
+	resp = call("revoke", &co, json_pack("{s:s, s:I}", "op", "revoke", "id", id), &status);
+	if (resp == NULL)
+		return status;
+	g = json_object_get(resp, "grant");
+	ports_joined(json_object_get(g, "ports"), ports, sizeof(ports));
+	printf("revoked grant %lld: %s from %s to %s\n", (long long)id,
+	       json_string_value(json_object_get(g, "user")),
+	       json_string_value(json_object_get(g, "from")), ports);
+	json_decref(resp);
+	return JITCTL_OK;
+}
+
+/* --- status ----------------------------------------------------------------------------- */
+
+static void print_status(json_t *r)
+{
+	json_t *caller = json_object_get(r, "caller"), *v;
+	char uptime[32], list[512];
+	size_t i, len = 0;
+
+	remaining_text(json_integer_value(json_object_get(r, "uptime")), uptime, sizeof(uptime));
+	printf("jitd %s on host %s, firewall %s, up %s\n",
+	       json_string_value(json_object_get(r, "version")),
+	       json_string_value(json_object_get(r, "host")),
+	       json_string_value(json_object_get(r, "firewall")), uptime);
+	printf("active grants: %lld\n", (long long)json_integer_value(json_object_get(r, "active_grants")));
+	ports_joined(json_object_get(r, "policies"), list, sizeof(list));
+	printf("policies: %s\n", list[0] ? list : "(none)");
+	printf("signing key: %s\n", json_string_value(json_object_get(r, "key")));
+	list[0] = '\0';
+	json_array_foreach(json_object_get(caller, "roles"), i, v) {
+		(void)snprintf(list + len, sizeof(list) - len, "%s%s", i ? ", " : "",
+			       json_string_value(v));
+		len += strlen(list + len);
+	}
+	printf("you: %s (uid %lld), roles: %s\n", json_string_value(json_object_get(caller, "user")),
+	       (long long)json_integer_value(json_object_get(caller, "uid")),
+	       list[0] ? list : "(none)");
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	struct common co = { 0 };
+	const struct opt_def defs[] = {
+		{ "json", NULL, &co.json }, { "socket", &co.socket, NULL }, { NULL, NULL, NULL },
+	};
+	int status = parse_opts("status", status_usage, argc, argv, defs);
+	json_t *resp;
+
+	if (status >= 0 || (status = no_operands("status", argc, argv)) >= 0)
+		return status;
+	resp = call("status", &co, json_pack("{s:s}", "op", "status"), &status);
+	if (resp == NULL)
+		return status;
+	json_object_del(resp, "v");
+	json_object_del(resp, "ok");
+	if (co.json)
+		print_json(resp);
+	else
+		print_status(resp);
+	json_decref(resp);
+	return JITCTL_OK;
+}
+
+/* --- audit ---------------------------------------------------------------------------------- */
+
+/* "1h" (that long ago) or an RFC 3339 time, as RFC 3339. */
+static int since_time(const char *arg, char out[JIT_RFC3339_LEN])
+{
+	int64_t ago;
+	time_t t;
+
+	if (jit_duration_parse(arg, &ago) == 0)
+		t = time(NULL) - (time_t)ago;
+	else if (jit_rfc3339_parse(arg, &t) != 0)
+		return -1;
+	return jit_rfc3339_format(t, out);
+}
+
+static void print_entries(json_t *entries)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach(entries, i, e) {
+		const char *subject = json_string_value(json_object_get(e, "subject"));
+		const char *reason = json_string_value(json_object_get(e, "reason"));
+		char *details = json_dumps(json_object_get(e, "details"), JSON_COMPACT);
+
+		printf("%s  %-10s %-8s %-10s %-8s%s%s%s%s\n",
+		       json_string_value(json_object_get(e, "time")),
+		       json_string_value(json_object_get(e, "actor")),
+		       json_string_value(json_object_get(e, "action")), subject ? subject : "-",
+		       json_string_value(json_object_get(e, "result")), reason ? "  " : "",
+		       reason ? reason : "", details ? "  " : "", details ? details : "");
+		free(details);
+	}
+}
+
+static int cmd_audit(int argc, char **argv)
+{
+	struct common co = { 0 };
+	const char *since = NULL;
+	const struct opt_def defs[] = {
+		{ "since", &since, NULL }, { "json", NULL, &co.json },
+		{ "socket", &co.socket, NULL }, { NULL, NULL, NULL },
+	};
+	int status = parse_opts("audit", audit_usage, argc, argv, defs);
+	json_t *req, *resp;
+
+	if (status >= 0 || (status = no_operands("audit", argc, argv)) >= 0)
+		return status;
+	req = json_pack("{s:s}", "op", "audit");
+	if (since != NULL) {
+		char since_text[JIT_RFC3339_LEN];
+
+		if (since_time(since, since_text) != 0) {
+			json_decref(req);
+			return jitctl_usage_error("audit", "--since: '%s' is neither a duration"
+						  " (1h) nor an RFC 3339 time", since);
+		}
+		json_object_set_new(req, "since", json_string(since_text));
+	}
+	resp = call("audit", &co, req, &status);
+	if (resp == NULL)
+		return status;
+	if (co.json)
+		print_json(json_object_get(resp, "entries"));
+	else
+		print_entries(json_object_get(resp, "entries"));
+	json_decref(resp);
+	return JITCTL_OK;
+}
+
+int jitctl_broker(const char *cmd, int argc, char **argv)
+{
+	if (strcmp(cmd, "request") == 0)
+		return cmd_request(argc, argv);
+	if (strcmp(cmd, "list") == 0)
+		return cmd_list(argc, argv);
+	if (strcmp(cmd, "revoke") == 0)
+		return cmd_revoke(argc, argv);
+	if (strcmp(cmd, "status") == 0)
+		return cmd_status(argc, argv);
+	if (strcmp(cmd, "audit") == 0)
+		return cmd_audit(argc, argv);
+	return -1;
+}

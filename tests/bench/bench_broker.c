@@ -1,0 +1,248 @@
+/* bench_broker: C clients, each on its own thread and connection, making
+ * grant requests to jitd and checking every answer: the response is ok, the
+ * ticket verifies under the broker's public key, names the expected user
+ * and port, and no ticket id repeats. Prints throughput and latency.
+ *
+ *   bench_broker -s SOCKET -k PUBKEY -u USER [-c CLIENTS] [-n REQUESTS]
+ *
+ * Exit status 0 when every request was answered correctly. */
+#include "config.h"
+
+#include "proto.h"
+#include "ticket.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#define REQUEST "{\"v\":1,\"op\":\"request\",\"ports\":[\"22/tcp\"],\"from\":\"192.0.2.10\"," \
+		"\"duration\":600,\"justification\":\"bench\"}\n"
+
+struct shared {
+	const char *socket;
+	const char *user;
+	struct jit_public_key key;
+	int requests;
+};
+
+struct worker {
+	pthread_t thread;
+	const struct shared *sh;
+	double *latency_us;		/* one per request */
+	char (*jti)[JIT_JTI_LEN];
+	int ok;
+	char error[256];
+};
+
+static double now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+static int connect_to(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	(void)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Reads one line into buf (NUL-terminated, without the newline). */
+static int read_line(int fd, char *buf, size_t size, size_t *carry)
+{
+	size_t len = *carry;
+
+	for (;;) {
+		char *nl = memchr(buf, '\n', len);
+		ssize_t n;
+
+		if (nl != NULL) {
+			size_t line = (size_t)(nl - buf);
+
+			*nl = '\0';
+			/* keep what follows for the next call */
+			*carry = len - line - 1;
+			return (int)line;
+		}
+		if (len + 1 >= size)
+			return -1;
+		n = recv(fd, buf + len, size - len - 1, 0);
+		if (n <= 0)
+			return -1;
+		len += (size_t)n;
+	}
+}
+
+static int check_response(struct worker *w, const char *line, int i)
+{
+	json_t *resp = json_loads(line, 0, NULL);
+	const char *ticket = json_string_value(json_object_get(resp, "ticket"));
+	struct jit_claims c;
+	jit_error reason;
+	int rc = -1;
+
+	if (!json_is_true(json_object_get(resp, "ok")) || ticket == NULL)
+		(void)snprintf(w->error, sizeof(w->error), "request %d: %.200s", i, line);
+	else if (jit_ticket_open(ticket, strlen(ticket), &w->sh->key, 1, &c, &reason) != JIT_OK)
+		(void)snprintf(w->error, sizeof(w->error), "request %d: ticket: %.200s", i, reason.msg);
+	else if (strcmp(c.sub, w->sh->user) != 0 || c.n_ports != 1 || c.ports[0].port != 22)
+		(void)snprintf(w->error, sizeof(w->error), "request %d: wrong claims", i);
+	else {
+		memcpy(w->jti[i], c.jti, JIT_JTI_LEN);
+		rc = 0;
+	}
+	json_decref(resp);
+	return rc;
+}
+
+static void *run_worker(void *arg)
+{
+	struct worker *w = arg;
+	char *buf = malloc(JIT_PROTO_RESPONSE_MAX);
+	size_t carry = 0;
+	int fd = connect_to(w->sh->socket);
+
+	if (fd < 0 || buf == NULL) {
+		(void)snprintf(w->error, sizeof(w->error), "connect: %s", strerror(errno));
+		free(buf);
+		return NULL;
+	}
+	for (int i = 0; i < w->sh->requests; i++) {
+		double t0 = now_us();
+		int len;
+
+		if (send(fd, REQUEST, sizeof(REQUEST) - 1, MSG_NOSIGNAL) < 0 ||
+		    (len = read_line(fd, buf, JIT_PROTO_RESPONSE_MAX, &carry)) < 0) {
+			(void)snprintf(w->error, sizeof(w->error), "request %d: connection lost", i);
+			break;
+		}
+		w->latency_us[i] = now_us() - t0;
+		if (check_response(w, buf, i) != 0)
+			break;
+		memmove(buf, buf + len + 1, carry);
+		w->ok++;
+	}
+	close(fd);
+	free(buf);
+	return NULL;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int cmp_jti(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static double percentile(const double *sorted, size_t n, double p)
+{
+	size_t i = (size_t)(p * (double)(n - 1) + 0.5);
+
+	return sorted[i < n ? i : n - 1];
+}
+
+static int report(struct worker *w, int clients, int requests, double elapsed_us)
+{
+	size_t total = (size_t)clients * (size_t)requests, n = 0, dups = 0;
+	double *all = malloc(total * sizeof(*all));
+	char (*jtis)[JIT_JTI_LEN] = malloc(total * JIT_JTI_LEN);
+	int failed = 0;
+
+	if (all == NULL || jtis == NULL) {
+		free(all);
+		free(jtis);
+		return 1;
+	}
+	for (int c = 0; c < clients; c++) {
+		if (w[c].error[0] != '\0') {
+			fprintf(stderr, "client %d: %s\n", c, w[c].error);
+			failed = 1;
+		}
+		memcpy(all + n, w[c].latency_us, (size_t)w[c].ok * sizeof(*all));
+		memcpy(jtis + n, w[c].jti, (size_t)w[c].ok * JIT_JTI_LEN);
+		n += (size_t)w[c].ok;
+	}
+	qsort(jtis, n, JIT_JTI_LEN, cmp_jti);
+	for (size_t i = 1; i < n; i++)
+		dups += strcmp(jtis[i - 1], jtis[i]) == 0;
+	qsort(all, n, sizeof(*all), cmp_double);
+	printf("%d clients x %d requests: %zu answered correctly, %zu duplicate ticket ids\n",
+	       clients, requests, n, dups);
+	if (n > 0)
+		printf("  %.0f grants/s   latency p50 %.2f ms   p99 %.2f ms   max %.2f ms\n",
+		       (double)n / (elapsed_us / 1e6), percentile(all, n, 0.50) / 1e3,
+		       percentile(all, n, 0.99) / 1e3, all[n - 1] / 1e3);
+	free(all);
+	free(jtis);
+	return failed || n != total || dups != 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct shared sh = { .requests = 20 };
+	const char *pubkey = NULL;
+	int clients = 50, opt, rc;
+	struct worker *w;
+	jit_error err;
+	double t0;
+
+	while ((opt = getopt(argc, argv, "s:k:u:c:n:")) != -1) {
+		switch (opt) {
+		case 's': sh.socket = optarg; break;
+		case 'k': pubkey = optarg; break;
+		case 'u': sh.user = optarg; break;
+		case 'c': clients = atoi(optarg); break;
+		case 'n': sh.requests = atoi(optarg); break;
+		default: return 2;
+		}
+	}
+	if (sh.socket == NULL || pubkey == NULL || sh.user == NULL || clients < 1 ||
+	    sh.requests < 1) {
+		fprintf(stderr, "usage: bench_broker -s SOCKET -k PUBKEY -u USER [-c N] [-n N]\n");
+		return 2;
+	}
+	if (jit_public_key_load(pubkey, &sh.key, &err) != 0) {
+		fprintf(stderr, "bench_broker: %s\n", err.msg);
+		return 2;
+	}
+	w = calloc((size_t)clients, sizeof(*w));
+	if (w == NULL)
+		return 1;
+	for (int c = 0; c < clients; c++) {
+		w[c].sh = &sh;
+		w[c].latency_us = calloc((size_t)sh.requests, sizeof(double));
+		w[c].jti = calloc((size_t)sh.requests, JIT_JTI_LEN);
+	}
+	t0 = now_us();
+	for (int c = 0; c < clients; c++)
+		pthread_create(&w[c].thread, NULL, run_worker, &w[c]);
+	for (int c = 0; c < clients; c++)
+		pthread_join(w[c].thread, NULL);
+	rc = report(w, clients, sh.requests, now_us() - t0);
+	for (int c = 0; c < clients; c++) {
+		free(w[c].latency_us);
+		free(w[c].jti);
+	}
+	free(w);
+	return rc;
+}

@@ -1,0 +1,384 @@
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "store.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define NOW ((time_t)1767225600)	/* 2026-01-01T00:00:00Z */
+
+struct fixture {
+	char dir[64];
+	char path[96];
+	struct jit_store *st;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	(void)snprintf(f->dir, sizeof(f->dir), "/tmp/jit-store-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	(void)snprintf(f->path, sizeof(f->path), "%s/jit.db", f->dir);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+
+	jit_store_close(f->st);
+	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static struct jit_store *open_store(struct fixture *f)
+{
+	jit_error err = { "" };
+
+	f->st = jit_store_open(f->path, &err);
+	if (f->st == NULL)
+		fail_msg("open: %s", err.msg);
+	return f->st;
+}
+
+static void sample_grant(struct jit_grant *g, const char *user, const char *jti, time_t expires)
+{
+	memset(g, 0, sizeof(*g));
+	(void)snprintf(g->user, sizeof(g->user), "%s", user);
+	(void)snprintf(g->requested_by, sizeof(g->requested_by), "%s", user);
+	(void)snprintf(g->role, sizeof(g->role), "ops");
+	(void)snprintf(g->policy, sizeof(g->policy), "ssh,rdp");
+	assert_int_equal(jit_cidr_parse("192.0.2.0/24", &g->source), 0);
+	assert_int_equal(jit_portspec_list_parse("22/tcp,3389/tcp", g->ports, JIT_GRANT_PORTS_MAX,
+						 &g->n_ports), 0);
+	(void)snprintf(g->host, sizeof(g->host), "web01");
+	g->created = g->not_before = NOW;
+	g->expires = expires;
+	(void)snprintf(g->justification, sizeof(g->justification), "change 4711");
+	(void)snprintf(g->jti, sizeof(g->jti), "%s", jti);
+}
+
+static int64_t add_grant(struct jit_store *st, const char *user, const char *jti, time_t expires)
+{
+	struct jit_grant g;
+	struct jit_audit_entry e = { .time = NOW, .actor = user, .action = "request",
+				     .subject = user, .result = "granted" };
+	jit_error err = { "" };
+
+	sample_grant(&g, user, jti, expires);
+	if (jit_store_grant_add(st, &g, &e, &err) != 0)
+		fail_msg("grant_add: %s", err.msg);
+	return g.id;
+}
+
+static void test_fresh_database(void **state)
+{
+	struct fixture *f = *state;
+	struct stat sb;
+
+	open_store(f);
+	assert_int_equal(jit_store_schema_version(f->st), JIT_STORE_SCHEMA_VERSION);
+	assert_int_equal(stat(f->path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+}
+
+static void test_grant_round_trip_and_reopen(void **state)
+{
+	struct fixture *f = *state;
+	struct jit_grant g;
+	jit_error err;
+	int64_t id;
+
+	id = add_grant(open_store(f), "alice", "AAAAAAAAAAAAAAAAAAAAAA", NOW + 3600);
+	jit_store_close(f->st);
+	open_store(f);
+	assert_int_equal(jit_store_grant_get(f->st, id, &g, &err), 1);
+	assert_string_equal(g.user, "alice");
+	assert_string_equal(g.policy, "ssh,rdp");
+	assert_int_equal(g.n_ports, 2);
+	assert_int_equal(g.ports[1].port, 3389);
+	assert_int_equal(g.source.prefix, 24);
+	assert_int_equal(g.expires, NOW + 3600);
+	assert_string_equal(g.justification, "change 4711");
+	assert_int_equal(jit_grant_state(&g, NOW), JIT_GRANT_ACTIVE);
+	assert_int_equal(jit_store_grant_by_jti(f->st, "AAAAAAAAAAAAAAAAAAAAAA", &g, &err), 1);
+	assert_int_equal(g.id, id);
+	assert_int_equal(jit_store_grant_get(f->st, id + 1, &g, &err), 0);
+	assert_int_equal(jit_store_grant_by_jti(f->st, "BBBBBBBBBBBBBBBBBBBBBB", &g, &err), 0);
+}
+
+static void test_duplicate_jti_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct jit_grant g;
+	struct jit_audit_entry e = { .time = NOW, .actor = "a", .action = "request", .result = "granted" };
+	jit_error err = { "" };
+
+	add_grant(open_store(f), "alice", "AAAAAAAAAAAAAAAAAAAAAA", NOW + 60);
+	sample_grant(&g, "bob", "AAAAAAAAAAAAAAAAAAAAAA", NOW + 60);
+	assert_int_equal(jit_store_grant_add(f->st, &g, &e, &err), -1);
+	assert_non_null(strstr(err.msg, "recording the grant"));
+}
+
+static void test_revoke_once(void **state)
+{
+	struct fixture *f = *state;
+	struct jit_audit_entry e = { .time = NOW, .actor = "root", .action = "revoke", .result = "ok" };
+	struct jit_grant g;
+	jit_error err;
+	int64_t id = add_grant(open_store(f), "alice", "AAAAAAAAAAAAAAAAAAAAAA", NOW + 60);
+
+	assert_int_equal(jit_store_grant_revoke(f->st, id, "root", NOW + 1, &e, &err), 1);
+	assert_int_equal(jit_store_grant_revoke(f->st, id, "root", NOW + 2, &e, &err), 0);
+	assert_int_equal(jit_store_grant_get(f->st, id, &g, &err), 1);
+	assert_int_equal(g.revoked_at, NOW + 1);
+	assert_string_equal(g.revoked_by, "root");
+	assert_int_equal(jit_grant_state(&g, NOW + 1), JIT_GRANT_REVOKED);
+}
+
+static int marked;
+
+static void count_marked(const struct jit_grant *g, void *ctx)
+{
+	(void)g, (void)ctx;
+	marked++;
+}
+
+static void test_expiry_marking(void **state)
+{
+	struct fixture *f = *state;
+	struct jit_grant g;
+	jit_error err;
+	time_t next = 0;
+	int64_t soon, later;
+
+	open_store(f);
+	assert_int_equal(jit_store_next_expiry(f->st, &next, &err), 0);
+	soon = add_grant(f->st, "alice", "AAAAAAAAAAAAAAAAAAAAAA", NOW + 10);
+	later = add_grant(f->st, "bob", "BBBBBBBBBBBBBBBBBBBBBB", NOW + 20);
+	assert_int_equal(jit_store_next_expiry(f->st, &next, &err), 1);
+	assert_int_equal(next, NOW + 10);
+	marked = 0;
+	assert_int_equal(jit_store_expire_due(f->st, NOW + 9, count_marked, NULL, &err), 0);
+	assert_int_equal(jit_store_expire_due(f->st, NOW + 10, count_marked, NULL, &err), 1);
+	assert_int_equal(marked, 1);
+	assert_int_equal(jit_store_grant_get(f->st, soon, &g, &err), 1);
+	assert_int_equal(g.expired_at, NOW + 10);
+	assert_int_equal(jit_store_next_expiry(f->st, &next, &err), 1);
+	assert_int_equal(next, NOW + 20);
+	assert_int_equal(jit_store_grant_get(f->st, later, &g, &err), 1);
+	assert_int_equal(g.expired_at, 0);
+}
+
+struct collected {
+	int64_t ids[8];
+	size_t n;
+};
+
+static int collect(const struct jit_grant *g, void *ctx)
+{
+	struct collected *c = ctx;
+
+	c->ids[c->n++] = g->id;
+	return c->n == 8;
+}
+
+static void test_list_filters(void **state)
+{
+	struct fixture *f = *state;
+	struct jit_grant_filter all = { .now = NOW }, alice = { .user = "alice", .now = NOW },
+				active = { .active_only = true, .now = NOW + 15 };
+	struct collected c = { 0 };
+	jit_error err;
+	int64_t a1, b1, a2;
+
+	open_store(f);
+	a1 = add_grant(f->st, "alice", "AAAAAAAAAAAAAAAAAAAAAA", NOW + 10);
+	b1 = add_grant(f->st, "bob", "BBBBBBBBBBBBBBBBBBBBBB", NOW + 20);
+	a2 = add_grant(f->st, "alice", "CCCCCCCCCCCCCCCCCCCCCC", NOW + 30);
+	assert_int_equal(jit_store_grants_each(f->st, &all, collect, &c, &err), 0);
+	assert_int_equal(c.n, 3);
+	assert_int_equal(c.ids[0], a2);	/* newest first */
+	assert_int_equal(c.ids[2], a1);
+	c.n = 0;
+	assert_int_equal(jit_store_grants_each(f->st, &alice, collect, &c, &err), 0);
+	assert_int_equal(c.n, 2);
+	c.n = 0;
+	assert_int_equal(jit_store_grants_each(f->st, &active, collect, &c, &err), 0);
+	assert_int_equal(c.n, 2);
+	assert_int_equal(c.ids[1], b1);
+	all.limit = 1;
+	c.n = 0;
+	assert_int_equal(jit_store_grants_each(f->st, &all, collect, &c, &err), 0);
+	assert_int_equal(c.n, 1);
+}
+
+struct audit_seen {
+	char actions[8][16];
+	size_t n;
+};
+
+static int collect_audit(const struct jit_audit_entry *e, void *ctx)
+{
+	struct audit_seen *s = ctx;
+
+	(void)snprintf(s->actions[s->n++], sizeof(s->actions[0]), "%s", e->action);
+	return 0;
+}
+
+static void test_audit_filters(void **state)
+{
+	struct fixture *f = *state;
+	struct jit_audit_entry e1 = { .time = NOW, .actor = "alice", .action = "one", .result = "ok" },
+			       e2 = { .time = NOW + 5, .actor = "root", .action = "two",
+				      .subject = "alice", .result = "ok" },
+			       e3 = { .time = NOW + 9, .actor = "bob", .action = "three", .result = "ok" };
+	struct audit_seen s = { 0 };
+	jit_error err;
+
+	open_store(f);
+	assert_int_equal(jit_store_audit_add(f->st, &e1, &err), 0);
+	assert_int_equal(jit_store_audit_add(f->st, &e2, &err), 0);
+	assert_int_equal(jit_store_audit_add(f->st, &e3, &err), 0);
+	assert_int_equal(jit_store_audit_each(f->st, 0, NULL, 0, collect_audit, &s, &err), 0);
+	assert_int_equal(s.n, 3);
+	assert_string_equal(s.actions[0], "one");	/* oldest first */
+	s.n = 0;
+	assert_int_equal(jit_store_audit_each(f->st, 0, "alice", 0, collect_audit, &s, &err), 0);
+	assert_int_equal(s.n, 2);	/* as actor and as subject */
+	s.n = 0;
+	assert_int_equal(jit_store_audit_each(f->st, NOW + 1, NULL, 0, collect_audit, &s, &err), 0);
+	assert_int_equal(s.n, 2);
+	s.n = 0;
+	assert_int_equal(jit_store_audit_each(f->st, 0, NULL, 2, collect_audit, &s, &err), 0);
+	assert_int_equal(s.n, 2);	/* the newest two, oldest first */
+	assert_string_equal(s.actions[0], "two");
+	assert_string_equal(s.actions[1], "three");
+}
+
+static void exec_on(const char *path, const char *sql)
+{
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	sqlite3_close(db);
+}
+
+/* A database as schema version 1 left it, with one grant, one past its
+ * window and never marked. */
+static void test_migration_from_version_1(void **state)
+{
+	struct fixture *f = *state;
+	struct jit_grant g;
+	jit_error err;
+
+	exec_on(f->path,
+		"CREATE TABLE grants (id INTEGER PRIMARY KEY AUTOINCREMENT, user TEXT NOT NULL,"
+		" requested_by TEXT NOT NULL, role TEXT NOT NULL, policy TEXT NOT NULL,"
+		" source TEXT NOT NULL, ports TEXT NOT NULL, host TEXT NOT NULL,"
+		" created INTEGER NOT NULL, not_before INTEGER NOT NULL, expires INTEGER NOT NULL,"
+		" revoked_at INTEGER, revoked_by TEXT, justification TEXT NOT NULL DEFAULT '',"
+		" jti TEXT NOT NULL UNIQUE);"
+		"CREATE INDEX grants_user ON grants(user);"
+		"CREATE TABLE audit (id INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL,"
+		" actor TEXT NOT NULL, action TEXT NOT NULL, subject TEXT, result TEXT NOT NULL,"
+		" reason TEXT, details TEXT);"
+		"CREATE INDEX audit_time ON audit(time);"
+		"INSERT INTO grants (user, requested_by, role, policy, source, ports, host, created,"
+		" not_before, expires, jti) VALUES ('carol', 'carol', 'ops', 'ssh', '198.51.100.0/24',"
+		" '22/tcp', 'web01', 1000, 1000, 2000, 'DDDDDDDDDDDDDDDDDDDDDD');"
+		"PRAGMA user_version = 1;");
+	open_store(f);
+	assert_int_equal(jit_store_schema_version(f->st), JIT_STORE_SCHEMA_VERSION);
+	assert_int_equal(jit_store_grant_get(f->st, 1, &g, &err), 1);
+	assert_string_equal(g.user, "carol");
+	assert_int_equal(g.uses, 0);
+	assert_int_equal(g.expired_at, 2000);	/* marked by the migration */
+	add_grant(f->st, "alice", "AAAAAAAAAAAAAAAAAAAAAA", NOW + 60);
+}
+
+static void test_newer_schema_refused(void **state)
+{
+	struct fixture *f = *state;
+	jit_error err = { "" };
+
+	exec_on(f->path, "PRAGMA user_version = 99;");
+	f->st = jit_store_open(f->path, &err);
+	assert_null(f->st);
+	assert_non_null(strstr(err.msg, "schema version 99 is newer"));
+}
+
+static void test_not_a_database_refused(void **state)
+{
+	struct fixture *f = *state;
+	jit_error err = { "" };
+	FILE *fp = fopen(f->path, "w");
+
+	assert_non_null(fp);
+	for (int i = 0; i < 64; i++)
+		fputs("this is not an SQLite database\n", fp);
+	fclose(fp);
+	f->st = jit_store_open(f->path, &err);
+	assert_null(f->st);
+	assert_non_null(strstr(err.msg, "database is corrupt"));
+}
+
+/* Another process holding the write lock: the grant is refused, clearly. */
+static void test_locked_database_refuses_grant(void **state)
+{
+	struct fixture *f = *state;
+	struct jit_grant g;
+	struct jit_audit_entry e = { .time = NOW, .actor = "a", .action = "request", .result = "granted" };
+	struct jit_grant_filter all = { .now = NOW };
+	struct collected c = { 0 };
+	jit_error err = { "" };
+	sqlite3 *other;
+
+	open_store(f);
+	assert_int_equal(sqlite3_open(f->path, &other), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
+	sample_grant(&g, "alice", "AAAAAAAAAAAAAAAAAAAAAA", NOW + 60);
+	assert_int_equal(jit_store_grant_add(f->st, &g, &e, &err), -1);
+	assert_non_null(strstr(err.msg, "database is locked"));
+	assert_int_equal(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(other);
+	assert_int_equal(jit_store_grants_each(f->st, &all, collect, &c, &err), 0);
+	assert_int_equal(c.n, 0);	/* nothing half-written */
+	add_grant(f->st, "alice", "AAAAAAAAAAAAAAAAAAAAAA", NOW + 60);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_fresh_database, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_grant_round_trip_and_reopen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_duplicate_jti_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_revoke_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expiry_marking, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_filters, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_filters, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration_from_version_1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_not_a_database_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_locked_database_refuses_grant, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
