@@ -230,18 +230,25 @@ static int cmd_request(int argc, char **argv)
 
 /* --- list ---------------------------------------------------------------------------- */
 
-/* "2h05m", "4m30s", "12s"; "-" for nothing left. */
-static void remaining_text(json_int_t s, char *buf, size_t size)
+/* "2h05m", "4m30s", "12s". */
+static void duration_text(json_int_t s, char *buf, size_t size)
 {
-	if (s <= 0)
-		(void)snprintf(buf, size, "-");
-	else if (s >= 3600)
+	if (s >= 3600)
 		(void)snprintf(buf, size, "%lldh%02lldm", (long long)(s / 3600),
 			       (long long)(s % 3600 / 60));
 	else if (s >= 60)
 		(void)snprintf(buf, size, "%lldm%02llds", (long long)(s / 60), (long long)(s % 60));
 	else
 		(void)snprintf(buf, size, "%llds", (long long)s);
+}
+
+/* As duration_text(), or "-" when nothing is left. */
+static void remaining_text(json_int_t s, char *buf, size_t size)
+{
+	if (s <= 0)
+		(void)snprintf(buf, size, "-");
+	else
+		duration_text(s, buf, size);
 }
 
 static void ports_joined(json_t *ports, char *buf, size_t size)
@@ -385,7 +392,7 @@ static void print_status(json_t *r)
 	char uptime[32], list[512];
 	size_t i, len = 0;
 
-	remaining_text(json_integer_value(json_object_get(r, "uptime")), uptime, sizeof(uptime));
+	duration_text(json_integer_value(json_object_get(r, "uptime")), uptime, sizeof(uptime));
 	printf("jitd %s on host %s, firewall %s, up %s\n",
 	       json_string_value(json_object_get(r, "version")),
 	       json_string_value(json_object_get(r, "host")),

@@ -402,9 +402,10 @@ static json_t *request_details(const struct jit_request *r)
 
 	if (r->has_source)
 		jit_cidr_format(&r->source, from, sizeof(from));
-	return json_pack("{s:o, s:s, s:I, s:s?}", "ports", ports_json(r->ports, r->n_ports),
-			 "from", from, "duration", (json_int_t)r->duration, "justification",
-			 r->justification);
+	return json_pack("{s:o, s:s, s:o, s:s?}", "ports", ports_json(r->ports, r->n_ports),
+			 "from", from, "duration",
+			 r->duration > 0 ? json_integer((json_int_t)r->duration) : json_null(),
+			 "justification", r->justification);
 }
 
 /* Policy names of the decision, each once, comma-separated. */
@@ -717,7 +718,7 @@ static json_t *verify_refused(struct jit_broker *b, struct jit_peer *peer,
 
 /* Counts the use and answers yes. */
 static json_t *verify_accepted(struct jit_broker *b, struct jit_peer *peer,
-			       const struct login *l, const struct jit_grant *g)
+			       const struct login *l, struct jit_grant *g)
 {
 	char details[160], port[JIT_PORTSPEC_STRLEN];
 	struct jit_audit_entry e = { .time = l->now, .actor = peer->user, .action = "verify",
@@ -730,6 +731,8 @@ static json_t *verify_accepted(struct jit_broker *b, struct jit_peer *peer,
 		       (long long)g->id, l->from_text, port);
 	if (jit_store_grant_use(b->store, g->id, l->now, &e, &err) != 0)
 		return store_error("recording the ticket's use", &err);
+	g->uses++;
+	g->last_used = l->now;
 	r = response_ok();
 	json_object_set_new(r, "grant", grant_json(g, l->now));
 	return r;
