@@ -154,34 +154,34 @@ void jit_broker_expire(struct jit_broker *b, time_t now)
 		log_error("marking expired grants: %s", err.msg);
 }
 
-struct grant_array {
-	struct jit_grant *items;
+struct entry_array {
+	struct jit_fw_entry *items;
 	size_t n, cap;
 };
 
-static int collect_grant(const struct jit_grant *g, void *ctx)
+static int collect_entry(const struct jit_grant *g, void *ctx)
 {
-	struct grant_array *a = ctx;
+	struct entry_array *a = ctx;
 
 	if (a->n == a->cap) {
 		size_t cap = a->cap ? a->cap * 2 : 16;
-		struct jit_grant *grown = realloc(a->items, cap * sizeof(*grown));
+		struct jit_fw_entry *grown = realloc(a->items, cap * sizeof(*grown));
 
 		if (grown == NULL)
 			return -1;
 		a->items = grown;
 		a->cap = cap;
 	}
-	a->items[a->n++] = *g;
+	jit_fw_entry_from_grant(g, &a->items[a->n++]);
 	return 0;
 }
 
 int jit_broker_reconcile(struct jit_broker *b, time_t now)
 {
 	struct jit_grant_filter f = { .active_only = true, .now = now };
-	struct grant_array active = { 0 };
+	struct entry_array active = { 0 };
 	jit_error err;
-	int rc = jit_store_grants_each(b->store, &f, collect_grant, &active, &err);
+	int rc = jit_store_grants_each(b->store, &f, collect_entry, &active, &err);
 
 	if (rc == 0)
 		rc = jit_firewall_reconcile(b->fw, active.items, active.n, now, &err);

@@ -8,8 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+void jit_fw_entry_from_grant(const struct jit_grant *g, struct jit_fw_entry *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->grant_id = g->id;
+	e->source = g->source;
+	memcpy(e->ports, g->ports, g->n_ports * sizeof(g->ports[0]));
+	e->n_ports = g->n_ports;
+	e->expires = g->expires;
+}
+
 /* "192.0.2.0/24 to 22/tcp,3389/tcp" */
-static void describe(const struct jit_grant *g, char *buf, size_t size)
+static void describe(const struct jit_fw_entry *g, char *buf, size_t size)
 {
 	size_t len;
 
@@ -24,31 +34,32 @@ static void describe(const struct jit_grant *g, char *buf, size_t size)
 }
 
 /* The none backend only says, at debug level, what a real one would do. */
-static int none_open(void *state, const struct jit_grant *g, time_t now, jit_error *err)
+static int none_open(void *state, const struct jit_fw_entry *g, time_t now, jit_error *err)
 {
 	char what[512];
 
 	(void)state, (void)err;
 	describe(g, what, sizeof(what));
-	log_debug("firewall none: open grant %lld: %s for %llds", (long long)g->id, what,
+	log_debug("firewall none: open grant %lld: %s for %llds", (long long)g->grant_id, what,
 		  (long long)(g->expires - now));
 	return 0;
 }
 
-static int none_close(void *state, const struct jit_grant *g, jit_error *err)
+static int none_close(void *state, const struct jit_fw_entry *g, jit_error *err)
 {
 	char what[512];
 
 	(void)state, (void)err;
 	describe(g, what, sizeof(what));
-	log_debug("firewall none: close grant %lld: %s", (long long)g->id, what);
+	log_debug("firewall none: close grant %lld: %s", (long long)g->grant_id, what);
 	return 0;
 }
 
-static int none_reconcile(void *state, const struct jit_grant *grants, size_t n, time_t now,
+static int none_reconcile(void *state, const struct jit_fw_entry *entries, size_t n, time_t now,
 			  jit_error *err)
 {
-	(void)state, (void)grants, (void)n, (void)now, (void)err;
+	(void)state, (void)entries, (void)now, (void)err;
+	log_debug("firewall none: reconcile to %zu active grants", n);
 	return 0;
 }
 
@@ -95,22 +106,28 @@ void jit_firewall_free(struct jit_firewall *fw)
 int jit_firewall_open(struct jit_firewall *fw, const struct jit_grant *g, time_t now,
 		      jit_error *err)
 {
-	if (fw->ops->open(fw->state, g, now, err) != 0)
+	struct jit_fw_entry e;
+
+	jit_fw_entry_from_grant(g, &e);
+	if (fw->ops->open(fw->state, &e, now, err) != 0)
 		return jit_error_prefix(err, "firewall %s", fw->ops->name);
 	return 0;
 }
 
 int jit_firewall_close(struct jit_firewall *fw, const struct jit_grant *g, jit_error *err)
 {
-	if (fw->ops->close(fw->state, g, err) != 0)
+	struct jit_fw_entry e;
+
+	jit_fw_entry_from_grant(g, &e);
+	if (fw->ops->close(fw->state, &e, err) != 0)
 		return jit_error_prefix(err, "firewall %s", fw->ops->name);
 	return 0;
 }
 
-int jit_firewall_reconcile(struct jit_firewall *fw, const struct jit_grant *grants, size_t n,
+int jit_firewall_reconcile(struct jit_firewall *fw, const struct jit_fw_entry *entries, size_t n,
 			   time_t now, jit_error *err)
 {
-	if (fw->ops->reconcile(fw->state, grants, n, now, err) != 0)
+	if (fw->ops->reconcile(fw->state, entries, n, now, err) != 0)
 		return jit_error_prefix(err, "firewall %s", fw->ops->name);
 	return 0;
 }
