@@ -47,15 +47,14 @@ static void install_key(struct jit_broker *b, struct jit_secret_key *key)
 	jit_secret_key_wipe(key);
 }
 
-/* The database's directory, created 0700 when it does not exist. */
-static int ensure_parent_dir(const char *path, jit_error *err)
+int jit_make_parent_dir(const char *path, mode_t mode, jit_error *err)
 {
 	char copy[JIT_PATH_MAX];
 	const char *dir;
 
 	(void)snprintf(copy, sizeof(copy), "%s", path);
 	dir = dirname(copy);
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+	if (mkdir(dir, mode) != 0 && errno != EEXIST)
 		return jit_error_set(err, "cannot create %s: %s", dir, strerror(errno));
 	return 0;
 }
@@ -74,7 +73,7 @@ int jit_broker_start(struct jit_broker *b, const char *config_path, jit_error *e
 	if (jit_secret_key_load(b->cfg->key, &key, err) != 0)
 		return -1;
 	install_key(b, &key);
-	if (ensure_parent_dir(b->cfg->database, err) != 0)
+	if (jit_make_parent_dir(b->cfg->database, 0700, err) != 0)
 		return -1;
 	b->store = jit_store_open(b->cfg->database, err);
 	if (b->store == NULL)

@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <sys/types.h>
 #include <time.h>
 
 /* The current key and keys retired by reloads since start: tickets they
@@ -54,6 +55,10 @@ int jit_broker_next_expiry(struct jit_broker *b, time_t *when);
  * Returns the response object, never NULL. */
 json_t *jit_broker_handle(struct jit_broker *b, struct jit_peer *peer, const char *line,
 			  size_t len, bool *bad);
+
+/* Creates the directory holding path with mode when it does not exist
+ * (the last component only, as for /run/jit and /var/lib/jit). */
+int jit_make_parent_dir(const char *path, mode_t mode, jit_error *err);
 
 /* The response for a protocol error, e.g. a line that is too long. */
 json_t *jit_broker_error(const char *error, const char *reason);

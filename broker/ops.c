@@ -699,20 +699,18 @@ static const struct field verify_fields[] = {
 	{ NULL, F_STRING, false, 0 },
 };
 
+/* A login as the PAM module describes it, and what its ticket must allow. */
 struct login {
-	const char *user;
+	struct jit_expect want;
 	const char *from_text;
-	struct jit_addr from;
-	struct jit_portspec port;
-	time_t now;
 };
 
 static json_t *verify_refused(struct jit_broker *b, struct jit_peer *peer,
 			      const struct login *l, const char *code, const char *reason)
 {
-	audit(b, peer, "verify", l->user, "refused", reason,
+	audit(b, peer, "verify", l->want.user, "refused", reason,
 	      json_pack("{s:s, s:s}", "from", l->from_text, "code", code));
-	log_info("login of %s from %s refused: %s", l->user, l->from_text, reason);
+	log_info("login of %s from %s refused: %s", l->want.user, l->from_text, reason);
 	return refusal("refused", code, reason);
 }
 
@@ -721,35 +719,33 @@ static json_t *verify_accepted(struct jit_broker *b, struct jit_peer *peer,
 			       const struct login *l, struct jit_grant *g)
 {
 	char details[160], port[JIT_PORTSPEC_STRLEN];
-	struct jit_audit_entry e = { .time = l->now, .actor = peer->user, .action = "verify",
-				     .subject = l->user, .result = "ok", .details = details };
+	struct jit_audit_entry e = { .time = l->want.now, .actor = peer->user, .action = "verify",
+				     .subject = l->want.user, .result = "ok", .details = details };
 	jit_error err;
 	json_t *r;
 
-	jit_portspec_format(&l->port, port, sizeof(port));
+	jit_portspec_format(&l->want.port, port, sizeof(port));
 	(void)snprintf(details, sizeof(details), "{\"grant\":%lld,\"from\":\"%s\",\"port\":\"%s\"}",
 		       (long long)g->id, l->from_text, port);
-	if (jit_store_grant_use(b->store, g->id, l->now, &e, &err) != 0)
+	if (jit_store_grant_use(b->store, g->id, l->want.now, &e, &err) != 0)
 		return store_error("recording the ticket's use", &err);
 	g->uses++;
-	g->last_used = l->now;
+	g->last_used = l->want.now;
 	r = response_ok();
-	json_object_set_new(r, "grant", grant_json(g, l->now));
+	json_object_set_new(r, "grant", grant_json(g, l->want.now));
 	return r;
 }
 
 static json_t *verify_ticket(struct jit_broker *b, struct jit_peer *peer, const struct login *l,
 			     const char *ticket)
 {
-	struct jit_expect want = { .user = l->user, .host = b->cfg->host, .from = l->from,
-				   .port = l->port, .now = l->now, .skew = b->cfg->skew };
 	struct jit_claims c;
 	struct jit_grant g;
 	enum jit_verdict v;
 	jit_error reason, err;
 	int rc;
 
-	v = jit_ticket_verify(ticket, strlen(ticket), b->keys, b->n_keys, &want, &c, &reason);
+	v = jit_ticket_verify(ticket, strlen(ticket), b->keys, b->n_keys, &l->want, &c, &reason);
 	if (v != JIT_OK)
 		return verify_refused(b, peer, l, jit_verdict_name(v), reason.msg);
 	rc = jit_store_grant_by_jti(b->store, c.jti, &g, &err);
@@ -758,8 +754,8 @@ static json_t *verify_ticket(struct jit_broker *b, struct jit_peer *peer, const 
 	if (rc == 0 || strcmp(g.user, c.sub) != 0)
 		return verify_refused(b, peer, l, "unknown ticket", "unknown ticket: jitd has no"
 				      " grant with this ticket id");
-	if (jit_grant_state(&g, l->now) != JIT_GRANT_ACTIVE)
-		return verify_refused(b, peer, l, jit_grant_state_name(jit_grant_state(&g, l->now)),
+	if (jit_grant_state(&g, l->want.now) != JIT_GRANT_ACTIVE)
+		return verify_refused(b, peer, l, jit_grant_state_name(jit_grant_state(&g, l->want.now)),
 				      g.revoked_at ? "the ticket's grant was revoked"
 						   : "the ticket's grant has expired");
 	return verify_accepted(b, peer, l, &g);
@@ -775,10 +771,12 @@ static int match_grant(const struct jit_grant *g, void *ctx)
 {
 	struct grant_match *m = ctx;
 
-	if (strcmp(g->user, m->login->user) != 0 || !jit_cidr_contains(&g->source, &m->login->from))
+	const struct jit_expect *want = &m->login->want;
+
+	if (strcmp(g->user, want->user) != 0 || !jit_cidr_contains(&g->source, &want->from))
 		return 0;
 	for (size_t i = 0; i < g->n_ports; i++) {
-		if (jit_portspec_equal(&g->ports[i], &m->login->port)) {
+		if (jit_portspec_equal(&g->ports[i], &want->port)) {
 			m->found = *g;
 			m->matched = true;
 			return 1;
@@ -790,7 +788,8 @@ static int match_grant(const struct jit_grant *g, void *ctx)
 /* Without a ticket: is there an active grant for this login? */
 static json_t *verify_grant(struct jit_broker *b, struct jit_peer *peer, const struct login *l)
 {
-	struct jit_grant_filter f = { .user = l->user, .active_only = true, .now = l->now };
+	struct jit_grant_filter f = { .user = l->want.user, .active_only = true,
+				      .now = l->want.now };
 	struct grant_match m = { .login = l };
 	jit_error err;
 
@@ -804,19 +803,20 @@ static json_t *verify_grant(struct jit_broker *b, struct jit_peer *peer, const s
 
 static json_t *op_verify(struct jit_broker *b, struct jit_peer *peer, json_t *req)
 {
-	struct login l = { .user = str_field(req, "user"), .from_text = str_field(req, "from"),
-			   .now = time(NULL) };
+	struct login l = { .want = { .user = str_field(req, "user"), .host = b->cfg->host,
+				     .now = time(NULL), .skew = b->cfg->skew },
+			   .from_text = str_field(req, "from") };
 	const char *ticket = str_field(req, "ticket");
 	const char *port = str_field(req, "port");
 
 	if (!peer_may(b, peer, PRIV_AUDIT)) {
-		audit(b, peer, "verify", l.user, "denied", "needs uid 0 or the audit role", NULL);
+		audit(b, peer, "verify", l.want.user, "denied", "needs uid 0 or the audit role", NULL);
 		return refusal("denied", "not_auditor",
 			       "verify is for the PAM module: it needs uid 0 or a role with audit = yes");
 	}
-	if (jit_addr_parse(l.from_text, &l.from) != 0)
+	if (jit_addr_parse(l.from_text, &l.want.from) != 0)
 		return error_fmt("bad_request", "from: '%s' is not a numeric address", l.from_text);
-	if (jit_portspec_parse(port, &l.port) != 0)
+	if (jit_portspec_parse(port, &l.want.port) != 0)
 		return error_fmt("bad_request", "port: '%s' is not PORT/tcp or PORT/udp", port);
 	return ticket ? verify_ticket(b, peer, &l, ticket) : verify_grant(b, peer, &l);
 }

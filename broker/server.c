@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <grp.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,18 +94,6 @@ static int clear_stale_socket(const struct sockaddr_un *sa, jit_error *err)
 	return 0;
 }
 
-static int ensure_socket_dir(const char *path, jit_error *err)
-{
-	char copy[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	const char *dir;
-
-	(void)snprintf(copy, sizeof(copy), "%s", path);
-	dir = dirname(copy);
-	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-		return jit_error_set(err, "cannot create %s: %s", dir, strerror(errno));
-	return 0;
-}
-
 static int bind_socket(int fd, const struct sockaddr_un *sa, gid_t gid, jit_error *err)
 {
 	mode_t old = umask(0117);
@@ -133,7 +120,7 @@ int jit_server_listen(const struct jit_config *cfg, jit_error *err)
 	if (strlen(cfg->socket) >= sizeof(sa.sun_path))
 		return jit_error_set(err, "socket path too long: %s", cfg->socket);
 	memcpy(sa.sun_path, cfg->socket, strlen(cfg->socket) + 1);
-	if (group_id(cfg->socket_group, &gid, err) != 0 || ensure_socket_dir(cfg->socket, err) != 0 ||
+	if (group_id(cfg->socket_group, &gid, err) != 0 || jit_make_parent_dir(cfg->socket, 0755, err) != 0 ||
 	    clear_stale_socket(&sa, err) != 0)
 		return -1;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
