@@ -35,8 +35,8 @@ static const char status_usage[] =
 	"  What jitd runs with, how many grants are active, and your roles.\n";
 static const char audit_usage[] =
 	"Usage: jitctl audit [--since DURATION|RFC3339] [--json] [--socket PATH]\n"
-	"  Audit log entries since then (default 24h): yours, or everyone's for uid 0\n"
-	"  and audit roles. --since 1h means the last hour.\n";
+	"  Audit log entries since then (default 24h), the newest 1000 at most: yours,\n"
+	"  or everyone's for uid 0 and audit roles. --since 1h means the last hour.\n";
 
 /* One command's options: a value (value != NULL) or a flag (flag != NULL). */
 struct opt_def {
@@ -502,6 +502,9 @@ static int cmd_audit(int argc, char **argv)
 		print_json(json_object_get(resp, "entries"));
 	else
 		print_entries(json_object_get(resp, "entries"));
+	if (json_is_true(json_object_get(resp, "truncated")))
+		fprintf(stderr, "jitctl audit: showing the newest %zu entries only; narrow with --since\n",
+			json_array_size(json_object_get(resp, "entries")));
 	json_decref(resp);
 	return JITCTL_OK;
 }

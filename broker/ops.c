@@ -679,12 +679,16 @@ static json_t *op_audit(struct jit_broker *b, struct jit_peer *peer, json_t *req
 		      sizeof(why)) != 0)
 		return jit_broker_error("bad_request", why);
 	entries = json_array();
+	/* One more than asked tells whether older entries were left out. */
 	if (jit_store_audit_each(b->store, since, peer_may(b, peer, PRIV_AUDIT) ? NULL : peer->user,
-				 limit, append_entry, entries, &err) != 0) {
+				 limit + 1, append_entry, entries, &err) != 0) {
 		json_decref(entries);
 		return store_error("reading the audit log", &err);
 	}
 	r = response_ok();
+	json_object_set_new(r, "truncated", json_boolean(json_array_size(entries) > (size_t)limit));
+	if (json_array_size(entries) > (size_t)limit)
+		json_array_remove(entries, 0);
 	json_object_set_new(r, "entries", entries);
 	return r;
 }
