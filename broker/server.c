@@ -290,7 +290,7 @@ static int process_input(struct server *s, struct client *c)
 	}
 	memmove(c->in, c->in + start, c->in_len - start);
 	c->in_len -= start;
-	if (c->in_len > JIT_PROTO_LINE_MAX && !c->closing) {
+	if (c->in_len > JIT_PROTO_LINE_MAX && !c->closing && memchr(c->in, '\n', c->in_len) == NULL) {
 		/* No newline within the limit: refuse the line, skip to its end. */
 		if (!c->discarding)
 			refuse_long_line(c);
@@ -327,6 +327,8 @@ static bool client_read(struct client *c)
 
 	if (in_reserve(c) != 0)
 		return false;
+	if (c->in_len == c->in_cap)
+		return true;	/* full of answered-later lines: read once they are */
 	n = recv(c->src.fd, c->in + c->in_len, c->in_cap - c->in_len, MSG_DONTWAIT);
 	if (n < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
@@ -359,7 +361,9 @@ static void client_event(struct server *s, struct client *c, uint32_t events)
 		client_close(s, c);
 		return;
 	}
-	if (c->out_len > 0)
+	/* Lines left for when the output drained: a writable socket wakes us
+	 * for them even if the client sends nothing more. */
+	if (c->out_len > 0 || has_complete_line(c))
 		want |= EPOLLOUT;
 	if (!c->eof && !c->closing && c->out_len < OUT_HIGH_WATER)
 		want |= EPOLLIN;
