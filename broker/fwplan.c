@@ -1,0 +1,491 @@
+#include "config.h"
+
+#include "fwplan.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* --- addresses as big-endian byte strings ---------------------------------------- */
+
+static size_t addr_len(int family)
+{
+	return family == AF_INET ? 4 : 16;
+}
+
+static int addr_cmp(const uint8_t *a, const uint8_t *b, size_t len)
+{
+	return memcmp(a, b, len);
+}
+
+/* a + 1; false when it wraps past the last address. */
+static bool addr_inc(uint8_t *a, size_t len)
+{
+	for (size_t i = len; i-- > 0;)
+		if (++a[i] != 0)
+			return true;
+	return false;
+}
+
+static void addr_dec(uint8_t *a, size_t len)
+{
+	for (size_t i = len; i-- > 0;)
+		if (a[i]-- != 0)
+			return;
+}
+
+static void cidr_range(const struct jit_cidr *c, uint8_t lo[16], uint8_t hi[16])
+{
+	size_t len = addr_len(c->addr.family);
+
+	memset(lo, 0, 16);
+	memset(hi, 0, 16);
+	memcpy(lo, c->addr.bytes, len);
+	memcpy(hi, c->addr.bytes, len);
+	for (size_t bit = c->prefix; bit < len * 8; bit++)
+		hi[bit / 8] |= (uint8_t)(0x80u >> (bit % 8));
+}
+
+void jit_fw_seg_format(int family, const struct jit_fw_seg *seg, char *buf, size_t size)
+{
+	char lo[INET6_ADDRSTRLEN], hi[INET6_ADDRSTRLEN];
+	size_t len = addr_len(family);
+
+	(void)inet_ntop(family, seg->lo, lo, sizeof(lo));
+	if (addr_cmp(seg->lo, seg->hi, len) == 0) {
+		(void)snprintf(buf, size, "%s", lo);
+		return;
+	}
+	(void)inet_ntop(family, seg->hi, hi, sizeof(hi));
+	(void)snprintf(buf, size, "%s-%s", lo, hi);
+}
+
+/* --- growable arrays ----------------------------------------------------------------- */
+
+static int grow(void **items, size_t *cap, size_t need, size_t item_size)
+{
+	size_t n = *cap ? *cap : 8;
+	void *p;
+
+	if (need <= *cap)
+		return 0;
+	while (n < need)
+		n *= 2;
+	p = realloc(*items, n * item_size);
+	if (p == NULL)
+		return -1;
+	*items = p;
+	*cap = n;
+	return 0;
+}
+
+static int change_push(struct jit_fw_changes *out, enum jit_fw_change_kind kind,
+		       const struct jit_fw_key *k, const struct jit_fw_seg *seg)
+{
+	if (grow((void **)&out->items, &out->cap, out->n + 1, sizeof(*out->items)) != 0)
+		return -1;
+	out->items[out->n++] = (struct jit_fw_change){ kind, k->family, k->proto, k->port, *seg };
+	return 0;
+}
+
+void jit_fw_changes_free(struct jit_fw_changes *c)
+{
+	free(c->items);
+	memset(c, 0, sizeof(*c));
+}
+
+void jit_fw_plan_free(struct jit_fw_plan *plan)
+{
+	for (size_t i = 0; i < plan->n_keys; i++)
+		free(plan->keys[i].segs);
+	free(plan->keys);
+	free(plan->entries);
+	memset(plan, 0, sizeof(*plan));
+}
+
+static struct jit_fw_key *key_get(struct jit_fw_plan *plan, int family,
+				  const struct jit_portspec *p)
+{
+	for (size_t i = 0; i < plan->n_keys; i++) {
+		struct jit_fw_key *k = &plan->keys[i];
+
+		if (k->family == family && k->proto == p->proto && k->port == p->port)
+			return k;
+	}
+	if (grow((void **)&plan->keys, &plan->cap_keys, plan->n_keys + 1, sizeof(*plan->keys)) != 0)
+		return NULL;
+	plan->keys[plan->n_keys] = (struct jit_fw_key){ .family = family, .proto = p->proto,
+							 .port = p->port };
+	return &plan->keys[plan->n_keys++];
+}
+
+/* --- the skyline of a region: the latest expiry over each address ------------------- */
+
+/* An entry's range clipped to the region, with its expiry. */
+struct span {
+	uint8_t lo[16], hi[16];
+	int64_t expires_ms;
+};
+
+struct spans {
+	struct span *items;
+	size_t n, cap;
+	size_t len;			/* address length of the key */
+};
+
+/* IPv4 addresses are zero-padded to 16 bytes, so comparing all 16 orders
+ * both families right. */
+static int cmp_span_lo(const void *a, const void *b)
+{
+	return memcmp(((const struct span *)a)->lo, ((const struct span *)b)->lo, 16);
+}
+
+static int cmp_point(const void *a, const void *b)
+{
+	return memcmp(a, b, 16);
+}
+
+static bool entry_has_port(const struct jit_fw_entry *e, const struct jit_fw_key *k)
+{
+	if (e->source.addr.family != k->family)
+		return false;
+	for (size_t i = 0; i < e->n_ports; i++)
+		if (e->ports[i].port == k->port && e->ports[i].proto == k->proto)
+			return true;
+	return false;
+}
+
+/* The live entries of key k overlapping [a, b], clipped to it. */
+static int collect_spans(const struct jit_fw_plan *plan, const struct jit_fw_key *k,
+			 const uint8_t *a, const uint8_t *b, int64_t now_ms, struct spans *out)
+{
+	for (size_t i = 0; i < plan->n_entries; i++) {
+		const struct jit_fw_entry *e = &plan->entries[i];
+		struct span s;
+
+		if (e->expires * 1000 <= now_ms || !entry_has_port(e, k))
+			continue;
+		cidr_range(&e->source, s.lo, s.hi);
+		if (addr_cmp(s.hi, a, out->len) < 0 || addr_cmp(s.lo, b, out->len) > 0)
+			continue;
+		if (addr_cmp(s.lo, a, out->len) < 0)
+			memcpy(s.lo, a, 16);
+		if (addr_cmp(s.hi, b, out->len) > 0)
+			memcpy(s.hi, b, 16);
+		s.expires_ms = e->expires * 1000;
+		if (grow((void **)&out->items, &out->cap, out->n + 1, sizeof(*out->items)) != 0)
+			return -1;
+		out->items[out->n++] = s;
+	}
+	return 0;
+}
+
+/* A max-heap of (expiry, end) of the spans that started at or before the
+ * sweep point; spans that ended before it are dropped when on top. */
+struct heap {
+	struct span **items;
+	size_t n;
+};
+
+static void heap_push(struct heap *h, struct span *s)
+{
+	size_t i = h->n++;
+
+	h->items[i] = s;
+	while (i > 0 && h->items[(i - 1) / 2]->expires_ms < h->items[i]->expires_ms) {
+		struct span *t = h->items[i];
+
+		h->items[i] = h->items[(i - 1) / 2];
+		h->items[(i - 1) / 2] = t;
+		i = (i - 1) / 2;
+	}
+}
+
+static void heap_pop(struct heap *h)
+{
+	size_t i = 0;
+
+	h->items[0] = h->items[--h->n];
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		struct span *t;
+
+		if (l < h->n && h->items[l]->expires_ms > h->items[m]->expires_ms)
+			m = l;
+		if (r < h->n && h->items[r]->expires_ms > h->items[m]->expires_ms)
+			m = r;
+		if (m == i)
+			return;
+		t = h->items[i];
+		h->items[i] = h->items[m];
+		h->items[m] = t;
+		i = m;
+	}
+}
+
+static int seg_push(struct jit_fw_seg **segs, size_t *n, size_t *cap, const uint8_t *lo,
+		    const uint8_t *hi, int64_t expires_ms, size_t len)
+{
+	struct jit_fw_seg *last = *n ? &(*segs)[*n - 1] : NULL;
+	uint8_t next[16];
+
+	if (last != NULL && last->expires_ms == expires_ms) {
+		memcpy(next, last->hi, 16);
+		if (addr_inc(next, len) && addr_cmp(next, lo, len) == 0) {
+			memcpy(last->hi, hi, 16);	/* adjacent, same window: one range */
+			return 0;
+		}
+	}
+	if (grow((void **)segs, cap, *n + 1, sizeof(**segs)) != 0)
+		return -1;
+	memcpy((*segs)[*n].lo, lo, 16);
+	memcpy((*segs)[*n].hi, hi, 16);
+	(*segs)[(*n)++].expires_ms = expires_ms;
+	return 0;
+}
+
+/* Every point where coverage may change: each span's start and the address
+ * after its end, sorted, without repeats. */
+static uint8_t (*sweep_points(struct spans *sp, size_t *n_points))[16]
+{
+	uint8_t (*pts)[16] = malloc((2 * sp->n + 1) * sizeof(*pts));
+	size_t n = 0, m = 0;
+
+	if (pts == NULL)
+		return NULL;
+	for (size_t i = 0; i < sp->n; i++) {
+		memcpy(pts[n++], sp->items[i].lo, 16);
+		memcpy(pts[n], sp->items[i].hi, 16);
+		if (addr_inc(pts[n], sp->len))
+			n++;
+	}
+	if (n > 0)
+		qsort(pts, n, sizeof(*pts), cmp_point);
+	for (size_t i = 0; i < n; i++)
+		if (m == 0 || memcmp(pts[m - 1], pts[i], sp->len) != 0)
+			memmove(pts[m++], pts[i], 16);
+	*n_points = m;
+	return pts;
+}
+
+/* The disjoint segments the spans make, each with the latest expiry covering it. */
+static int skyline(struct spans *sp, struct jit_fw_seg **segs, size_t *n_segs)
+{
+	struct heap h = { malloc((sp->n + 1) * sizeof(struct span *)), 0 };
+	size_t n_points = 0, next = 0, cap = 0;
+	uint8_t (*pts)[16] = sweep_points(sp, &n_points);
+	int rc = h.items && pts ? 0 : -1;
+
+	*segs = NULL;
+	*n_segs = 0;
+	if (sp->n > 0)
+		qsort(sp->items, sp->n, sizeof(*sp->items), cmp_span_lo);
+	for (size_t i = 0; rc == 0 && i < n_points; i++) {
+		uint8_t end[16];
+
+		while (next < sp->n && addr_cmp(sp->items[next].lo, pts[i], sp->len) <= 0)
+			heap_push(&h, &sp->items[next++]);
+		while (h.n > 0 && addr_cmp(h.items[0]->hi, pts[i], sp->len) < 0)
+			heap_pop(&h);
+		if (h.n == 0)
+			continue;
+		/* Coverage is constant up to the next point (exclusive). */
+		if (i + 1 < n_points) {
+			memcpy(end, pts[i + 1], 16);
+			addr_dec(end, sp->len);
+		} else {
+			memcpy(end, h.items[0]->hi, 16);
+		}
+		rc = seg_push(segs, n_segs, &cap, pts[i], end, h.items[0]->expires_ms, sp->len);
+	}
+	free(h.items);
+	free(pts);
+	return rc;
+}
+
+/* --- recomputing a region of a key ----------------------------------------------------- */
+
+static bool seg_equal(const struct jit_fw_seg *a, const struct jit_fw_seg *b, size_t len)
+{
+	return a->expires_ms == b->expires_ms && addr_cmp(a->lo, b->lo, len) == 0 &&
+	       addr_cmp(a->hi, b->hi, len) == 0;
+}
+
+static bool seg_in(const struct jit_fw_seg *s, const struct jit_fw_seg *list, size_t n,
+		   size_t len)
+{
+	for (size_t i = 0; i < n; i++)
+		if (seg_equal(s, &list[i], len))
+			return true;
+	return false;
+}
+
+/* The first segment ending at or after a (binary search: segments are sorted). */
+static size_t first_overlap(const struct jit_fw_key *k, const uint8_t *a, size_t len)
+{
+	size_t lo = 0, hi = k->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (addr_cmp(k->segs[mid].hi, a, len) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int diff_into(const struct jit_fw_key *k, const struct jit_fw_seg *old, size_t n_old,
+		     const struct jit_fw_seg *new, size_t n_new, int64_t now_ms,
+		     struct jit_fw_changes *out)
+{
+	size_t len = addr_len(k->family);
+
+	for (size_t i = 0; out != NULL && i < n_old; i++)
+		if (old[i].expires_ms > now_ms && !seg_in(&old[i], new, n_new, len) &&
+		    change_push(out, JIT_FW_DEL, k, &old[i]) != 0)
+			return -1;
+	for (size_t i = 0; out != NULL && i < n_new; i++)
+		if (!seg_in(&new[i], old, n_old, len) && change_push(out, JIT_FW_ADD, k, &new[i]) != 0)
+			return -1;
+	return 0;
+}
+
+/* Replaces segments [i0, i1) of k with the n new ones. */
+static int splice(struct jit_fw_key *k, size_t i0, size_t i1, const struct jit_fw_seg *new,
+		  size_t n)
+{
+	size_t tail = k->n - i1;
+
+	if (grow((void **)&k->segs, &k->cap, k->n - (i1 - i0) + n, sizeof(*k->segs)) != 0)
+		return -1;
+	if (tail > 0)
+		memmove(&k->segs[i0 + n], &k->segs[i1], tail * sizeof(*k->segs));
+	if (n > 0)
+		memcpy(&k->segs[i0], new, n * sizeof(*new));
+	k->n = i0 + n + tail;
+	return 0;
+}
+
+/* Recomputes k over [a, b], widened to whole segments, from the entries. */
+static int recompute(struct jit_fw_plan *plan, struct jit_fw_key *k, const uint8_t *a0,
+		     const uint8_t *b0, int64_t now_ms, struct jit_fw_changes *out)
+{
+	size_t len = addr_len(k->family), i0 = first_overlap(k, a0, len), i1 = i0;
+	struct spans sp = { .len = len };
+	struct jit_fw_seg *new = NULL;
+	uint8_t a[16], b[16];
+	size_t n_new = 0;
+	int rc;
+
+	memcpy(a, a0, 16);
+	memcpy(b, b0, 16);
+	while (i1 < k->n && addr_cmp(k->segs[i1].lo, b, len) <= 0)
+		i1++;
+	if (i1 > i0 && addr_cmp(k->segs[i0].lo, a, len) < 0)
+		memcpy(a, k->segs[i0].lo, 16);
+	if (i1 > i0 && addr_cmp(k->segs[i1 - 1].hi, b, len) > 0)
+		memcpy(b, k->segs[i1 - 1].hi, 16);
+	rc = collect_spans(plan, k, a, b, now_ms, &sp);
+	if (rc == 0)
+		rc = skyline(&sp, &new, &n_new);
+	if (rc == 0)
+		rc = diff_into(k, &k->segs[i0], i1 - i0, new, n_new, now_ms, out);
+	if (rc == 0)
+		rc = splice(k, i0, i1, new, n_new);
+	free(sp.items);
+	free(new);
+	return rc;
+}
+
+static int recompute_entry(struct jit_fw_plan *plan, const struct jit_fw_entry *e,
+			   int64_t now_ms, struct jit_fw_changes *out)
+{
+	uint8_t lo[16], hi[16];
+
+	cidr_range(&e->source, lo, hi);
+	for (size_t p = 0; p < e->n_ports; p++) {
+		struct jit_fw_key *k = key_get(plan, e->source.addr.family, &e->ports[p]);
+
+		if (k == NULL || recompute(plan, k, lo, hi, now_ms, out) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* --- the interface ------------------------------------------------------------------------ */
+
+int jit_fw_plan_add(struct jit_fw_plan *plan, const struct jit_fw_entry *e, int64_t now_ms,
+		    struct jit_fw_changes *out)
+{
+	if (grow((void **)&plan->entries, &plan->cap_entries, plan->n_entries + 1,
+		 sizeof(*plan->entries)) != 0)
+		return -1;
+	plan->entries[plan->n_entries++] = *e;
+	return recompute_entry(plan, e, now_ms, out);
+}
+
+int jit_fw_plan_remove(struct jit_fw_plan *plan, int64_t grant_id, int64_t now_ms,
+		       struct jit_fw_changes *out)
+{
+	struct jit_fw_entry gone;
+
+	for (size_t i = 0; i < plan->n_entries; i++) {
+		if (plan->entries[i].grant_id != grant_id)
+			continue;
+		gone = plan->entries[i];
+		plan->entries[i] = plan->entries[--plan->n_entries];
+		return recompute_entry(plan, &gone, now_ms, out);
+	}
+	return 1;
+}
+
+int jit_fw_plan_reset(struct jit_fw_plan *plan, const struct jit_fw_entry *entries, size_t n,
+		      int64_t now_ms)
+{
+	static const uint8_t zero[16], ones[16] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+						    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	uint8_t ones4[16] = { 0xff, 0xff, 0xff, 0xff };
+
+	jit_fw_plan_free(plan);
+	if (n > 0 && grow((void **)&plan->entries, &plan->cap_entries, n,
+			  sizeof(*plan->entries)) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (entries[i].expires * 1000 <= now_ms)
+			continue;
+		plan->entries[plan->n_entries++] = entries[i];
+		for (size_t p = 0; p < entries[i].n_ports; p++)
+			if (key_get(plan, entries[i].source.addr.family, &entries[i].ports[p]) == NULL)
+				return -1;
+	}
+	/* One sweep per key over the whole address space. */
+	for (size_t i = 0; i < plan->n_keys; i++) {
+		struct jit_fw_key *k = &plan->keys[i];
+
+		if (recompute(plan, k, zero, k->family == AF_INET ? ones4 : ones, now_ms, NULL) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+void jit_fw_plan_prune(struct jit_fw_plan *plan, int64_t now_ms)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < plan->n_entries; i++)
+		if (plan->entries[i].expires * 1000 > now_ms)
+			plan->entries[kept++] = plan->entries[i];
+	plan->n_entries = kept;
+	for (size_t i = 0; i < plan->n_keys; i++) {
+		struct jit_fw_key *k = &plan->keys[i];
+		size_t n = 0;
+
+		for (size_t j = 0; j < k->n; j++)
+			if (k->segs[j].expires_ms > now_ms)
+				k->segs[n++] = k->segs[j];
+		k->n = n;
+	}
+}

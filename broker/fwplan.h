@@ -1,0 +1,82 @@
+/* What the kernel should admit, computed from the active grants: for each
+ * (family, protocol, port), address ranges that do not overlap, each with
+ * the latest expiry of the grants covering it. Kernel sets refuse
+ * overlapping intervals, and two grants may cover the same address with
+ * different windows, so grants cannot map to elements one to one; this
+ * partition can, and every element's own timeout stays exact, so the
+ * kernel closes each window on time without jitd.
+ *
+ * Changes come out as a list of element deletions and additions; pure code,
+ * no I/O. */
+#ifndef JIT_FWPLAN_H
+#define JIT_FWPLAN_H
+
+#include "firewall.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* One range of addresses admitted to one port until expires_ms. */
+struct jit_fw_seg {
+	uint8_t lo[16], hi[16];		/* inclusive; IPv4 uses the first 4 bytes */
+	int64_t expires_ms;		/* Unix time in milliseconds */
+};
+
+/* The ranges of one (family, protocol, port), sorted and disjoint. */
+struct jit_fw_key {
+	int family;			/* AF_INET or AF_INET6 */
+	enum jit_proto proto;
+	uint16_t port;
+	struct jit_fw_seg *segs;
+	size_t n, cap;
+};
+
+struct jit_fw_plan {
+	struct jit_fw_key *keys;
+	size_t n_keys, cap_keys;
+	struct jit_fw_entry *entries;	/* the active grants the plan is made of */
+	size_t n_entries, cap_entries;
+};
+
+enum jit_fw_change_kind { JIT_FW_DEL, JIT_FW_ADD };
+
+/* One element to delete or add: a segment of a key. */
+struct jit_fw_change {
+	enum jit_fw_change_kind kind;
+	int family;
+	enum jit_proto proto;
+	uint16_t port;
+	struct jit_fw_seg seg;
+};
+
+struct jit_fw_changes {
+	struct jit_fw_change *items;
+	size_t n, cap;
+};
+
+void jit_fw_plan_free(struct jit_fw_plan *plan);
+void jit_fw_changes_free(struct jit_fw_changes *c);
+
+/* Adds a grant; appends the element changes it takes (deletions first).
+ * Segments ended by now_ms are neither deleted (the kernel dropped them)
+ * nor added. Returns 0, or -1 when memory runs out. */
+int jit_fw_plan_add(struct jit_fw_plan *plan, const struct jit_fw_entry *e, int64_t now_ms,
+		    struct jit_fw_changes *out);
+
+/* Removes a grant (revoke); other grants covering the same addresses keep
+ * theirs. Appends the changes. Returns 0, 1 when the grant was not in the
+ * plan, or -1. */
+int jit_fw_plan_remove(struct jit_fw_plan *plan, int64_t grant_id, int64_t now_ms,
+		       struct jit_fw_changes *out);
+
+/* Rebuilds the plan from these grants alone (a full reconcile). */
+int jit_fw_plan_reset(struct jit_fw_plan *plan, const struct jit_fw_entry *entries, size_t n,
+		      int64_t now_ms);
+
+/* Forgets grants and segments that ended by now_ms. */
+void jit_fw_plan_prune(struct jit_fw_plan *plan, int64_t now_ms);
+
+/* Writes "192.0.2.0/24", "192.0.2.10" or "192.0.2.1-192.0.2.9" for a segment. */
+void jit_fw_seg_format(int family, const struct jit_fw_seg *seg, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,350 @@
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "fwplan.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NOW_MS ((int64_t)1767225600000)
+#define T(s) ((time_t)(NOW_MS / 1000 + (s)))	/* an expiry s seconds from now */
+
+static struct jit_fw_entry entry(int64_t id, const char *cidr, const char *ports, time_t expires)
+{
+	struct jit_fw_entry e;
+
+	memset(&e, 0, sizeof(e));
+	e.grant_id = id;
+	assert_int_equal(jit_cidr_parse(cidr, &e.source), 0);
+	assert_int_equal(jit_portspec_list_parse(ports, e.ports, JIT_GRANT_PORTS_MAX, &e.n_ports), 0);
+	e.expires = expires;
+	return e;
+}
+
+/* "192.0.2.0-192.0.2.9@600" for each segment of the key, space-separated. */
+static void key_text(const struct jit_fw_plan *plan, int family, uint16_t port, char *buf,
+		     size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < plan->n_keys; i++) {
+		const struct jit_fw_key *k = &plan->keys[i];
+
+		if (k->family != family || k->port != port)
+			continue;
+		for (size_t j = 0; j < k->n; j++) {
+			char seg[100];
+
+			jit_fw_seg_format(family, &k->segs[j], seg, sizeof(seg));
+			(void)snprintf(buf + len, size - len, "%s%s@%lld", len ? " " : "", seg,
+				       (long long)((k->segs[j].expires_ms - NOW_MS) / 1000));
+			len += strlen(buf + len);
+		}
+	}
+}
+
+static void changes_text(const struct jit_fw_changes *c, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < c->n; i++) {
+		char seg[100];
+
+		jit_fw_seg_format(c->items[i].family, &c->items[i].seg, seg, sizeof(seg));
+		(void)snprintf(buf + len, size - len, "%s%s %s@%lld", len ? ", " : "",
+			       c->items[i].kind == JIT_FW_ADD ? "add" : "del", seg,
+			       (long long)((c->items[i].seg.expires_ms - NOW_MS) / 1000));
+		len += strlen(buf + len);
+	}
+}
+
+static void add(struct jit_fw_plan *plan, struct jit_fw_entry e, const char *want_changes)
+{
+	struct jit_fw_changes c = { 0 };
+	char got[1024];
+
+	assert_int_equal(jit_fw_plan_add(plan, &e, NOW_MS, &c), 0);
+	changes_text(&c, got, sizeof(got));
+	assert_string_equal(got, want_changes);
+	jit_fw_changes_free(&c);
+}
+
+static void removed(struct jit_fw_plan *plan, int64_t id, const char *want_changes)
+{
+	struct jit_fw_changes c = { 0 };
+	char got[1024];
+
+	assert_int_equal(jit_fw_plan_remove(plan, id, NOW_MS, &c), 0);
+	changes_text(&c, got, sizeof(got));
+	assert_string_equal(got, want_changes);
+	jit_fw_changes_free(&c);
+}
+
+static void expect_key(const struct jit_fw_plan *plan, int family, uint16_t port, const char *want)
+{
+	char got[1024];
+
+	key_text(plan, family, port, got, sizeof(got));
+	assert_string_equal(got, want);
+}
+
+static void test_one_grant_one_element_per_port(void **state)
+{
+	struct jit_fw_plan plan = { 0 };
+
+	(void)state;
+	add(&plan, entry(1, "192.0.2.10", "22/tcp,3389/tcp", T(600)),
+	    "add 192.0.2.10@600, add 192.0.2.10@600");
+	expect_key(&plan, AF_INET, 22, "192.0.2.10@600");
+	expect_key(&plan, AF_INET, 3389, "192.0.2.10@600");
+	jit_fw_plan_free(&plan);
+}
+
+static void test_same_address_keeps_the_latest_window(void **state)
+{
+	struct jit_fw_plan plan = { 0 };
+
+	(void)state;
+	add(&plan, entry(1, "192.0.2.10", "22/tcp", T(600)), "add 192.0.2.10@600");
+	add(&plan, entry(2, "192.0.2.10", "22/tcp", T(900)), "del 192.0.2.10@600, add 192.0.2.10@900");
+	add(&plan, entry(3, "192.0.2.10", "22/tcp", T(300)), "");
+	removed(&plan, 2, "del 192.0.2.10@900, add 192.0.2.10@600");
+	removed(&plan, 3, "");
+	removed(&plan, 1, "del 192.0.2.10@600");
+	expect_key(&plan, AF_INET, 22, "");
+	jit_fw_plan_free(&plan);
+}
+
+static void test_host_inside_a_cidr_splits_it(void **state)
+{
+	struct jit_fw_plan plan = { 0 };
+
+	(void)state;
+	add(&plan, entry(1, "192.0.2.0/24", "22/tcp", T(600)), "add 192.0.2.0-192.0.2.255@600");
+	add(&plan, entry(2, "192.0.2.10", "22/tcp", T(900)),
+	    "del 192.0.2.0-192.0.2.255@600, add 192.0.2.0-192.0.2.9@600, add 192.0.2.10@900,"
+	    " add 192.0.2.11-192.0.2.255@600");
+	/* A host inside with a shorter window changes nothing. */
+	add(&plan, entry(3, "192.0.2.20", "22/tcp", T(100)), "");
+	/* Only the host's own element changes; its neighbours stay as they are. */
+	removed(&plan, 2, "del 192.0.2.10@900, add 192.0.2.10@600");
+	expect_key(&plan, AF_INET, 22,
+		   "192.0.2.0-192.0.2.9@600 192.0.2.10@600 192.0.2.11-192.0.2.255@600");
+	removed(&plan, 1, "del 192.0.2.0-192.0.2.9@600, del 192.0.2.10@600,"
+			  " del 192.0.2.11-192.0.2.255@600, add 192.0.2.20@100");
+	jit_fw_plan_free(&plan);
+}
+
+static void test_cidr_over_hosts(void **state)
+{
+	struct jit_fw_plan plan = { 0 };
+
+	(void)state;
+	add(&plan, entry(1, "192.0.2.10", "22/tcp", T(900)), "add 192.0.2.10@900");
+	add(&plan, entry(2, "192.0.2.8/30", "22/tcp", T(600)),
+	    "add 192.0.2.8-192.0.2.9@600, add 192.0.2.11@600");
+	expect_key(&plan, AF_INET, 22, "192.0.2.8-192.0.2.9@600 192.0.2.10@900 192.0.2.11@600");
+	jit_fw_plan_free(&plan);
+}
+
+static void test_families_and_ports_apart(void **state)
+{
+	struct jit_fw_plan plan = { 0 };
+
+	(void)state;
+	add(&plan, entry(1, "2001:db8::/64", "22/tcp", T(600)),
+	    "add 2001:db8::-2001:db8::ffff:ffff:ffff:ffff@600");
+	add(&plan, entry(2, "2001:db8::5", "22/tcp", T(700)),
+	    "del 2001:db8::-2001:db8::ffff:ffff:ffff:ffff@600, add 2001:db8::-2001:db8::4@600,"
+	    " add 2001:db8::5@700, add 2001:db8::6-2001:db8::ffff:ffff:ffff:ffff@600");
+	add(&plan, entry(3, "192.0.2.5", "22/udp", T(600)), "add 192.0.2.5@600");
+	add(&plan, entry(4, "0.0.0.0/0", "22/tcp", T(60)), "add 0.0.0.0-255.255.255.255@60");
+	expect_key(&plan, AF_INET6, 22,
+		   "2001:db8::-2001:db8::4@600 2001:db8::5@700 2001:db8::6-2001:db8::ffff:ffff:ffff:ffff@600");
+	jit_fw_plan_free(&plan);
+}
+
+static void test_expired_segments_are_not_deleted(void **state)
+{
+	struct jit_fw_plan plan = { 0 };
+	struct jit_fw_entry gone = entry(1, "192.0.2.10", "22/tcp", T(-5));
+	struct jit_fw_changes c = { 0 };
+
+	(void)state;
+	/* Added when it was live, seen again after the kernel dropped it. */
+	assert_int_equal(jit_fw_plan_add(&plan, &gone, NOW_MS - 10000, &c), 0);
+	assert_int_equal(c.n, 1);
+	jit_fw_changes_free(&c);
+	add(&plan, entry(2, "192.0.2.10", "22/tcp", T(600)), "add 192.0.2.10@600");
+	jit_fw_plan_prune(&plan, NOW_MS);
+	assert_int_equal(plan.n_entries, 1);
+	expect_key(&plan, AF_INET, 22, "192.0.2.10@600");
+	jit_fw_plan_free(&plan);
+}
+
+static void test_remove_unknown(void **state)
+{
+	struct jit_fw_plan plan = { 0 };
+	struct jit_fw_changes c = { 0 };
+
+	(void)state;
+	assert_int_equal(jit_fw_plan_remove(&plan, 42, NOW_MS, &c), 1);
+	assert_int_equal(c.n, 0);
+	jit_fw_plan_free(&plan);
+}
+
+/* --- random operations against a brute-force model and a strict kernel ------------- */
+
+#define SPACE 64	/* 192.0.2.0/26 */
+
+struct kernel {
+	struct jit_fw_seg segs[4 * SPACE];
+	size_t n;
+};
+
+static unsigned last_octet(const uint8_t *a)
+{
+	return a[3];
+}
+
+/* Refuses what nftables refuses: deleting a missing element, adding an overlapping one. */
+static void kernel_apply(struct kernel *k, const struct jit_fw_changes *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		const struct jit_fw_seg *s = &c->items[i].seg;
+		size_t j;
+
+		if (c->items[i].kind == JIT_FW_DEL) {
+			for (j = 0; j < k->n; j++)
+				if (memcmp(k->segs[j].lo, s->lo, 16) == 0 && memcmp(k->segs[j].hi, s->hi, 16) == 0)
+					break;
+			if (j == k->n)
+				fail_msg("delete of a missing element %u-%u", last_octet(s->lo), last_octet(s->hi));
+			k->segs[j] = k->segs[--k->n];
+			continue;
+		}
+		for (j = 0; j < k->n; j++)
+			if (!(last_octet(k->segs[j].hi) < last_octet(s->lo) ||
+			      last_octet(k->segs[j].lo) > last_octet(s->hi)))
+				fail_msg("overlapping add %u-%u", last_octet(s->lo), last_octet(s->hi));
+		assert_true(k->n < sizeof(k->segs) / sizeof(k->segs[0]));
+		k->segs[k->n++] = *s;
+	}
+}
+
+static int64_t kernel_expiry(const struct kernel *k, unsigned host)
+{
+	for (size_t j = 0; j < k->n; j++)
+		if (last_octet(k->segs[j].lo) <= host && host <= last_octet(k->segs[j].hi))
+			return k->segs[j].expires_ms;
+	return 0;
+}
+
+static void test_random_against_model(void **state)
+{
+	static const unsigned prefixes[] = { 32, 32, 32, 30, 29, 28, 27, 26 };
+	struct jit_fw_entry live[200];
+	struct jit_fw_plan plan = { 0 };
+	struct kernel kern = { .n = 0 };
+	size_t n_live = 0;
+	int64_t next_id = 1;
+
+	(void)state;
+	srand(4711);
+	for (int step = 0; step < 3000; step++) {
+		struct jit_fw_changes c = { 0 };
+
+		if (n_live == 0 || (n_live < 200 && rand() % 3 != 0)) {
+			unsigned prefix = prefixes[rand() % 8], size = 1u << (32 - prefix);
+			char cidr[32];
+
+			(void)snprintf(cidr, sizeof(cidr), "192.0.2.%u/%u",
+				       (unsigned)rand() % SPACE / size * size, prefix);
+			live[n_live] = entry(next_id++, cidr, "22/tcp", T(1 + rand() % 50));
+			assert_int_equal(jit_fw_plan_add(&plan, &live[n_live], NOW_MS, &c), 0);
+			n_live++;
+		} else {
+			size_t victim = (size_t)rand() % n_live;
+
+			assert_int_equal(jit_fw_plan_remove(&plan, live[victim].grant_id, NOW_MS, &c), 0);
+			live[victim] = live[--n_live];
+		}
+		kernel_apply(&kern, &c);
+		jit_fw_changes_free(&c);
+		for (unsigned host = 0; host < SPACE; host++) {
+			int64_t want = 0;
+
+			for (size_t i = 0; i < n_live; i++) {
+				uint8_t lo[4], hi[4];
+				unsigned size = 1u << (32 - live[i].source.prefix);
+
+				memcpy(lo, live[i].source.addr.bytes, 4);
+				memcpy(hi, lo, 4);
+				hi[3] = (uint8_t)(hi[3] + size - 1);
+				if (lo[3] <= host && host <= hi[3] && live[i].expires * 1000 > want)
+					want = live[i].expires * 1000;
+			}
+			if (kernel_expiry(&kern, host) != want)
+				fail_msg("step %d: 192.0.2.%u admitted until %lld, should be %lld", step,
+					 host, (long long)kernel_expiry(&kern, host), (long long)want);
+		}
+	}
+	jit_fw_plan_free(&plan);
+}
+
+/* A reset from the same grants gives the segments incremental adds gave. */
+static void test_reset_matches_incremental(void **state)
+{
+	struct jit_fw_entry es[] = {
+		entry(1, "192.0.2.0/24", "22/tcp", T(600)), entry(2, "192.0.2.10", "22/tcp", T(900)),
+		entry(3, "192.0.2.128/25", "22/tcp,3389/tcp", T(700)),
+		entry(4, "2001:db8::/64", "22/tcp", T(100)), entry(5, "192.0.2.7", "22/tcp", T(-1)),
+	};
+	struct jit_fw_plan inc = { 0 }, reset = { 0 };
+	char a[1024], b[1024];
+
+	(void)state;
+	for (size_t i = 0; i < 5; i++) {
+		struct jit_fw_changes c = { 0 };
+
+		assert_int_equal(jit_fw_plan_add(&inc, &es[i], NOW_MS, &c), 0);
+		jit_fw_changes_free(&c);
+	}
+	assert_int_equal(jit_fw_plan_reset(&reset, es, 5, NOW_MS), 0);
+	assert_int_equal(reset.n_entries, 4);	/* the expired one is left out */
+	for (uint16_t port = 22; port != 0; port = port == 22 ? 3389 : 0) {
+		key_text(&inc, AF_INET, port, a, sizeof(a));
+		key_text(&reset, AF_INET, port, b, sizeof(b));
+		assert_string_equal(a, b);
+	}
+	key_text(&reset, AF_INET, 22, b, sizeof(b));
+	assert_string_equal(b, "192.0.2.0-192.0.2.9@600 192.0.2.10@900 192.0.2.11-192.0.2.127@600"
+			       " 192.0.2.128-192.0.2.255@700");
+	jit_fw_plan_free(&inc);
+	jit_fw_plan_free(&reset);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_one_grant_one_element_per_port),
+		cmocka_unit_test(test_same_address_keeps_the_latest_window),
+		cmocka_unit_test(test_host_inside_a_cidr_splits_it),
+		cmocka_unit_test(test_cidr_over_hosts),
+		cmocka_unit_test(test_families_and_ports_apart),
+		cmocka_unit_test(test_expired_segments_are_not_deleted),
+		cmocka_unit_test(test_remove_unknown),
+		cmocka_unit_test(test_random_against_model),
+		cmocka_unit_test(test_reset_matches_incremental),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
