@@ -130,6 +130,7 @@ int jit_broker_reload(struct jit_broker *b)
 	install_key(b, &key);
 	jit_config_free(b->cfg);
 	b->cfg = cfg;
+	jit_firewall_configure(b->fw, cfg);
 	log_info("configuration reloaded from %s", b->config_path);
 	(void)jit_broker_reconcile(b, time(NULL));
 	return 0;
@@ -141,8 +142,10 @@ static void close_expired(const struct jit_grant *g, void *ctx)
 	jit_error err;
 
 	log_info("grant %lld for %s expired", (long long)g->id, g->user);
-	if (jit_firewall_close(b->fw, g, &err) != 0)
-		log_error("grant %lld: %s", (long long)g->id, err.msg);
+	if (jit_firewall_close(b->fw, g, &err) != 0) {
+		log_error("grant %lld: %s; reconciling", (long long)g->id, err.msg);
+		b->needs_reconcile = true;
+	}
 }
 
 void jit_broker_expire(struct jit_broker *b, time_t now)
@@ -151,6 +154,8 @@ void jit_broker_expire(struct jit_broker *b, time_t now)
 
 	if (jit_store_expire_due(b->store, now, close_expired, b, &err) < 0)
 		log_error("marking expired grants: %s", err.msg);
+	if (b->needs_reconcile)
+		(void)jit_broker_reconcile(b, now);
 }
 
 struct entry_array {
@@ -184,6 +189,7 @@ int jit_broker_reconcile(struct jit_broker *b, time_t now)
 
 	if (rc == 0)
 		rc = jit_firewall_reconcile(b->fw, active.items, active.n, now, &err);
+	b->needs_reconcile = rc != 0;
 	if (rc != 0)
 		log_error("reconcile: %s", err.msg);
 	else
@@ -200,4 +206,18 @@ int jit_broker_next_expiry(struct jit_broker *b, time_t *when)
 	if (rc < 0)
 		log_error("%s", err.msg);
 	return rc > 0;
+}
+
+void jit_broker_tick(struct jit_broker *b)
+{
+	jit_error err;
+	int rc = jit_firewall_tick(b->fw, &err);
+
+	if (rc < 0) {
+		log_error("%s; reconciling from the database", err.msg);
+		(void)jit_broker_reconcile(b, time(NULL));
+	} else if (rc > 0) {
+		log_warn("firewall %s: jit's rules restored, with every active grant",
+			 jit_firewall_backend(b->fw));
+	}
 }

@@ -28,6 +28,7 @@ struct jit_broker {
 	struct jit_store *store;
 	struct jit_firewall *fw;
 	time_t started;
+	bool needs_reconcile;		/* a backend error left the kernel unsure */
 };
 
 /* Loads the configuration and key, opens the store and the firewall
@@ -46,6 +47,10 @@ void jit_broker_expire(struct jit_broker *b, time_t now);
 
 /* Makes the firewall hold exactly the active grants. */
 int jit_broker_reconcile(struct jit_broker *b, time_t now);
+
+/* Every reconcile_interval: restores jit's firewall rules when someone
+ * removed or changed them, and retries a reconcile that failed. */
+void jit_broker_tick(struct jit_broker *b);
 
 /* When the next active grant ends: 1 and *when, else 0. */
 int jit_broker_next_expiry(struct jit_broker *b, time_t *when);

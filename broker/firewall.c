@@ -2,11 +2,27 @@
 
 #include "firewall.h"
 
+#include "fwplan.h"
 #include "log.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
+
+struct jit_firewall {
+	const struct jit_firewall_ops *ops;
+	void *state;
+	struct jit_fw_plan plan;
+	struct jit_guarded guarded;
+};
+
+static int64_t now_ms(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
 
 void jit_fw_entry_from_grant(const struct jit_grant *g, struct jit_fw_entry *e)
 {
@@ -18,49 +34,52 @@ void jit_fw_entry_from_grant(const struct jit_grant *g, struct jit_fw_entry *e)
 	e->expires = g->expires;
 }
 
-/* "192.0.2.0/24 to 22/tcp,3389/tcp" */
-static void describe(const struct jit_fw_entry *g, char *buf, size_t size)
-{
-	size_t len;
+/* --- backend "none": records and tickets only ------------------------------------- */
 
-	jit_cidr_format(&g->source, buf, size);
-	len = strlen(buf);
-	(void)snprintf(buf + len, size - len, " to ");
-	for (size_t i = 0; i < g->n_ports && (len = strlen(buf)) + JIT_PORTSPEC_STRLEN + 1 < size; i++) {
-		if (i > 0)
-			buf[len++] = ',';
-		jit_portspec_format(&g->ports[i], buf + len, size - len);
+static int none_replace(void *state, const struct jit_guarded *guarded,
+			const struct jit_fw_plan *plan, int64_t now, jit_error *err)
+{
+	(void)state, (void)now, (void)err;
+	log_debug("firewall none: %zu guarded ports, %zu active grants", guarded->n,
+		  plan->n_entries);
+	return 0;
+}
+
+/* Says, at debug level, what a real backend would do. */
+static int none_apply(void *state, const struct jit_fw_changes *changes, int64_t now,
+		      jit_error *err)
+{
+	(void)state, (void)err;
+	for (size_t i = 0; i < changes->n; i++) {
+		const struct jit_fw_change *c = &changes->items[i];
+		char seg[100];
+
+		jit_fw_seg_format(c->family, &c->seg, seg, sizeof(seg));
+		log_debug("firewall none: %s %s to %u/%s for %lldms",
+			  c->kind == JIT_FW_ADD ? "admit" : "stop admitting", seg, c->port,
+			  c->proto == JIT_PROTO_TCP ? "tcp" : "udp",
+			  (long long)(c->seg.expires_ms - now));
 	}
+	return 0;
 }
 
-/* The none backend only says, at debug level, what a real one would do. */
-static int none_open(void *state, const struct jit_fw_entry *g, time_t now, jit_error *err)
+static int none_check(void *state, jit_error *err)
 {
-	char what[512];
-
 	(void)state, (void)err;
-	describe(g, what, sizeof(what));
-	log_debug("firewall none: open grant %lld: %s for %llds", (long long)g->grant_id, what,
-		  (long long)(g->expires - now));
 	return 0;
 }
 
-static int none_close(void *state, const struct jit_fw_entry *g, jit_error *err)
+static int none_show(void *state, FILE *out, jit_error *err)
 {
-	char what[512];
-
 	(void)state, (void)err;
-	describe(g, what, sizeof(what));
-	log_debug("firewall none: close grant %lld: %s", (long long)g->grant_id, what);
+	fputs("firewall = none: jit holds nothing in the kernel\n", out);
 	return 0;
 }
 
-static int none_reconcile(void *state, const struct jit_fw_entry *entries, size_t n, time_t now,
-			  jit_error *err)
+static int none_remove(void *state, jit_error *err)
 {
-	(void)state, (void)entries, (void)now, (void)err;
-	log_debug("firewall none: reconcile to %zu active grants", n);
-	return 0;
+	(void)state, (void)err;
+	return 1;
 }
 
 static void none_destroy(void *state)
@@ -70,28 +89,70 @@ static void none_destroy(void *state)
 
 const struct jit_firewall_ops jit_firewall_none = {
 	.name = "none",
-	.open = none_open,
-	.close = none_close,
-	.reconcile = none_reconcile,
+	.replace = none_replace,
+	.apply = none_apply,
+	.check = none_check,
+	.show = none_show,
+	.remove = none_remove,
 	.destroy = none_destroy,
 };
 
+/* --- the layer ------------------------------------------------------------------------ */
+
+static bool guarded_has(const struct jit_guarded *g, const struct jit_portspec *p)
+{
+	for (size_t i = 0; i < g->n; i++)
+		if (jit_portspec_equal(&g->ports[i], p))
+			return true;
+	return false;
+}
+
+void jit_firewall_configure(struct jit_firewall *fw, const struct jit_config *cfg)
+{
+	fw->guarded.n = 0;
+	for (size_t i = 0; i < cfg->n_policies; i++) {
+		const struct jit_policy *pol = &cfg->policies[i];
+
+		for (size_t j = 0; j < pol->n_ports; j++) {
+			if (guarded_has(&fw->guarded, &pol->ports[j]))
+				continue;
+			if (fw->guarded.n == JIT_GUARDED_MAX) {
+				log_error("more than %d guarded ports; the rest stay unguarded",
+					  JIT_GUARDED_MAX);
+				return;
+			}
+			fw->guarded.ports[fw->guarded.n++] = pol->ports[j];
+		}
+	}
+}
+
 struct jit_firewall *jit_firewall_new(const struct jit_config *cfg, jit_error *err)
 {
-	struct jit_firewall *fw;
+	struct jit_firewall *fw = calloc(1, sizeof(*fw));
 
-	if (cfg->firewall != JIT_FW_NONE) {
-		jit_error_set(err, "firewall = %s: this build has no %s backend yet;"
-			      " use firewall = none", jit_firewall_name(cfg->firewall),
-			      jit_firewall_name(cfg->firewall));
-		return NULL;
-	}
-	fw = calloc(1, sizeof(*fw));
 	if (fw == NULL) {
 		jit_error_set(err, "out of memory");
 		return NULL;
 	}
-	fw->ops = &jit_firewall_none;
+	switch (cfg->firewall) {
+	case JIT_FW_NONE:
+		fw->ops = &jit_firewall_none;
+		break;
+	case JIT_FW_NFTABLES:
+		fw->ops = &jit_firewall_nftables;
+		fw->state = jit_nft_backend_new(err);
+		if (fw->state == NULL) {
+			free(fw);
+			return NULL;
+		}
+		break;
+	case JIT_FW_IPTABLES:
+		jit_error_set(err, "firewall = iptables: this build has no iptables backend yet;"
+			      " use nftables or none");
+		free(fw);
+		return NULL;
+	}
+	jit_firewall_configure(fw, cfg);
 	return fw;
 }
 
@@ -100,34 +161,105 @@ void jit_firewall_free(struct jit_firewall *fw)
 	if (fw == NULL)
 		return;
 	fw->ops->destroy(fw->state);
+	jit_fw_plan_free(&fw->plan);
 	free(fw);
+}
+
+const char *jit_firewall_backend(const struct jit_firewall *fw)
+{
+	return fw->ops->name;
+}
+
+static int replace_all(struct jit_firewall *fw, int64_t now, jit_error *err)
+{
+	if (fw->ops->replace(fw->state, &fw->guarded, &fw->plan, now, err) != 0)
+		return jit_error_prefix(err, "firewall %s", fw->ops->name);
+	return 0;
+}
+
+/* Applies changes; when the backend refuses them (an element expired under
+ * us, someone edited the set), puts the whole plan in place instead. */
+static int apply_or_replace(struct jit_firewall *fw, const struct jit_fw_changes *c,
+			    int64_t now, jit_error *err)
+{
+	jit_error why;
+
+	if (c->n == 0 || fw->ops->apply(fw->state, c, now, &why) == 0)
+		return 0;
+	log_warn("firewall %s: %s; replacing jit's sets whole", fw->ops->name, why.msg);
+	return replace_all(fw, now, err);
+}
+
+static int change_failed(struct jit_fw_changes *c, jit_error *err)
+{
+	jit_fw_changes_free(c);
+	jit_error_set(err, "out of memory planning the firewall change");
+	return -1;
 }
 
 int jit_firewall_open(struct jit_firewall *fw, const struct jit_grant *g, time_t now,
 		      jit_error *err)
 {
+	struct jit_fw_changes c = { 0 };
 	struct jit_fw_entry e;
+	int64_t ms = now_ms();
+	int rc;
 
+	(void)now;
 	jit_fw_entry_from_grant(g, &e);
-	if (fw->ops->open(fw->state, &e, now, err) != 0)
-		return jit_error_prefix(err, "firewall %s", fw->ops->name);
-	return 0;
+	if (jit_fw_plan_add(&fw->plan, &e, ms, &c) != 0)
+		return change_failed(&c, err);
+	rc = apply_or_replace(fw, &c, ms, err);
+	if (rc != 0)
+		(void)jit_fw_plan_remove(&fw->plan, g->id, ms, NULL);
+	jit_fw_changes_free(&c);
+	return rc;
 }
 
 int jit_firewall_close(struct jit_firewall *fw, const struct jit_grant *g, jit_error *err)
 {
-	struct jit_fw_entry e;
+	struct jit_fw_changes c = { 0 };
+	int64_t ms = now_ms();
+	int rc = jit_fw_plan_remove(&fw->plan, g->id, ms, &c);
 
-	jit_fw_entry_from_grant(g, &e);
-	if (fw->ops->close(fw->state, &e, err) != 0)
-		return jit_error_prefix(err, "firewall %s", fw->ops->name);
-	return 0;
+	if (rc < 0)
+		return change_failed(&c, err);
+	rc = rc == 0 ? apply_or_replace(fw, &c, ms, err) : 0;
+	jit_fw_changes_free(&c);
+	return rc;
 }
 
 int jit_firewall_reconcile(struct jit_firewall *fw, const struct jit_fw_entry *entries, size_t n,
 			   time_t now, jit_error *err)
 {
-	if (fw->ops->reconcile(fw->state, entries, n, now, err) != 0)
-		return jit_error_prefix(err, "firewall %s", fw->ops->name);
-	return 0;
+	int64_t ms = now_ms();
+
+	(void)now;
+	if (jit_fw_plan_reset(&fw->plan, entries, n, ms) != 0)
+		return jit_error_set(err, "out of memory planning the firewall");
+	return replace_all(fw, ms, err);
+}
+
+int jit_firewall_tick(struct jit_firewall *fw, jit_error *err)
+{
+	int64_t ms = now_ms();
+	int rc;
+
+	jit_fw_plan_prune(&fw->plan, ms);
+	rc = fw->ops->check(fw->state, err);
+	if (rc <= 0)
+		return rc < 0 ? jit_error_prefix(err, "firewall %s", fw->ops->name) : 0;
+	log_warn("firewall %s: jit's rules were missing or changed; restoring them",
+		 fw->ops->name);
+	return replace_all(fw, ms, err) == 0 ? 1 : -1;
+}
+
+int jit_firewall_show(struct jit_firewall *fw, FILE *out, jit_error *err)
+{
+	return fw->ops->show(fw->state, out, err);
+}
+
+int jit_firewall_remove(struct jit_firewall *fw, jit_error *err)
+{
+	return fw->ops->remove(fw->state, err);
 }

@@ -1,6 +1,7 @@
-/* The firewall backend interface: open a grant's window, close it, and
- * make the kernel's state equal to the list of active grants. Backends
- * touch only what they created. */
+/* The firewall layer: keeps the plan of what the kernel should admit (see
+ * fwplan.h) and has a backend carry out its changes. Backends touch only
+ * what they created, and every element they add carries its own timeout,
+ * so windows close on time even when jitd is gone. */
 #ifndef JIT_FIREWALL_H
 #define JIT_FIREWALL_H
 
@@ -9,9 +10,10 @@
 #include "store.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <time.h>
 
-/* What a backend needs of a grant: who may reach what, until when. */
+/* What the firewall needs of a grant: who may reach what, until when. */
 struct jit_fw_entry {
 	int64_t grant_id;
 	struct jit_cidr source;
@@ -22,35 +24,68 @@ struct jit_fw_entry {
 
 void jit_fw_entry_from_grant(const struct jit_grant *g, struct jit_fw_entry *e);
 
+struct jit_fw_plan;
+struct jit_fw_changes;
+
+#define JIT_GUARDED_MAX 256
+
+/* The guarded ports: the union of every policy's ports. */
+struct jit_guarded {
+	struct jit_portspec ports[JIT_GUARDED_MAX];
+	size_t n;
+};
+
 struct jit_firewall_ops {
 	const char *name;
-	/* Admits e->source to e->ports until e->expires. */
-	int (*open)(void *state, const struct jit_fw_entry *e, time_t now, jit_error *err);
-	/* Stops admitting what open() admitted for e, at once. */
-	int (*close)(void *state, const struct jit_fw_entry *e, jit_error *err);
-	/* Makes the kernel admit exactly these entries, each until its expiry. */
-	int (*reconcile)(void *state, const struct jit_fw_entry *entries, size_t n, time_t now,
-			 jit_error *err);
+	/* In one transaction: creates jit's table (or chains and sets) if
+	 * missing, sets its rules and guarded ports, and makes the grant sets
+	 * hold exactly the plan's segments. */
+	int (*replace)(void *state, const struct jit_guarded *guarded,
+		       const struct jit_fw_plan *plan, int64_t now_ms, jit_error *err);
+	/* Element deletions and additions, in one transaction where the
+	 * backend can; on failure the caller replaces everything. */
+	int (*apply)(void *state, const struct jit_fw_changes *changes, int64_t now_ms,
+		     jit_error *err);
+	/* 0 while jit's rules and guarded ports are as replace() left them,
+	 * 1 when they are missing or changed, -1 when it cannot tell. */
+	int (*check)(void *state, jit_error *err);
+	/* Prints what jit holds in the kernel. */
+	int (*show)(void *state, FILE *out, jit_error *err);
+	/* Removes everything jit created; 1 when there was nothing. */
+	int (*remove)(void *state, jit_error *err);
 	void (*destroy)(void *state);
 };
 
-struct jit_firewall {
-	const struct jit_firewall_ops *ops;
-	void *state;
-};
+struct jit_firewall;
 
-/* The backend the configuration names; NULL with the reason when it
- * cannot be set up (jitd then refuses to start). */
+/* The backend the configuration names, not yet touching the kernel; NULL
+ * with the reason when it cannot be set up (jitd then refuses to start). */
 struct jit_firewall *jit_firewall_new(const struct jit_config *cfg, jit_error *err);
 void jit_firewall_free(struct jit_firewall *fw);
+const char *jit_firewall_backend(const struct jit_firewall *fw);
 
+/* Takes the guarded ports of a (re)loaded configuration; the next
+ * reconcile puts them in place. */
+void jit_firewall_configure(struct jit_firewall *fw, const struct jit_config *cfg);
+
+/* Opens a grant's window, closes it (revoke), or makes the kernel hold
+ * exactly these grants (start, reload, after errors). */
 int jit_firewall_open(struct jit_firewall *fw, const struct jit_grant *g, time_t now,
 		      jit_error *err);
 int jit_firewall_close(struct jit_firewall *fw, const struct jit_grant *g, jit_error *err);
 int jit_firewall_reconcile(struct jit_firewall *fw, const struct jit_fw_entry *entries, size_t n,
 			   time_t now, jit_error *err);
 
-/* Backend "none": records and tickets only; the firewall is managed elsewhere. */
+/* Periodic: forgets what expired and restores jit's rules when someone
+ * removed or changed them. 1 when it restored something, 0, or -1. */
+int jit_firewall_tick(struct jit_firewall *fw, jit_error *err);
+
+int jit_firewall_show(struct jit_firewall *fw, FILE *out, jit_error *err);
+int jit_firewall_remove(struct jit_firewall *fw, jit_error *err);
+
+/* The backends. */
 extern const struct jit_firewall_ops jit_firewall_none;
+extern const struct jit_firewall_ops jit_firewall_nftables;
+void *jit_nft_backend_new(jit_error *err);
 
 #endif

@@ -228,9 +228,10 @@ static int seg_push(struct jit_fw_seg **segs, size_t *n, size_t *cap, const uint
 		    const uint8_t *hi, int64_t expires_ms, size_t len)
 {
 	struct jit_fw_seg *last = *n ? &(*segs)[*n - 1] : NULL;
-	uint8_t next[16];
 
 	if (last != NULL && last->expires_ms == expires_ms) {
+		uint8_t next[16];
+
 		memcpy(next, last->hi, 16);
 		if (addr_inc(next, len) && addr_cmp(next, lo, len) == 0) {
 			memcpy(last->hi, hi, 16);	/* adjacent, same window: one range */

@@ -251,6 +251,17 @@ static int jitd_skew(struct parser *p, const char *key, const char *value)
 	return 0;
 }
 
+static int jitd_reconcile_interval(struct parser *p, const char *key, const char *value)
+{
+	if (set_duration(p, key, value, &p->cfg->reconcile_interval) != 0)
+		return -1;
+	if (p->cfg->reconcile_interval > 3600) {
+		perr(p, "%s: '%s' is more than 1h", key, value);
+		return -1;
+	}
+	return 0;
+}
+
 static const struct key_def jitd_keys[] = {
 	{ "host", jitd_host },
 	{ "socket", jitd_socket },
@@ -260,6 +271,7 @@ static const struct key_def jitd_keys[] = {
 	{ "firewall", jitd_firewall },
 	{ "default_duration", jitd_default_duration },
 	{ "skew", jitd_skew },
+	{ "reconcile_interval", jitd_reconcile_interval },
 	{ NULL, NULL },
 };
 
@@ -587,6 +599,7 @@ static void set_defaults(struct jit_config *cfg)
 	cfg->firewall = JIT_FW_NFTABLES;
 	cfg->default_duration = 3600;
 	cfg->skew = 30;
+	cfg->reconcile_interval = 5;
 }
 
 static void parse_text(struct parser *p, const char *text, size_t len)

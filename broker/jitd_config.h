@@ -56,6 +56,7 @@ struct jit_config {
 	enum jit_firewall_kind firewall;
 	int64_t default_duration;
 	int64_t skew;
+	int64_t reconcile_interval;	/* seconds between checks of jit's firewall rules */
 	struct jit_policy *policies;
 	size_t n_policies;
 	struct jit_role *roles;

@@ -332,7 +332,7 @@ static json_t *op_status(struct jit_broker *b, struct jit_peer *peer, json_t *re
 	r = response_ok();
 	json_object_set_new(r, "version", json_string(PACKAGE_VERSION));
 	json_object_set_new(r, "host", json_string(b->cfg->host));
-	json_object_set_new(r, "firewall", json_string(b->fw->ops->name));
+	json_object_set_new(r, "firewall", json_string(jit_firewall_backend(b->fw)));
 	json_object_set_new(r, "started", rfc3339_json(b->started));
 	json_object_set_new(r, "uptime", json_integer((json_int_t)(now - b->started)));
 	json_object_set_new(r, "active_grants", json_integer(active));
@@ -511,6 +511,7 @@ static json_t *grant_and_sign(struct jit_broker *b, struct jit_peer *peer,
 	if (jit_firewall_open(b->fw, &g, now, &err) != 0) {
 		log_error("grant %lld: %s", (long long)g.id, err.msg);
 		withdraw_grant(b, &g, err.msg);
+		(void)jit_broker_reconcile(b, now);
 		free(ticket);
 		return error_fmt("internal", "the firewall could not be opened: %s", err.msg);
 	}

@@ -26,7 +26,7 @@
 #define READ_CHUNK 16384
 #define IN_MAX (JIT_PROTO_LINE_MAX + 1 + READ_CHUNK)
 
-enum source_kind { SRC_LISTENER, SRC_SIGNAL, SRC_TIMER, SRC_CLIENT };
+enum source_kind { SRC_LISTENER, SRC_SIGNAL, SRC_TIMER, SRC_TICK, SRC_CLIENT };
 
 struct source {
 	enum source_kind kind;
@@ -51,7 +51,7 @@ struct client {
 struct server {
 	struct jit_broker *b;
 	int epfd;
-	struct source listener, signals, timer;
+	struct source listener, signals, timer, tick;
 	struct client *clients;
 	size_t n_clients;
 	bool stop;
@@ -430,6 +430,23 @@ static void timer_event(struct server *s)
 	arm_expiry_timer(s);
 }
 
+static void arm_tick(struct server *s)
+{
+	struct itimerspec its = { .it_interval = { .tv_sec = (time_t)s->b->cfg->reconcile_interval },
+				  .it_value = { .tv_sec = (time_t)s->b->cfg->reconcile_interval } };
+
+	(void)timerfd_settime(s->tick.fd, 0, &its, NULL);
+}
+
+static void tick_event(struct server *s)
+{
+	uint64_t expirations;
+
+	if (read(s->tick.fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+		log_error("timerfd: %s", strerror(errno));
+	jit_broker_tick(s->b);
+}
+
 static void signal_event(struct server *s)
 {
 	struct signalfd_siginfo si;
@@ -439,6 +456,7 @@ static void signal_event(struct server *s)
 			log_info("SIGHUP: reloading");
 			(void)jit_broker_reload(s->b);
 			arm_expiry_timer(s);
+			arm_tick(s);
 		} else {
 			log_info("signal %u: shutting down", si.ssi_signo);
 			s->stop = true;
@@ -469,13 +487,16 @@ static int server_setup(struct server *s)
 	s->signals.fd = open_signalfd();
 	s->timer.kind = SRC_TIMER;
 	s->timer.fd = timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (s->epfd < 0 || s->signals.fd < 0 || s->timer.fd < 0 ||
+	s->tick.kind = SRC_TICK;
+	s->tick.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (s->epfd < 0 || s->signals.fd < 0 || s->timer.fd < 0 || s->tick.fd < 0 ||
 	    watch(s, &s->listener, EPOLLIN) != 0 || watch(s, &s->signals, EPOLLIN) != 0 ||
-	    watch(s, &s->timer, EPOLLIN) != 0) {
+	    watch(s, &s->timer, EPOLLIN) != 0 || watch(s, &s->tick, EPOLLIN) != 0) {
 		log_error("setting up the event loop: %s", strerror(errno));
 		return -1;
 	}
 	arm_expiry_timer(s);
+	arm_tick(s);
 	return 0;
 }
 
@@ -490,6 +511,9 @@ static void dispatch(struct server *s, struct source *src, uint32_t events)
 		break;
 	case SRC_TIMER:
 		timer_event(s);
+		break;
+	case SRC_TICK:
+		tick_event(s);
 		break;
 	case SRC_CLIENT:
 		client_event(s, (struct client *)src, events);
@@ -506,6 +530,8 @@ static void server_teardown(struct server *s)
 	close(s->listener.fd);
 	if (s->timer.fd >= 0)
 		close(s->timer.fd);
+	if (s->tick.fd >= 0)
+		close(s->tick.fd);
 	if (s->signals.fd >= 0)
 		close(s->signals.fd);
 	if (s->epfd >= 0)
@@ -520,7 +546,7 @@ int jit_server_run(struct jit_broker *b, int listen_fd)
 
 	if (rc == 0)
 		log_info("jitd %s serving on %s (host %s, firewall %s)", PACKAGE_VERSION,
-			 b->cfg->socket, b->cfg->host, b->fw->ops->name);
+			 b->cfg->socket, b->cfg->host, jit_firewall_backend(b->fw));
 	while (rc == 0 && !s.stop) {
 		int n = epoll_wait(s.epfd, events, 64, -1);
 

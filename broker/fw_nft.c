@@ -1,0 +1,283 @@
+/* Backend "nftables": jit's own table inet jit, driven in process through
+ * libnftables; one nft_run_cmd_from_buffer() call is one transaction.
+ *
+ *   chain input (hook input, priority filter, policy accept):
+ *     ct state established,related accept
+ *     ip  saddr . meta l4proto . th dport @grants4 accept
+ *     ip6 saddr . meta l4proto . th dport @grants6 accept
+ *     meta l4proto . th dport @guarded drop
+ *
+ * The grant sets have flags interval,timeout; every element carries its own
+ * timeout. Only validated addresses (inet_ntop) and integer ports are ever
+ * written into commands. */
+#include "config.h"
+
+#include "firewall.h"
+#include "fwplan.h"
+
+#include <nftables/libnftables.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#define TABLE "inet jit"
+
+static const char setup_cmds[] =
+	"add table " TABLE "\n"
+	"add set " TABLE " grants4 { type ipv4_addr . inet_proto . inet_service;"
+	" flags interval,timeout; timeout 1h; }\n"
+	"add set " TABLE " grants6 { type ipv6_addr . inet_proto . inet_service;"
+	" flags interval,timeout; timeout 1h; }\n"
+	"add set " TABLE " guarded { type inet_proto . inet_service; }\n"
+	"add chain " TABLE " input { type filter hook input priority filter; policy accept; }\n"
+	"flush chain " TABLE " input\n"
+	"add rule " TABLE " input ct state established,related accept\n"
+	"add rule " TABLE " input ip saddr . meta l4proto . th dport @grants4 accept\n"
+	"add rule " TABLE " input ip6 saddr . meta l4proto . th dport @grants6 accept\n"
+	"add rule " TABLE " input meta l4proto . th dport @guarded drop\n"
+	"flush set " TABLE " guarded\n"
+	"flush set " TABLE " grants4\n"
+	"flush set " TABLE " grants6\n";
+
+static const char fingerprint_cmd[] =
+	"list chain " TABLE " input\nlist set " TABLE " guarded\n";
+
+struct nft_backend {
+	struct nft_ctx *ctx;
+	char *fingerprint;	/* the listing check() compares, as replace() left it */
+};
+
+void *jit_nft_backend_new(jit_error *err)
+{
+	struct nft_backend *nb = calloc(1, sizeof(*nb));
+
+	if (nb == NULL || (nb->ctx = nft_ctx_new(NFT_CTX_DEFAULT)) == NULL) {
+		free(nb);
+		jit_error_set(err, "firewall nftables: cannot create a libnftables context");
+		return NULL;
+	}
+	if (nft_ctx_buffer_output(nb->ctx) != 0 || nft_ctx_buffer_error(nb->ctx) != 0) {
+		nft_ctx_free(nb->ctx);
+		free(nb);
+		jit_error_set(err, "firewall nftables: cannot buffer libnftables output");
+		return NULL;
+	}
+	return nb;
+}
+
+/* Runs commands as one transaction; on failure err gets nft's first line. */
+static int run(struct nft_backend *nb, const char *cmds, jit_error *err)
+{
+	int rc = nft_run_cmd_from_buffer(nb->ctx, cmds);
+	const char *msg = nft_ctx_get_error_buffer(nb->ctx);
+
+	if (rc == 0)
+		return 0;
+	if (msg == NULL || msg[0] == '\0')
+		msg = "nftables refused the change";
+	return jit_error_set(err, "%.*s", (int)strcspn(msg, "\n"), msg);
+}
+
+static const char *proto_name(enum jit_proto p)
+{
+	return p == JIT_PROTO_UDP ? "udp" : "tcp";
+}
+
+static void put_element(FILE *f, int family, enum jit_proto proto, uint16_t port,
+			const struct jit_fw_seg *seg)
+{
+	char range[100];
+
+	(void)family;
+	jit_fw_seg_format(family, seg, range, sizeof(range));
+	fprintf(f, "%s . %s . %u", range, proto_name(proto), port);
+}
+
+static const char *set_of(int family)
+{
+	return family == AF_INET ? "grants4" : "grants6";
+}
+
+static void put_guarded(FILE *f, const struct jit_guarded *g)
+{
+	if (g->n == 0)
+		return;
+	fputs("add element " TABLE " guarded { ", f);
+	for (size_t i = 0; i < g->n; i++)
+		fprintf(f, "%s%s . %u", i ? ", " : "", proto_name(g->ports[i].proto),
+			g->ports[i].port);
+	fputs(" }\n", f);
+}
+
+/* "add element inet jit grants4 { ... }" with every live segment of a family. */
+static void put_plan(FILE *f, const struct jit_fw_plan *plan, int family, int64_t now_ms)
+{
+	bool open = false;
+
+	for (size_t i = 0; i < plan->n_keys; i++) {
+		const struct jit_fw_key *k = &plan->keys[i];
+
+		if (k->family != family)
+			continue;
+		for (size_t j = 0; j < k->n; j++) {
+			if (k->segs[j].expires_ms <= now_ms)
+				continue;
+			fprintf(f, open ? ", " : "add element " TABLE " %s { ", set_of(family));
+			open = true;
+			put_element(f, family, k->proto, k->port, &k->segs[j]);
+			fprintf(f, " timeout %lldms", (long long)(k->segs[j].expires_ms - now_ms));
+		}
+	}
+	if (open)
+		fputs(" }\n", f);
+}
+
+/* Runs what fill() writes into a memory stream. */
+static int run_built(struct nft_backend *nb, void (*fill)(FILE *f, const void *ctx),
+		     const void *ctx, jit_error *err)
+{
+	char *cmds = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&cmds, &len);
+	int rc;
+
+	if (f == NULL)
+		return jit_error_set(err, "out of memory");
+	fill(f, ctx);
+	if (fclose(f) != 0) {
+		free(cmds);
+		return jit_error_set(err, "out of memory");
+	}
+	rc = run(nb, cmds, err);
+	free(cmds);
+	return rc;
+}
+
+/* The listing check() compares against; NULL when the table is not there. */
+static char *fingerprint(struct nft_backend *nb)
+{
+	const char *out;
+
+	if (nft_run_cmd_from_buffer(nb->ctx, fingerprint_cmd) != 0) {
+		(void)nft_ctx_get_error_buffer(nb->ctx);
+		return NULL;
+	}
+	out = nft_ctx_get_output_buffer(nb->ctx);
+	return strdup(out ? out : "");
+}
+
+struct replace_args {
+	const struct jit_guarded *guarded;
+	const struct jit_fw_plan *plan;
+	int64_t now_ms;
+};
+
+static void fill_replace(FILE *f, const void *ctx)
+{
+	const struct replace_args *a = ctx;
+
+	fputs(setup_cmds, f);
+	put_guarded(f, a->guarded);
+	put_plan(f, a->plan, AF_INET, a->now_ms);
+	put_plan(f, a->plan, AF_INET6, a->now_ms);
+}
+
+static int nft_replace(void *state, const struct jit_guarded *guarded,
+		       const struct jit_fw_plan *plan, int64_t now_ms, jit_error *err)
+{
+	struct nft_backend *nb = state;
+	struct replace_args a = { guarded, plan, now_ms };
+
+	if (run_built(nb, fill_replace, &a, err) != 0)
+		return -1;
+	free(nb->fingerprint);
+	nb->fingerprint = fingerprint(nb);
+	return 0;
+}
+
+struct apply_args {
+	const struct jit_fw_changes *changes;
+	int64_t now_ms;
+};
+
+static void fill_apply(FILE *f, const void *ctx)
+{
+	const struct apply_args *a = ctx;
+
+	for (size_t i = 0; i < a->changes->n; i++) {
+		const struct jit_fw_change *c = &a->changes->items[i];
+
+		if (c->kind == JIT_FW_ADD && c->seg.expires_ms <= a->now_ms)
+			continue;
+		fprintf(f, "%s element " TABLE " %s { ", c->kind == JIT_FW_ADD ? "add" : "delete",
+			set_of(c->family));
+		put_element(f, c->family, c->proto, c->port, &c->seg);
+		if (c->kind == JIT_FW_ADD)
+			fprintf(f, " timeout %lldms", (long long)(c->seg.expires_ms - a->now_ms));
+		fputs(" }\n", f);
+	}
+}
+
+static int nft_apply(void *state, const struct jit_fw_changes *changes, int64_t now_ms,
+		     jit_error *err)
+{
+	struct apply_args a = { changes, now_ms };
+
+	return run_built(state, fill_apply, &a, err);
+}
+
+static int nft_check(void *state, jit_error *err)
+{
+	struct nft_backend *nb = state;
+	char *now = fingerprint(nb);
+	int changed = now == NULL || nb->fingerprint == NULL || strcmp(now, nb->fingerprint) != 0;
+
+	(void)err;
+	free(now);
+	return changed;
+}
+
+static int nft_show(void *state, FILE *out, jit_error *err)
+{
+	struct nft_backend *nb = state;
+	const char *listing;
+
+	if (run(nb, "list table " TABLE "\n", err) != 0)
+		return jit_error_prefix(err, "table " TABLE);
+	listing = nft_ctx_get_output_buffer(nb->ctx);
+	fputs(listing ? listing : "", out);
+	return 0;
+}
+
+static int nft_remove(void *state, jit_error *err)
+{
+	struct nft_backend *nb = state;
+
+	if (nft_run_cmd_from_buffer(nb->ctx, "list tables inet\n") != 0)
+		return run(nb, "list tables inet\n", err);
+	if (strstr(nft_ctx_get_output_buffer(nb->ctx), "table inet jit\n") == NULL)
+		return 1;
+	return run(nb, "delete table " TABLE "\n", err);
+}
+
+static void nft_destroy(void *state)
+{
+	struct nft_backend *nb = state;
+
+	if (nb == NULL)
+		return;
+	nft_ctx_free(nb->ctx);
+	free(nb->fingerprint);
+	free(nb);
+}
+
+const struct jit_firewall_ops jit_firewall_nftables = {
+	.name = "nftables",
+	.replace = nft_replace,
+	.apply = nft_apply,
+	.check = nft_check,
+	.show = nft_show,
+	.remove = nft_remove,
+	.destroy = nft_destroy,
+};
