@@ -238,13 +238,30 @@ static int nft_check(void *state, jit_error *err)
 	return changed;
 }
 
+/* 1 when table inet jit exists, 0 when not, -1 when nftables cannot say. */
+static int table_exists(struct nft_backend *nb, jit_error *err)
+{
+	const char *out;
+
+	if (run(nb, "list tables inet\n", err) != 0)
+		return -1;
+	out = nft_ctx_get_output_buffer(nb->ctx);
+	return out != NULL && strstr(out, "table " TABLE "\n") != NULL;
+}
+
 static int nft_show(void *state, FILE *out, jit_error *err)
 {
 	struct nft_backend *nb = state;
 	const char *listing;
+	int exists = table_exists(nb, err);
 
+	if (exists <= 0) {
+		if (exists == 0)
+			fputs("no table " TABLE ": jit holds nothing in the kernel\n", out);
+		return exists;
+	}
 	if (run(nb, "list table " TABLE "\n", err) != 0)
-		return jit_error_prefix(err, "table " TABLE);
+		return -1;
 	listing = nft_ctx_get_output_buffer(nb->ctx);
 	fputs(listing ? listing : "", out);
 	return 0;
@@ -253,11 +270,10 @@ static int nft_show(void *state, FILE *out, jit_error *err)
 static int nft_remove(void *state, jit_error *err)
 {
 	struct nft_backend *nb = state;
+	int exists = table_exists(nb, err);
 
-	if (nft_run_cmd_from_buffer(nb->ctx, "list tables inet\n") != 0)
-		return run(nb, "list tables inet\n", err);
-	if (strstr(nft_ctx_get_output_buffer(nb->ctx), "table inet jit\n") == NULL)
-		return 1;
+	if (exists <= 0)
+		return exists < 0 ? -1 : 1;
 	return run(nb, "delete table " TABLE "\n", err);
 }
 

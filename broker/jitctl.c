@@ -5,6 +5,7 @@
 #include "proto.h"
 
 #include <sodium.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +19,10 @@ static const char main_usage[] =
 	"  revoke ID                 close a grant's window at once\n"
 	"  status                    what jitd runs with, and your roles\n"
 	"  audit [--since 1h]        the audit log\n"
+	"\n"
+	"Firewall (root):\n"
+	"  firewall show             what jit holds in the kernel\n"
+	"  firewall remove           take it all away, every other rule left as it was\n"
 	"\n"
 	"Offline commands:\n"
 	"  keygen --out DIR          create a broker signing key pair in DIR\n"
@@ -51,6 +56,42 @@ void jitctl_usage_message(const char *cmd, const char *fmt, ...)
 	fprintf(stderr, "\nTry 'jitctl %s --help'.\n", cmd);
 }
 
+int jitctl_parse_opts(const char *cmd, const char *usage, int argc, char **argv,
+		      const struct jitctl_opt *defs)
+{
+	struct option longopts[JITCTL_OPTS_MAX + 2];
+	size_t n = 0;
+	int c;
+
+	for (; n < JITCTL_OPTS_MAX && defs[n].name != NULL; n++)
+		longopts[n] = (struct option){ defs[n].name,
+					       defs[n].value ? required_argument : no_argument,
+					       NULL, (int)n + 256 };
+	longopts[n] = (struct option){ "help", no_argument, NULL, 'h' };
+	longopts[n + 1] = (struct option){ NULL, 0, NULL, 0 };
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
+		const struct jitctl_opt *d = c >= 256 ? &defs[c - 256] : NULL;
+
+		if (c == 'h') {
+			fputs(usage, stdout);
+			return JITCTL_OK;
+		}
+		if (c == ':')
+			return jitctl_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+		if (d == NULL)
+			return jitctl_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+		if ((d->value && *d->value) || (d->flag && *d->flag))
+			return jitctl_usage_error(cmd, "option '--%s' given twice", d->name);
+		if (d->value != NULL)
+			*d->value = optarg;
+		else if (d->flag != NULL)
+			*d->flag = true;
+	}
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
@@ -76,6 +117,8 @@ int main(int argc, char **argv)
 		return jitctl_keygen(argc - 1, argv + 1);
 	if (strcmp(cmd, "ticket") == 0)
 		return jitctl_ticket(argc - 1, argv + 1);
+	if (strcmp(cmd, "firewall") == 0)
+		return jitctl_firewall(argc - 1, argv + 1);
 	rc = jitctl_broker(cmd, argc - 1, argv + 1);
 	if (rc >= 0)
 		return rc;

@@ -2,6 +2,7 @@
 #ifndef JITCTL_H
 #define JITCTL_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 enum jitctl_exit {
@@ -21,9 +22,25 @@ void jitctl_usage_message(const char *cmd, const char *fmt, ...)
 /* The message above, as an expression worth JITCTL_USAGE. */
 #define jitctl_usage_error(...) (jitctl_usage_message(__VA_ARGS__), JITCTL_USAGE)
 
+#define JITCTL_OPTS_MAX 12
+
+/* One long option of a command: a value (value != NULL) or a flag. */
+struct jitctl_opt {
+	const char *name;
+	const char **value;
+	bool *flag;
+};
+
+/* Parses a command's options (defs ends with a NULL name; --help is always
+ * there). Returns -1 to go on, else an exit status; leaves optind at the
+ * first operand. Options given twice are usage errors. */
+int jitctl_parse_opts(const char *cmd, const char *usage, int argc, char **argv,
+		      const struct jitctl_opt *defs);
+
 int jitctl_keygen(int argc, char **argv);
 int jitctl_ticket(int argc, char **argv);
 /* request, list, revoke, status, audit; -1 when cmd is none of them. */
 int jitctl_broker(const char *cmd, int argc, char **argv);
+int jitctl_firewall(int argc, char **argv);
 
 #endif

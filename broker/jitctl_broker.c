@@ -16,7 +16,6 @@
 #include <time.h>
 
 #define CALL_TIMEOUT_MS 10000
-#define OPTS_MAX 12
 
 static const char request_usage[] =
 	"Usage: jitctl request --port PORT/PROTO[,...] --from ADDR|CIDR [--duration DURATION]\n"
@@ -38,54 +37,10 @@ static const char audit_usage[] =
 	"  Audit log entries since then (default 24h), the newest 1000 at most: yours,\n"
 	"  or everyone's for uid 0 and audit roles. --since 1h means the last hour.\n";
 
-/* One command's options: a value (value != NULL) or a flag (flag != NULL). */
-struct opt_def {
-	const char *name;
-	const char **value;
-	bool *flag;
-};
-
 struct common {
 	const char *socket;
 	bool json;
 };
-
-/* Returns -1 to go on, else an exit status. Leaves optind at the first operand. */
-static int parse_opts(const char *cmd, const char *usage, int argc, char **argv,
-		      const struct opt_def *defs)
-{
-	struct option longopts[OPTS_MAX + 2];
-	size_t n = 0;
-	int c;
-
-	for (; n < OPTS_MAX && defs[n].name != NULL; n++)
-		longopts[n] = (struct option){ defs[n].name,
-					       defs[n].value ? required_argument : no_argument,
-					       NULL, (int)n + 256 };
-	longopts[n] = (struct option){ "help", no_argument, NULL, 'h' };
-	longopts[n + 1] = (struct option){ NULL, 0, NULL, 0 };
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
-		const struct opt_def *d = c >= 256 ? &defs[c - 256] : NULL;
-
-		if (c == 'h') {
-			fputs(usage, stdout);
-			return JITCTL_OK;
-		}
-		if (c == ':')
-			return jitctl_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
-		if (d == NULL)
-			return jitctl_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
-		if ((d->value && *d->value) || (d->flag && *d->flag))
-			return jitctl_usage_error(cmd, "option '--%s' given twice", d->name);
-		if (d->value)
-			*d->value = optarg;
-		else
-			*d->flag = true;
-	}
-	return -1;
-}
 
 static const char *socket_path(const struct common *co)
 {
@@ -199,13 +154,13 @@ static int cmd_request(int argc, char **argv)
 {
 	struct request_args a = { 0 };
 	struct common co = { 0 };
-	const struct opt_def defs[] = {
+	const struct jitctl_opt defs[] = {
 		{ "port", &a.port, NULL }, { "from", &a.from, NULL },
 		{ "duration", &a.duration, NULL }, { "justification", &a.justification, NULL },
 		{ "for", &a.for_user, NULL }, { "json", NULL, &co.json },
 		{ "socket", &co.socket, NULL }, { NULL, NULL, NULL },
 	};
-	int status = parse_opts("request", request_usage, argc, argv, defs);
+	int status = jitctl_parse_opts("request", request_usage, argc, argv, defs);
 	json_t *req, *resp, *grant;
 
 	if (status >= 0 || (status = no_operands("request", argc, argv)) >= 0)
@@ -317,11 +272,11 @@ static int cmd_list(int argc, char **argv)
 {
 	struct common co = { 0 };
 	bool all = false, active = false;
-	const struct opt_def defs[] = {
+	const struct jitctl_opt defs[] = {
 		{ "all", NULL, &all }, { "active", NULL, &active }, { "json", NULL, &co.json },
 		{ "socket", &co.socket, NULL }, { NULL, NULL, NULL },
 	};
-	int status = parse_opts("list", list_usage, argc, argv, defs);
+	int status = jitctl_parse_opts("list", list_usage, argc, argv, defs);
 	json_t *resp;
 
 	if (status >= 0 || (status = no_operands("list", argc, argv)) >= 0)
@@ -357,8 +312,8 @@ static int parse_id(const char *s, json_int_t *id)
 static int cmd_revoke(int argc, char **argv)
 {
 	struct common co = { 0 };
-	const struct opt_def defs[] = { { "socket", &co.socket, NULL }, { NULL, NULL, NULL } };
-	int status = parse_opts("revoke", revoke_usage, argc, argv, defs);
+	const struct jitctl_opt defs[] = { { "socket", &co.socket, NULL }, { NULL, NULL, NULL } };
+	int status = jitctl_parse_opts("revoke", revoke_usage, argc, argv, defs);
 	json_int_t id;
 	json_t *resp, *g;
 	char ports[128];
@@ -415,10 +370,10 @@ static void print_status(json_t *r)
 static int cmd_status(int argc, char **argv)
 {
 	struct common co = { 0 };
-	const struct opt_def defs[] = {
+	const struct jitctl_opt defs[] = {
 		{ "json", NULL, &co.json }, { "socket", &co.socket, NULL }, { NULL, NULL, NULL },
 	};
-	int status = parse_opts("status", status_usage, argc, argv, defs);
+	int status = jitctl_parse_opts("status", status_usage, argc, argv, defs);
 	json_t *resp;
 
 	if (status >= 0 || (status = no_operands("status", argc, argv)) >= 0)
@@ -475,11 +430,11 @@ static int cmd_audit(int argc, char **argv)
 {
 	struct common co = { 0 };
 	const char *since = NULL;
-	const struct opt_def defs[] = {
+	const struct jitctl_opt defs[] = {
 		{ "since", &since, NULL }, { "json", NULL, &co.json },
 		{ "socket", &co.socket, NULL }, { NULL, NULL, NULL },
 	};
-	int status = parse_opts("audit", audit_usage, argc, argv, defs);
+	int status = jitctl_parse_opts("audit", audit_usage, argc, argv, defs);
 	json_t *req, *resp;
 
 	if (status >= 0 || (status = no_operands("audit", argc, argv)) >= 0)

@@ -9,9 +9,9 @@ JIT_BUILD_PACKAGES=(
 	libsodium-dev libjansson-dev libsqlite3-dev libssh-dev libnftables-dev libpam0g-dev
 	libcmocka-dev
 )
-# Only for contrib/check.sh: static analysers and the independent PASETO
-# implementation (Node.js) that tickets are cross-checked with.
-JIT_CHECK_PACKAGES=(cppcheck clang-tidy)
+# Only for contrib/check.sh: static analysers, and what the firewall tests
+# drive and inspect in their network namespaces.
+JIT_CHECK_PACKAGES=(cppcheck clang-tidy iproute2 nftables)
 
 say() {
 	if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
