@@ -3,19 +3,25 @@
  *
  *   chain input (hook input, priority filter, policy accept):
  *     ct state established,related accept
- *     ip  saddr . meta l4proto . th dport @grants4 accept
- *     ip6 saddr . meta l4proto . th dport @grants6 accept
+ *     ip  saddr . meta l4proto . th dport @hosts4 accept
+ *     ip  saddr . meta l4proto . th dport @ranges4 accept
+ *     ip6 saddr . meta l4proto . th dport @hosts6 accept
+ *     ip6 saddr . meta l4proto . th dport @ranges6 accept
  *     meta l4proto . th dport @guarded drop
  *
- * The grant sets have flags interval,timeout; every element carries its own
- * timeout. Only validated addresses (inet_ntop) and integer ports are ever
- * written into commands. */
+ * A segment of one address goes to a hosts set (a hash: adding to it costs
+ * the same with 10,000 elements as with none), a range to a ranges set
+ * (flags interval, whose kernel structure is rebuilt on every change).
+ * Segments never overlap, so the two sets together admit exactly the plan.
+ * Every element carries its own timeout. Only validated addresses
+ * (inet_ntop) and integer ports are ever written into commands. */
 #include "config.h"
 
 #include "firewall.h"
 #include "fwplan.h"
 
 #include <nftables/libnftables.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,20 +31,28 @@
 
 static const char setup_cmds[] =
 	"add table " TABLE "\n"
-	"add set " TABLE " grants4 { type ipv4_addr . inet_proto . inet_service;"
+	"add set " TABLE " hosts4 { type ipv4_addr . inet_proto . inet_service;"
+	" flags timeout; timeout 1h; }\n"
+	"add set " TABLE " ranges4 { type ipv4_addr . inet_proto . inet_service;"
 	" flags interval,timeout; timeout 1h; }\n"
-	"add set " TABLE " grants6 { type ipv6_addr . inet_proto . inet_service;"
+	"add set " TABLE " hosts6 { type ipv6_addr . inet_proto . inet_service;"
+	" flags timeout; timeout 1h; }\n"
+	"add set " TABLE " ranges6 { type ipv6_addr . inet_proto . inet_service;"
 	" flags interval,timeout; timeout 1h; }\n"
 	"add set " TABLE " guarded { type inet_proto . inet_service; }\n"
 	"add chain " TABLE " input { type filter hook input priority filter; policy accept; }\n"
 	"flush chain " TABLE " input\n"
 	"add rule " TABLE " input ct state established,related accept\n"
-	"add rule " TABLE " input ip saddr . meta l4proto . th dport @grants4 accept\n"
-	"add rule " TABLE " input ip6 saddr . meta l4proto . th dport @grants6 accept\n"
+	"add rule " TABLE " input ip saddr . meta l4proto . th dport @hosts4 accept\n"
+	"add rule " TABLE " input ip saddr . meta l4proto . th dport @ranges4 accept\n"
+	"add rule " TABLE " input ip6 saddr . meta l4proto . th dport @hosts6 accept\n"
+	"add rule " TABLE " input ip6 saddr . meta l4proto . th dport @ranges6 accept\n"
 	"add rule " TABLE " input meta l4proto . th dport @guarded drop\n"
 	"flush set " TABLE " guarded\n"
-	"flush set " TABLE " grants4\n"
-	"flush set " TABLE " grants6\n";
+	"flush set " TABLE " hosts4\n"
+	"flush set " TABLE " ranges4\n"
+	"flush set " TABLE " hosts6\n"
+	"flush set " TABLE " ranges6\n";
 
 static const char fingerprint_cmd[] =
 	"list chain " TABLE " input\nlist set " TABLE " guarded\n";
@@ -94,9 +108,16 @@ static void put_element(FILE *f, int family, enum jit_proto proto, uint16_t port
 	fprintf(f, "%s . %s . %u", range, proto_name(proto), port);
 }
 
-static const char *set_of(int family)
+static bool is_host(int family, const struct jit_fw_seg *seg)
 {
-	return family == AF_INET ? "grants4" : "grants6";
+	return memcmp(seg->lo, seg->hi, family == AF_INET ? 4 : 16) == 0;
+}
+
+static const char *set_of(int family, const struct jit_fw_seg *seg)
+{
+	if (is_host(family, seg))
+		return family == AF_INET ? "hosts4" : "hosts6";
+	return family == AF_INET ? "ranges4" : "ranges6";
 }
 
 static void put_guarded(FILE *f, const struct jit_guarded *g)
@@ -110,8 +131,10 @@ static void put_guarded(FILE *f, const struct jit_guarded *g)
 	fputs(" }\n", f);
 }
 
-/* "add element inet jit grants4 { ... }" with every live segment of a family. */
-static void put_plan(FILE *f, const struct jit_fw_plan *plan, int family, int64_t now_ms)
+/* "add element inet jit hosts4 { ... }" with every live segment of a family
+ * that is (hosts) or is not (ranges) a single address. */
+static void put_plan(FILE *f, const struct jit_fw_plan *plan, int family, bool hosts,
+		     int64_t now_ms)
 {
 	bool open = false;
 
@@ -121,9 +144,10 @@ static void put_plan(FILE *f, const struct jit_fw_plan *plan, int family, int64_
 		if (k->family != family)
 			continue;
 		for (size_t j = 0; j < k->n; j++) {
-			if (k->segs[j].expires_ms <= now_ms)
+			if (k->segs[j].expires_ms <= now_ms || is_host(family, &k->segs[j]) != hosts)
 				continue;
-			fprintf(f, open ? ", " : "add element " TABLE " %s { ", set_of(family));
+			fprintf(f, open ? ", " : "add element " TABLE " %s { ",
+				set_of(family, &k->segs[j]));
 			open = true;
 			put_element(f, family, k->proto, k->port, &k->segs[j]);
 			fprintf(f, " timeout %lldms", (long long)(k->segs[j].expires_ms - now_ms));
@@ -179,8 +203,10 @@ static void fill_replace(FILE *f, const void *ctx)
 
 	fputs(setup_cmds, f);
 	put_guarded(f, a->guarded);
-	put_plan(f, a->plan, AF_INET, a->now_ms);
-	put_plan(f, a->plan, AF_INET6, a->now_ms);
+	put_plan(f, a->plan, AF_INET, true, a->now_ms);
+	put_plan(f, a->plan, AF_INET, false, a->now_ms);
+	put_plan(f, a->plan, AF_INET6, true, a->now_ms);
+	put_plan(f, a->plan, AF_INET6, false, a->now_ms);
 }
 
 static int nft_replace(void *state, const struct jit_guarded *guarded,
@@ -211,7 +237,7 @@ static void fill_apply(FILE *f, const void *ctx)
 		if (c->kind == JIT_FW_ADD && c->seg.expires_ms <= a->now_ms)
 			continue;
 		fprintf(f, "%s element " TABLE " %s { ", c->kind == JIT_FW_ADD ? "add" : "delete",
-			set_of(c->family));
+			set_of(c->family, &c->seg));
 		put_element(f, c->family, c->proto, c->port, &c->seg);
 		if (c->kind == JIT_FW_ADD)
 			fprintf(f, " timeout %lldms", (long long)(c->seg.expires_ms - a->now_ms));

@@ -370,9 +370,29 @@ static int splice(struct jit_fw_key *k, size_t i0, size_t i1, const struct jit_f
 	return 0;
 }
 
-/* Recomputes k over [a, b], widened to whole segments, from the entries. */
+/* The live segments [i0, i1) of k, as spans. */
+static int collect_segments(const struct jit_fw_key *k, size_t i0, size_t i1, int64_t now_ms,
+			    struct spans *out)
+{
+	for (size_t i = i0; i < i1; i++) {
+		if (k->segs[i].expires_ms <= now_ms)
+			continue;
+		if (grow((void **)&out->items, &out->cap, out->n + 1, sizeof(*out->items)) != 0)
+			return -1;
+		memcpy(out->items[out->n].lo, k->segs[i].lo, 16);
+		memcpy(out->items[out->n].hi, k->segs[i].hi, 16);
+		out->items[out->n++].expires_ms = k->segs[i].expires_ms;
+	}
+	return 0;
+}
+
+/* Recomputes k over [a, b], widened to whole segments: from the entries
+ * covering it, or, when `added` is given, from the old segments and that
+ * one entry alone (a new grant can only lengthen windows, so the segments
+ * already hold everything the other entries say about the region). */
 static int recompute(struct jit_fw_plan *plan, struct jit_fw_key *k, const uint8_t *a0,
-		     const uint8_t *b0, int64_t now_ms, struct jit_fw_changes *out)
+		     const uint8_t *b0, const struct jit_fw_entry *added, int64_t now_ms,
+		     struct jit_fw_changes *out)
 {
 	size_t len = addr_len(k->family), i0 = first_overlap(k, a0, len), i1 = i0;
 	struct spans sp = { .len = len };
@@ -389,7 +409,16 @@ static int recompute(struct jit_fw_plan *plan, struct jit_fw_key *k, const uint8
 		memcpy(a, k->segs[i0].lo, 16);
 	if (i1 > i0 && addr_cmp(k->segs[i1 - 1].hi, b, len) > 0)
 		memcpy(b, k->segs[i1 - 1].hi, 16);
-	rc = collect_spans(plan, k, a, b, now_ms, &sp);
+	if (added == NULL) {
+		rc = collect_spans(plan, k, a, b, now_ms, &sp);
+	} else {
+		struct jit_fw_plan just_added = { .entries = (struct jit_fw_entry *)added,
+						  .n_entries = 1 };
+
+		rc = collect_segments(k, i0, i1, now_ms, &sp);
+		if (rc == 0)
+			rc = collect_spans(&just_added, k, a, b, now_ms, &sp);
+	}
 	if (rc == 0)
 		rc = skyline(&sp, &new, &n_new);
 	if (rc == 0)
@@ -401,8 +430,10 @@ static int recompute(struct jit_fw_plan *plan, struct jit_fw_key *k, const uint8
 	return rc;
 }
 
+/* Recomputes the entry's range on each of its ports; `added` as for recompute(). */
 static int recompute_entry(struct jit_fw_plan *plan, const struct jit_fw_entry *e,
-			   int64_t now_ms, struct jit_fw_changes *out)
+			   const struct jit_fw_entry *added, int64_t now_ms,
+			   struct jit_fw_changes *out)
 {
 	uint8_t lo[16], hi[16];
 
@@ -410,7 +441,7 @@ static int recompute_entry(struct jit_fw_plan *plan, const struct jit_fw_entry *
 	for (size_t p = 0; p < e->n_ports; p++) {
 		struct jit_fw_key *k = key_get(plan, e->source.addr.family, &e->ports[p]);
 
-		if (k == NULL || recompute(plan, k, lo, hi, now_ms, out) != 0)
+		if (k == NULL || recompute(plan, k, lo, hi, added, now_ms, out) != 0)
 			return -1;
 	}
 	return 0;
@@ -425,7 +456,7 @@ int jit_fw_plan_add(struct jit_fw_plan *plan, const struct jit_fw_entry *e, int6
 		 sizeof(*plan->entries)) != 0)
 		return -1;
 	plan->entries[plan->n_entries++] = *e;
-	return recompute_entry(plan, e, now_ms, out);
+	return recompute_entry(plan, e, e, now_ms, out);
 }
 
 int jit_fw_plan_remove(struct jit_fw_plan *plan, int64_t grant_id, int64_t now_ms,
@@ -438,7 +469,7 @@ int jit_fw_plan_remove(struct jit_fw_plan *plan, int64_t grant_id, int64_t now_m
 			continue;
 		gone = plan->entries[i];
 		plan->entries[i] = plan->entries[--plan->n_entries];
-		return recompute_entry(plan, &gone, now_ms, out);
+		return recompute_entry(plan, &gone, NULL, now_ms, out);
 	}
 	return 1;
 }
@@ -466,7 +497,8 @@ int jit_fw_plan_reset(struct jit_fw_plan *plan, const struct jit_fw_entry *entri
 	for (size_t i = 0; i < plan->n_keys; i++) {
 		struct jit_fw_key *k = &plan->keys[i];
 
-		if (recompute(plan, k, zero, k->family == AF_INET ? ones4 : ones, now_ms, NULL) != 0)
+		if (recompute(plan, k, zero, k->family == AF_INET ? ones4 : ones, NULL, now_ms,
+			      NULL) != 0)
 			return -1;
 	}
 	return 0;

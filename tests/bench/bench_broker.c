@@ -4,6 +4,11 @@
  * and port, and no ticket id repeats. Prints throughput and latency.
  *
  *   bench_broker -s SOCKET -k PUBKEY -u USER [-c CLIENTS] [-n REQUESTS]
+ *                [-f SOURCES -H HOST]
+ *
+ * With -f and -H each request asks for 22/tcp from the next address of the
+ * file SOURCES, and its latency runs until a TCP connection from that
+ * address to HOST port 22 is established: request -> port reachable.
  *
  * Exit status 0 when every request was answered correctly. */
 #include "config.h"
@@ -11,8 +16,11 @@
 #include "proto.h"
 #include "ticket.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,20 +30,25 @@
 #include <time.h>
 #include <unistd.h>
 
-#define REQUEST "{\"v\":1,\"op\":\"request\",\"ports\":[\"22/tcp\"],\"from\":\"192.0.2.10\"," \
+#define REQUEST "{\"v\":1,\"op\":\"request\",\"ports\":[\"22/tcp\"],\"from\":\"%s\"," \
 		"\"duration\":600,\"justification\":\"bench\"}\n"
+#define MAX_SOURCES 100000
 
 struct shared {
 	const char *socket;
 	const char *user;
 	struct jit_public_key key;
 	int requests;
+	char (*sources)[INET6_ADDRSTRLEN];	/* NULL: every request from 192.0.2.10 */
+	size_t n_sources;
+	const char *host;			/* with sources: probe HOST port 22 */
 };
 
 struct worker {
 	pthread_t thread;
 	const struct shared *sh;
 	double *latency_us;		/* one per request */
+	size_t first_source;
 	char (*jti)[JIT_JTI_LEN];
 	int ok;
 	char error[256];
@@ -110,6 +123,53 @@ static int check_response(struct worker *w, const char *line, int i)
 	return rc;
 }
 
+static int sockaddr_of(const char *text, uint16_t port, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, text, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons(port);
+		*len = sizeof(*v4);
+		return AF_INET;
+	}
+	if (inet_pton(AF_INET6, text, &v6->sin6_addr) != 1)
+		return -1;
+	v6->sin6_family = AF_INET6;
+	v6->sin6_port = htons(port);
+	*len = sizeof(*v6);
+	return AF_INET6;
+}
+
+/* A TCP connection from src to host port 22, within 1 s: 0 when established. */
+static int reach(const char *src, const char *host)
+{
+	struct sockaddr_storage from, to;
+	socklen_t from_len, to_len;
+	int family = sockaddr_of(host, 22, &to, &to_len), fd, rc = -1;
+	struct pollfd p;
+
+	if (family < 0 || sockaddr_of(src, 0, &from, &from_len) != family)
+		return -1;
+	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&from, from_len) == 0 &&
+	    (connect(fd, (struct sockaddr *)&to, to_len) == 0 || errno == EINPROGRESS)) {
+		int err = 0;
+		socklen_t len = sizeof(err);
+
+		p = (struct pollfd){ .fd = fd, .events = POLLOUT };
+		if (poll(&p, 1, 1000) == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 &&
+		    err == 0)
+			rc = 0;
+	}
+	close(fd);
+	return rc;
+}
+
 static void *run_worker(void *arg)
 {
 	struct worker *w = arg;
@@ -123,16 +183,26 @@ static void *run_worker(void *arg)
 		return NULL;
 	}
 	for (int i = 0; i < w->sh->requests; i++) {
+		const char *src = w->sh->sources
+					  ? w->sh->sources[(w->first_source + (size_t)i) % w->sh->n_sources]
+					  : "192.0.2.10";
+		char req[sizeof(REQUEST) + INET6_ADDRSTRLEN];
 		double t0 = now_us();
 		int len;
 
-		if (send(fd, REQUEST, sizeof(REQUEST) - 1, MSG_NOSIGNAL) < 0 ||
+		(void)snprintf(req, sizeof(req), REQUEST, src);
+		if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0 ||
 		    (len = read_line(fd, buf, JIT_PROTO_RESPONSE_MAX, &carry)) < 0) {
 			(void)snprintf(w->error, sizeof(w->error), "request %d: connection lost", i);
 			break;
 		}
+		if (w->sh->host != NULL && check_response(w, buf, i) == 0 && reach(src, w->sh->host) != 0) {
+			(void)snprintf(w->error, sizeof(w->error), "request %d: %s cannot reach %s:22",
+				       i, src, w->sh->host);
+			break;
+		}
 		w->latency_us[i] = now_us() - t0;
-		if (check_response(w, buf, i) != 0)
+		if (w->error[0] != '\0' || (w->sh->host == NULL && check_response(w, buf, i) != 0))
 			break;
 		memmove(buf, buf + len + 1, carry);
 		w->ok++;
@@ -197,17 +267,39 @@ static int report(struct worker *w, int clients, int requests, double elapsed_us
 	return failed || n != total || dups != 0;
 }
 
+static int load_sources(const char *path, struct shared *sh)
+{
+	FILE *f = fopen(path, "r");
+	char line[INET6_ADDRSTRLEN + 2];
+
+	sh->sources = calloc(MAX_SOURCES, sizeof(*sh->sources));
+	if (f == NULL || sh->sources == NULL) {
+		fprintf(stderr, "bench_broker: %s: %s\n", path, strerror(errno));
+		if (f != NULL)
+			fclose(f);
+		return -1;
+	}
+	while (sh->n_sources < MAX_SOURCES && fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		(void)snprintf(sh->sources[sh->n_sources++], INET6_ADDRSTRLEN, "%.45s", line);
+	}
+	fclose(f);
+	return sh->n_sources > 0 ? 0 : -1;
+}
+
 int main(int argc, char **argv)
 {
 	struct shared sh = { .requests = 20 };
-	const char *pubkey = NULL;
+	const char *pubkey = NULL, *sources_file = NULL;
 	int clients = 50, opt, rc;
 	struct worker *w;
 	jit_error err;
 	double t0;
 
-	while ((opt = getopt(argc, argv, "s:k:u:c:n:")) != -1) {
+	while ((opt = getopt(argc, argv, "s:k:u:c:n:f:H:")) != -1) {
 		switch (opt) {
+		case 'f': sources_file = optarg; break;
+		case 'H': sh.host = optarg; break;
 		case 's': sh.socket = optarg; break;
 		case 'k': pubkey = optarg; break;
 		case 'u': sh.user = optarg; break;
@@ -225,11 +317,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_broker: %s\n", err.msg);
 		return 2;
 	}
+	if (sources_file != NULL && load_sources(sources_file, &sh) != 0)
+		return 2;
 	w = calloc((size_t)clients, sizeof(*w));
 	if (w == NULL)
 		return 1;
 	for (int c = 0; c < clients; c++) {
 		w[c].sh = &sh;
+		w[c].first_source = (size_t)c * (size_t)sh.requests;
 		w[c].latency_us = calloc((size_t)sh.requests, sizeof(double));
 		w[c].jti = calloc((size_t)sh.requests, JIT_JTI_LEN);
 	}
@@ -244,5 +339,6 @@ int main(int argc, char **argv)
 		free(w[c].jti);
 	}
 	free(w);
+	free(sh.sources);
 	return rc;
 }

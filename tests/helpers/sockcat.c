@@ -1,12 +1,16 @@
-/* sockcat [-n LINES] SOCKET: sends standard input to a Unix stream socket,
- * closes the sending half, and copies everything received to standard
- * output. With -n it keeps the connection open instead and stops after
- * LINES lines were received (exit 4 when they do not come within 10 s).
- * The tests use it to send jitd bytes jitctl never would. */
+/* sockcat [-n LINES] SOCKET: sends standard input to a Unix stream socket
+ * while copying everything received to standard output, and closes the
+ * sending half at the end of input. With -n it keeps the connection open
+ * instead and stops after LINES lines were received (exit 4 when they do
+ * not come within 10 s of the last byte). Sending and receiving at once,
+ * it never deadlocks against a server that stops reading while its answers
+ * go unread. The tests use it to send jitd bytes jitctl never would. */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,91 +18,115 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-static int copy(int from, int to, int (*write_fn)(int fd, const char *buf, size_t len))
+struct pump {
+	int fd;
+	char pending[65536];
+	size_t len, off;
+	bool input_done, keep_open;
+	long lines_left;		/* with -n */
+};
+
+static int connect_to(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -1;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (fd < 0 || (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 && errno != EINPROGRESS)) {
+		fprintf(stderr, "sockcat: %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void read_input(struct pump *p)
+{
+	ssize_t n = read(STDIN_FILENO, p->pending, sizeof(p->pending));
+
+	if (n > 0) {
+		p->len = (size_t)n;
+		p->off = 0;
+		return;
+	}
+	p->input_done = true;
+	if (!p->keep_open)
+		(void)shutdown(p->fd, SHUT_WR);
+}
+
+/* false when the peer is gone (what it sent before is still read). */
+static bool send_pending(struct pump *p)
+{
+	ssize_t n = send(p->fd, p->pending + p->off, p->len - p->off, MSG_NOSIGNAL);
+
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR;
+	p->off += (size_t)n;
+	if (p->off == p->len)
+		p->len = p->off = 0;
+	return true;
+}
+
+/* false at the end of the conversation. */
+static bool receive(struct pump *p)
 {
 	char buf[65536];
-	ssize_t n;
+	ssize_t n = recv(p->fd, buf, sizeof(buf), 0);
 
-	while ((n = read(from, buf, sizeof(buf))) > 0)
-		if (write_fn(to, buf, (size_t)n) != 0)
-			return -1;
-	return n < 0 ? -1 : 0;
-}
-
-static int send_fn(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int write_fn(int fd, const char *buf, size_t len)
-{
-	(void)fd;
-	return fwrite(buf, 1, len, stdout) == len ? 0 : -1;
-}
-
-/* Copies received bytes to stdout until `lines` newlines came; 0 when they did. */
-static int read_lines(int fd, long lines)
-{
-	char buf[65536];
-
-	while (lines > 0) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		ssize_t n;
-
-		if (poll(&p, 1, 10000) <= 0)
-			return 4;
-		n = read(fd, buf, sizeof(buf));
-		if (n <= 0)
-			return 4;
-		for (ssize_t i = 0; i < n; i++)
-			lines -= buf[i] == '\n';
-		(void)write_fn(STDOUT_FILENO, buf, (size_t)n);
-	}
-	return 0;
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR;
+	if (n == 0)
+		return false;
+	if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
+		return false;
+	for (ssize_t i = 0; i < n; i++)
+		p->lines_left -= buf[i] == '\n';
+	return !(p->keep_open && p->lines_left <= 0);
 }
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	long lines = 0;
-	int fd, sent;
+	struct pump p = { .fd = -1 };
+	int rc = 0;
 
 	if (argc == 4 && strcmp(argv[1], "-n") == 0) {
-		lines = strtol(argv[2], NULL, 10);
+		p.keep_open = true;
+		p.lines_left = strtol(argv[2], NULL, 10);
 		argv += 2;
 		argc -= 2;
 	}
-	if (argc != 2 || strlen(argv[1]) >= sizeof(sa.sun_path)) {
+	if (argc != 2) {
 		fprintf(stderr, "usage: sockcat [-n LINES] SOCKET\n");
 		return 2;
 	}
-	memcpy(sa.sun_path, argv[1], strlen(argv[1]) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		fprintf(stderr, "sockcat: %s: %s\n", argv[1], strerror(errno));
+	p.fd = connect_to(argv[1]);
+	if (p.fd < 0)
 		return 1;
-	}
-	/* The peer may hang up early (that is what some tests check): what it
-	 * sent before is still read and printed. */
-	sent = copy(STDIN_FILENO, fd, send_fn);
-	if (lines > 0) {
-		int rc = read_lines(fd, lines);
+	for (;;) {
+		struct pollfd fds[2] = {
+			{ .fd = p.fd, .events = (short)(POLLIN | (p.len ? POLLOUT : 0)) },
+			{ .fd = p.input_done || p.len ? -1 : STDIN_FILENO, .events = POLLIN },
+		};
+		int ready = poll(fds, 2, p.keep_open ? 10000 : -1);
 
-		close(fd);
-		return sent == 0 ? rc : 3;
+		if (ready == 0) {
+			rc = 4;
+			break;
+		}
+		if (fds[1].revents)
+			read_input(&p);
+		if ((fds[0].revents & POLLOUT) && !send_pending(&p)) {
+			p.len = p.off = 0;
+			p.input_done = true;
+			rc = 3;
+		}
+		if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) && !receive(&p))
+			break;
 	}
-	(void)shutdown(fd, SHUT_WR);
-	(void)copy(fd, STDOUT_FILENO, write_fn);
-	close(fd);
-	return sent == 0 ? 0 : 3;
+	close(p.fd);
+	return rc;
 }
