@@ -147,10 +147,13 @@ struct jit_firewall *jit_firewall_new(const struct jit_config *cfg, jit_error *e
 		}
 		break;
 	case JIT_FW_IPTABLES:
-		jit_error_set(err, "firewall = iptables: this build has no iptables backend yet;"
-			      " use nftables or none");
-		free(fw);
-		return NULL;
+		fw->ops = &jit_firewall_iptables;
+		fw->state = jit_ipt_backend_new(err);
+		if (fw->state == NULL) {
+			free(fw);
+			return NULL;
+		}
+		break;
 	}
 	jit_firewall_configure(fw, cfg);
 	return fw;

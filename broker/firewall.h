@@ -87,5 +87,7 @@ int jit_firewall_remove(struct jit_firewall *fw, jit_error *err);
 extern const struct jit_firewall_ops jit_firewall_none;
 extern const struct jit_firewall_ops jit_firewall_nftables;
 void *jit_nft_backend_new(jit_error *err);
+extern const struct jit_firewall_ops jit_firewall_iptables;
+void *jit_ipt_backend_new(jit_error *err);
 
 #endif

@@ -47,6 +47,62 @@ static void cidr_range(const struct jit_cidr *c, uint8_t lo[16], uint8_t hi[16])
 		hi[bit / 8] |= (uint8_t)(0x80u >> (bit % 8));
 }
 
+/* a with its lowest n bits set. */
+static void set_low_bits(uint8_t *a, size_t len, unsigned n)
+{
+	for (size_t i = len; n > 0 && i-- > 0;) {
+		unsigned take = n < 8 ? n : 8;
+
+		a[i] |= (uint8_t)((1u << take) - 1);
+		n -= take;
+	}
+}
+
+/* How many low bits of a are zero (len * 8 for zero). */
+static unsigned trailing_zero_bits(const uint8_t *a, size_t len)
+{
+	unsigned n = 0;
+
+	for (size_t i = len; i-- > 0; n += 8)
+		if (a[i] != 0)
+			return n + (unsigned)__builtin_ctz(a[i]);
+	return n;
+}
+
+int jit_fw_seg_cidrs(int family, const struct jit_fw_seg *seg,
+		     int (*fn)(const struct jit_cidr *cidr, void *ctx), void *ctx)
+{
+	size_t len = addr_len(family);
+	unsigned bits = (unsigned)len * 8;
+	uint8_t lo[16];
+
+	memcpy(lo, seg->lo, 16);
+	for (;;) {
+		unsigned host_bits = trailing_zero_bits(lo, len);
+		struct jit_cidr c = { .addr = { .family = family } };
+		uint8_t end[16];
+		int rc;
+
+		if (host_bits > bits)
+			host_bits = bits;
+		/* The largest block aligned at lo that ends within the segment. */
+		for (;; host_bits--) {
+			memcpy(end, lo, 16);
+			set_low_bits(end, len, host_bits);
+			if (addr_cmp(end, seg->hi, len) <= 0)
+				break;
+		}
+		memcpy(c.addr.bytes, lo, 16);
+		c.prefix = bits - host_bits;
+		rc = fn(&c, ctx);
+		if (rc != 0 || addr_cmp(end, seg->hi, len) == 0)
+			return rc;
+		memcpy(lo, end, 16);
+		if (!addr_inc(lo, len))
+			return 0;
+	}
+}
+
 void jit_fw_seg_format(int family, const struct jit_fw_seg *seg, char *buf, size_t size)
 {
 	char lo[INET6_ADDRSTRLEN], hi[INET6_ADDRSTRLEN];

@@ -76,6 +76,11 @@ int jit_fw_plan_reset(struct jit_fw_plan *plan, const struct jit_fw_entry *entri
 /* Forgets grants and segments that ended by now_ms. */
 void jit_fw_plan_prune(struct jit_fw_plan *plan, int64_t now_ms);
 
+/* Calls fn with each CIDR of the smallest list that covers the segment
+ * exactly, lowest first; stops at fn's first non-zero return and returns it. */
+int jit_fw_seg_cidrs(int family, const struct jit_fw_seg *seg,
+		     int (*fn)(const struct jit_cidr *cidr, void *ctx), void *ctx);
+
 /* Writes "192.0.2.0/24", "192.0.2.10" or "192.0.2.1-192.0.2.9" for a segment. */
 void jit_fw_seg_format(int family, const struct jit_fw_seg *seg, char *buf, size_t size);
 

@@ -6,12 +6,12 @@ JIT_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Debian 12 packages to build and test jit.
 JIT_BUILD_PACKAGES=(
 	gcc make autoconf automake libtool pkg-config
-	libsodium-dev libjansson-dev libsqlite3-dev libssh-dev libnftables-dev libpam0g-dev
-	libcmocka-dev
+	libsodium-dev libjansson-dev libsqlite3-dev libssh-dev libnftables-dev libipset-dev
+	libpam0g-dev libcmocka-dev
 )
 # Only for contrib/check.sh: static analysers, and what the firewall tests
 # drive and inspect in their network namespaces.
-JIT_CHECK_PACKAGES=(cppcheck clang-tidy iproute2 nftables)
+JIT_CHECK_PACKAGES=(cppcheck clang-tidy iproute2 nftables iptables ipset)
 
 say() {
 	if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then

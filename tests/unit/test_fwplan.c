@@ -332,6 +332,46 @@ static void test_reset_matches_incremental(void **state)
 	jit_fw_plan_free(&reset);
 }
 
+#define CIDR_TEXT_MAX 2048
+
+static int append_cidr(const struct jit_cidr *c, void *ctx)
+{
+	char *buf = ctx, text[JIT_CIDR_STRLEN];
+	size_t len = strlen(buf);
+
+	jit_cidr_format(c, text, sizeof(text));
+	(void)snprintf(buf + len, CIDR_TEXT_MAX - len, "%s%s", len ? " " : "", text);
+	return 0;
+}
+
+static void expect_cidrs(int family, const char *lo, const char *hi, const char *want)
+{
+	struct jit_fw_seg seg = { .expires_ms = 0 };
+	char got[CIDR_TEXT_MAX] = "";
+
+	memset(seg.lo, 0, 16);
+	memset(seg.hi, 0, 16);
+	assert_int_equal(inet_pton(family, lo, seg.lo), 1);
+	assert_int_equal(inet_pton(family, hi, seg.hi), 1);
+	assert_int_equal(jit_fw_seg_cidrs(family, &seg, append_cidr, got), 0);
+	assert_string_equal(got, want);
+}
+
+static void test_segments_as_cidrs(void **state)
+{
+	(void)state;
+	expect_cidrs(AF_INET, "192.0.2.10", "192.0.2.10", "192.0.2.10/32");
+	expect_cidrs(AF_INET, "192.0.2.0", "192.0.2.255", "192.0.2.0/24");
+	expect_cidrs(AF_INET, "192.0.2.0", "192.0.2.9", "192.0.2.0/29 192.0.2.8/31");
+	expect_cidrs(AF_INET, "192.0.2.11", "192.0.2.255",
+		     "192.0.2.11/32 192.0.2.12/30 192.0.2.16/28 192.0.2.32/27 192.0.2.64/26"
+		     " 192.0.2.128/25");
+	expect_cidrs(AF_INET, "0.0.0.0", "255.255.255.255", "0.0.0.0/0");
+	expect_cidrs(AF_INET, "255.255.255.254", "255.255.255.255", "255.255.255.254/31");
+	expect_cidrs(AF_INET6, "2001:db8::", "2001:db8::4", "2001:db8::/126 2001:db8::4/128");
+	expect_cidrs(AF_INET6, "::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "::/0");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -344,6 +384,7 @@ int main(void)
 		cmocka_unit_test(test_remove_unknown),
 		cmocka_unit_test(test_random_against_model),
 		cmocka_unit_test(test_reset_matches_incremental),
+		cmocka_unit_test(test_segments_as_cidrs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
