@@ -115,7 +115,7 @@ socket = $demo/run/jitd.sock
 socket_group = nogroup
 database = $demo/lib/jit.db
 key = $demo/etc/broker.key
-firewall = none        # the nftables and iptables backends are the next stage
+firewall = none        # this demo leaves this machine's own firewall alone
 
 [policy ssh]
 ports = 22/tcp
