@@ -14,6 +14,7 @@ struct jit_firewall {
 	void *state;
 	struct jit_fw_plan plan;
 	struct jit_guarded guarded;
+	char *fingerprint;		/* the backend's, right after the last replace() */
 };
 
 static int64_t now_ms(void)
@@ -63,10 +64,10 @@ static int none_apply(void *state, const struct jit_fw_changes *changes, int64_t
 	return 0;
 }
 
-static int none_check(void *state, jit_error *err)
+static char *none_fingerprint(void *state)
 {
-	(void)state, (void)err;
-	return 0;
+	(void)state;
+	return strdup("none");
 }
 
 static int none_show(void *state, FILE *out, jit_error *err)
@@ -91,13 +92,29 @@ const struct jit_firewall_ops jit_firewall_none = {
 	.name = "none",
 	.replace = none_replace,
 	.apply = none_apply,
-	.check = none_check,
+	.fingerprint = none_fingerprint,
 	.show = none_show,
 	.remove = none_remove,
 	.destroy = none_destroy,
 };
 
 /* --- the layer ------------------------------------------------------------------------ */
+
+char *jit_fw_text(void (*fill)(FILE *f, const void *ctx), const void *ctx)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (f == NULL)
+		return NULL;
+	fill(f, ctx);
+	if (fclose(f) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
 
 static bool guarded_has(const struct jit_guarded *g, const struct jit_portspec *p)
 {
@@ -165,6 +182,7 @@ void jit_firewall_free(struct jit_firewall *fw)
 		return;
 	fw->ops->destroy(fw->state);
 	jit_fw_plan_free(&fw->plan);
+	free(fw->fingerprint);
 	free(fw);
 }
 
@@ -177,6 +195,8 @@ static int replace_all(struct jit_firewall *fw, int64_t now, jit_error *err)
 {
 	if (fw->ops->replace(fw->state, &fw->guarded, &fw->plan, now, err) != 0)
 		return jit_error_prefix(err, "firewall %s", fw->ops->name);
+	free(fw->fingerprint);
+	fw->fingerprint = fw->ops->fingerprint(fw->state);
 	return 0;
 }
 
@@ -246,12 +266,13 @@ int jit_firewall_reconcile(struct jit_firewall *fw, const struct jit_fw_entry *e
 int jit_firewall_tick(struct jit_firewall *fw, jit_error *err)
 {
 	int64_t ms = now_ms();
-	int rc;
+	char *now = fw->ops->fingerprint(fw->state);
+	bool intact = now != NULL && fw->fingerprint != NULL && strcmp(now, fw->fingerprint) == 0;
 
+	free(now);
 	jit_fw_plan_prune(&fw->plan, ms);
-	rc = fw->ops->check(fw->state, err);
-	if (rc <= 0)
-		return rc < 0 ? jit_error_prefix(err, "firewall %s", fw->ops->name) : 0;
+	if (intact)
+		return 0;
 	log_warn("firewall %s: jit's rules were missing or changed; restoring them",
 		 fw->ops->name);
 	return replace_all(fw, ms, err) == 0 ? 1 : -1;

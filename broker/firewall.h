@@ -46,9 +46,10 @@ struct jit_firewall_ops {
 	 * backend can; on failure the caller replaces everything. */
 	int (*apply)(void *state, const struct jit_fw_changes *changes, int64_t now_ms,
 		     jit_error *err);
-	/* 0 while jit's rules and guarded ports are as replace() left them,
-	 * 1 when they are missing or changed, -1 when it cannot tell. */
-	int (*check)(void *state, jit_error *err);
+	/* jit's rules and guarded ports (not the grant elements) as the kernel
+	 * holds them now, as text to free(); NULL when they are missing. The
+	 * layer compares it with the one taken after replace(). */
+	char *(*fingerprint)(void *state);
 	/* Prints what jit holds in the kernel. */
 	int (*show)(void *state, FILE *out, jit_error *err);
 	/* Removes everything jit created; 1 when there was nothing. */
@@ -82,6 +83,9 @@ int jit_firewall_tick(struct jit_firewall *fw, jit_error *err);
 
 int jit_firewall_show(struct jit_firewall *fw, FILE *out, jit_error *err);
 int jit_firewall_remove(struct jit_firewall *fw, jit_error *err);
+
+/* What fill() writes, as a string to free(); NULL when memory runs out. */
+char *jit_fw_text(void (*fill)(FILE *f, const void *ctx), const void *ctx);
 
 /* The backends. */
 extern const struct jit_firewall_ops jit_firewall_none;

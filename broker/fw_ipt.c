@@ -46,7 +46,6 @@ struct ipt_backend {
 	char ipset_error[512];
 	bool ipset_failed;		/* set by the error callbacks */
 	FILE *ipset_out;		/* where libipset prints, while listing */
-	char *fingerprint;
 };
 
 /* --- processes ----------------------------------------------------------------------- */
@@ -308,29 +307,26 @@ static void put_guard_rules(FILE *f, const struct jit_guarded *g, enum jit_proto
 		fputs(" -j DROP\n", f);
 }
 
+struct chain_args {
+	int family;
+	const struct jit_guarded *guarded;
+	bool add_jump;
+};
+
 /* The filter table's JIT chain for one family, for iptables-restore --noflush:
  * declaring the chain empties it, so the commit replaces it whole. */
-static char *chain_restore(int family, const struct jit_guarded *g, bool add_jump)
+static void fill_chain(FILE *f, const void *ctx)
 {
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
+	const struct chain_args *a = ctx;
 
-	if (f == NULL)
-		return NULL;
 	fputs("*filter\n:JIT - [0:0]\n", f);
 	fputs("-A JIT -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN\n", f);
-	fprintf(f, "-A JIT -m set --match-set %s src,dst -j RETURN\n", set_name(family));
-	put_guard_rules(f, g, JIT_PROTO_TCP);
-	put_guard_rules(f, g, JIT_PROTO_UDP);
-	if (add_jump)
+	fprintf(f, "-A JIT -m set --match-set %s src,dst -j RETURN\n", set_name(a->family));
+	put_guard_rules(f, a->guarded, JIT_PROTO_TCP);
+	put_guard_rules(f, a->guarded, JIT_PROTO_UDP);
+	if (a->add_jump)
 		fputs("-I INPUT 1 -j JIT\n", f);
 	fputs("COMMIT\n", f);
-	if (fclose(f) != 0) {
-		free(text);
-		return NULL;
-	}
-	return text;
 }
 
 static const char *tool(int family)
@@ -350,9 +346,10 @@ static bool jump_present(int family)
 
 static int put_chain(int family, const struct jit_guarded *g, jit_error *err)
 {
+	struct chain_args a = { family, g, !jump_present(family) };
 	char restore[32];
 	char *argv[] = { restore, "-w", "--noflush", NULL };
-	char *text = chain_restore(family, g, !jump_present(family));
+	char *text = jit_fw_text(fill_chain, &a);
 	int rc;
 
 	if (text == NULL)
@@ -391,51 +388,58 @@ static void put_swap(FILE *f, const struct jit_fw_plan *plan, int family, int64_
 	fprintf(f, "swap %s-new %s\ndestroy %s-new\n", set, set, set);
 }
 
-static char *fingerprint(struct ipt_backend *ib);
+struct replace_args {
+	const struct jit_fw_plan *plan;
+	int64_t now_ms;
+};
+
+static void fill_swaps(FILE *f, const void *ctx)
+{
+	const struct replace_args *a = ctx;
+
+	put_swap(f, a->plan, AF_INET, a->now_ms);
+	put_swap(f, a->plan, AF_INET6, a->now_ms);
+}
+
+/* Runs what fill() writes through libipset. */
+static int ipset_built(struct ipt_backend *ib, void (*fill)(FILE *f, const void *ctx),
+		       const void *ctx, jit_error *err)
+{
+	char *cmds = jit_fw_text(fill, ctx);
+	int rc;
+
+	if (cmds == NULL)
+		return jit_error_set(err, "out of memory");
+	rc = cmds[0] != '\0' ? ipset_run(ib, cmds, err) : 0;
+	free(cmds);
+	return rc;
+}
 
 static int ipt_replace(void *state, const struct jit_guarded *guarded,
 		       const struct jit_fw_plan *plan, int64_t now_ms, jit_error *err)
 {
-	struct ipt_backend *ib = state;
-	char *cmds = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&cmds, &len);
-	int rc;
+	struct replace_args a = { plan, now_ms };
+	int rc = ipset_built(state, fill_swaps, &a, err);
 
-	if (f == NULL)
-		return jit_error_set(err, "out of memory");
-	put_swap(f, plan, AF_INET, now_ms);
-	put_swap(f, plan, AF_INET6, now_ms);
-	if (fclose(f) != 0) {
-		free(cmds);
-		return jit_error_set(err, "out of memory");
-	}
-	rc = ipset_run(ib, cmds, err);
-	free(cmds);
 	if (rc == 0)
 		rc = put_chain(AF_INET, guarded, err);
 	if (rc == 0)
 		rc = put_chain(AF_INET6, guarded, err);
-	if (rc == 0) {
-		free(ib->fingerprint);
-		ib->fingerprint = fingerprint(ib);
-	}
 	return rc;
 }
 
-static int ipt_apply(void *state, const struct jit_fw_changes *changes, int64_t now_ms,
-		     jit_error *err)
-{
-	char *cmds = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&cmds, &len);
-	int rc;
+struct apply_args {
+	const struct jit_fw_changes *changes;
+	int64_t now_ms;
+};
 
-	if (f == NULL)
-		return jit_error_set(err, "out of memory");
-	for (size_t i = 0; i < changes->n; i++) {
-		const struct jit_fw_change *c = &changes->items[i];
-		long long t = timeout_s(c->seg.expires_ms, now_ms);
+static void fill_changes(FILE *f, const void *ctx)
+{
+	const struct apply_args *a = ctx;
+
+	for (size_t i = 0; i < a->changes->n; i++) {
+		const struct jit_fw_change *c = &a->changes->items[i];
+		long long t = timeout_s(c->seg.expires_ms, a->now_ms);
 
 		if (c->kind == JIT_FW_DEL)
 			put_segment(f, "del", set_name(c->family), c->family, c->proto, c->port,
@@ -444,27 +448,23 @@ static int ipt_apply(void *state, const struct jit_fw_changes *changes, int64_t 
 			put_segment(f, "add", set_name(c->family), c->family, c->proto, c->port,
 				    &c->seg, t);
 	}
-	if (fclose(f) != 0) {
-		free(cmds);
-		return jit_error_set(err, "out of memory");
-	}
-	rc = len > 0 ? ipset_run(state, cmds, err) : 0;
-	free(cmds);
-	return rc;
 }
 
-/* The JIT chains, the jumps to them and the sets' names, as the kernel has
- * them now; NULL when it cannot be read. */
-static char *fingerprint(struct ipt_backend *ib)
+static int ipt_apply(void *state, const struct jit_fw_changes *changes, int64_t now_ms,
+		     jit_error *err)
 {
-	char *text = NULL, *out = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
+	struct apply_args a = { changes, now_ms };
 
-	if (f == NULL)
-		return NULL;
+	return ipset_built(state, fill_changes, &a, err);
+}
+
+/* ctx points to the backend's pointer: listing sets goes through its session. */
+static void fill_fingerprint(FILE *f, const void *ctx)
+{
+	struct ipt_backend *ib = *(struct ipt_backend *const *)ctx;
+
 	for (int family = AF_INET; family != 0; family = family == AF_INET ? AF_INET6 : 0) {
-		char *argv[] = { (char *)tool(family), "-w", "-S", "JIT", NULL };
+		char *argv[] = { (char *)tool(family), "-w", "-S", "JIT", NULL }, *out = NULL;
 
 		fprintf(f, "%s jump %d\n", tool(family), jump_present(family));
 		fprintf(f, "%s exit %d\n", tool(family), run_process(argv, NULL, &out));
@@ -474,22 +474,15 @@ static char *fingerprint(struct ipt_backend *ib)
 	ib->ipset_out = f;
 	fprintf(f, "ipset %d\n", ipset_line(ib, "list -n", NULL));
 	ib->ipset_out = NULL;
-	if (fclose(f) != 0) {
-		free(text);
-		return NULL;
-	}
-	return text;
 }
 
-static int ipt_check(void *state, jit_error *err)
+/* The JIT chains, the jumps to them and the sets' names, as the kernel has
+ * them now. */
+static char *ipt_fingerprint(void *state)
 {
 	struct ipt_backend *ib = state;
-	char *now = fingerprint(ib);
-	int changed = now == NULL || ib->fingerprint == NULL || strcmp(now, ib->fingerprint) != 0;
 
-	(void)err;
-	free(now);
-	return changed;
+	return jit_fw_text(fill_fingerprint, &ib);
 }
 
 static int ipt_show(void *state, FILE *out, jit_error *err)
@@ -567,7 +560,6 @@ static void ipt_destroy(void *state)
 		return;
 	if (ib->ipset != NULL)
 		ipset_fini(ib->ipset);
-	free(ib->fingerprint);
 	free(ib);
 }
 
@@ -575,7 +567,7 @@ const struct jit_firewall_ops jit_firewall_iptables = {
 	.name = "iptables",
 	.replace = ipt_replace,
 	.apply = ipt_apply,
-	.check = ipt_check,
+	.fingerprint = ipt_fingerprint,
 	.show = ipt_show,
 	.remove = ipt_remove,
 	.destroy = ipt_destroy,

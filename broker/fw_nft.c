@@ -59,7 +59,6 @@ static const char fingerprint_cmd[] =
 
 struct nft_backend {
 	struct nft_ctx *ctx;
-	char *fingerprint;	/* the listing check() compares, as replace() left it */
 };
 
 void *jit_nft_backend_new(jit_error *err)
@@ -157,30 +156,24 @@ static void put_plan(FILE *f, const struct jit_fw_plan *plan, int family, bool h
 		fputs(" }\n", f);
 }
 
-/* Runs what fill() writes into a memory stream. */
+/* Runs what fill() writes as one transaction. */
 static int run_built(struct nft_backend *nb, void (*fill)(FILE *f, const void *ctx),
 		     const void *ctx, jit_error *err)
 {
-	char *cmds = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&cmds, &len);
+	char *cmds = jit_fw_text(fill, ctx);
 	int rc;
 
-	if (f == NULL)
+	if (cmds == NULL)
 		return jit_error_set(err, "out of memory");
-	fill(f, ctx);
-	if (fclose(f) != 0) {
-		free(cmds);
-		return jit_error_set(err, "out of memory");
-	}
 	rc = run(nb, cmds, err);
 	free(cmds);
 	return rc;
 }
 
-/* The listing check() compares against; NULL when the table is not there. */
-static char *fingerprint(struct nft_backend *nb)
+/* The chain and the guarded set as listed now; NULL when they are not there. */
+static char *nft_fingerprint(void *state)
 {
+	struct nft_backend *nb = state;
 	const char *out;
 
 	if (nft_run_cmd_from_buffer(nb->ctx, fingerprint_cmd) != 0) {
@@ -212,14 +205,9 @@ static void fill_replace(FILE *f, const void *ctx)
 static int nft_replace(void *state, const struct jit_guarded *guarded,
 		       const struct jit_fw_plan *plan, int64_t now_ms, jit_error *err)
 {
-	struct nft_backend *nb = state;
 	struct replace_args a = { guarded, plan, now_ms };
 
-	if (run_built(nb, fill_replace, &a, err) != 0)
-		return -1;
-	free(nb->fingerprint);
-	nb->fingerprint = fingerprint(nb);
-	return 0;
+	return run_built(state, fill_replace, &a, err);
 }
 
 struct apply_args {
@@ -251,17 +239,6 @@ static int nft_apply(void *state, const struct jit_fw_changes *changes, int64_t 
 	struct apply_args a = { changes, now_ms };
 
 	return run_built(state, fill_apply, &a, err);
-}
-
-static int nft_check(void *state, jit_error *err)
-{
-	struct nft_backend *nb = state;
-	char *now = fingerprint(nb);
-	int changed = now == NULL || nb->fingerprint == NULL || strcmp(now, nb->fingerprint) != 0;
-
-	(void)err;
-	free(now);
-	return changed;
 }
 
 /* 1 when table inet jit exists, 0 when not, -1 when nftables cannot say. */
@@ -310,7 +287,6 @@ static void nft_destroy(void *state)
 	if (nb == NULL)
 		return;
 	nft_ctx_free(nb->ctx);
-	free(nb->fingerprint);
 	free(nb);
 }
 
@@ -318,7 +294,7 @@ const struct jit_firewall_ops jit_firewall_nftables = {
 	.name = "nftables",
 	.replace = nft_replace,
 	.apply = nft_apply,
-	.check = nft_check,
+	.fingerprint = nft_fingerprint,
 	.show = nft_show,
 	.remove = nft_remove,
 	.destroy = nft_destroy,
