@@ -1,7 +1,8 @@
 #!/bin/bash
 # Installs what is missing, builds jit with warnings as errors and with
 # AddressSanitizer + UBSan, runs every test, checks `make distcheck`, prints
-# the benchmark figures from an optimised build, and ends with the line
+# the benchmark figures from an optimised build, runs pam_jit under valgrind
+# there, and ends with the line
 # "N passed, N failed, N skipped". Exits non-zero if anything failed.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -44,15 +45,24 @@ say "benchmarks (optimised build)"
 jit_configure_build "$build/release" --enable-werror CFLAGS="-O2 -g"
 make -C "$build/release" -s bench
 
+# valgrind cannot run sanitizer builds: pam_jit is checked on this one.
+say "pam_jit under valgrind (optimised build)"
+make -C "$build/release" -s tests/pam/pam_harness
+valgrind_tap=$(bash tests/pam/valgrind.sh "$build/release" || true)
+echo "$valgrind_tap"
+valgrind_skipped=$(grep -c '^ok .*# SKIP' <<<"$valgrind_tap" || true)
+valgrind_passed=$(( $(grep -c '^ok ' <<<"$valgrind_tap" || true) - valgrind_skipped ))
+valgrind_failed=$(grep -c '^not ok ' <<<"$valgrind_tap" || true)
+
 # Totals from automake's summary: every TAP line counted once.
 count() { sed -n "s/^# $1: *\([0-9]*\)$/\1/p" "$build/check/test-suite.log" | head -1; }
 if [ ! -f "$build/check/test-suite.log" ]; then
 	echo "the test suite did not run (make check exited $suite_status)" >&2
 	exit 1
 fi
-passed=$(( $(count PASS) + $(count XFAIL) + distcheck_passed ))
-failed=$(( $(count FAIL) + $(count XPASS) + $(count ERROR) + distcheck_failed ))
-skipped=$(count SKIP)
+passed=$(( $(count PASS) + $(count XFAIL) + distcheck_passed + valgrind_passed ))
+failed=$(( $(count FAIL) + $(count XPASS) + $(count ERROR) + distcheck_failed + valgrind_failed ))
+skipped=$(( $(count SKIP) + valgrind_skipped ))
 if [ "$failed" -gt 0 ]; then
 	grep -E "^(FAIL|ERROR|XPASS):" "$build/check/test-suite.log" || true
 fi

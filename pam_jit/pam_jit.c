@@ -139,7 +139,19 @@ static int parse_options(pam_handle_t *pamh, int argc, const char **argv, struct
 		pam_syslog(pamh, LOG_ERR, "no host= option and no host name");
 		return PAM_SERVICE_ERR;
 	}
-	return service_port(pamh, o) == 0 ? PAM_SUCCESS : PAM_SERVICE_ERR;
+	if (service_port(pamh, o) != 0)
+		return PAM_SERVICE_ERR;
+	if (o->debug) {
+		char port[JIT_PORTSPEC_STRLEN];
+
+		jit_portspec_format(&o->port, port, sizeof(port));
+		pam_syslog(pamh, LOG_DEBUG, "host=%s port=%s socket=%s keys=%s revocation=%s"
+			   " failmode=%s skew=%llds timeout=%dms", o->host, port, o->socket,
+			   o->keydir ? o->keydir : o->pubkey, o->online ? "online" : "offline",
+			   o->failmode_offline ? "offline" : "secure", (long long)o->skew,
+			   o->timeout_ms);
+	}
+	return PAM_SUCCESS;
 }
 
 /* --- the login ------------------------------------------------------------------------- */
@@ -283,6 +295,9 @@ static enum online_result ask_jitd(pam_handle_t *pamh, const struct options *o,
 		json_object_set_new(req, "ticket", json_string(ticket));
 	st = jit_proto_call(o->socket, req, o->timeout_ms, &resp, &err);
 	json_decref(req);
+	if (o->debug)
+		pam_syslog(pamh, LOG_DEBUG, "asked jitd at %s about %s from %s: %s", o->socket,
+			   l->user, from, st == JIT_CALL_OK ? "answered" : err.msg);
 	if (st != JIT_CALL_OK) {
 		(void)snprintf(why, size, "%s", err.msg);
 		return ONLINE_UNAVAILABLE;
@@ -300,7 +315,6 @@ static enum online_result ask_jitd(pam_handle_t *pamh, const struct options *o,
 								  : ONLINE_UNAVAILABLE;
 	}
 	json_decref(resp);
-	(void)pamh;
 	return r;
 }
 
