@@ -11,7 +11,8 @@ JIT_BUILD_PACKAGES=(
 )
 # Only for contrib/check.sh: static analysers, and what the firewall tests
 # drive and inspect in their network namespaces.
-JIT_CHECK_PACKAGES=(cppcheck clang-tidy valgrind groff-base iproute2 nftables iptables ipset)
+JIT_CHECK_PACKAGES=(cppcheck clang-tidy valgrind groff-base iproute2 nftables iptables ipset
+	pamtester)
 
 say() {
 	if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
