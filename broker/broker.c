@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#define FULL_RECONCILE_TICKS 12
+
 /* The configuration at path, or NULL with every error logged. */
 static struct jit_config *load_config(const char *path, jit_error *err)
 {
@@ -211,8 +213,17 @@ int jit_broker_next_expiry(struct jit_broker *b, time_t *when)
 void jit_broker_tick(struct jit_broker *b)
 {
 	jit_error err;
-	int rc = jit_firewall_tick(b->fw, &err);
+	int rc;
 
+	/* Every tick checks jit's rules; every FULL_RECONCILE_TICKS one also
+	 * rewrites the grant sets whole from the database, undoing any element
+	 * someone added or deleted by hand. Not every tick: with 10,000 grants
+	 * that rewrite holds the loop for tens of milliseconds. */
+	if (++b->ticks % FULL_RECONCILE_TICKS == 0) {
+		(void)jit_broker_reconcile(b, time(NULL));
+		return;
+	}
+	rc = jit_firewall_tick(b->fw, &err);
 	if (rc < 0) {
 		log_error("%s; reconciling from the database", err.msg);
 		(void)jit_broker_reconcile(b, time(NULL));

@@ -29,6 +29,7 @@ struct jit_broker {
 	struct jit_firewall *fw;
 	time_t started;
 	bool needs_reconcile;		/* a backend error left the kernel unsure */
+	unsigned long ticks;		/* reconcile_interval periods so far */
 };
 
 /* Loads the configuration and key, opens the store and the firewall
@@ -49,7 +50,8 @@ void jit_broker_expire(struct jit_broker *b, time_t now);
 int jit_broker_reconcile(struct jit_broker *b, time_t now);
 
 /* Every reconcile_interval: restores jit's firewall rules when someone
- * removed or changed them, and retries a reconcile that failed. */
+ * removed or changed them, and retries a reconcile that failed; every
+ * twelfth time, rewrites the grant sets whole from the database. */
 void jit_broker_tick(struct jit_broker *b);
 
 /* When the next active grant ends: 1 and *when, else 0. */
