@@ -14,25 +14,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$JITCTL" keygen --out "$work" >/dev/null
-cat >"$work/jitd.conf" <<CONF
-[jitd]
-host = bench
-socket = $work/jitd.sock
-socket_group = $(id -gn)
-database = $work/jit.db
-key = $work/broker.key
-firewall = none
+. "$(dirname "${BASH_SOURCE[0]}")/../temp-jitd.sh"
+temp_jitd "$work" bench <<'CONF'
 [policy ssh]
 ports = 22/tcp
 max_duration = 1h
 CONF
-"$JITD" -f -c "$work/jitd.conf" &
-pid=$!
-for _ in $(seq 100); do
-	JIT_SOCKET=$work/jitd.sock "$JITCTL" status >/dev/null 2>&1 && break
-	sleep 0.1
-done
+pid=$temp_jitd_pid
 
 echo "broker: request -> ticket over the Unix socket, backend none, SQLite WAL"
 echo "latency, one client at a time:"

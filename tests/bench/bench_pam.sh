@@ -13,24 +13,12 @@ cleanup() {
 }
 trap cleanup EXIT
 mkdir "$work/pam.d"
-"$JITCTL" keygen --out "$work" >/dev/null
-cat >"$work/jitd.conf" <<CONF
-[jitd]
-host = bench
-socket = $work/jitd.sock
-socket_group = $(id -gn)
-database = $work/jit.db
-key = $work/broker.key
-firewall = none
+. "$(dirname "${BASH_SOURCE[0]}")/../temp-jitd.sh"
+temp_jitd "$work" bench <<'CONF'
 [policy ssh]
 ports = 22/tcp
 CONF
-"$JITD" -f -c "$work/jitd.conf" &
-pid=$!
-for _ in $(seq 100); do
-	JIT_SOCKET=$work/jitd.sock "$JITCTL" status >/dev/null 2>&1 && break
-	sleep 0.1
-done
+pid=$temp_jitd_pid
 ticket=$(JIT_SOCKET=$work/jitd.sock "$JITCTL" request --port 22/tcp --from 192.0.2.0/24 --duration 1h)
 opts="pubkey=$work/broker.pub host=bench port=22/tcp socket=$work/jitd.sock"
 echo "auth required $PAM_MODULE $opts revocation=offline" >"$work/pam.d/offline"

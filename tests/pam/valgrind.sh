@@ -25,21 +25,13 @@ if ! command -v valgrind >/dev/null; then
 	exit 0
 fi
 mkdir "$work/pam.d"
-"$jitctl" keygen --out "$work" >/dev/null
-cat >"$work/jitd.conf" <<CONF
-[jitd]
-host = web01
-socket = $work/jitd.sock
-socket_group = $(id -gn)
-database = $work/jit.db
-key = $work/broker.key
-firewall = none
+JITD=$build/broker/jitd JITCTL=$jitctl
+. "$(dirname "${BASH_SOURCE[0]}")/../temp-jitd.sh"
+temp_jitd "$work" web01 <<'CONF'
 [policy ssh]
 ports = 22/tcp
 CONF
-"$build/broker/jitd" -f -c "$work/jitd.conf" &
-pid=$!
-for _ in $(seq 100); do JIT_SOCKET=$work/jitd.sock "$jitctl" status >/dev/null 2>&1 && break; sleep 0.1; done
+pid=$temp_jitd_pid
 ticket=$(JIT_SOCKET=$work/jitd.sock "$jitctl" request --for daemon --port 22/tcp --from 192.0.2.0/24 --duration 1h)
 opts="pubkey=$work/broker.pub host=web01 port=22/tcp socket=$work/jitd.sock"
 echo "auth required $module $opts" >"$work/pam.d/online"
