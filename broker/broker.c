@@ -190,7 +190,7 @@ int jit_broker_reconcile(struct jit_broker *b, time_t now)
 	int rc = jit_store_grants_each(b->store, &f, collect_entry, &active, &err);
 
 	if (rc == 0)
-		rc = jit_firewall_reconcile(b->fw, active.items, active.n, now, &err);
+		rc = jit_firewall_reconcile(b->fw, active.items, active.n, &err);
 	b->needs_reconcile = rc != 0;
 	if (rc != 0)
 		log_error("reconcile: %s", err.msg);

@@ -220,15 +220,13 @@ static int change_failed(struct jit_fw_changes *c, jit_error *err)
 	return -1;
 }
 
-int jit_firewall_open(struct jit_firewall *fw, const struct jit_grant *g, time_t now,
-		      jit_error *err)
+int jit_firewall_open(struct jit_firewall *fw, const struct jit_grant *g, jit_error *err)
 {
 	struct jit_fw_changes c = { 0 };
 	struct jit_fw_entry e;
 	int64_t ms = now_ms();
 	int rc;
 
-	(void)now;
 	jit_fw_entry_from_grant(g, &e);
 	if (jit_fw_plan_add(&fw->plan, &e, ms, &c) != 0)
 		return change_failed(&c, err);
@@ -253,11 +251,10 @@ int jit_firewall_close(struct jit_firewall *fw, const struct jit_grant *g, jit_e
 }
 
 int jit_firewall_reconcile(struct jit_firewall *fw, const struct jit_fw_entry *entries, size_t n,
-			   time_t now, jit_error *err)
+			   jit_error *err)
 {
 	int64_t ms = now_ms();
 
-	(void)now;
 	if (jit_fw_plan_reset(&fw->plan, entries, n, ms) != 0)
 		return jit_error_set(err, "out of memory planning the firewall");
 	return replace_all(fw, ms, err);

@@ -70,12 +70,12 @@ const char *jit_firewall_backend(const struct jit_firewall *fw);
 void jit_firewall_configure(struct jit_firewall *fw, const struct jit_config *cfg);
 
 /* Opens a grant's window, closes it (revoke), or makes the kernel hold
- * exactly these grants (start, reload, after errors). */
-int jit_firewall_open(struct jit_firewall *fw, const struct jit_grant *g, time_t now,
-		      jit_error *err);
+ * exactly these grants (start, reload, after errors). Windows are timed
+ * from the clock in milliseconds at the call. */
+int jit_firewall_open(struct jit_firewall *fw, const struct jit_grant *g, jit_error *err);
 int jit_firewall_close(struct jit_firewall *fw, const struct jit_grant *g, jit_error *err);
 int jit_firewall_reconcile(struct jit_firewall *fw, const struct jit_fw_entry *entries, size_t n,
-			   time_t now, jit_error *err);
+			   jit_error *err);
 
 /* Periodic: forgets what expired and restores jit's rules when someone
  * removed or changed them. 1 when it restored something, 0, or -1. */

@@ -102,7 +102,6 @@ static void put_element(FILE *f, int family, enum jit_proto proto, uint16_t port
 {
 	char range[100];
 
-	(void)family;
 	jit_fw_seg_format(family, seg, range, sizeof(range));
 	fprintf(f, "%s . %s . %u", range, proto_name(proto), port);
 }

@@ -65,7 +65,7 @@ static bool jitd_answers(const char *socket_path)
 	return up;
 }
 
-static int run(const char *action, const struct fw_args *a, struct jit_config *cfg)
+static int run(const char *action, struct jit_config *cfg)
 {
 	struct jit_firewall *fw;
 	jit_error err;
@@ -88,7 +88,6 @@ static int run(const char *action, const struct fw_args *a, struct jit_config *c
 	if (rc != 0)
 		fprintf(stderr, "jitctl firewall %s: %s\n", action, err.msg);
 	jit_firewall_free(fw);
-	(void)a;
 	return rc == 0 ? JITCTL_OK : JITCTL_FAILED;
 }
 
@@ -131,7 +130,7 @@ int jitctl_firewall(int argc, char **argv)
 		jit_config_free(cfg);
 		return JITCTL_FAILED;
 	}
-	status = run(action, &a, cfg ? cfg : &fallback);
+	status = run(action, cfg ? cfg : &fallback);
 	jit_config_free(cfg);
 	return status;
 }

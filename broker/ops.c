@@ -296,13 +296,6 @@ static json_t *op_ping(struct jit_broker *b, struct jit_peer *peer, json_t *req)
 	return r;
 }
 
-static int count_active(const struct jit_grant *g, void *ctx)
-{
-	(void)g;
-	(*(json_int_t *)ctx)++;
-	return 0;
-}
-
 static json_t *caller_roles(const struct jit_broker *b, struct jit_peer *peer)
 {
 	struct jit_caller caller = jit_peer_caller(peer);
@@ -317,13 +310,12 @@ static json_t *caller_roles(const struct jit_broker *b, struct jit_peer *peer)
 static json_t *op_status(struct jit_broker *b, struct jit_peer *peer, json_t *req)
 {
 	time_t now = time(NULL);
-	struct jit_grant_filter f = { .active_only = true, .now = now };
-	json_int_t active = 0;
+	int64_t active = 0;
 	json_t *r, *policies = json_array();
 	jit_error err;
 
 	(void)req;
-	if (jit_store_grants_each(b->store, &f, count_active, &active, &err) != 0) {
+	if (jit_store_count_active(b->store, now, &active, &err) != 0) {
 		json_decref(policies);
 		return store_error("counting grants", &err);
 	}
@@ -335,7 +327,7 @@ static json_t *op_status(struct jit_broker *b, struct jit_peer *peer, json_t *re
 	json_object_set_new(r, "firewall", json_string(jit_firewall_backend(b->fw)));
 	json_object_set_new(r, "started", rfc3339_json(b->started));
 	json_object_set_new(r, "uptime", json_integer((json_int_t)(now - b->started)));
-	json_object_set_new(r, "active_grants", json_integer(active));
+	json_object_set_new(r, "active_grants", json_integer((json_int_t)active));
 	json_object_set_new(r, "key", json_string(b->keys[0].pid));
 	json_object_set_new(r, "policies", policies);
 	json_object_set_new(r, "caller", json_pack("{s:s, s:I, s:o}", "user", peer->user, "uid",
@@ -508,7 +500,7 @@ static json_t *grant_and_sign(struct jit_broker *b, struct jit_peer *peer,
 		free(ticket);
 		return store_error("recording the grant", &err);
 	}
-	if (jit_firewall_open(b->fw, &g, now, &err) != 0) {
+	if (jit_firewall_open(b->fw, &g, &err) != 0) {
 		log_error("grant %lld: %s", (long long)g.id, err.msg);
 		withdraw_grant(b, &g, err.msg);
 		(void)jit_broker_reconcile(b, now);

@@ -48,7 +48,7 @@ _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == JIT_STORE_SCHEMA_VE
 enum stmt_id {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
 	ST_GRANT_INSERT, ST_GRANT_GET, ST_GRANT_BY_JTI, ST_GRANT_REVOKE, ST_GRANT_USE,
-	ST_DUE, ST_MARK_EXPIRED, ST_NEXT_EXPIRY, ST_AUDIT_INSERT,
+	ST_DUE, ST_MARK_EXPIRED, ST_NEXT_EXPIRY, ST_COUNT_ACTIVE, ST_AUDIT_INSERT,
 	ST_COUNT
 };
 
@@ -70,6 +70,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_MARK_EXPIRED] = "UPDATE grants SET expired_at = ? WHERE id = ?",
 	[ST_NEXT_EXPIRY] = "SELECT min(expires) FROM grants"
 			   " WHERE revoked_at IS NULL AND expired_at IS NULL",
+	[ST_COUNT_ACTIVE] = "SELECT count(*) FROM grants"
+			    " WHERE revoked_at IS NULL AND expired_at IS NULL AND expires > ?",
 	[ST_AUDIT_INSERT] =
 		"INSERT INTO audit (time, actor, action, subject, result, reason, details)"
 		" VALUES (?,?,?,?,?,?,?)",
@@ -601,6 +603,19 @@ int jit_store_next_expiry(struct jit_store *st, time_t *when, jit_error *err)
 	}
 	sqlite3_reset(s);
 	return found;
+}
+
+int jit_store_count_active(struct jit_store *st, time_t now, int64_t *count, jit_error *err)
+{
+	sqlite3_stmt *s = stmt(st, ST_COUNT_ACTIVE);
+	int rc;
+
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*count = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : db_fail(st, rc, "counting active grants", err);
 }
 
 /* Runs a query built at call time, calling row for each result row. */

@@ -109,6 +109,9 @@ int jit_store_grants_each(struct jit_store *st, const struct jit_grant_filter *f
 			  int (*fn)(const struct jit_grant *g, void *ctx), void *ctx,
 			  jit_error *err);
 
+/* How many grants are active at `now`. */
+int jit_store_count_active(struct jit_store *st, time_t now, int64_t *count, jit_error *err);
+
 int jit_store_audit_add(struct jit_store *st, const struct jit_audit_entry *e, jit_error *err);
 
 /* Audit entries at or after `since`, oldest first; the newest `limit` when

@@ -205,7 +205,7 @@ static void test_list_filters(void **state)
 				active = { .active_only = true, .now = NOW + 15 };
 	struct collected c = { 0 };
 	jit_error err;
-	int64_t a1, b1, a2;
+	int64_t a1, b1, a2, count = 0;
 
 	open_store(f);
 	a1 = add_grant(f->st, "alice", "AAAAAAAAAAAAAAAAAAAAAA", NOW + 10);
@@ -222,6 +222,8 @@ static void test_list_filters(void **state)
 	assert_int_equal(jit_store_grants_each(f->st, &active, collect, &c, &err), 0);
 	assert_int_equal(c.n, 2);
 	assert_int_equal(c.ids[1], b1);
+	assert_int_equal(jit_store_count_active(f->st, NOW + 15, &count, &err), 0);
+	assert_int_equal(count, 2);
 	all.limit = 1;
 	c.n = 0;
 	assert_int_equal(jit_store_grants_each(f->st, &all, collect, &c, &err), 0);
