@@ -25,6 +25,13 @@ else
 	echo "npm ci failed: the interoperability test will report itself skipped" >&2
 fi
 
+# Real OpenSSH for the end-to-end tests (unpacked, not installed).
+if JIT_SSHD=$(jit_test_sshd "$build/openssh"); then
+	export JIT_SSHD
+else
+	echo "no sshd for the tests: those with real OpenSSH will report themselves skipped" >&2
+fi
+
 say "tests"
 rm -f "$build/check/test-suite.log"
 suite_status=0

@@ -12,7 +12,7 @@ JIT_BUILD_PACKAGES=(
 # Only for contrib/check.sh: static analysers, and what the firewall tests
 # drive and inspect in their network namespaces.
 JIT_CHECK_PACKAGES=(cppcheck clang-tidy valgrind groff-base iproute2 nftables iptables ipset
-	pamtester)
+	pamtester openssh-client libwrap0 libgssapi-krb5-2 libkrb5-3)
 
 say() {
 	if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
@@ -41,6 +41,28 @@ install_missing() {
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -q
 	apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+# jit_test_sshd DIR: prints the path of an sshd for the end-to-end tests.
+# The system's when openssh-server is installed; otherwise Debian's package
+# is downloaded and unpacked into DIR, never installed, so this machine's
+# sshd, users and PAM files stay as they are (its libraries are in
+# JIT_CHECK_PACKAGES).
+jit_test_sshd() {
+	local dir=$1
+	if [ -x /usr/sbin/sshd ]; then
+		echo /usr/sbin/sshd
+		return 0
+	fi
+	if [ ! -x "$dir/usr/sbin/sshd" ]; then
+		mkdir -p "$dir"
+		(cd "$dir" && rm -f openssh-server_*.deb &&
+			{ apt-get download -q -o APT::Sandbox::User=root openssh-server >/dev/null ||
+				{ apt-get update -q >/dev/null &&
+					apt-get download -q -o APT::Sandbox::User=root openssh-server >/dev/null; }; } &&
+			dpkg-deb -x openssh-server_*.deb .) >&2 || return 1
+	fi
+	echo "$dir/usr/sbin/sshd"
 }
 
 # jit_configure_build DIR [CONFIGURE ARGS...]: out-of-tree build in DIR.
