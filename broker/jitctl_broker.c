@@ -68,9 +68,14 @@ static json_t *call(const char *cmd, const struct common *co, json_t *req, int *
 	if (!json_is_true(json_object_get(resp, "ok"))) {
 		const char *error = json_string_value(json_object_get(resp, "error"));
 		const char *reason = json_string_value(json_object_get(resp, "reason"));
+		const char *code = json_string_value(json_object_get(resp, "code"));
 
-		fprintf(stderr, "jitctl %s: %s: %s\n", cmd, error ? error : "failed",
-			reason ? reason : "(no reason given)");
+		if (code != NULL)
+			fprintf(stderr, "jitctl %s: %s (%s): %s\n", cmd, error ? error : "failed", code,
+				reason ? reason : "(no reason given)");
+		else
+			fprintf(stderr, "jitctl %s: %s: %s\n", cmd, error ? error : "failed",
+				reason ? reason : "(no reason given)");
 		json_decref(resp);
 		*status = JITCTL_FAILED;
 		return NULL;

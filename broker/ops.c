@@ -526,8 +526,11 @@ static json_t *op_request(struct jit_broker *b, struct jit_peer *peer, json_t *r
 		return bad;
 	if (jit_decide(b->cfg, &caller, &r, &d) != JIT_GRANTED) {
 		log_info("request by %s denied: %s", peer->user, d.reason);
+		json_t *details = request_details(&r);
+
+		json_object_set_new(details, "denial", json_string(jit_denial_name(d.denial)));
 		audit(b, peer, "request", r.for_user ? r.for_user : peer->user, "denied", d.reason,
-		      request_details(&r));
+		      details);
 		return refusal("denied", jit_denial_name(d.denial), d.reason);
 	}
 	return grant_and_sign(b, peer, &r, &d);

@@ -6,9 +6,10 @@
 #
 #   sshenv_find_sshd              SSHD=$JIT_SSHD or the system's sshd; 1 if none
 #   sshenv_private_mounts "$@"    re-exec the test in a private mount namespace
-#   sshenv_setup USER...          users, keys, /etc, /run and /dev (with a syslog)
+#   sshenv_setup USER...          users (all in group "jit"), keys, /etc, /run
+#                                 and /dev (with a syslog)
 #   sshenv_start_sshd NS PORT [sshd_config LINE...]
-#   sshenv_stop_sshd
+#   sshenv_stop_sshd              stops every sshd started
 #   sshenv_login NS SRC USER HOST PORT TICKET_FILE [COMMAND...]
 #   sshenv_mark_log               later awaits read only what follows
 #   sshenv_await_log TEXT         waits for TEXT in what the module logged
@@ -71,6 +72,9 @@ sshenv_etc() {
 		sshenv_add_user "$user" /bin/sh
 		ssh-keygen -q -t ed25519 -N '' -C "$user" -f "$work/keys/$user"
 	done
+	# A group of them all, for jitd's socket.
+	sed -i "/^jit:/d" "$work/etc/group"
+	echo "jit:x:$(sshenv_free_id):$(IFS=,; echo "$*")" >>"$work/etc/group"
 	for f in passwd group shadow; do
 		mount --bind "$work/etc/$f" "/etc/$f"
 	done
@@ -165,20 +169,23 @@ CONF
 	# leaks are pam.test's and valgrind.sh's to find, not sshd's.
 	ip netns exec "$ns" env LD_PRELOAD="${JIT_SANITIZER_RUNTIME:-}" ASAN_OPTIONS=detect_leaks=0 \
 		"$SSHD" -D -e -f "$conf" 2>>"$work/sshd.$port.log" &
-	sshenv_sshd_pid=$!
+	sshenv_sshd_pids="${sshenv_sshd_pids:-} $!"
 	sshenv_await "sshd on port $port" grep -q "Server listening on .* port $port" \
 		"$work/sshd.$port.log"
 }
 
 sshenv_stop_sshd() {
-	[ -n "${sshenv_sshd_pid:-}" ] || return 0
-	kill "$sshenv_sshd_pid" 2>/dev/null
-	wait "$sshenv_sshd_pid" 2>/dev/null
-	sshenv_sshd_pid=
+	local pid
+	for pid in ${sshenv_sshd_pids:-}; do
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	sshenv_sshd_pids=
 }
 
 # Runs ssh in NS from SRC as USER to HOST:PORT with USER's key (or
-# $sshenv_key when set), answering the
+# $sshenv_key when set), standard input /dev/null (or $sshenv_stdin, a
+# file or "-" for the caller's), answering the
 # ticket prompt with TICKET_FILE ("" for none); the command defaults to
 # printing who logged in. stdout and stderr are ssh's.
 sshenv_login() {
@@ -190,7 +197,14 @@ sshenv_login() {
 		setsid -w ssh -F /dev/null -i "${sshenv_key:-$work/keys/$user}" -o IdentitiesOnly=yes \
 		-o UserKnownHostsFile="$work/known_hosts" -o GlobalKnownHostsFile=/dev/null \
 		-o StrictHostKeyChecking=yes -o NumberOfPasswordPrompts=1 -o ConnectTimeout=5 \
-		-b "$src" -p "$port" "$user@$host" "$@" </dev/null
+		-b "$src" -p "$port" "$user@$host" "$@" <"$(sshenv_stdin_path)"
+}
+
+sshenv_stdin_path() {
+	case ${sshenv_stdin:-/dev/null} in
+	-) echo /dev/stdin ;;
+	*) echo "${sshenv_stdin:-/dev/null}" ;;
+	esac
 }
 
 # sshenv_mark_log: later sshenv_await_log calls read only what is logged
