@@ -9,10 +9,13 @@ JIT_BUILD_PACKAGES=(
 	libsodium-dev libjansson-dev libsqlite3-dev libssh-dev libnftables-dev libipset-dev
 	libpam0g-dev libcmocka-dev
 )
-# Only for contrib/check.sh: static analysers, and what the firewall tests
-# drive and inspect in their network namespaces.
-JIT_CHECK_PACKAGES=(cppcheck clang-tidy valgrind groff-base iproute2 nftables iptables ipset
-	pamtester openssh-client libwrap0 libgssapi-krb5-2 libkrb5-3)
+# What the scenarios in network namespaces use (contrib/try.sh and the
+# tests): the firewall, and OpenSSH's client and the libraries of its server.
+JIT_SCENARIO_PACKAGES=(iproute2 nftables openssh-client libwrap0 libgssapi-krb5-2 libkrb5-3)
+# Only for contrib/check.sh: static analysers, and what the other tests drive
+# and inspect.
+JIT_CHECK_PACKAGES=("${JIT_SCENARIO_PACKAGES[@]}" cppcheck clang-tidy valgrind groff-base
+	iptables ipset pamtester)
 
 say() {
 	if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then

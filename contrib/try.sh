@@ -1,171 +1,99 @@
 #!/bin/bash
-# A short live demonstration of what jit does so far: a broker key pair, a
-# ticket signed and inspected, the checks a login makes (user, host, source
-# address, port, time), a tampered ticket refused, then the broker jitd
-# granting, denying, revoking and expiring windows. Installs what is missing,
-# builds, and exits 0 only if every step behaved as narrated.
+# The live demonstration of jit, for a newcomer on a fresh Debian 12 machine,
+# as root. Installs what is missing, builds, then plays four scenarios of the
+# suite (tests/e2e/scenarios.sh) in network namespaces it creates: nothing
+# granted; alice asks for SSH and logs in with her key and the ticket; her
+# ticket refused from another client and as another user; a window ending
+# while a session goes on. Each step is narrated: what is asked, what the
+# broker decided, what the firewall holds, what ssh did.
+#
+# This machine's own firewall, sshd, users and PAM files are not touched: the
+# demo runs in its own namespaces, with its own /etc/passwd, /etc/pam.d, /run
+# and /dev in a private mount namespace, and removes all of it at the end.
+# Exits 0 only if every step behaved as narrated.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$JIT_TOP"
+build=$JIT_TOP/build/try
 
-install_missing "${JIT_BUILD_PACKAGES[@]}"
-say "building jit"
-jit_configure_build "$JIT_TOP/build/try"
-jitctl=$JIT_TOP/build/try/broker/jitctl
-jitd=$JIT_TOP/build/try/broker/jitd
-
-demo=$(mktemp -d /tmp/jit-try.XXXXXX)
-jitd_pid=
-demo_user=jitdemo$$	# created for the broker demo, removed on exit
-cleanup() {
-	[ -n "$jitd_pid" ] && kill "$jitd_pid" 2>/dev/null && wait "$jitd_pid" 2>/dev/null
-	id "$demo_user" >/dev/null 2>&1 && userdel "$demo_user"
-	rm -rf "$demo"
-}
-trap cleanup EXIT
-failures=0
-ticket= tampered=
-if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
-	bold=$'\033[1m' green=$'\033[32m' red=$'\033[31m' plain=$'\033[0m'
-else
-	bold= green= red= plain=
+if [ -z "${JIT_SSHENV_NS:-}" ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "contrib/try.sh: run it as root: it installs packages and creates network namespaces" >&2
+		exit 1
+	fi
+	install_missing "${JIT_BUILD_PACKAGES[@]}" "${JIT_SCENARIO_PACKAGES[@]}"
+	say "building jit"
+	jit_configure_build "$build"
+	make -C "$build" -s tests/helpers/tcpprobe tests/helpers/tcpecho tests/helpers/logsink
+	say "OpenSSH's server for the demo (unpacked into $build/openssh, not installed)"
+	JIT_SSHD=$(jit_test_sshd "$build/openssh")
+	export JIT_SSHD
+	JIT_SSHENV_NS=1 exec unshare --mount --propagation private -- bash "$JIT_TOP/contrib/try.sh"
 fi
 
-# The command as a reader would type it: long values by name.
-show_command() {
-	local text
-	text=$(printf '%q ' "$@")
-	text=${text//"setpriv --reuid=$demo_user --regid=nogroup --init-groups $demo/bin/jitctl"/"[as $demo_user] jitctl"}
-	text=${text//"setpriv --reuid=nobody --regid=nogroup --clear-groups $demo/bin/jitctl"/"[as nobody] jitctl"}
-	text=${text//"$jitctl"/jitctl}
-	text=${text//"$jitd"/jitd}
-	text=${text//"$demo"/\$DEMO}
-	[ -n "$ticket" ] && text=${text//"$ticket"/\$TICKET}
-	[ -n "$tampered" ] && text=${text//"$tampered"/\$TAMPERED}
-	printf '$ %s\n' "$text"
+# From here on every step is counted, not fatal.
+set +e
+export JITD=$build/broker/jitd JITCTL=$build/broker/jitctl JIT_BUILDDIR=$build
+export JIT_TESTS_SRCDIR=$JIT_TOP/tests SCN_NARRATE=1
+. tests/tap.sh
+. tests/e2e/sshd-env.sh
+if ! sshenv_find_sshd; then
+	echo "contrib/try.sh: no sshd to run the demo with" >&2
+	exit 1
+fi
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
+	scn_bold=$'\033[1m' green=$'\033[32m' red=$'\033[31m' scn_plain=$'\033[0m'
+else
+	scn_bold= green= red= scn_plain=
+fi
+
+# The checks print as a reader wants them, without the scenario's name,
+# which the narration has just given.
+tap_ok() {
+	tap_count=$((tap_count + 1))
+	printf '   %s[ok]%s %s\n' "$green" "$scn_plain" "${1#*: }"
+}
+tap_not_ok() {
+	tap_count=$((tap_count + 1))
+	tap_failures=$((tap_failures + 1))
+	printf '   %s[FAILED]%s %s\n' "$red" "$scn_plain" "${1#*: }"
+	shift
+	for line in "$@"; do printf '            %s\n' "$line"; done
 }
 
-# step TEXT EXPECTED_STATUS CMD...: narrates, runs, and says what happened.
-step() {
-	local text=$1 want=$2 status=0
-	shift 2
-	printf '\n%s-- %s%s\n' "$bold" "$text" "$plain"
-	show_command "$@"
-	"$@" >"$demo/out" 2>&1 || status=$?
-	sed 's/^/  /' "$demo/out"
-	if [ "$status" -eq "$want" ]; then
-		printf '  %s[as expected: exit %d]%s\n' "$green" "$status" "$plain"
-	else
-		printf '  %s[UNEXPECTED: exit %d, wanted %d]%s\n' "$red" "$status" "$want" "$plain"
-		failures=$((failures + 1))
-	fi
+work=$(mktemp -d /tmp/jit-try.XXXXXX)
+backend=nftables
+. tests/e2e/scenarios.sh
+cleanup() {
+	scn_cleanup
+	rm -rf --one-file-system "$work" "$tap_out"
 }
+trap cleanup EXIT
 
-now() { date -u -d "$1" +%Y-%m-%dT%H:%M:%SZ; }
-mkdir "$demo/etc"
-
-echo "Demo files live in \$DEMO=$demo and are removed at the end."
-say "1. The broker's signing key"
-step "create the key pair (secret 0600, public 0644)" 0 "$jitctl" keygen --out "$demo/etc"
-step "a second keygen never overwrites a key" 1 "$jitctl" keygen --out "$demo/etc"
-ls -l "$demo/etc"
-
-say "2. A ticket for alice: SSH on web01 from 192.0.2.0/24, for 2 minutes"
-step "sign it" 0 "$jitctl" ticket sign --key "$demo/etc/broker.key" --user alice --host web01 \
-	--from 192.0.2.0/24 --port 22/tcp --role ops --duration 2m
-ticket=$(cat "$demo/out")
-echo "  (that is \$TICKET below)"
-step "inspect it: a standard PASETO v4.public token, key id in the footer" 0 \
-	"$jitctl" ticket inspect --pubkey "$demo/etc/broker.pub" "$ticket"
-
-say "3. What the login checks (the PAM module will make these same checks)"
-login=("$jitctl" ticket verify --pubkey "$demo/etc/broker.pub" --host web01 --port 22/tcp)
-step "alice from 192.0.2.10: accepted" 0 "${login[@]}" --user alice --from 192.0.2.10 "$ticket"
-step "alice from 198.51.100.7, outside the ticket's source: refused" 1 \
-	"${login[@]}" --user alice --from 198.51.100.7 "$ticket"
-step "bob presenting alice's ticket: refused" 1 "${login[@]}" --user bob --from 192.0.2.10 "$ticket"
-step "alice on another host (db01): refused" 1 \
-	"$jitctl" ticket verify --pubkey "$demo/etc/broker.pub" --host db01 --port 22/tcp \
-	--user alice --from 192.0.2.10 "$ticket"
-step "alice to RDP (3389/tcp), not in the ticket: refused" 1 \
-	"$jitctl" ticket verify --pubkey "$demo/etc/broker.pub" --host web01 --port 3389/tcp \
-	--user alice --from 192.0.2.10 "$ticket"
-
-say "4. Expiry: the same login 3 minutes from now"
-step "expired: refused (30 s of clock skew allowed)" 1 \
-	"${login[@]}" --user alice --from 192.0.2.10 --at "$(now '+3 min')" "$ticket"
-
-say "5. Tampering"
-c=${ticket:40:1}; r=A; [ "$c" = A ] && r=B
-tampered=${ticket:0:40}$r${ticket:41}
-step "one character of the ticket changed: refused" 1 \
-	"${login[@]}" --user alice --from 192.0.2.10 "$tampered"
-
-say "6. The broker: jitd grants, denies, revokes and expires windows"
-chmod 755 "$demo"
-mkdir "$demo/bin" "$demo/run"
-cp "$jitctl" "$demo/bin/jitctl"	# where the demo users can run it
-chmod 755 "$demo/bin/jitctl"
-useradd -M -N -g nogroup -s /usr/sbin/nologin "$demo_user"
-echo "A demo user $demo_user (group nogroup, jitd's socket group here) is in role ops."
-cat >"$demo/etc/jitd.conf" <<CONF
-[jitd]
-host = web01
-socket = $demo/run/jitd.sock
-socket_group = nogroup
-database = $demo/lib/jit.db
-key = $demo/etc/broker.key
-firewall = none        # this demo leaves this machine's own firewall alone
-
-[policy ssh]
-ports = 22/tcp
-sources = 192.0.2.0/24
-max_duration = 3h
-justification = required
-
-[role ops]
-users = $demo_user
-policies = ssh
-max_duration = 1h
-CONF
-sed 's/^/  /' "$demo/etc/jitd.conf"
-step "check the configuration as sshd -t would" 0 "$jitd" -t -c "$demo/etc/jitd.conf"
-"$jitd" -d -c "$demo/etc/jitd.conf" 2>"$demo/jitd.log" &
-jitd_pid=$!
-export JIT_SOCKET=$demo/run/jitd.sock
-for _ in $(seq 100); do "$jitctl" status >/dev/null 2>&1 && break; sleep 0.1; done
-step "jitd is up" 0 "$jitctl" status
-user_jitctl=(setpriv --reuid="$demo_user" --regid=nogroup --init-groups "$demo/bin/jitctl")
-step "$demo_user asks for SSH from 192.0.2.10 for 10 minutes: the ticket comes back" 0 \
-	"${user_jitctl[@]}" request --port 22/tcp --from 192.0.2.10 --duration 10m \
-	--justification "INC-4711 disk full"
-ticket=$(cat "$demo/out")
-step "the broker's ticket passes the login checks" 0 \
-	"${login[@]}" --user "$demo_user" --from 192.0.2.10 "$ticket"
-step "without a justification: denied, with the reason" 1 \
-	"${user_jitctl[@]}" request --port 22/tcp --from 192.0.2.10
-step "from outside the policy's prefix: denied" 1 \
-	"${user_jitctl[@]}" request --port 22/tcp --from 203.0.113.5 --justification "from home"
-step "longer than the role allows: denied" 1 \
-	"${user_jitctl[@]}" request --port 22/tcp --from 192.0.2.10 --duration 2h --justification "long job"
-step "user nobody is in no role: denied" 1 \
-	setpriv --reuid=nobody --regid=nogroup --clear-groups "$demo/bin/jitctl" request \
-	--port 22/tcp --from 192.0.2.10 --justification "let me in"
-step "a short window of 2 seconds" 0 "${user_jitctl[@]}" request --port 22/tcp \
-	--from 192.0.2.11 --duration 2s --justification "expiry demo" --json
-step "the grants so far (root sees everyone's)" 0 "$jitctl" list --all
-step "revoke the first one" 0 "$jitctl" revoke 1
-expired() { "$jitctl" list --all --json | grep -q '"id":2,[^}]*"state":"expired"'; }
-for _ in $(seq 50); do expired && break; sleep 0.1; done
-step "a moment later: one revoked, one expired, nothing active" 0 "$jitctl" list --all
-step "every decision is in the audit log" 0 "$jitctl" audit --since 10m
-kill "$jitd_pid" && wait "$jitd_pid" || true
-jitd_pid=
+say "the stage"
+cat <<TEXT
+   web01 (a network namespace) runs jitd with the nftables backend, sshd with
+   pam_jit on port 22, and a TCP listener on 3389 standing in for RDP.
+   Client A is $A4 and $A6, client B is $B4.
+   jitd's policies: SSH (22/tcp) up to 1h with a justification, RDP
+   (3389/tcp) up to 1h, both from documentation prefixes; alice and bob are
+   in role ops, which may use both.
+TEXT
+if ! scn_world; then
+	echo "the demo could not start: $(tail -n 3 "$work/jitd.log")" >&2
+	exit 1
+fi
+scenario_1
+scenario_2
+scenario_3
+scenario_5
 
 echo
-if [ "$failures" -eq 0 ]; then
-	printf '%sEvery step behaved as described.%s\n' "$green" "$plain"
+if [ "$tap_failures" -eq 0 ]; then
+	printf '%sAll %d steps behaved as narrated.%s Everything the demo created is removed.\n' \
+		"$green" "$tap_count" "$scn_plain"
 else
-	printf '%s%d step(s) did not behave as described.%s\n' "$red" "$failures" "$plain"
+	printf '%s%d of %d steps did not behave as narrated.%s\n' "$red" "$tap_failures" \
+		"$tap_count" "$scn_plain"
 	exit 1
 fi

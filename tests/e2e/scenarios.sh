@@ -152,6 +152,18 @@ as_user() {
 	setpriv --reuid="$(id -u "$user")" --regid="$(id -g "$user")" --init-groups "$@"
 }
 
+# Arguments as a reader would type them, quoted where they hold spaces.
+scn_print_args() {
+	local a
+	for a in "$@"; do
+		case $a in
+		*" "*) printf " '%s'" "$a" ;;
+		*) printf ' %s' "$a" ;;
+		esac
+	done
+	printf '\n'
+}
+
 # scn_request NAME USER [jitctl request OPTIONS...]: USER asks; the answer
 # (--json) lands in $work/NAME.json, the ticket in $work/NAME.ticket, the grant
 # id in $scn_grant and the expiry (seconds) in $scn_expires.
@@ -159,11 +171,20 @@ scn_request() {
 	local name=$1 user=$2
 	shift 2
 	scn_grant= scn_expires=
-	as_user "$user" "$JITCTL" request --json "$@" >"$work/$name.json" 2>"$work/$name.err" ||
+	if [ "${SCN_NARRATE:-}" = 1 ]; then
+		printf '   $ [as %s] jitctl request' "$user"
+		scn_print_args "$@"
+	fi
+	if ! as_user "$user" "$JITCTL" request --json "$@" >"$work/$name.json" 2>"$work/$name.err"; then
+		[ "${SCN_NARRATE:-}" = 1 ] && sed 's/^/     /' "$work/$name.err"
 		return 1
+	fi
 	sed -n 's/.*"ticket":"\([^"]*\)".*/\1/p' "$work/$name.json" >"$work/$name.ticket"
 	scn_grant=$(sed -n 's/.*"grant_id":\([0-9]*\).*/\1/p' "$work/$name.json")
 	scn_expires=$(date -d "$(sed -n 's/.*"expires":"\([^"]*\)".*/\1/p' "$work/$name.json")" +%s)
+	[ "${SCN_NARRATE:-}" = 1 ] && printf '     granted: grant %s, open until %s, ticket %.40s…\n' \
+		"$scn_grant" "$(date -d "@$scn_expires" +%T)" "$(cat "$work/$name.ticket")"
+	return 0
 }
 
 # reaches NS SRC HOST PORT: a TCP connection gets through.
@@ -182,10 +203,23 @@ scn_fw_elements() {
 	esac
 }
 
+# Each set of table inet jit and its elements, one a line, without timeouts.
+scn_nft_sets() {
+	ip netns exec "$srv" nft list table inet jit | awk '
+		$1 == "set" { name = $2; shown = 0 }
+		/elements = \{/ { inside = 1; sub(/.*elements = \{ */, "") }
+		inside {
+			gsub(/^[ \t]+|[ \t]*,?[ \t]*$/, "")
+			end = sub(/[ \t]*\}$/, "")
+			sub(/ timeout [0-9hms]+/, "")
+			if ($0 != "") { printf "%-8s %s\n", shown ? "" : name ":", $0; shown = 1 }
+			if (end) inside = 0
+		}'
+}
+
 scn_fw_show() {
 	case $backend in
-	nftables) scn_show "the firewall (nft list table inet jit)" \
-		ip netns exec "$srv" sh -c 'nft list table inet jit | sed -n "/elements/,/}/p"' ;;
+	nftables) scn_show "the firewall (the sets of nft list table inet jit)" scn_nft_sets ;;
 	iptables) scn_show "the firewall (ipset list)" ip netns exec "$srv" ipset list -t ;;
 	esac
 }
@@ -259,12 +293,11 @@ scenario_1() {
 scenario_2() {
 	local t="scenario 2, alice asks for SSH from A"
 	scn_say "Scenario 2: alice (role ops) asks for SSH from client A's address ($A4) for 10 minutes, with a justification."
-	[ "${SCN_NARRATE:-}" = 1 ] &&
-		echo "   \$ jitctl request --port 22/tcp --from $A4 --duration 10m --justification 'INC-1 disk full'"
 	if scn_request alice alice --port 22/tcp --from "$A4" --duration 10m \
 		--justification "INC-1 disk full"; then
 		tap_ok "$t: the broker grants it and returns a ticket"
-		[ "${SCN_NARRATE:-}" = 1 ] && printf '     %.60s…\n' "$(cat "$work/alice.ticket")"
+		scn_show "the ticket's claims (jitctl ticket inspect)" \
+			"$JITCTL" ticket inspect --pubkey "$work/broker.pub" "$(cat "$work/alice.ticket")"
 	else
 		tap_not_ok "$t: the broker grants it and returns a ticket" "$(cat "$work/alice.err")"
 	fi
@@ -318,6 +351,8 @@ scenario_5() {
 	coproc SCN_SESSION { sshenv_stdin=- sshenv_login "$cla" "$src" alice "$S4A" 22 \
 		"$work/expiry.ticket" 'echo "logged in as $(id -un)"; cat' 2>"$work/session.err"; }
 	local session_pid=$SCN_SESSION_PID
+	[ "${SCN_NARRATE:-}" = 1 ] && printf '   $ ssh -b %s -p 22 alice@%s   (kept open; it echoes what is typed)\n' \
+		"$src" "$S4A"
 	IFS= read -r -t 10 line <&"${SCN_SESSION[0]}" || line=
 	check "$t: alice logs in during the window" test "$line" = "logged in as alice"
 	echo "typed during the window" >&"${SCN_SESSION[1]}"
