@@ -15,7 +15,7 @@ JIT_SCENARIO_PACKAGES=(iproute2 nftables openssh-client libwrap0 libgssapi-krb5-
 # Only for contrib/check.sh: static analysers, and what the other tests drive
 # and inspect.
 JIT_CHECK_PACKAGES=("${JIT_SCENARIO_PACKAGES[@]}" cppcheck clang-tidy valgrind groff-base
-	iptables ipset pamtester)
+	iptables ipset pamtester systemd)
 
 say() {
 	if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
