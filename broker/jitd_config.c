@@ -76,7 +76,7 @@ const char *jit_firewall_name(enum jit_firewall_kind kind)
 
 /* User, group, section and policy names: letters, digits, '_', '.', '-'
  * (not first), and a final '$' as machine accounts have. */
-static bool valid_name(const char *s)
+bool jit_config_valid_name(const char *s)
 {
 	size_t len = strlen(s);
 
@@ -153,7 +153,7 @@ static int add_name(const char *item, size_t index, void *ctx)
 	void *grown;
 
 	(void)index;
-	if (!valid_name(item)) {
+	if (!jit_config_valid_name(item)) {
 		perr(t->p, "%s: '%s' is not a valid name", t->key, item);
 		t->reported = true;
 		return -1;
@@ -201,7 +201,7 @@ static int jitd_socket(struct parser *p, const char *key, const char *value)
 
 static int jitd_socket_group(struct parser *p, const char *key, const char *value)
 {
-	if (!valid_name(value)) {
+	if (!jit_config_valid_name(value)) {
 		perr(p, "%s: '%s' is not a valid group name", key, value);
 		return -1;
 	}
@@ -431,7 +431,7 @@ static int add_named_section(struct parser *p, enum section_kind kind, const cha
 {
 	void *grown;
 
-	if (!valid_name(name)) {
+	if (!jit_config_valid_name(name)) {
 		perr(p, "'%s' is not a valid section name", name);
 		return -1;
 	}

@@ -71,6 +71,11 @@ struct jit_config_errors {
 	size_t dropped;			/* errors beyond JIT_CONFIG_ERRORS_MAX */
 };
 
+/* User, group, section and policy names: letters, digits, '_', '.', '-'
+ * (not first), and a final '$' as machine accounts have; shorter than
+ * JIT_NAME_MAX. */
+bool jit_config_valid_name(const char *s);
+
 /* Parses the file at path. Returns a new configuration, or NULL with at
  * least one error in errs. */
 struct jit_config *jit_config_load(const char *path, struct jit_config_errors *errs);
