@@ -16,7 +16,7 @@
 #define CONFIG_FILE_MAX (1024 * 1024)
 #define CONFIG_LINE_MAX 4096
 
-enum section_kind { SEC_NONE, SEC_JITD, SEC_POLICY, SEC_ROLE };
+enum section_kind { SEC_NONE, SEC_JITD, SEC_POLICY, SEC_ROLE, SEC_SSHD };
 
 struct parser {
 	const char *file;
@@ -26,7 +26,7 @@ struct parser {
 	enum section_kind section;
 	unsigned section_line;
 	unsigned seen;			/* keys of the current section, one bit each */
-	bool seen_jitd;
+	bool seen_jitd, seen_sshd;
 };
 
 typedef int (*value_fn)(struct parser *p, const char *key, const char *value);
@@ -275,6 +275,23 @@ static const struct key_def jitd_keys[] = {
 	{ NULL, NULL },
 };
 
+/* --- [sshd] ---------------------------------------------------------------- */
+
+static int sshd_user(struct parser *p, const char *key, const char *value)
+{
+	if (!jit_config_valid_name(value)) {
+		perr(p, "%s: '%s' is not a valid user name", key, value);
+		return -1;
+	}
+	memcpy(p->cfg->sshd_user, value, strlen(value) + 1);
+	return 0;
+}
+
+static const struct key_def sshd_keys[] = {
+	{ "user", sshd_user },
+	{ NULL, NULL },
+};
+
 /* --- [policy NAME] ----------------------------------------------------------- */
 
 static struct jit_policy *cur_policy(struct parser *p)
@@ -394,6 +411,7 @@ static const struct key_def *section_keys(enum section_kind kind)
 	case SEC_JITD: return jitd_keys;
 	case SEC_POLICY: return policy_keys;
 	case SEC_ROLE: return role_keys;
+	case SEC_SSHD: return sshd_keys;
 	case SEC_NONE: break;
 	}
 	return NULL;
@@ -402,6 +420,8 @@ static const struct key_def *section_keys(enum section_kind kind)
 /* Required keys of the section just ended. */
 static void section_end(struct parser *p)
 {
+	if (p->section == SEC_SSHD && p->cfg->sshd_user[0] == '\0')
+		perr_at(p, p->section_line, "[sshd]: user is required");
 	if (p->section == SEC_JITD && p->cfg->host[0] == '\0')
 		perr_at(p, p->section_line, "[jitd]: host is required");
 	if (p->section == SEC_POLICY && cur_policy(p)->n_ports == 0)
@@ -486,13 +506,20 @@ static void parse_section(struct parser *p, char *inner)
 		}
 		p->seen_jitd = true;
 		p->section = SEC_JITD;
+	} else if (strcmp(inner, "sshd") == 0 && *name == '\0') {
+		if (p->seen_sshd) {
+			perr(p, "[sshd] is defined twice");
+			return;
+		}
+		p->seen_sshd = true;
+		p->section = SEC_SSHD;
 	} else if ((strcmp(inner, "policy") == 0 || strcmp(inner, "role") == 0) && *name != '\0') {
 		enum section_kind kind = inner[0] == 'p' ? SEC_POLICY : SEC_ROLE;
 
 		if (add_named_section(p, kind, name) == 0)
 			p->section = kind;
 	} else
-		perr(p, "unknown section [%s%s%s]; expected [jitd], [policy NAME] or [role NAME]",
+		perr(p, "unknown section [%s%s%s]; expected [jitd], [sshd], [policy NAME] or [role NAME]",
 		     inner, *name ? " " : "", name);
 }
 

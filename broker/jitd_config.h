@@ -57,6 +57,7 @@ struct jit_config {
 	int64_t default_duration;
 	int64_t skew;
 	int64_t reconcile_interval;	/* seconds between checks of jit's firewall rules */
+	char sshd_user[JIT_NAME_MAX];	/* [sshd] user: who may speak for remote users; "" none */
 	struct jit_policy *policies;
 	size_t n_policies;
 	struct jit_role *roles;

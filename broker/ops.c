@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #define LIST_LIMIT_DEFAULT 100
 #define LIST_LIMIT_MAX 1000
@@ -38,6 +39,7 @@ struct op {
 	const char *name;
 	const struct field *fields;
 	op_fn run;
+	bool remote_ok;		/* may jit-sshd ask it for a remote user */
 };
 
 /* --- responses ---------------------------------------------------------------- */
@@ -121,10 +123,30 @@ static json_t *grant_json(const struct jit_grant *g, time_t now)
 
 /* --- audit ---------------------------------------------------------------------- */
 
+/* Who jit-sshd spoke for: the front door's user, the client's address and
+ * key. NULL for a local caller. */
+static json_t *remote_json(const struct jit_peer *peer)
+{
+	char addr[JIT_CIDR_STRLEN];
+
+	if (!peer->remote)
+		return NULL;
+	jit_addr_format(&peer->remote_address, addr, sizeof(addr));
+	return json_pack("{s:s, s:s, s:s}", "via", peer->front_door, "address", addr, "key",
+			 peer->remote_key);
+}
+
 static void audit(struct jit_broker *b, const struct jit_peer *peer, const char *action,
 		  const char *subject, const char *result, const char *reason, json_t *details)
 {
-	char *text = details ? json_dumps(details, JSON_COMPACT) : NULL;
+	char *text;
+
+	if (peer->remote) {
+		if (details == NULL)
+			details = json_object();
+		json_object_set_new(details, "remote", remote_json(peer));
+	}
+	text = details ? json_dumps(details, JSON_COMPACT) : NULL;
 	struct jit_audit_entry e = { .time = time(NULL), .actor = peer->user, .action = action,
 				     .subject = subject, .result = result, .reason = reason,
 				     .details = text };
@@ -491,12 +513,22 @@ static json_t *grant_and_sign(struct jit_broker *b, struct jit_peer *peer,
 	json_t *resp;
 	jit_error err;
 
+	json_t *remote = remote_json(peer);
+	char *remote_text = remote ? json_dumps(remote, JSON_COMPACT) : NULL;
+	int rc;
+
+	json_decref(remote);
 	fill_grant(b, peer, r, d, now, &g);
-	if (sign_ticket(b, &g, &ticket, &err) != 0)
+	if (sign_ticket(b, &g, &ticket, &err) != 0) {
+		free(remote_text);
 		return store_error("signing the ticket", &err);
+	}
 	e.time = now;
 	e.subject = g.user;
-	if (jit_store_grant_add(b->store, &g, &e, &err) != 0) {
+	e.details = remote_text;
+	rc = jit_store_grant_add(b->store, &g, &e, &err);
+	free(remote_text);
+	if (rc != 0) {
 		free(ticket);
 		return store_error("recording the grant", &err);
 	}
@@ -515,6 +547,29 @@ static json_t *grant_and_sign(struct jit_broker *b, struct jit_peer *peer,
 	return resp;
 }
 
+/* A remote request's source: the address jit-sshd saw, or a CIDR that holds
+ * it. NULL, or the denial. */
+static json_t *remote_source(struct jit_broker *b, struct jit_peer *peer, struct jit_request *r)
+{
+	char from[JIT_CIDR_STRLEN], seen[JIT_CIDR_STRLEN], reason[160];
+
+	if (!r->has_source) {
+		r->source.addr = peer->remote_address;
+		r->source.prefix = peer->remote_address.family == AF_INET ? 32 : 128;
+		r->has_source = true;
+		return NULL;
+	}
+	if (jit_cidr_contains(&r->source, &peer->remote_address))
+		return NULL;
+	jit_cidr_format(&r->source, from, sizeof(from));
+	jit_addr_format(&peer->remote_address, seen, sizeof(seen));
+	(void)snprintf(reason, sizeof(reason), "from %s does not hold %s, the address the request"
+		       " came from", from, seen);
+	audit(b, peer, "request", peer->user, "denied", reason,
+	      json_pack("{s:s, s:s}", "from", from, "denial", "source_not_observed"));
+	return refusal("denied", "source_not_observed", reason);
+}
+
 static json_t *op_request(struct jit_broker *b, struct jit_peer *peer, json_t *req)
 {
 	struct jit_request r;
@@ -523,6 +578,8 @@ static json_t *op_request(struct jit_broker *b, struct jit_peer *peer, json_t *r
 	json_t *bad = parse_request(req, &r);
 
 	if (bad != NULL)
+		return bad;
+	if (peer->remote && (bad = remote_source(b, peer, &r)) != NULL)
 		return bad;
 	if (jit_decide(b->cfg, &caller, &r, &d) != JIT_GRANTED) {
 		log_info("request by %s denied: %s", peer->user, d.reason);
@@ -824,13 +881,13 @@ static json_t *op_verify(struct jit_broker *b, struct jit_peer *peer, json_t *re
 /* --- dispatch ---------------------------------------------------------------------------------- */
 
 static const struct op ops[] = {
-	{ "ping", no_fields, op_ping },
-	{ "status", no_fields, op_status },
-	{ "request", request_fields, op_request },
-	{ "list", list_fields, op_list },
-	{ "revoke", revoke_fields, op_revoke },
-	{ "audit", audit_fields, op_audit },
-	{ "verify", verify_fields, op_verify },
+	{ "ping", no_fields, op_ping, true },
+	{ "status", no_fields, op_status, true },
+	{ "request", request_fields, op_request, true },
+	{ "list", list_fields, op_list, true },
+	{ "revoke", revoke_fields, op_revoke, true },
+	{ "audit", audit_fields, op_audit, false },
+	{ "verify", verify_fields, op_verify, false },
 };
 
 static const struct op *find_op(const char *name)
@@ -878,21 +935,109 @@ static const struct op *request_op(json_t *req, json_t **error)
 	return op;
 }
 
+/* --- remote users ---------------------------------------------------------------------------- */
+
+static const struct field remote_fields[] = {
+	{ "user", F_STRING, true, JIT_NAME_MAX - 1 },
+	{ "address", F_STRING, true, JIT_CIDR_STRLEN },
+	{ "key", F_STRING, true, 127 },
+	{ NULL, F_STRING, false, 0 },
+};
+
+static bool is_front_door(const struct jit_broker *b, const struct jit_peer *peer)
+{
+	char buf[16384];
+	struct passwd pw, *res = NULL;
+
+	return b->cfg->sshd_user[0] != '\0' &&
+	       getpwnam_r(b->cfg->sshd_user, &pw, buf, sizeof(buf), &res) == 0 && res != NULL &&
+	       res->pw_uid == peer->uid;
+}
+
+/* The remote user of the request's "remote" object, as a peer of its own:
+ * its name, no uid, no groups. NULL, or the error. */
+static json_t *remote_peer(const struct jit_peer *caller, json_t *remote, struct jit_peer *out)
+{
+	static const struct op remote_op = { "remote", remote_fields, NULL, false };
+	const char *user, *key;
+	char why[256];
+
+	if (!json_is_object(remote))
+		return jit_broker_error("bad_request", "field 'remote' must be an object");
+	if (validate(&remote_op, remote, why, sizeof(why)) != 0)
+		return jit_broker_error("bad_request", why);
+	user = str_field(remote, "user");
+	key = str_field(remote, "key");
+	memset(out, 0, sizeof(*out));
+	if (!jit_config_valid_name(user))
+		return error_fmt("bad_request", "remote: '%s' is not a valid user name", user);
+	if (jit_addr_parse(str_field(remote, "address"), &out->remote_address) != 0)
+		return error_fmt("bad_request", "remote: '%s' is not an address",
+				 str_field(remote, "address"));
+	for (const char *c = key; *c != '\0'; c++)
+		if (*c <= ' ' || *c > '~')
+			return jit_broker_error("bad_request", "remote: the key fingerprint must be"
+						" printable ASCII");
+	out->uid = (uid_t)-1;
+	out->pid = caller->pid;
+	out->remote = true;
+	(void)snprintf(out->user, sizeof(out->user), "%s", user);
+	(void)snprintf(out->remote_key, sizeof(out->remote_key), "%s", key);
+	(void)snprintf(out->front_door, sizeof(out->front_door), "%s", caller->user);
+	return NULL;
+}
+
+/* Moves the request's "remote" object, if any, into *as: who jit-sshd speaks
+ * for. Only jit-sshd's user may; anyone else is denied and audited. */
+static json_t *take_remote(struct jit_broker *b, struct jit_peer *caller, json_t *req,
+			   struct jit_peer *as, bool *is_remote)
+{
+	json_t *remote = json_is_object(req) ? json_object_get(req, "remote") : NULL, *err;
+
+	*is_remote = remote != NULL;
+	if (remote == NULL)
+		return NULL;
+	if (!is_front_door(b, caller)) {
+		log_info("%s (uid %lu) tried to speak for a remote user", caller->user,
+			 (unsigned long)caller->uid);
+		audit(b, caller, "remote", str_field(remote, "user"), "denied",
+		      "only jit-sshd's user may speak for remote users", NULL);
+		return refusal("denied", "not_front_door",
+			       "only jit-sshd's user ([sshd] user) may speak for remote users");
+	}
+	err = remote_peer(caller, remote, as);
+	if (err == NULL)
+		json_object_del(req, "remote");
+	return err;
+}
+
 json_t *jit_broker_handle(struct jit_broker *b, struct jit_peer *peer, const char *line,
 			  size_t len, bool *bad)
 {
 	json_error_t jerr;
 	json_t *req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr), *resp = NULL;
 	const struct op *op;
+	struct jit_peer remote;
+	bool is_remote = false;
 
 	*bad = true;
 	if (req == NULL)
 		return error_fmt("bad_request", "invalid JSON at column %d: %s", jerr.column,
 				 jerr.text);
+	resp = take_remote(b, peer, req, &remote, &is_remote);
+	if (resp != NULL) {
+		*bad = false;
+		json_decref(req);
+		return resp;
+	}
 	op = request_op(req, &resp);
+	if (op != NULL && is_remote && !op->remote_ok) {
+		resp = error_fmt("denied", "op '%s' is not available to remote users", op->name);
+		op = NULL;
+	}
 	if (op != NULL) {
 		*bad = false;
-		resp = op->run(b, peer, req);
+		resp = op->run(b, is_remote ? &remote : peer, req);
 		if (resp == NULL)
 			resp = jit_broker_error("internal", "out of memory");
 	}

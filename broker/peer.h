@@ -18,6 +18,12 @@ struct jit_peer {
 	char groups[JIT_PEER_GROUPS_MAX][JIT_NAME_MAX];
 	const char *group_names[JIT_PEER_GROUPS_MAX];
 	size_t n_groups;
+	/* Set when jit-sshd speaks for a remote user: user is then that identity,
+	 * with no groups and no uid of its own. */
+	bool remote;
+	struct jit_addr remote_address;	/* as jit-sshd's connection saw it */
+	char remote_key[128];		/* the key's fingerprint, "SHA256:…" */
+	char front_door[JIT_NAME_MAX];	/* the local user jit-sshd runs as */
 };
 
 /* Fills peer from the socket's credentials. -1 when the kernel gives none. */

@@ -410,7 +410,7 @@ static int insert_grant(struct jit_store *st, struct jit_grant *g, jit_error *er
 }
 
 /* Every value is validated text (CIDR, ports, base64url): no escaping needed. */
-static void grant_details(const struct jit_grant *g, char *buf, size_t size)
+static void grant_details(const struct jit_grant *g, const char *remote, char *buf, size_t size)
 {
 	char source[JIT_CIDR_STRLEN], ports[JIT_GRANT_PORTS_MAX * JIT_PORTSPEC_STRLEN];
 	char expires[JIT_RFC3339_LEN];
@@ -420,20 +420,21 @@ static void grant_details(const struct jit_grant *g, char *buf, size_t size)
 	(void)jit_rfc3339_format(g->expires, expires);
 	(void)snprintf(buf, size,
 		       "{\"grant\":%lld,\"from\":\"%s\",\"ports\":\"%s\",\"expires\":\"%s\","
-		       "\"jti\":\"%s\"}", (long long)g->id, source, ports, expires, g->jti);
+		       "\"jti\":\"%s\"%s%s}", (long long)g->id, source, ports, expires, g->jti,
+		       remote ? ",\"remote\":" : "", remote ? remote : "");
 }
 
 int jit_store_grant_add(struct jit_store *st, struct jit_grant *g,
 			const struct jit_audit_entry *audit, jit_error *err)
 {
 	struct jit_audit_entry e = *audit;
-	char details[512];
+	char details[1024];
 
 	if (begin(st, err) != 0)
 		return -1;
 	if (insert_grant(st, g, err) != 0)
 		return rollback(st);
-	grant_details(g, details, sizeof(details));
+	grant_details(g, audit->details, details, sizeof(details));
 	e.details = details;
 	if (insert_audit(st, &e, err) != 0)
 		return rollback(st);

@@ -67,7 +67,8 @@ int jit_store_schema_version(struct jit_store *st);
 
 /* Inserts the grant and its audit entry in one transaction; sets g->id.
  * The entry's details are filled here: the grant's id, source, ports,
- * expiry and ticket id. */
+ * expiry and ticket id, and as "remote" the entry's own details when it
+ * has any (a JSON object: who jit-sshd spoke for). */
 int jit_store_grant_add(struct jit_store *st, struct jit_grant *g,
 			const struct jit_audit_entry *audit, jit_error *err);
 

@@ -40,7 +40,10 @@ static const char full_example[] =
 	"justification = required\n"
 	"\n"
 	"  [ policy rdp ]  \n"
-	"\tports = 3389/tcp,3389/udp\n";
+	"\tports = 3389/tcp,3389/udp\n"
+	"\n"
+	"[sshd]\n"
+	"user = jit-sshd\n";
 
 static struct jit_config *parse(const char *text, struct jit_config_errors *errs)
 {
@@ -63,6 +66,7 @@ static void test_full_example(void **state)
 	assert_int_equal(cfg->firewall, JIT_FW_NONE);
 	assert_int_equal(cfg->default_duration, 1800);
 	assert_int_equal(cfg->skew, 10);
+	assert_string_equal(cfg->sshd_user, "jit-sshd");
 	assert_int_equal(cfg->n_policies, 2);
 	ssh = jit_config_policy(cfg, "ssh");
 	rdp = jit_config_policy(cfg, "rdp");
@@ -108,6 +112,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg->firewall, JIT_FW_NFTABLES);
 	assert_int_equal(cfg->default_duration, 3600);
 	assert_int_equal(cfg->skew, 30);
+	assert_string_equal(cfg->sshd_user, "");
 	assert_int_equal(cfg->n_policies, 0);
 	assert_int_equal(cfg->n_roles, 0);
 	jit_config_free(cfg);
@@ -129,6 +134,11 @@ static void test_error_paths(void **state)
 		{ "host = h\n[jitd]\nhost = h\n", "test.conf:1: 'host' is outside any section" },
 		{ "[jitd]\nhost = h\nhost = i\n", "test.conf:3: host is set twice" },
 		{ "[jitd]\nhost = h\n[jitd]\n", "test.conf:3: [jitd] is defined twice" },
+		{ "[jitd]\nhost = h\n[sshd]\n", "test.conf:3: [sshd]: user is required" },
+		{ "[jitd]\nhost = h\n[sshd]\nuser = a b\n", "test.conf:4: user: 'a b' is not a valid user name" },
+		{ "[jitd]\nhost = h\n[sshd]\nuser = a\n[sshd]\nuser = b\n",
+		  "test.conf:5: [sshd] is defined twice" },
+		{ "[jitd]\nhost = h\n[sshd]\nuser = a\nport = 22\n", "test.conf:5: unknown key 'port'" },
 		{ "[jitd]\nhost = h\n[policy a]\nports = 22/tcp\n[policy a]\nports = 22/tcp\n",
 		  "test.conf:5: [policy a] is defined twice" },
 		{ "[jitd]\nsocket = /x\n", "test.conf:1: [jitd]: host is required" },
