@@ -11,6 +11,7 @@
 #   sshenv_start_sshd NS PORT [sshd_config LINE...]
 #   sshenv_stop_sshd              stops every sshd started
 #   sshenv_login NS SRC USER HOST PORT TICKET_FILE [COMMAND...]
+#   sshenv_expect_login NAME WANT NS SRC USER HOST PORT TICKET_FILE [LOG TEXT]
 #   sshenv_mark_log               later awaits read only what follows
 #   sshenv_await_log TEXT         waits for TEXT in what the module logged
 
@@ -206,6 +207,30 @@ sshenv_stdin_path() {
 	-) echo /dev/stdin ;;
 	*) echo "${sshenv_stdin:-/dev/null}" ;;
 	esac
+}
+
+# sshenv_expect_login NAME WANT NS SRC USER HOST PORT TICKET [LOG TEXT]: one
+# TAP line: ssh must exit WANT (0 logged in as USER, 255 refused) and pam_jit
+# must have logged TEXT. A function sshenv_show_login, when the caller has
+# one, is given the login to show before the verdict.
+sshenv_expect_login() {
+	local name=$1 want=$2 ns=$3 src=$4 user=$5 host=$6 port=$7 ticket=$8 text=${9:-}
+	sshenv_mark_log
+	: >"$work/prompts"
+	run_cmd sshenv_login "$ns" "$src" "$user" "$host" "$port" "$ticket"
+	if declare -F sshenv_show_login >/dev/null; then
+		sshenv_show_login "$src" "$port" "$user" "$host"
+	fi
+	if [ "$status" != "$want" ]; then
+		tap_not_ok "$name" "ssh exited $status, wanted $want" \
+			"stderr: $(tail -c 300 "$tap_out/stderr")" "log: $(sshenv_log_since_mark)"
+	elif [ "$want" = 0 ] && ! grep -qx "logged in as $user" "$tap_out/stdout"; then
+		tap_not_ok "$name" "no shell as $user: $(head -c 200 "$tap_out/stdout")"
+	elif [ -n "$text" ] && ! sshenv_await_log "$text"; then
+		tap_not_ok "$name" "pam_jit did not log: $text" "log: $(sshenv_log_since_mark)"
+	else
+		tap_ok "$name"
+	fi
 }
 
 # sshenv_mark_log: later sshenv_await_log calls read only what is logged
