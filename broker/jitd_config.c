@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -283,12 +284,127 @@ static int sshd_user(struct parser *p, const char *key, const char *value)
 		perr(p, "%s: '%s' is not a valid user name", key, value);
 		return -1;
 	}
-	memcpy(p->cfg->sshd_user, value, strlen(value) + 1);
+	memcpy(p->cfg->sshd.user, value, strlen(value) + 1);
 	return 0;
+}
+
+/* "ADDR:PORT", with IPv6 addresses in brackets: "[2001:db8::1]:2222". */
+static int parse_listen(const char *text, struct jit_listen *out)
+{
+	char addr[JIT_CIDR_STRLEN];
+	const char *colon, *start = text, *end;
+	char *tail;
+	unsigned long port;
+
+	if (text[0] == '[') {
+		start = text + 1;
+		end = strchr(start, ']');
+		if (end == NULL || end[1] != ':')
+			return -1;
+		colon = end + 1;
+	} else {
+		colon = strrchr(text, ':');
+		if (colon == NULL || memchr(text, ':', (size_t)(colon - text)) != NULL)
+			return -1;
+		end = colon;
+	}
+	if ((size_t)(end - start) >= sizeof(addr))
+		return -1;
+	memcpy(addr, start, (size_t)(end - start));
+	addr[end - start] = '\0';
+	errno = 0;
+	port = strtoul(colon + 1, &tail, 10);
+	if (colon[1] < '0' || colon[1] > '9' || *tail != '\0' || errno != 0 || port == 0 ||
+	    port > 65535 || jit_addr_parse(addr, &out->addr) != 0 ||
+	    (text[0] == '[') != (out->addr.family == AF_INET6))
+		return -1;
+	out->port = (unsigned)port;
+	return 0;
+}
+
+static int sshd_listen(struct parser *p, const char *key, const char *value)
+{
+	struct jit_sshd_config *s = &p->cfg->sshd;
+	char copy[CONFIG_LINE_MAX + 1], *item, *next;
+
+	(void)snprintf(copy, sizeof(copy), "%s", value);
+	for (item = copy; item != NULL; item = next) {
+		next = strchr(item, ',');
+		if (next != NULL)
+			*next++ = '\0';
+		item += strspn(item, " \t");
+		item[strcspn(item, " \t")] = '\0';
+		if (s->n_listen == JIT_SSHD_LISTEN_MAX) {
+			perr(p, "%s: more than %d addresses", key, JIT_SSHD_LISTEN_MAX);
+			return -1;
+		}
+		if (parse_listen(item, &s->listen[s->n_listen]) != 0) {
+			perr(p, "%s: '%s' is not ADDR:PORT (IPv6 as [ADDR]:PORT)", key, item);
+			s->n_listen = 0;
+			return -1;
+		}
+		s->n_listen++;
+	}
+	return 0;
+}
+
+static int sshd_host_key(struct parser *p, const char *key, const char *value)
+{
+	return set_path(p, key, value, p->cfg->sshd.host_key);
+}
+
+static int sshd_authorized_keys(struct parser *p, const char *key, const char *value)
+{
+	return set_path(p, key, value, p->cfg->sshd.authorized_keys);
+}
+
+static int sshd_login_grace(struct parser *p, const char *key, const char *value)
+{
+	int64_t *grace = &p->cfg->sshd.login_grace;
+
+	if (set_duration(p, key, value, grace) != 0)
+		return -1;
+	if (*grace < 1 || *grace > 600) {
+		perr(p, "%s: '%s' is not between 1s and 10m", key, value);
+		return -1;
+	}
+	return 0;
+}
+
+static int set_int(struct parser *p, const char *key, const char *value, int min, int max,
+		   int *dst)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(value, &end, 10);
+	if (*end != '\0' || errno != 0 || n < min || n > max || value[0] == '\0') {
+		perr(p, "%s: '%s' is not a whole number from %d to %d", key, value, min, max);
+		return -1;
+	}
+	*dst = (int)n;
+	return 0;
+}
+
+static int sshd_max_auth_tries(struct parser *p, const char *key, const char *value)
+{
+	return set_int(p, key, value, 1, 20, &p->cfg->sshd.max_auth_tries);
+}
+
+static int sshd_max_startups(struct parser *p, const char *key, const char *value)
+{
+	return set_int(p, key, value, 1, 1000, &p->cfg->sshd.max_startups);
 }
 
 static const struct key_def sshd_keys[] = {
 	{ "user", sshd_user },
+	{ "listen", sshd_listen },
+	{ "host_key", sshd_host_key },
+	{ "authorized_keys", sshd_authorized_keys },
+	{ "login_grace", sshd_login_grace },
+	{ "max_auth_tries", sshd_max_auth_tries },
+	{ "max_startups", sshd_max_startups },
 	{ NULL, NULL },
 };
 
@@ -420,7 +536,7 @@ static const struct key_def *section_keys(enum section_kind kind)
 /* Required keys of the section just ended. */
 static void section_end(struct parser *p)
 {
-	if (p->section == SEC_SSHD && p->cfg->sshd_user[0] == '\0')
+	if (p->section == SEC_SSHD && p->cfg->sshd.user[0] == '\0')
 		perr_at(p, p->section_line, "[sshd]: user is required");
 	if (p->section == SEC_JITD && p->cfg->host[0] == '\0')
 		perr_at(p, p->section_line, "[jitd]: host is required");
@@ -627,6 +743,13 @@ static void set_defaults(struct jit_config *cfg)
 	cfg->default_duration = 3600;
 	cfg->skew = 30;
 	cfg->reconcile_interval = 5;
+	(void)snprintf(cfg->sshd.host_key, sizeof(cfg->sshd.host_key), "%s",
+		       "/etc/jit/ssh_host_ed25519_key");
+	(void)snprintf(cfg->sshd.authorized_keys, sizeof(cfg->sshd.authorized_keys), "%s",
+		       "/etc/jit/authorized_keys");
+	cfg->sshd.login_grace = 10;
+	cfg->sshd.max_auth_tries = 3;
+	cfg->sshd.max_startups = 20;
 }
 
 static void parse_text(struct parser *p, const char *text, size_t len)

@@ -47,6 +47,25 @@ struct jit_role {
 	unsigned line;
 };
 
+#define JIT_SSHD_LISTEN_MAX 8
+
+struct jit_listen {
+	struct jit_addr addr;
+	unsigned port;
+};
+
+/* [sshd]: the SSH front door, jit-sshd. jitd reads only `user`. */
+struct jit_sshd_config {
+	char user[JIT_NAME_MAX];	/* the account jit-sshd runs as; "" when no [sshd] */
+	struct jit_listen listen[JIT_SSHD_LISTEN_MAX];
+	size_t n_listen;
+	char host_key[JIT_PATH_MAX];
+	char authorized_keys[JIT_PATH_MAX];
+	int64_t login_grace;		/* seconds to authenticate and send a command */
+	int max_auth_tries;
+	int max_startups;		/* connections served at once */
+};
+
 struct jit_config {
 	char host[JIT_HOST_MAX];
 	char socket[JIT_PATH_MAX];
@@ -57,7 +76,7 @@ struct jit_config {
 	int64_t default_duration;
 	int64_t skew;
 	int64_t reconcile_interval;	/* seconds between checks of jit's firewall rules */
-	char sshd_user[JIT_NAME_MAX];	/* [sshd] user: who may speak for remote users; "" none */
+	struct jit_sshd_config sshd;	/* [sshd] */
 	struct jit_policy *policies;
 	size_t n_policies;
 	struct jit_role *roles;

@@ -949,8 +949,8 @@ static bool is_front_door(const struct jit_broker *b, const struct jit_peer *pee
 	char buf[16384];
 	struct passwd pw, *res = NULL;
 
-	return b->cfg->sshd_user[0] != '\0' &&
-	       getpwnam_r(b->cfg->sshd_user, &pw, buf, sizeof(buf), &res) == 0 && res != NULL &&
+	return b->cfg->sshd.user[0] != '\0' &&
+	       getpwnam_r(b->cfg->sshd.user, &pw, buf, sizeof(buf), &res) == 0 && res != NULL &&
 	       res->pw_uid == peer->uid;
 }
 

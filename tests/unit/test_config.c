@@ -43,7 +43,13 @@ static const char full_example[] =
 	"\tports = 3389/tcp,3389/udp\n"
 	"\n"
 	"[sshd]\n"
-	"user = jit-sshd\n";
+	"user = jit-sshd\n"
+	"listen = 192.0.2.1:2222, [2001:db8::1]:22\n"
+	"host_key = /etc/jit/test_host_key\n"
+	"authorized_keys = /etc/jit/test_keys\n"
+	"login_grace = 5s\n"
+	"max_auth_tries = 2\n"
+	"max_startups = 50\n";
 
 static struct jit_config *parse(const char *text, struct jit_config_errors *errs)
 {
@@ -66,7 +72,17 @@ static void test_full_example(void **state)
 	assert_int_equal(cfg->firewall, JIT_FW_NONE);
 	assert_int_equal(cfg->default_duration, 1800);
 	assert_int_equal(cfg->skew, 10);
-	assert_string_equal(cfg->sshd_user, "jit-sshd");
+	assert_string_equal(cfg->sshd.user, "jit-sshd");
+	assert_int_equal(cfg->sshd.n_listen, 2);
+	assert_int_equal(cfg->sshd.listen[0].addr.family, AF_INET);
+	assert_int_equal(cfg->sshd.listen[0].port, 2222);
+	assert_int_equal(cfg->sshd.listen[1].addr.family, AF_INET6);
+	assert_int_equal(cfg->sshd.listen[1].port, 22);
+	assert_string_equal(cfg->sshd.host_key, "/etc/jit/test_host_key");
+	assert_string_equal(cfg->sshd.authorized_keys, "/etc/jit/test_keys");
+	assert_int_equal(cfg->sshd.login_grace, 5);
+	assert_int_equal(cfg->sshd.max_auth_tries, 2);
+	assert_int_equal(cfg->sshd.max_startups, 50);
 	assert_int_equal(cfg->n_policies, 2);
 	ssh = jit_config_policy(cfg, "ssh");
 	rdp = jit_config_policy(cfg, "rdp");
@@ -112,7 +128,13 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg->firewall, JIT_FW_NFTABLES);
 	assert_int_equal(cfg->default_duration, 3600);
 	assert_int_equal(cfg->skew, 30);
-	assert_string_equal(cfg->sshd_user, "");
+	assert_string_equal(cfg->sshd.user, "");
+	assert_int_equal(cfg->sshd.n_listen, 0);
+	assert_string_equal(cfg->sshd.host_key, "/etc/jit/ssh_host_ed25519_key");
+	assert_string_equal(cfg->sshd.authorized_keys, "/etc/jit/authorized_keys");
+	assert_int_equal(cfg->sshd.login_grace, 10);
+	assert_int_equal(cfg->sshd.max_auth_tries, 3);
+	assert_int_equal(cfg->sshd.max_startups, 20);
 	assert_int_equal(cfg->n_policies, 0);
 	assert_int_equal(cfg->n_roles, 0);
 	jit_config_free(cfg);
@@ -139,6 +161,16 @@ static void test_error_paths(void **state)
 		{ "[jitd]\nhost = h\n[sshd]\nuser = a\n[sshd]\nuser = b\n",
 		  "test.conf:5: [sshd] is defined twice" },
 		{ "[jitd]\nhost = h\n[sshd]\nuser = a\nport = 22\n", "test.conf:5: unknown key 'port'" },
+		{ "[jitd]\nhost = h\n[sshd]\nuser = a\nlisten = 192.0.2.1\n", "test.conf:5: listen: '192.0.2.1' is not ADDR:PORT" },
+		{ "[jitd]\nhost = h\n[sshd]\nuser = a\nlisten = 2001:db8::1:22\n", "test.conf:5: listen: '2001:db8::1:22' is not ADDR:PORT" },
+		{ "[jitd]\nhost = h\n[sshd]\nuser = a\nlisten = [192.0.2.1]:22\n", "is not ADDR:PORT" },
+		{ "[jitd]\nhost = h\n[sshd]\nuser = a\nlisten = 192.0.2.1:0\n", "is not ADDR:PORT" },
+		{ "[jitd]\nhost = h\n[sshd]\nuser = a\nlisten = 192.0.2.1:65536\n", "is not ADDR:PORT" },
+		{ "[jitd]\nhost = h\n[sshd]\nuser = a\nlisten = 192.0.2.1:22,\n", "listen: '' is not ADDR:PORT" },
+		{ "[jitd]\nhost = h\n[sshd]\nuser = a\nhost_key = key\n", "host_key: 'key' is not an absolute path" },
+		{ "[jitd]\nhost = h\n[sshd]\nuser = a\nlogin_grace = 11m\n", "login_grace: '11m' is not between 1s and 10m" },
+		{ "[jitd]\nhost = h\n[sshd]\nuser = a\nmax_auth_tries = 0\n", "max_auth_tries: '0' is not a whole number from 1 to 20" },
+		{ "[jitd]\nhost = h\n[sshd]\nuser = a\nmax_startups = 20x\n", "max_startups: '20x' is not a whole number" },
 		{ "[jitd]\nhost = h\n[policy a]\nports = 22/tcp\n[policy a]\nports = 22/tcp\n",
 		  "test.conf:5: [policy a] is defined twice" },
 		{ "[jitd]\nsocket = /x\n", "test.conf:1: [jitd]: host is required" },
