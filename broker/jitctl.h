@@ -2,6 +2,7 @@
 #ifndef JITCTL_H
 #define JITCTL_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -42,5 +43,9 @@ int jitctl_ticket(int argc, char **argv);
 /* request, list, revoke, status, audit; -1 when cmd is none of them. */
 int jitctl_broker(const char *cmd, int argc, char **argv);
 int jitctl_firewall(int argc, char **argv);
+
+/* For jit-sshd: from now on the broker commands speak to jitd at socket for
+ * the remote user described by remote (borrowed: it must outlive them). */
+void jitctl_broker_remote(const char *socket, json_t *remote);
 
 #endif

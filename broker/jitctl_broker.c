@@ -42,10 +42,23 @@ struct common {
 	bool json;
 };
 
+/* Set by jit-sshd, which runs these commands for a remote user: every
+ * request carries this "remote" object and goes to remote_socket. */
+static json_t *remote_identity;
+static const char *remote_socket;
+
+void jitctl_broker_remote(const char *socket, json_t *remote)
+{
+	remote_socket = socket;
+	remote_identity = remote;
+}
+
 static const char *socket_path(const struct common *co)
 {
 	const char *env = getenv("JIT_SOCKET");
 
+	if (remote_socket != NULL)
+		return remote_socket;
 	if (co->socket != NULL)
 		return co->socket;
 	return env != NULL && env[0] != '\0' ? env : JIT_DEFAULT_SOCKET;
@@ -57,8 +70,11 @@ static json_t *call(const char *cmd, const struct common *co, json_t *req, int *
 {
 	json_t *resp = NULL;
 	jit_error err;
-	enum jit_call_status rc = jit_proto_call(socket_path(co), req, CALL_TIMEOUT_MS, &resp, &err);
+	enum jit_call_status rc;
 
+	if (remote_identity != NULL)
+		json_object_set(req, "remote", remote_identity);
+	rc = jit_proto_call(socket_path(co), req, CALL_TIMEOUT_MS, &resp, &err);
 	json_decref(req);
 	if (rc != JIT_CALL_OK) {
 		fprintf(stderr, "jitctl %s: %s\n", cmd, err.msg);
@@ -123,7 +139,8 @@ static json_t *build_request(const struct request_args *a, int *status)
 	struct jit_cidr cidr;
 
 	*status = JITCTL_USAGE;
-	if (a->port == NULL || a->from == NULL) {
+	/* A remote request comes from the address jit-sshd saw, unless told. */
+	if (a->port == NULL || (a->from == NULL && remote_identity == NULL)) {
 		jitctl_usage_message("request", "%s is required", a->port ? "--from" : "--port");
 		json_decref(ports);
 		return NULL;
@@ -134,7 +151,7 @@ static json_t *build_request(const struct request_args *a, int *status)
 		json_decref(ports);
 		return NULL;
 	}
-	if (jit_cidr_parse(a->from, &cidr) != 0) {
+	if (a->from != NULL && jit_cidr_parse(a->from, &cidr) != 0) {
 		jitctl_usage_message("request", "--from: '%s' is not an address or CIDR", a->from);
 		json_decref(ports);
 		return NULL;
@@ -145,7 +162,7 @@ static json_t *build_request(const struct request_args *a, int *status)
 		json_decref(ports);
 		return NULL;
 	}
-	req = json_pack("{s:s, s:o, s:s}", "op", "request", "ports", ports, "from", a->from);
+	req = json_pack("{s:s, s:o, s:s?}", "op", "request", "ports", ports, "from", a->from);
 	if (seconds > 0)
 		json_object_set_new(req, "duration", json_integer(seconds));
 	if (a->justification != NULL)
