@@ -162,7 +162,7 @@ static json_t *build_request(const struct request_args *a, int *status)
 		json_decref(ports);
 		return NULL;
 	}
-	req = json_pack("{s:s, s:o, s:s?}", "op", "request", "ports", ports, "from", a->from);
+	req = json_pack("{s:s, s:o, s:s*}", "op", "request", "ports", ports, "from", a->from);
 	if (seconds > 0)
 		json_object_set_new(req, "duration", json_integer(seconds));
 	if (a->justification != NULL)

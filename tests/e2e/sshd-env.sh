@@ -186,7 +186,7 @@ sshenv_stop_sshd() {
 }
 
 # Runs ssh in NS from SRC as USER to HOST:PORT with USER's key (or
-# $sshenv_key when set), standard input /dev/null (or $sshenv_stdin, a
+# $sshenv_key when set), the options in the array sshenv_opts first, standard input /dev/null (or $sshenv_stdin, a
 # file or "-" for the caller's), answering the
 # ticket prompt with TICKET_FILE ("" for none); the command defaults to
 # printing who logged in. stdout and stderr are ssh's.
@@ -196,7 +196,8 @@ sshenv_login() {
 	[ $# -gt 0 ] || set -- 'echo "logged in as $(id -un)"'
 	ip netns exec "$ns" env SSH_ASKPASS="$work/askpass" SSH_ASKPASS_REQUIRE=force \
 		DISPLAY=:0 JIT_TICKET_FILE="$ticket" JIT_PROMPTS="$work/prompts" \
-		setsid -w ssh -F /dev/null -i "${sshenv_key:-$work/keys/$user}" -o IdentitiesOnly=yes \
+		setsid -w ssh -F /dev/null ${sshenv_opts[@]+"${sshenv_opts[@]}"} \
+		-i "${sshenv_key:-$work/keys/$user}" -o IdentitiesOnly=yes \
 		-o UserKnownHostsFile="$work/known_hosts" -o GlobalKnownHostsFile=/dev/null \
 		-o StrictHostKeyChecking=yes -o NumberOfPasswordPrompts=1 -o ConnectTimeout=5 \
 		-b "$src" -p "$port" "$user@$host" "$@" <"$(sshenv_stdin_path)"

@@ -1,0 +1,241 @@
+#include "config.h"
+
+#include "sshd_command.h"
+
+#include "jitctl.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+static const char remote_usage[] =
+	"Usage: ssh [-p PORT] jit@BROKER COMMAND [OPTIONS]\n"
+	"  request --port PORT/PROTO[,...] [--from CIDR] [--duration DURATION]\n"
+	"          [--justification TEXT] [--json]\n"
+	"      Ask for access from the address this connection comes from (or a\n"
+	"      CIDR that holds it); prints the ticket alone.\n"
+	"  list [--active] [--json]   your grants\n"
+	"  revoke ID                  close one of your grants at once\n"
+	"  status [--json]            jitd's state and your roles\n"
+	"Exit status: 0 ok, 1 denied or failed, 2 usage error, 3 jitd unreachable.\n";
+
+static const char *const remote_commands[] = { "request", "list", "revoke", "status" };
+
+/* --- splitting -------------------------------------------------------------------- */
+
+struct splitter {
+	const char *in;
+	char *out;
+	bool in_word;
+	int n;
+};
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* The character at s->in (after a backslash, or inside quotes) into the word. */
+static void put(struct splitter *s, char c)
+{
+	*s->out++ = c;
+	s->in_word = true;
+}
+
+/* Copies a quoted part; s->in points at the opening quote. */
+static int quoted(struct splitter *s, const char **why)
+{
+	char q = *s->in++;
+
+	s->in_word = true;
+	for (; *s->in != q; s->in++) {
+		if (*s->in == '\0') {
+			*why = "a quote is not closed";
+			return -1;
+		}
+		if (q == '"' && s->in[0] == '\\' && (s->in[1] == '"' || s->in[1] == '\\'))
+			s->in++;
+		put(s, *s->in);
+	}
+	s->in++;
+	return 0;
+}
+
+int jit_sshd_split(const char *line, char *buf, char **words, int max, const char **why)
+{
+	struct splitter s = { .in = line, .out = buf };
+
+	for (const char *c = line; *c != '\0'; c++)
+		if ((unsigned char)*c < 0x20 && *c != '\t') {
+			*why = "control characters are not allowed";
+			return -1;
+		}
+	while (*s.in != '\0') {
+		if (!s.in_word && is_blank(*s.in)) {
+			s.in++;
+			continue;
+		}
+		if (!s.in_word) {
+			if (s.n == max) {
+				*why = "too many words";
+				return -1;
+			}
+			words[s.n++] = s.out;
+		}
+		if (is_blank(*s.in)) {
+			*s.out++ = '\0';
+			s.in_word = false;
+			s.in++;
+		} else if (*s.in == '\'' || *s.in == '"') {
+			if (quoted(&s, why) != 0)
+				return -1;
+		} else if (*s.in == '\\' && s.in[1] != '\0') {
+			put(&s, s.in[1]);
+			s.in += 2;
+		} else {
+			put(&s, *s.in++);
+		}
+	}
+	*s.out = '\0';
+	return s.n;
+}
+
+/* --- running -------------------------------------------------------------------- */
+
+static bool remote_command(const char *word)
+{
+	for (size_t i = 0; i < sizeof(remote_commands) / sizeof(remote_commands[0]); i++)
+		if (strcmp(word, remote_commands[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool names_socket(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--socket") == 0 || strncmp(argv[i], "--socket=", 9) == 0)
+			return true;
+	return false;
+}
+
+/* The words, checked and dispatched; prints to stdout and stderr. */
+static int dispatch(const char *line, const char *socket, json_t *remote)
+{
+	char buf[JIT_SSHD_COMMAND_MAX + 1];
+	char *words[JIT_SSHD_WORDS_MAX + 1];
+	const char *why = NULL;
+	int n;
+
+	if (strlen(line) > JIT_SSHD_COMMAND_MAX) {
+		fprintf(stderr, "jit-sshd: the command is longer than %d bytes\n", JIT_SSHD_COMMAND_MAX);
+		return JITCTL_USAGE;
+	}
+	n = jit_sshd_split(line, buf, words, JIT_SSHD_WORDS_MAX, &why);
+	if (n < 0) {
+		fprintf(stderr, "jit-sshd: %s\n%s", why, remote_usage);
+		return JITCTL_USAGE;
+	}
+	words[n] = NULL;
+	if (n == 0 || !remote_command(words[0])) {
+		if (n > 0 && strcmp(words[0], "help") != 0 && strcmp(words[0], "--help") != 0)
+			fprintf(stderr, "jit-sshd: unknown command '%.64s'\n", words[0]);
+		fputs(remote_usage, stderr);
+		return JITCTL_USAGE;
+	}
+	if (names_socket(n, words)) {
+		fprintf(stderr, "jit-sshd: --socket is not for remote users\n");
+		return JITCTL_USAGE;
+	}
+	jitctl_broker_remote(socket, remote);
+	return jitctl_broker(words[0], n, words);
+}
+
+/* Reads back what was written to fd, NUL-terminated. */
+static char *read_back(int fd, size_t *len)
+{
+	off_t size = lseek(fd, 0, SEEK_END);
+	size_t want = size > 0 ? (size_t)size : 0, got = 0;
+	char *text;
+
+	if (want > JIT_SSHD_OUTPUT_MAX)
+		want = JIT_SSHD_OUTPUT_MAX;
+	text = calloc(1, want + 1);
+	if (text == NULL || lseek(fd, 0, SEEK_SET) != 0) {
+		free(text);
+		*len = 0;
+		return NULL;
+	}
+	while (got < want) {
+		ssize_t r = read(fd, text + got, want - got);
+
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	*len = got;
+	return text;
+}
+
+/* Points fd 1 and 2 at memory files while the command runs. */
+struct capture {
+	int mem[2];
+	int saved[2];
+};
+
+static int capture_begin(struct capture *c)
+{
+	const char *names[2] = { "jit-sshd-out", "jit-sshd-err" };
+
+	fflush(stdout);
+	fflush(stderr);
+	for (int i = 0; i < 2; i++) {
+		c->mem[i] = memfd_create(names[i], MFD_CLOEXEC);
+		c->saved[i] = dup(i + 1);
+		if (c->mem[i] < 0 || c->saved[i] < 0 || dup2(c->mem[i], i + 1) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void capture_end(struct capture *c, struct jit_sshd_output *out)
+{
+	fflush(stdout);
+	fflush(stderr);
+	for (int i = 0; i < 2; i++) {
+		if (c->saved[i] >= 0) {
+			(void)dup2(c->saved[i], i + 1);
+			close(c->saved[i]);
+		}
+	}
+	out->out = c->mem[0] >= 0 ? read_back(c->mem[0], &out->out_len) : NULL;
+	out->err = c->mem[1] >= 0 ? read_back(c->mem[1], &out->err_len) : NULL;
+	for (int i = 0; i < 2; i++)
+		if (c->mem[i] >= 0)
+			close(c->mem[i]);
+}
+
+int jit_sshd_run(const char *line, const char *socket, json_t *remote,
+		 struct jit_sshd_output *out)
+{
+	struct capture c = { { -1, -1 }, { -1, -1 } };
+	int status;
+
+	memset(out, 0, sizeof(*out));
+	if (capture_begin(&c) != 0) {
+		capture_end(&c, out);
+		return JITCTL_FAILED;
+	}
+	status = dispatch(line, socket, remote);
+	capture_end(&c, out);
+	return status;
+}
+
+void jit_sshd_output_free(struct jit_sshd_output *out)
+{
+	free(out->out);
+	free(out->err);
+	memset(out, 0, sizeof(*out));
+}
