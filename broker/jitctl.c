@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char main_usage[] =
@@ -19,6 +20,11 @@ static const char main_usage[] =
 	"  revoke ID                 close a grant's window at once\n"
 	"  status                    what jitd runs with, and your roles\n"
 	"  audit [--since 1h]        the audit log\n"
+	"\n"
+	"Through jit-sshd, the SSH front door:\n"
+	"  --remote USER@HOST[:PORT] COMMAND ...   request, list, revoke or status there\n"
+	"  ssh [--broker USER@HOST[:PORT]] TARGET  ask for a window, then ssh TARGET with\n"
+	"                            the ticket answered for you\n"
 	"\n"
 	"Firewall (root):\n"
 	"  firewall show             what jit holds in the kernel\n"
@@ -43,6 +49,10 @@ int main(int argc, char **argv)
 		fputs(main_usage, stderr);
 		return JITCTL_USAGE;
 	}
+	/* Run by ssh as the askpass of jitctl ssh: the one argument is a prompt. */
+	if (argc == 2 && getenv("JITCTL_ASKPASS_TICKET") != NULL &&
+	    (strstr(cmd, ": ") != NULL || strstr(cmd, "? ") != NULL))
+		return jitctl_askpass(cmd);
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
 		fputs(main_usage, stdout);
 		return JITCTL_OK;
@@ -61,6 +71,14 @@ int main(int argc, char **argv)
 		return jitctl_ticket(argc - 1, argv + 1);
 	if (strcmp(cmd, "firewall") == 0)
 		return jitctl_firewall(argc - 1, argv + 1);
+	if (strcmp(cmd, "--remote") == 0)
+		return jitctl_remote(argc - 1, argv + 1);
+	if (strncmp(cmd, "--remote=", 9) == 0) {
+		argv[1] += 9;
+		return jitctl_remote(argc, argv);
+	}
+	if (strcmp(cmd, "ssh") == 0)
+		return jitctl_ssh(argc - 1, argv + 1);
 	rc = jitctl_broker(cmd, argc - 1, argv + 1);
 	if (rc >= 0)
 		return rc;

@@ -48,4 +48,16 @@ int jitctl_firewall(int argc, char **argv);
  * the remote user described by remote (borrowed: it must outlive them). */
 void jitctl_broker_remote(const char *socket, json_t *remote);
 
+/* Asks jitd for a window as `jitctl request` would; the ticket in *ticket. */
+int jitctl_request_ticket(const char *port, const char *from, const char *duration,
+			  const char *justification, char **ticket);
+
+/* jitctl --remote USER@HOST[:PORT] ... (argv[0] is "--remote") and jitctl ssh. */
+int jitctl_remote(int argc, char **argv);
+int jitctl_ssh(int argc, char **argv);
+
+/* jitctl as ssh's askpass for jitctl ssh: answers the ticket prompt from
+ * $JITCTL_ASKPASS_TICKET, asks any other on the terminal. */
+int jitctl_askpass(const char *prompt);
+
 #endif

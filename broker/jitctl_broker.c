@@ -205,6 +205,23 @@ static int cmd_request(int argc, char **argv)
 	return JITCTL_OK;
 }
 
+int jitctl_request_ticket(const char *port, const char *from, const char *duration,
+			  const char *justification, char **ticket)
+{
+	struct request_args a = { .port = port, .from = from, .duration = duration,
+				  .justification = justification };
+	struct common co = { 0 };
+	json_t *req, *resp;
+	int status;
+
+	req = build_request(&a, &status);
+	if (req == NULL || (resp = call("request", &co, req, &status)) == NULL)
+		return status;
+	*ticket = strdup(json_string_value(json_object_get(resp, "ticket")));
+	json_decref(resp);
+	return *ticket != NULL ? JITCTL_OK : JITCTL_FAILED;
+}
+
 /* --- list ---------------------------------------------------------------------------- */
 
 /* "2h05m", "4m30s", "12s". */

@@ -1,0 +1,480 @@
+/* jitctl --remote and jitctl ssh: the broker through jit-sshd, with libssh's
+ * client API, the user's agent or ~/.ssh/id_* keys, and known_hosts. */
+#include "config.h"
+
+#include "jitctl.h"
+
+#include <errno.h>
+#include <libssh/libssh.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#define READ_TIMEOUT_MS 30000
+#define OUTPUT_MAX (1024 * 1024)
+
+static const char remote_usage[] =
+	"Usage: jitctl --remote USER@HOST[:PORT] [--identity FILE] [--known-hosts FILE]\n"
+	"              request|list|revoke|status [OPTIONS]\n"
+	"  Runs the command on jit-sshd at HOST (port 22 unless given; IPv6 as\n"
+	"  [ADDR]:PORT) for the identity your key stands for. Keys: ssh-agent, else\n"
+	"  ~/.ssh/id_*, or --identity; host keys: ~/.ssh/known_hosts, or --known-hosts.\n"
+	"  An unknown or changed host key is refused, as ssh refuses it.\n";
+
+static const char ssh_usage[] =
+	"Usage: jitctl ssh [--broker USER@HOST[:PORT]] [--port PORT/PROTO] [--duration D]\n"
+	"                  [--justification TEXT] [--from CIDR] [--identity FILE]\n"
+	"                  [--known-hosts FILE] TARGET [SSH ARGUMENTS...]\n"
+	"  Asks for a window (through jit-sshd with --broker, else through jitd's\n"
+	"  socket, which needs --from), then runs ssh TARGET with an askpass that\n"
+	"  answers the 'JIT ticket: ' prompt. --port defaults to 22/tcp.\n";
+
+struct remote_target {
+	char user[64];
+	char host[256];
+	unsigned port;
+	const char *identity, *known_hosts;
+};
+
+/* USER@HOST[:PORT], HOST an IPv6 address in brackets when a port follows. */
+static int parse_target(const char *text, struct remote_target *t)
+{
+	const char *at = strchr(text, '@'), *host, *colon = NULL, *end;
+	char *tail;
+	unsigned long port = 22;
+
+	if (at == NULL || at == text || (size_t)(at - text) >= sizeof(t->user))
+		return -1;
+	memcpy(t->user, text, (size_t)(at - text));
+	t->user[at - text] = '\0';
+	host = at + 1;
+	if (host[0] == '[') {
+		end = strchr(++host, ']');
+		if (end == NULL || (end[1] != '\0' && end[1] != ':'))
+			return -1;
+		colon = end[1] == ':' ? end + 1 : NULL;
+	} else {
+		colon = strchr(host, ':');
+		end = colon ? colon : host + strlen(host);
+		if (colon != NULL && strchr(colon + 1, ':') != NULL)
+			return -1;
+	}
+	if (end == host || (size_t)(end - host) >= sizeof(t->host))
+		return -1;
+	memcpy(t->host, host, (size_t)(end - host));
+	t->host[end - host] = '\0';
+	if (colon != NULL) {
+		errno = 0;
+		port = strtoul(colon + 1, &tail, 10);
+		if (colon[1] == '\0' || *tail != '\0' || errno != 0 || port == 0 || port > 65535)
+			return -1;
+	}
+	t->port = (unsigned)port;
+	return 0;
+}
+
+/* --- connecting ---------------------------------------------------------------------- */
+
+static void print_host_key(ssh_session s, const char *why, const struct remote_target *t)
+{
+	ssh_key key = NULL;
+	unsigned char *hash = NULL;
+	size_t len = 0;
+	char *fp = NULL;
+
+	if (ssh_get_server_publickey(s, &key) == SSH_OK &&
+	    ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash, &len) == SSH_OK)
+		fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, len);
+	jitctl_err("the host key of %s (port %u) is %s: %s %s. Refused; check it and add it to"
+		   " known_hosts (ssh-keyscan -p %u %s)", t->host, t->port, why,
+		   key ? ssh_key_type_to_char(ssh_key_type(key)) : "?", fp ? fp : "?", t->port,
+		   t->host);
+	ssh_string_free_char(fp);
+	ssh_clean_pubkey_hash(&hash);
+	ssh_key_free(key);
+}
+
+static int check_host_key(ssh_session s, const struct remote_target *t)
+{
+	switch (ssh_session_is_known_server(s)) {
+	case SSH_KNOWN_HOSTS_OK:
+		return 0;
+	case SSH_KNOWN_HOSTS_CHANGED:
+		print_host_key(s, "CHANGED (someone may be in the middle)", t);
+		return -1;
+	case SSH_KNOWN_HOSTS_OTHER:
+		print_host_key(s, "of another type than the one known", t);
+		return -1;
+	case SSH_KNOWN_HOSTS_NOT_FOUND:
+	case SSH_KNOWN_HOSTS_UNKNOWN:
+		print_host_key(s, "unknown", t);
+		return -1;
+	case SSH_KNOWN_HOSTS_ERROR:
+	default:
+		jitctl_err("known_hosts: %s", ssh_get_error(s));
+		return -1;
+	}
+}
+
+static int authenticate(ssh_session s, const struct remote_target *t)
+{
+	ssh_key key = NULL;
+	int rc;
+
+	if (t->identity == NULL)
+		rc = ssh_userauth_publickey_auto(s, NULL, NULL);
+	else if (ssh_pki_import_privkey_file(t->identity, NULL, NULL, NULL, &key) != SSH_OK) {
+		jitctl_err("--identity %s: cannot read the private key (an encrypted key needs"
+			   " ssh-agent)", t->identity);
+		return -1;
+	} else {
+		rc = ssh_userauth_publickey(s, NULL, key);
+	}
+	ssh_key_free(key);
+	if (rc != SSH_AUTH_SUCCESS) {
+		jitctl_err("%s@%s refused every key offered", t->user, t->host);
+		return -1;
+	}
+	return 0;
+}
+
+static ssh_session connect_to(const struct remote_target *t)
+{
+	ssh_session s = ssh_new();
+	bool no = false;
+	long timeout = 10;
+	int port = (int)t->port;
+
+	if (s == NULL)
+		return NULL;
+	if (ssh_options_set(s, SSH_OPTIONS_HOST, t->host) != SSH_OK ||
+	    ssh_options_set(s, SSH_OPTIONS_USER, t->user) != SSH_OK ||
+	    ssh_options_set(s, SSH_OPTIONS_PORT, &port) != SSH_OK ||
+	    ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout) != SSH_OK ||
+	    ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &no) != SSH_OK ||
+	    (t->known_hosts != NULL &&
+	     ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, t->known_hosts) != SSH_OK)) {
+		jitctl_err("ssh options: %s", ssh_get_error(s));
+		ssh_free(s);
+		return NULL;
+	}
+	if (ssh_connect(s) != SSH_OK) {
+		jitctl_err("cannot connect to %s port %u: %s", t->host, t->port, ssh_get_error(s));
+		ssh_free(s);
+		return NULL;
+	}
+	if (check_host_key(s, t) != 0 || authenticate(s, t) != 0) {
+		ssh_disconnect(s);
+		ssh_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* --- running a command -------------------------------------------------------------- */
+
+/* The words as one command line jit-sshd splits back: each in single quotes. */
+static char *join_words(int argc, char **argv)
+{
+	size_t size = 1;
+	char *line, *p;
+
+	for (int i = 0; i < argc; i++)
+		size += 3 + 4 * strlen(argv[i]);
+	line = p = calloc(1, size);
+	if (line == NULL)
+		return NULL;
+	for (int i = 0; i < argc; i++) {
+		if (i > 0)
+			*p++ = ' ';
+		*p++ = '\'';
+		for (const char *c = argv[i]; *c != '\0'; c++) {
+			if (*c == '\'') {
+				memcpy(p, "'\\''", 4);
+				p += 4;
+			} else {
+				*p++ = *c;
+			}
+		}
+		*p++ = '\'';
+	}
+	*p = '\0';
+	return line;
+}
+
+/* Reads the channel to its end: stdout into *out (when out is not NULL, else
+ * to our stdout), stderr to ours. */
+static int drain(ssh_channel ch, char **out, size_t *out_len)
+{
+	char buf[4096];
+	size_t len = 0;
+
+	if (out != NULL && (*out = calloc(1, OUTPUT_MAX + 1)) == NULL)
+		return -1;
+	while (!ssh_channel_is_eof(ch)) {
+		int n = ssh_channel_read_timeout(ch, buf, sizeof(buf), 0, 100);
+		bool from_stderr = false;
+
+		if (n == 0) {
+			n = ssh_channel_read_timeout(ch, buf, sizeof(buf), 1, 0);
+			from_stderr = true;
+		}
+		if (n == SSH_ERROR)
+			return -1;
+		if (n <= 0)
+			continue;
+		if (from_stderr)
+			(void)fwrite(buf, 1, (size_t)n, stderr);
+		else if (out == NULL)
+			(void)fwrite(buf, 1, (size_t)n, stdout);
+		else if (len + (size_t)n <= OUTPUT_MAX) {
+			memcpy(*out + len, buf, (size_t)n);
+			len += (size_t)n;
+		}
+	}
+	/* What stderr still holds after stdout's end. */
+	for (int n; (n = ssh_channel_read_timeout(ch, buf, sizeof(buf), 1, 0)) > 0;)
+		(void)fwrite(buf, 1, (size_t)n, stderr);
+	if (out_len != NULL)
+		*out_len = len;
+	return 0;
+}
+
+/* Runs the words on jit-sshd; its exit status, or JITCTL_UNREACHABLE. */
+static int remote_exec(const struct remote_target *t, int argc, char **argv, char **out,
+		       size_t *out_len)
+{
+	ssh_session s = connect_to(t);
+	ssh_channel ch = NULL;
+	char *line = join_words(argc, argv);
+	int status = JITCTL_UNREACHABLE;
+
+	if (s != NULL && line != NULL && (ch = ssh_channel_new(s)) != NULL &&
+	    ssh_channel_open_session(ch) == SSH_OK && ssh_channel_request_exec(ch, line) == SSH_OK &&
+	    drain(ch, out, out_len) == 0) {
+		ssh_channel_send_eof(ch);
+		status = ssh_channel_get_exit_status(ch);
+		if (status < 0 || status > 255) {
+			jitctl_err("%s gave no exit status", t->host);
+			status = JITCTL_FAILED;
+		}
+	} else if (s != NULL) {
+		jitctl_err("%s: %s", t->host, ssh_get_error(s));
+	}
+	if (ch != NULL) {
+		ssh_channel_close(ch);
+		ssh_channel_free(ch);
+	}
+	if (s != NULL) {
+		ssh_disconnect(s);
+		ssh_free(s);
+	}
+	free(line);
+	return status;
+}
+
+/* --remote TARGET and the connection options, before the command. Returns
+ * the index of the command word, or -1 after a usage message. */
+static int parse_remote_options(int argc, char **argv, struct remote_target *t, int first)
+{
+	int i = first;
+
+	for (; i < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
+		const char **dst = strcmp(argv[i], "--identity") == 0    ? &t->identity :
+				   strcmp(argv[i], "--known-hosts") == 0 ? &t->known_hosts :
+									   NULL;
+
+		if (dst == NULL)
+			return i;
+		if (i + 1 >= argc) {
+			jitctl_usage_message("--remote", "option '%s' needs a value", argv[i]);
+			return -1;
+		}
+		*dst = argv[i + 1];
+	}
+	return i;
+}
+
+int jitctl_remote(int argc, char **argv)
+{
+	struct remote_target t = { .port = 22 };
+	int cmd;
+
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		fputs(remote_usage, stdout);
+		return JITCTL_OK;
+	}
+	if (argc < 2 || parse_target(argv[1], &t) != 0)
+		return jitctl_usage_error("--remote", "'%s' is not USER@HOST[:PORT]",
+					  argc < 2 ? "" : argv[1]);
+	cmd = parse_remote_options(argc, argv, &t, 2);
+	if (cmd < 0)
+		return JITCTL_USAGE;
+	if (cmd >= argc)
+		return jitctl_usage_error("--remote", "a command is missing");
+	if (ssh_init() != SSH_OK) {
+		jitctl_err("libssh could not start");
+		return JITCTL_FAILED;
+	}
+	cmd = remote_exec(&t, argc - cmd, argv + cmd, NULL, NULL);
+	ssh_finalize();
+	return cmd;
+}
+
+/* --- jitctl ssh ---------------------------------------------------------------------------- */
+
+struct ssh_args {
+	const char *broker, *port, *duration, *justification, *from;
+	struct remote_target t;
+};
+
+/* The ticket, from jit-sshd or from the local jitd. */
+static int get_ticket(struct ssh_args *a, char **ticket)
+{
+	char *words[8] = { "request", "--port", (char *)a->port };
+	int n = 3, status;
+	size_t len = 0;
+
+	if (a->broker == NULL)
+		return jitctl_request_ticket(a->port, a->from, a->duration, a->justification, ticket);
+	if (a->duration != NULL) {
+		words[n++] = "--duration";
+		words[n++] = (char *)a->duration;
+	}
+	if (a->justification != NULL) {
+		words[n++] = "--justification";
+		words[n++] = (char *)a->justification;
+	}
+	if (ssh_init() != SSH_OK)
+		return JITCTL_FAILED;
+	status = remote_exec(&a->t, n, words, ticket, &len);
+	ssh_finalize();
+	if (status == JITCTL_OK && (len == 0 || strncmp(*ticket, "v4.public.", 10) != 0)) {
+		jitctl_err("%s answered no ticket", a->t.host);
+		status = JITCTL_FAILED;
+	}
+	if (status == JITCTL_OK)
+		(*ticket)[strcspn(*ticket, "\r\n")] = '\0';
+	return status;
+}
+
+static int parse_ssh_options(int argc, char **argv, struct ssh_args *a)
+{
+	const struct { const char *name; const char **dst; } opts[] = {
+		{ "--broker", &a->broker }, { "--port", &a->port }, { "--duration", &a->duration },
+		{ "--justification", &a->justification }, { "--from", &a->from },
+		{ "--identity", &a->t.identity }, { "--known-hosts", &a->t.known_hosts },
+	};
+	int i = 1;
+
+	while (i < argc && strncmp(argv[i], "--", 2) == 0) {
+		size_t k = 0;
+
+		if (strcmp(argv[i], "--help") == 0) {
+			fputs(ssh_usage, stdout);
+			return 0;
+		}
+		while (k < sizeof(opts) / sizeof(opts[0]) && strcmp(argv[i], opts[k].name) != 0)
+			k++;
+		if (k == sizeof(opts) / sizeof(opts[0]))
+			return -jitctl_usage_error("ssh", "unknown option '%s'", argv[i]);
+		if (i + 1 >= argc)
+			return -jitctl_usage_error("ssh", "option '%s' needs a value", argv[i]);
+		*opts[k].dst = argv[i + 1];
+		i += 2;
+	}
+	if (i >= argc)
+		return -jitctl_usage_error("ssh", "TARGET is missing");
+	if (a->broker != NULL && parse_target(a->broker, &a->t) != 0)
+		return -jitctl_usage_error("ssh", "--broker: '%s' is not USER@HOST[:PORT]", a->broker);
+	if (a->broker == NULL && a->from == NULL)
+		return -jitctl_usage_error("ssh", "--from is required without --broker");
+	return i;
+}
+
+int jitctl_ssh(int argc, char **argv)
+{
+	struct ssh_args a = { .port = "22/tcp", .t = { .port = 22 } };
+	char self[4096], **args;
+	char *ticket = NULL;
+	int target = parse_ssh_options(argc, argv, &a), status;
+	ssize_t n;
+
+	if (target <= 0)
+		return -target;
+	status = get_ticket(&a, &ticket);
+	if (status != JITCTL_OK) {
+		free(ticket);
+		return status;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	args = calloc((size_t)(argc - target) + 2, sizeof(*args));
+	if (n <= 0 || args == NULL) {
+		jitctl_err("cannot find this program to answer ssh's prompt");
+		free(ticket);
+		free(args);
+		return JITCTL_FAILED;
+	}
+	self[n] = '\0';
+	args[0] = "ssh";
+	for (int i = target; i < argc; i++)
+		args[i - target + 1] = argv[i];
+	/* ssh runs this program again as its askpass (jitctl_askpass below). */
+	if (setenv("SSH_ASKPASS", self, 1) != 0 || setenv("SSH_ASKPASS_REQUIRE", "force", 1) != 0 ||
+	    setenv("JITCTL_ASKPASS_TICKET", ticket, 1) != 0) {
+		jitctl_err("setenv: %s", strerror(errno));
+		free(ticket);
+		free(args);
+		return JITCTL_FAILED;
+	}
+	free(ticket);
+	fflush(NULL);
+	execvp("ssh", args);
+	jitctl_err("cannot run ssh: %s", strerror(errno));
+	free(args);
+	return JITCTL_FAILED;
+}
+
+/* --- the askpass -------------------------------------------------------------------------- */
+
+/* Any other prompt (a key's passphrase, a password) is asked on the terminal. */
+static int ask_terminal(const char *prompt)
+{
+	FILE *tty = fopen("/dev/tty", "r+e");
+	struct termios old, quiet;
+	char answer[1024];
+	bool ok;
+
+	if (tty == NULL)
+		return 1;
+	fputs(prompt, tty);
+	fflush(tty);
+	if (tcgetattr(fileno(tty), &old) == 0) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		(void)tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
+	}
+	ok = fgets(answer, sizeof(answer), tty) != NULL;
+	(void)tcsetattr(fileno(tty), TCSAFLUSH, &old);
+	fputc('\n', tty);
+	fclose(tty);
+	if (ok)
+		fputs(answer, stdout);
+	explicit_bzero(answer, sizeof(answer));
+	return ok ? 0 : 1;
+}
+
+int jitctl_askpass(const char *prompt)
+{
+	const char *ticket = getenv("JITCTL_ASKPASS_TICKET");
+	size_t len = strlen(prompt), want = strlen("JIT ticket: ");
+
+	if (ticket != NULL && len >= want && strcmp(prompt + len - want, "JIT ticket: ") == 0) {
+		printf("%s\n", ticket);
+		return 0;
+	}
+	return ask_terminal(prompt);
+}
