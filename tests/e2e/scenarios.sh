@@ -5,7 +5,8 @@
 # A server namespace runs jitd (backend $backend), sshd with pam_jit on 22,
 # a second sshd on 2222 that no policy guards (a host whose firewall would
 # admit anyone, so only the ticket stands in the way), and TCP listeners on
-# 3389 (standing in for RDP) and 8080 (unguarded). Client A (192.0.2.0/24,
+# 3389 (standing in for RDP) and 8080 (unguarded), and jit-sshd, the SSH front
+# door, on 2022 as its own user. Client A (192.0.2.0/24,
 # 2001:db8:a::/64) and client B (198.51.100.0/24, 2001:db8:b::/64) each have
 # their own link to it. Users alice and bob are in role ops, carol in none.
 #
@@ -19,7 +20,7 @@ A4=192.0.2.10 A6=2001:db8:a::10 B4=198.51.100.20 B6=2001:db8:b::20
 PROBE=$JIT_BUILDDIR/tests/helpers/tcpprobe
 ECHO=$JIT_BUILDDIR/tests/helpers/tcpecho
 module=$JIT_BUILDDIR/pam_jit/.libs/pam_jit.so
-scn_jitd_pid= scn_echo_pid=
+scn_jitd_pid= scn_echo_pid= scn_front_pid=
 
 # --- narration --------------------------------------------------------------------
 
@@ -100,6 +101,12 @@ max_duration = 1h
 users = alice, bob
 policies = ssh, rdp
 max_duration = 4h
+
+[sshd]
+user = jitsshd
+listen = $S4A:2022, [$S6A]:2022, $S4B:2022, [2001:db8:b::1]:2022
+host_key = $work/jit_host_key
+authorized_keys = $work/authorized_keys
 CONF
 	chmod 0644 "$work/jitd.conf"
 	export JIT_SOCKET=$work/jitd.sock
@@ -109,6 +116,27 @@ scn_start_jitd() {
 	ip netns exec "$srv" "$JITD" -f -d -c "$work/jitd.conf" 2>>"$work/jitd.log" &
 	scn_jitd_pid=$!
 	sshenv_await "jitd" "$JITCTL" status
+}
+
+# jit-sshd's keys: its host key, known to both clients' ssh (OpenSSH's file
+# and one for libssh, which jitctl --remote reads), and alice's and bob's keys.
+scn_front_door_keys() {
+	local key
+	ssh-keygen -q -t ed25519 -N '' -f "$work/jit_host_key"
+	chown jitsshd "$work/jit_host_key"
+	key=$(cut -d' ' -f1,2 "$work/jit_host_key.pub")
+	echo "* $key" >>"$work/known_hosts"
+	printf '[%s]:2022 %s\n' "$S4A" "$key" "$S6A" "$key" "$S4B" "$key" 2001:db8:b::1 "$key" \
+		>"$work/known_hosts.jit"
+	printf 'jit-user="%s" %s\n' alice "$(cat "$work/keys/alice.pub")" bob \
+		"$(cat "$work/keys/bob.pub")" >"$work/authorized_keys"
+}
+
+scn_start_front_door() {
+	ip netns exec "$srv" setpriv --reuid=jitsshd --regid=jitsshd --init-groups \
+		"$JIT_BUILDDIR/broker/jit-sshd" -d -c "$work/jitd.conf" 2>>"$work/jit-sshd.log" &
+	scn_front_pid=$!
+	sshenv_await "jit-sshd" grep -q "listening on \[2001:db8:b::1\]:2022" "$work/jit-sshd.log"
 }
 
 scn_pam_config() {
@@ -122,10 +150,12 @@ PAM
 
 # scn_world: everything above, started; returns 1 if some part did not.
 scn_world() {
-	sshenv_setup alice bob carol
+	sshenv_setup alice bob carol jitsshd
 	scn_network
 	scn_jitd_config
+	scn_front_door_keys
 	scn_start_jitd || return 1
+	scn_start_front_door || return 1
 	scn_pam_config
 	ip netns exec "$srv" "$ECHO" 3389 8080 >/dev/null 2>&1 &
 	scn_echo_pid=$!
@@ -138,7 +168,8 @@ scn_cleanup() {
 	sshenv_cleanup
 	[ -n "$scn_jitd_pid" ] && kill "$scn_jitd_pid" 2>/dev/null && wait "$scn_jitd_pid" 2>/dev/null
 	[ -n "$scn_echo_pid" ] && kill "$scn_echo_pid" 2>/dev/null
-	scn_jitd_pid= scn_echo_pid=
+	[ -n "$scn_front_pid" ] && kill "$scn_front_pid" 2>/dev/null && wait "$scn_front_pid" 2>/dev/null
+	scn_jitd_pid= scn_echo_pid= scn_front_pid= scn_front_pid=
 	ip netns del "$srv" 2>/dev/null
 	ip netns del "$cla" 2>/dev/null
 	ip netns del "$clb" 2>/dev/null
@@ -411,6 +442,40 @@ scenario_8() {
 	scn_audit_has "$audit" "$t: audit: the revoked ticket refused" '"action":"verify","subject":"alice","result":"refused"'
 	scn_audit_has "$audit" "$t: audit: the revoke" '"actor":"alice","action":"revoke"'
 	scn_audit_has "$audit" "$t: audit: the expiry of scenario 5" '"action":"expire"'
+}
+
+scenario_10() {
+	local t="scenario 10, from a laptop through jit-sshd" id
+	scn_say "Scenario 10: every window so far is revoked. alice, on client A, runs jitctl ssh: it asks jit-sshd for a window from the address jit-sshd sees, then runs ssh with the ticket answered for her. bob asks with plain OpenSSH, over IPv6."
+	for id in $("$JITCTL" list --active --all --json | grep -o '"id":[0-9]*' | cut -d: -f2); do
+		"$JITCTL" revoke "$id" >/dev/null
+	done
+	check "$t: A cannot connect to 22" blocked "$cla" "$A4" "$S4A" 22
+	run_cmd ip netns exec "$cla" setsid -w "$JITCTL" ssh --broker "jit@$S4A:2022" \
+		--identity "$work/keys/alice" --known-hosts "$work/known_hosts.jit" \
+		--justification "INC-10" "alice@$S4A" -F /dev/null -i "$work/keys/alice" \
+		-o IdentitiesOnly=yes -o UserKnownHostsFile="$work/known_hosts" \
+		-o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes \
+		-o NumberOfPasswordPrompts=1 -o ConnectTimeout=5 'echo "logged in as $(id -un)"' </dev/null
+	if [ "${SCN_NARRATE:-}" = 1 ]; then
+		printf '   $ jitctl ssh --broker jit@%s:2022 --justification INC-10 alice@%s\n' "$S4A" "$S4A"
+		sed 's/^/     /' "$tap_out/stdout" "$tap_out/stderr"
+	fi
+	if [ "$status" = 0 ] && grep -qx "logged in as alice" "$tap_out/stdout"; then
+		tap_ok "$t: jitctl ssh gets the window and logs alice in"
+	else
+		tap_not_ok "$t: jitctl ssh gets the window and logs alice in" "exit $status" \
+			"stderr: $(tail -c 300 "$tap_out/stderr")"
+	fi
+	check "$t: the window is for the address jit-sshd saw" \
+		sh -c '"$JITCTL" list --active --all --json | grep -q "\"user\":\"alice\",[^}]*\"from\":\"$1/32\""' \
+		sh "$A4"
+	check "$t: B still cannot connect to 22" blocked "$clb" "$B4" "$S4B" 22
+	expect "$t: bob asks with OpenSSH, over IPv6" 0 --out "v4.public." -- \
+		sshenv_login "$clb" "$B6" bob 2001:db8:b::1 2022 "" request --port 22/tcp --justification INC-11
+	check "$t: B reaches 22 over IPv6" reaches "$clb" "$B6" 2001:db8:b::1 22
+	check "$t: A does not, over IPv6" blocked "$cla" "$A6" "$S6A" 22
+	scn_fw_show
 }
 
 scn_audit_has() {
