@@ -146,7 +146,7 @@ static ssh_session connect_to(const struct remote_target *t)
 	ssh_session s = ssh_new();
 	bool no = false;
 	long timeout = 10;
-	int port = (int)t->port;
+	int port = (int)t->port, nodelay = 1;
 
 	if (s == NULL)
 		return NULL;
@@ -155,6 +155,7 @@ static ssh_session connect_to(const struct remote_target *t)
 	    ssh_options_set(s, SSH_OPTIONS_PORT, &port) != SSH_OK ||
 	    ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout) != SSH_OK ||
 	    ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &no) != SSH_OK ||
+	    ssh_options_set(s, SSH_OPTIONS_NODELAY, &nodelay) != SSH_OK ||
 	    (t->known_hosts != NULL &&
 	     ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, t->known_hosts) != SSH_OK)) {
 		jitctl_err("ssh options: %s", ssh_get_error(s));
@@ -206,41 +207,31 @@ static char *join_words(int argc, char **argv)
 }
 
 /* Reads the channel to its end: stdout into *out (when out is not NULL, else
- * to our stdout), stderr to ours. */
+ * to our stdout), then stderr to ours; libssh keeps stderr meanwhile, and
+ * jit-sshd writes it after stdout. */
 static int drain(ssh_channel ch, char **out, size_t *out_len)
 {
 	char buf[4096];
 	size_t len = 0;
+	int n;
 
 	if (out != NULL && (*out = calloc(1, OUTPUT_MAX + 1)) == NULL)
 		return -1;
-	while (!ssh_channel_is_eof(ch)) {
-		int n = ssh_channel_read_timeout(ch, buf, sizeof(buf), 0, 100);
-		bool from_stderr = false;
-
-		if (n == 0) {
-			n = ssh_channel_read_timeout(ch, buf, sizeof(buf), 1, 0);
-			from_stderr = true;
-		}
-		if (n == SSH_ERROR)
-			return -1;
-		if (n <= 0)
-			continue;
-		if (from_stderr)
-			(void)fwrite(buf, 1, (size_t)n, stderr);
-		else if (out == NULL)
+	while ((n = ssh_channel_read_timeout(ch, buf, sizeof(buf), 0, READ_TIMEOUT_MS)) > 0) {
+		if (out == NULL)
 			(void)fwrite(buf, 1, (size_t)n, stdout);
 		else if (len + (size_t)n <= OUTPUT_MAX) {
 			memcpy(*out + len, buf, (size_t)n);
 			len += (size_t)n;
 		}
 	}
-	/* What stderr still holds after stdout's end. */
-	for (int n; (n = ssh_channel_read_timeout(ch, buf, sizeof(buf), 1, 0)) > 0;)
+	if (n == SSH_ERROR)
+		return -1;
+	while ((n = ssh_channel_read_timeout(ch, buf, sizeof(buf), 1, READ_TIMEOUT_MS)) > 0)
 		(void)fwrite(buf, 1, (size_t)n, stderr);
 	if (out_len != NULL)
 		*out_len = len;
-	return 0;
+	return n == SSH_ERROR ? -1 : 0;
 }
 
 /* Runs the words on jit-sshd; its exit status, or JITCTL_UNREACHABLE. */

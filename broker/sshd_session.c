@@ -8,6 +8,8 @@
 #include "sshd_command.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <libssh/callbacks.h>
 #include <libssh/server.h>
 #include <stdbool.h>
@@ -284,8 +286,13 @@ void jit_sshd_serve(ssh_session session, const struct jit_config *cfg)
 		.channel_open_request_session_function = channel_open,
 	};
 
+	int one = 1;
+
 	if (peer_address(session, &st) != 0 || load_keys(&st) != 0)
 		return;
+	/* Small packets back and forth: without this, Nagle and delayed ACKs
+	 * add some 40 ms to each round of the handshake. */
+	(void)setsockopt(ssh_get_fd(session), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	/* The whole of authentication and the command's arrival, bounded: a
 	 * client that lingers is killed by the default action of SIGALRM. */
 	alarm((unsigned)cfg->sshd.login_grace);

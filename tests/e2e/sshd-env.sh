@@ -33,7 +33,7 @@ sshenv_find_sshd() {
 
 sshenv_private_mounts() {
 	[ -n "${JIT_SSHENV_NS:-}" ] && return 0
-	rm -rf "$tap_out"
+	rm -rf "${tap_out:-}"
 	JIT_SSHENV_NS=1 exec unshare --mount --propagation private -- bash "$0" "$@"
 }
 

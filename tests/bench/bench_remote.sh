@@ -1,0 +1,108 @@
+#!/bin/bash
+# The remote round trip as a sysadmin makes it: `jitctl --remote ... request`
+# from a client namespace to jit-sshd in a server namespace (a new SSH
+# connection, key exchange, public-key authentication, the request to jitd
+# with backend none, the ticket back). Prints p50/p99 of one at a time, and
+# requests per second with 20 clients at once. Needs root (namespaces).
+set -u
+: "${JITD:?}" "${JITCTL:?}" "${JIT_SSHD_BIN:?}" "${JIT_BUILDDIR:?}" "${JIT_TESTS_SRCDIR:?}"
+if [ "$(id -u)" -ne 0 ] || ! command -v ssh-keygen >/dev/null; then
+	echo "bench_remote: skipped (needs root and ssh-keygen)"
+	exit 0
+fi
+JIT_SSHD=${JIT_SSHD:-/bin/true}
+. "$JIT_TESTS_SRCDIR/e2e/sshd-env.sh"
+sshenv_private_mounts "$@"
+
+SEQUENTIAL=${BENCH_SEQUENTIAL:-200} CLIENTS=${BENCH_CLIENTS:-20} PER_CLIENT=${BENCH_PER_CLIENT:-20}
+srv=jbsrv$$ cli=jbcli$$
+work=$(mktemp -d /tmp/jit-remotebench.XXXXXX)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+	sshenv_cleanup
+	ip netns del "$srv" 2>/dev/null
+	ip netns del "$cli" 2>/dev/null
+	rm -rf --one-file-system "$work"
+}
+trap cleanup EXIT
+sshenv_setup alice jitsshd >/dev/null
+ip netns add "$srv"
+ip netns add "$cli"
+ip link add "jb${$}s" netns "$srv" type veth peer name "jb${$}c" netns "$cli"
+for ns in "$srv" "$cli"; do ip -n "$ns" link set lo up; done
+ip -n "$srv" link set "jb${$}s" up
+ip -n "$cli" link set "jb${$}c" up
+ip -n "$srv" addr add 192.0.2.1/24 dev "jb${$}s"
+ip -n "$cli" addr add 192.0.2.10/24 dev "jb${$}c"
+
+"$JITCTL" keygen --out "$work" >/dev/null
+ssh-keygen -q -t ed25519 -N '' -f "$work/host_key"
+chown jitsshd "$work/host_key"
+echo "[192.0.2.1]:2022 $(cut -d' ' -f1,2 "$work/host_key.pub")" >"$work/kh"
+echo "jit-user=\"alice\" $(cat "$work/keys/alice.pub")" >"$work/authorized_keys"
+cat >"$work/jitd.conf" <<CONF
+[jitd]
+host = bench
+socket = $work/jitd.sock
+socket_group = jit
+database = $work/jit.db
+key = $work/broker.key
+firewall = none
+
+[policy ssh]
+ports = 22/tcp
+max_duration = 1h
+
+[role ops]
+users = alice
+policies = ssh
+
+[sshd]
+user = jitsshd
+listen = 192.0.2.1:2022
+host_key = $work/host_key
+authorized_keys = $work/authorized_keys
+max_startups = 100
+CONF
+chmod 0644 "$work/jitd.conf"
+"$JITD" -f -c "$work/jitd.conf" 2>/dev/null &
+pids+=($!)
+ip netns exec "$srv" setpriv --reuid=jitsshd --regid=jitsshd --init-groups \
+	"$JIT_SSHD_BIN" -d -c "$work/jitd.conf" 2>"$work/jit-sshd.log" &
+pids+=($!)
+JIT_SOCKET=$work/jitd.sock sshenv_await "jitd" "$JITCTL" status
+sshenv_await "jit-sshd" grep -q "listening on" "$work/jit-sshd.log"
+
+request() {
+	timeout 30 ip netns exec "$cli" "$JITCTL" --remote jit@192.0.2.1:2022 --identity "$work/keys/alice" \
+		--known-hosts "$work/kh" request --port 22/tcp --duration 10m >/dev/null
+}
+
+# One at a time: each round trip in microseconds.
+for _ in $(seq "$SEQUENTIAL"); do
+	t0=$EPOCHREALTIME
+	request || echo "bench_remote: a request failed" >&2
+	t1=$EPOCHREALTIME
+	echo $(( (${t1/./} - ${t0/./}) ))
+done | sort -n >"$work/times"
+p50=$(sed -n "$((SEQUENTIAL / 2))p" "$work/times")
+p99=$(sed -n "$((SEQUENTIAL * 99 / 100))p" "$work/times")
+printf 'jitctl --remote request, one at a time (%d): p50 %d.%02d ms  p99 %d.%02d ms\n' "$SEQUENTIAL" \
+	$((p50 / 1000)) $((p50 % 1000 / 10)) $((p99 / 1000)) $((p99 % 1000 / 10))
+
+# 20 clients at once.
+clients=()
+t0=$EPOCHREALTIME
+for c in $(seq "$CLIENTS"); do
+	(for _ in $(seq "$PER_CLIENT"); do request || echo fail; done) >"$work/fails.$c" &
+	clients+=($!)
+done
+wait "${clients[@]}"
+t1=$EPOCHREALTIME
+us=$(( ${t1/./} - ${t0/./} ))
+total=$((CLIENTS * PER_CLIENT))
+failed=$(cat "$work"/fails.* 2>/dev/null | grep -c fail || true)
+printf 'jitctl --remote request, %d clients x %d: %d requests/s (%d failed)\n' "$CLIENTS" "$PER_CLIENT" \
+	$((total * 1000000 / us)) "$failed"
+echo "(each request: a new process, a new SSH connection and key exchange, and the grant)"
