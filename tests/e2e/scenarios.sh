@@ -165,14 +165,14 @@ scn_world() {
 }
 
 scn_cleanup() {
-	sshenv_cleanup
 	[ -n "$scn_jitd_pid" ] && kill "$scn_jitd_pid" 2>/dev/null && wait "$scn_jitd_pid" 2>/dev/null
 	[ -n "$scn_echo_pid" ] && kill "$scn_echo_pid" 2>/dev/null
 	[ -n "$scn_front_pid" ] && kill "$scn_front_pid" 2>/dev/null && wait "$scn_front_pid" 2>/dev/null
-	scn_jitd_pid= scn_echo_pid= scn_front_pid= scn_front_pid=
+	scn_jitd_pid= scn_echo_pid= scn_front_pid=
 	ip netns del "$srv" 2>/dev/null
 	ip netns del "$cla" 2>/dev/null
 	ip netns del "$clb" 2>/dev/null
+	sshenv_cleanup
 }
 
 # --- helpers ---------------------------------------------------------------------------

@@ -77,9 +77,12 @@ sshenv_etc() {
 	# A group of them all, for jitd's socket.
 	sed -i "/^jit:/d" "$work/etc/group"
 	echo "jit:x:$(sshenv_free_id):$(IFS=,; echo "$*")" >>"$work/etc/group"
-	for f in passwd group shadow; do
-		mount --bind "$work/etc/$f" "/etc/$f"
-	done
+	# An overlay over the whole of /etc rather than a bind mount per file:
+	# useradd elsewhere on this machine replaces /etc/passwd by a rename,
+	# which would take a bind mount on that file away with it.
+	mkdir "$work/etc-work"
+	mount -t overlay jitetc -o "lowerdir=/etc,upperdir=$work/etc,workdir=$work/etc-work" /etc
+	sshenv_etc_mounted=1
 	# libpam falls back to "other" for a service without a file: deny.
 	printf '%s required pam_deny.so\n' auth account password session >"$work/pam.d/other"
 	mount --bind "$work/pam.d" /etc/pam.d
@@ -249,9 +252,15 @@ sshenv_await_log() {
 		"$((${sshenv_log_mark:-0} + 1))" "$work/syslog" "$1"
 }
 
-# Stops what sshenv started; the mounts go with the namespace.
+# Stops what sshenv started and takes its /etc away (the other mounts go
+# with the namespace), so that $work can be removed.
 sshenv_cleanup() {
 	sshenv_stop_sshd
 	[ -n "${sshenv_logsink_pid:-}" ] && kill "$sshenv_logsink_pid" 2>/dev/null
 	sshenv_logsink_pid=
+	if [ -n "${sshenv_etc_mounted:-}" ] && [ -n "${JIT_SSHENV_NS:-}" ]; then
+		umount /etc/pam.d 2>/dev/null
+		umount /etc 2>/dev/null
+		sshenv_etc_mounted=
+	fi
 }
