@@ -2,7 +2,7 @@
 # Installs what is missing, builds jit with warnings as errors and with
 # AddressSanitizer + UBSan, runs every test, checks `make distcheck`, prints
 # the benchmark figures from an optimised build, runs pam_jit under valgrind
-# there, and ends with the line
+# and checks the hardening of the binaries there, and ends with the line
 # "N passed, N failed, N skipped". Exits non-zero if anything failed.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -55,11 +55,14 @@ make -C "$build/release" -s bench
 # valgrind cannot run sanitizer builds: pam_jit is checked on this one.
 say "pam_jit under valgrind (optimised build)"
 make -C "$build/release" -s tests/pam/pam_harness
-valgrind_tap=$(bash tests/pam/valgrind.sh "$build/release" || true)
-echo "$valgrind_tap"
-valgrind_skipped=$(grep -c '^ok .*# SKIP' <<<"$valgrind_tap" || true)
-valgrind_passed=$(( $(grep -c '^ok ' <<<"$valgrind_tap" || true) - valgrind_skipped ))
-valgrind_failed=$(grep -c '^not ok ' <<<"$valgrind_tap" || true)
+extra_tap=$(bash tests/pam/valgrind.sh "$build/release" || true)
+# The sanitizer build replaces _FORTIFY_SOURCE: its hardening is checked here.
+say "hardening of the optimised build"
+extra_tap+=$'\n'$(JIT_TESTS_SRCDIR=$JIT_TOP/tests bash tests/lint/hardening.test "$build/release" || true)
+echo "$extra_tap"
+extra_skipped=$(grep -c '^ok .*# SKIP' <<<"$extra_tap" || true)
+extra_passed=$(( $(grep -c '^ok ' <<<"$extra_tap" || true) - extra_skipped ))
+extra_failed=$(grep -c '^not ok ' <<<"$extra_tap" || true)
 
 # Totals from automake's summary: every TAP line counted once.
 count() { sed -n "s/^# $1: *\([0-9]*\)$/\1/p" "$build/check/test-suite.log" | head -1; }
@@ -67,9 +70,9 @@ if [ ! -f "$build/check/test-suite.log" ]; then
 	echo "the test suite did not run (make check exited $suite_status)" >&2
 	exit 1
 fi
-passed=$(( $(count PASS) + $(count XFAIL) + distcheck_passed + valgrind_passed ))
-failed=$(( $(count FAIL) + $(count XPASS) + $(count ERROR) + distcheck_failed + valgrind_failed ))
-skipped=$(( $(count SKIP) + valgrind_skipped ))
+passed=$(( $(count PASS) + $(count XFAIL) + distcheck_passed + extra_passed ))
+failed=$(( $(count FAIL) + $(count XPASS) + $(count ERROR) + distcheck_failed + extra_failed ))
+skipped=$(( $(count SKIP) + extra_skipped ))
 if [ "$failed" -gt 0 ]; then
 	grep -E "^(FAIL|ERROR|XPASS):" "$build/check/test-suite.log" || true
 fi
