@@ -1,8 +1,8 @@
 #!/bin/bash
 # Installs what is missing, builds jit with warnings as errors and with
 # AddressSanitizer + UBSan, runs every test, checks `make distcheck`, prints
-# the benchmark figures from an optimised build, runs pam_jit under valgrind
-# and checks the hardening of the binaries there, and ends with the line
+# the benchmark figures from an optimised build, runs pam_jit and jitd under
+# valgrind and checks the hardening of the binaries there, and ends with the line
 # "N passed, N failed, N skipped". Exits non-zero if anything failed.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -54,8 +54,10 @@ make -C "$build/release" -s bench
 
 # valgrind cannot run sanitizer builds: pam_jit is checked on this one.
 say "pam_jit under valgrind (optimised build)"
-make -C "$build/release" -s tests/pam/pam_harness
+make -C "$build/release" -s tests/pam/pam_harness tests/helpers/sockcat
 extra_tap=$(bash tests/pam/valgrind.sh "$build/release" || true)
+say "jitd under valgrind (optimised build)"
+extra_tap+=$'\n'$(bash tests/valgrind-jitd.sh "$build/release" || true)
 # The sanitizer build replaces _FORTIFY_SOURCE: its hardening is checked here.
 say "hardening of the optimised build"
 extra_tap+=$'\n'$(JIT_TESTS_SRCDIR=$JIT_TOP/tests bash tests/lint/hardening.test "$build/release" || true)
