@@ -33,9 +33,11 @@ static const char status_usage[] =
 	"Usage: jitctl status [--json] [--socket PATH]\n"
 	"  What jitd runs with, how many grants are active, and your roles.\n";
 static const char audit_usage[] =
-	"Usage: jitctl audit [--since DURATION|RFC3339] [--json] [--socket PATH]\n"
+	"Usage: jitctl audit [--since DURATION|RFC3339] [--json | --format table|json|csv]\n"
+	"                    [--socket PATH]\n"
 	"  Audit log entries since then (default 24h), the newest 1000 at most: yours,\n"
-	"  or everyone's for uid 0 and audit roles. --since 1h means the last hour.\n";
+	"  or everyone's for uid 0 and audit roles. --since 1h means the last hour.\n"
+	"  CSV (RFC 4180) has a header line: id,time,actor,action,subject,result,reason,details.\n";
 
 struct common {
 	const char *socket;
@@ -465,19 +467,70 @@ static void print_entries(json_t *entries)
 	}
 }
 
+/* One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line
+ * break, quotes doubled. A leading =, +, - or @ is prefixed with ' so that a
+ * spreadsheet does not take the field for a formula. */
+static void csv_field(const char *text, bool last)
+{
+	bool quote = text != NULL && strpbrk(text, ",\"\r\n") != NULL;
+
+	if (text != NULL && text[0] != '\0' && strchr("=+-@", text[0]) != NULL)
+		putchar('\'');
+	if (quote)
+		putchar('"');
+	for (const char *c = text ? text : ""; *c != '\0'; c++) {
+		if (*c == '"')
+			putchar('"');
+		putchar(*c);
+	}
+	if (quote)
+		putchar('"');
+	putchar(last ? '\n' : ',');
+}
+
+static void print_entries_csv(json_t *entries)
+{
+	static const char *const fields[] = { "time", "actor", "action", "subject", "result",
+					      "reason" };
+	size_t i;
+	json_t *e;
+
+	puts("id,time,actor,action,subject,result,reason,details");
+	json_array_foreach(entries, i, e) {
+		char id[32], *details = json_dumps(json_object_get(e, "details"), JSON_COMPACT);
+
+		(void)snprintf(id, sizeof(id), "%lld",
+			       (long long)json_integer_value(json_object_get(e, "id")));
+		csv_field(id, false);
+		for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++)
+			csv_field(json_string_value(json_object_get(e, fields[f])), false);
+		csv_field(details, true);
+		free(details);
+	}
+}
+
 static int cmd_audit(int argc, char **argv)
 {
 	struct common co = { 0 };
-	const char *since = NULL;
+	const char *since = NULL, *format = NULL;
 	const struct jitctl_opt defs[] = {
 		{ "since", &since, NULL }, { "json", NULL, &co.json },
-		{ "socket", &co.socket, NULL }, { NULL, NULL, NULL },
+		{ "format", &format, NULL }, { "socket", &co.socket, NULL },
+		{ NULL, NULL, NULL },
 	};
 	int status = jitctl_parse_opts("audit", audit_usage, argc, argv, defs);
 	json_t *req, *resp;
 
 	if (status >= 0 || (status = no_operands("audit", argc, argv)) >= 0)
 		return status;
+	if (format != NULL && strcmp(format, "csv") != 0 && strcmp(format, "json") != 0 &&
+	    strcmp(format, "table") != 0)
+		return jitctl_usage_error("audit", "--format: '%s' is not table, json or csv",
+					  format);
+	if (format != NULL && co.json && strcmp(format, "json") != 0)
+		return jitctl_usage_error("audit", "--json and --format %s contradict", format);
+	if (format != NULL && strcmp(format, "json") == 0)
+		co.json = true;
 	req = json_pack("{s:s}", "op", "audit");
 	if (since != NULL) {
 		char since_text[JIT_RFC3339_LEN];
@@ -494,6 +547,8 @@ static int cmd_audit(int argc, char **argv)
 		return status;
 	if (co.json)
 		print_json(json_object_get(resp, "entries"));
+	else if (format != NULL && strcmp(format, "csv") == 0)
+		print_entries_csv(json_object_get(resp, "entries"));
 	else
 		print_entries(json_object_get(resp, "entries"));
 	if (json_is_true(json_object_get(resp, "truncated")))
