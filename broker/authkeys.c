@@ -169,7 +169,7 @@ static char *parse_options(struct parse_ctx *c, char *s, struct jit_authkey *k)
 
 /* --- the key ------------------------------------------------------------------------ */
 
-static int fingerprint(const ssh_key key, char *out, size_t size)
+int jit_ssh_fingerprint(const ssh_key key, char *out, size_t size)
 {
 	unsigned char *hash = NULL;
 	size_t hlen = 0;
@@ -230,7 +230,7 @@ static void parse_key(struct parse_ctx *c, char *p, struct jit_authkey *k)
 		line_error(c, "the %s key does not decode", type);
 		return;
 	}
-	if (fingerprint(k->key, k->fingerprint, sizeof(k->fingerprint)) != 0)
+	if (jit_ssh_fingerprint(k->key, k->fingerprint, sizeof(k->fingerprint)) != 0)
 		line_error(c, "cannot compute the key's fingerprint");
 }
 

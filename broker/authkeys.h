@@ -43,6 +43,10 @@ int jit_authkeys_parse(const char *name, const char *text, size_t len, struct ji
  * most JIT_AUTHKEYS_FILE_MAX bytes that neither group nor others may write. */
 int jit_authkeys_load(const char *path, struct jit_authkeys *out, struct jit_config_errors *errs);
 
+/* The key's SHA256 fingerprint as ssh-keygen -l prints it ("SHA256:…").
+ * Returns 0, or -1 when it cannot be computed. */
+int jit_ssh_fingerprint(const ssh_key key, char *out, size_t size);
+
 /* The entry whose key is `key`, or NULL. */
 const struct jit_authkey *jit_authkeys_find(const struct jit_authkeys *keys, const ssh_key key);
 

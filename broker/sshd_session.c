@@ -38,23 +38,6 @@ struct session_state {
 	bool refused_request;		/* a pty, shell, subsystem… was asked for */
 };
 
-static void key_fingerprint(ssh_key key, char *out, size_t size)
-{
-	unsigned char *hash = NULL;
-	size_t len = 0;
-	char *text;
-
-	(void)snprintf(out, size, "%s", "(unknown)");
-	if (ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash, &len) != SSH_OK)
-		return;
-	text = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, len);
-	ssh_clean_pubkey_hash(&hash);
-	if (text != NULL) {
-		(void)snprintf(out, size, "%s", text);
-		ssh_string_free_char(text);
-	}
-}
-
 /* --- authentication ------------------------------------------------------------------- */
 
 static int auth_pubkey(ssh_session session, const char *user, struct ssh_key_struct *pubkey,
@@ -67,7 +50,8 @@ static int auth_pubkey(ssh_session session, const char *user, struct ssh_key_str
 	if (k == NULL || !jit_authkey_allows(k, &st->addr)) {
 		char fp[JIT_FINGERPRINT_MAX];
 
-		key_fingerprint(pubkey, fp, sizeof(fp));
+		if (jit_ssh_fingerprint(pubkey, fp, sizeof(fp)) != 0)
+			(void)snprintf(fp, sizeof(fp), "%s", "(unknown)");
 		log_info("refused key %s from %s (login name '%.64s'): %s", fp, st->addr_text, user,
 			 k == NULL ? "not in the authorized keys" : "not from this address");
 		st->failures++;
