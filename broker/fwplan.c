@@ -478,7 +478,8 @@ static int recompute(struct jit_fw_plan *plan, struct jit_fw_key *k, const uint8
 	if (rc == 0)
 		rc = skyline(&sp, &new, &n_new);
 	if (rc == 0)
-		rc = diff_into(k, &k->segs[i0], i1 - i0, new, n_new, now_ms, out);
+		/* segs is NULL while the key has none: no offset from it. */
+		rc = diff_into(k, i1 > i0 ? &k->segs[i0] : NULL, i1 - i0, new, n_new, now_ms, out);
 	if (rc == 0)
 		rc = splice(k, i0, i1, new, n_new);
 	free(sp.items);

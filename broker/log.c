@@ -10,8 +10,9 @@
 static struct {
 	bool to_stderr;
 	bool debug;
+	bool discard;
 	const char *ident;
-} log_cfg = { true, false, "jitd" };
+} log_cfg = { true, false, false, "jitd" };
 
 void jit_log_init(const char *ident, bool to_stderr, bool debug)
 {
@@ -20,6 +21,11 @@ void jit_log_init(const char *ident, bool to_stderr, bool debug)
 	log_cfg.debug = debug;
 	if (!to_stderr)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
+}
+
+void jit_log_discard(void)
+{
+	log_cfg.discard = true;
 }
 
 static const char *level_name(int priority)
@@ -37,7 +43,7 @@ void jit_log(int priority, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (priority == LOG_DEBUG && !log_cfg.debug)
+	if (log_cfg.discard || (priority == LOG_DEBUG && !log_cfg.debug))
 		return;
 	va_start(ap, fmt);
 	if (log_cfg.to_stderr) {

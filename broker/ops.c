@@ -49,10 +49,29 @@ static json_t *response_ok(void)
 	return json_pack("{s:i, s:b}", "v", JIT_PROTO_VERSION, "ok", 1);
 }
 
+/* reason with every byte outside printable ASCII replaced by '?'. */
+static void printable_ascii(const char *reason, char *out, size_t size)
+{
+	size_t i = 0;
+
+	for (; reason[i] != '\0' && i + 1 < size; i++)
+		out[i] = reason[i] >= ' ' && reason[i] <= '~' ? reason[i] : '?';
+	out[i] = '\0';
+}
+
 json_t *jit_broker_error(const char *error, const char *reason)
 {
+	char safe[512];
+	json_t *resp = json_pack("{s:i, s:b, s:s, s:s}", "v", JIT_PROTO_VERSION, "ok", 0,
+				 "error", error, "reason", reason);
+
+	if (resp != NULL)
+		return resp;
+	/* The reason quoted invalid UTF-8 from the request (a cut-off character,
+	 * jansson's message about a bad byte): answer all the same. */
+	printable_ascii(reason, safe, sizeof(safe));
 	return json_pack("{s:i, s:b, s:s, s:s}", "v", JIT_PROTO_VERSION, "ok", 0, "error", error,
-			 "reason", reason);
+			 "reason", safe);
 }
 
 static json_t *error_fmt(const char *error, const char *fmt, ...)

@@ -2,13 +2,14 @@
 # Installs what is missing, builds jit with warnings as errors and with
 # AddressSanitizer + UBSan, runs every test, checks `make distcheck`, prints
 # the benchmark figures from an optimised build, runs pam_jit and jitd under
-# valgrind and checks the hardening of the binaries there, and ends with the line
+# valgrind and checks the hardening of the binaries there, runs each fuzz
+# target for a few seconds (JIT_FUZZ_SECONDS, default 10), and ends with the line
 # "N passed, N failed, N skipped". Exits non-zero if anything failed.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$JIT_TOP"
 
-install_missing "${JIT_BUILD_PACKAGES[@]}" "${JIT_CHECK_PACKAGES[@]}"
+install_missing "${JIT_BUILD_PACKAGES[@]}" "${JIT_CHECK_PACKAGES[@]}" "${JIT_FUZZ_PACKAGES[@]}"
 command -v npm >/dev/null 2>&1 || install_missing nodejs npm
 
 build=$JIT_TOP/build
@@ -61,6 +62,10 @@ extra_tap+=$'\n'$(bash tests/valgrind-jitd.sh "$build/release" || true)
 # The sanitizer build replaces _FORTIFY_SOURCE: its hardening is checked here.
 say "hardening of the optimised build"
 extra_tap+=$'\n'$(JIT_TESTS_SRCDIR=$JIT_TOP/tests bash tests/lint/hardening.test "$build/release" || true)
+# Every fuzz target for a short time on its corpus (contrib/fuzz.sh SECONDS
+# runs them longer).
+say "fuzz targets, ${JIT_FUZZ_SECONDS:=10} s each (clang, libFuzzer)"
+extra_tap+=$'\n'$(bash contrib/fuzz.sh "$JIT_FUZZ_SECONDS" || true)
 echo "$extra_tap"
 extra_skipped=$(grep -c '^ok .*# SKIP' <<<"$extra_tap" || true)
 extra_passed=$(( $(grep -c '^ok ' <<<"$extra_tap" || true) - extra_skipped ))

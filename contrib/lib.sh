@@ -12,6 +12,8 @@ JIT_BUILD_PACKAGES=(
 # What the scenarios in network namespaces use (contrib/try.sh and the
 # tests): the firewall, and OpenSSH's client and the libraries of its server.
 JIT_SCENARIO_PACKAGES=(iproute2 nftables openssh-client libwrap0 libgssapi-krb5-2 libkrb5-3)
+# clang and its libFuzzer runtime for the fuzz targets (contrib/fuzz.sh).
+JIT_FUZZ_PACKAGES=(clang libclang-rt-14-dev)
 # Only for contrib/check.sh: static analysers, and what the other tests drive
 # and inspect.
 JIT_CHECK_PACKAGES=("${JIT_SCENARIO_PACKAGES[@]}" cppcheck clang-tidy valgrind groff-base
