@@ -10,6 +10,7 @@
 #include "authkeys.h"
 #include "jitd_config.h"
 #include "log.h"
+#include "sdnotify.h"
 #include "sshd_session.h"
 
 #include <errno.h>
@@ -275,6 +276,8 @@ static int serve(struct listeners *ls, int sfd, const struct jit_config *cfg)
 	for (size_t i = 0; i < ls->n; i++)
 		fds[i] = (struct pollfd){ .fd = ssh_bind_get_fd(ls->binds[i]), .events = POLLIN };
 	fds[ls->n] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+	if (jit_sd_notify("READY=1") < 0)
+		log_error("cannot tell the service manager that jit-sshd is ready ($NOTIFY_SOCKET)");
 	for (;;) {
 		if (poll(fds, ls->n + 1, -1) < 0) {
 			if (errno == EINTR)
@@ -293,6 +296,7 @@ static int serve(struct listeners *ls, int sfd, const struct jit_config *cfg)
 						 " other changes need a restart");
 				else {
 					log_info("stopping on signal %u", si.ssi_signo);
+					(void)jit_sd_notify("STOPPING=1");
 					return 0;
 				}
 			}

@@ -4,6 +4,7 @@
 
 #include "log.h"
 #include "proto.h"
+#include "sdnotify.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -94,6 +95,20 @@ static int clear_stale_socket(const struct sockaddr_un *sa, jit_error *err)
 	return 0;
 }
 
+/* Gives path to gid unless it has it already: running with socket_group as
+ * its group (as jitd.service does), jitd needs no chown, which its system
+ * call filter refuses. */
+static int set_group(const char *path, gid_t gid)
+{
+	struct stat st;
+
+	if (gid == (gid_t)-1)
+		return 0;
+	if (stat(path, &st) != 0)
+		return -1;
+	return st.st_gid == gid ? 0 : chown(path, (uid_t)-1, gid);
+}
+
 static int bind_socket(int fd, const struct sockaddr_un *sa, gid_t gid, jit_error *err)
 {
 	mode_t old = umask(0117);
@@ -102,7 +117,7 @@ static int bind_socket(int fd, const struct sockaddr_un *sa, gid_t gid, jit_erro
 	umask(old);
 	if (rc != 0)
 		return jit_error_set(err, "cannot bind %s: %s", sa->sun_path, strerror(errno));
-	if (chown(sa->sun_path, geteuid(), gid) != 0 || chmod(sa->sun_path, 0660) != 0) {
+	if (set_group(sa->sun_path, gid) != 0 || chmod(sa->sun_path, 0660) != 0) {
 		jit_error_set(err, "cannot set owner and mode of %s: %s", sa->sun_path,
 			      strerror(errno));
 		(void)unlink(sa->sun_path);
@@ -454,11 +469,14 @@ static void signal_event(struct server *s)
 	while (read(s->signals.fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
 			log_info("SIGHUP: reloading");
+			(void)jit_sd_notify("RELOADING=1");
 			(void)jit_broker_reload(s->b);
 			arm_expiry_timer(s);
 			arm_tick(s);
+			(void)jit_sd_notify("READY=1");
 		} else {
 			log_info("signal %u: shutting down", si.ssi_signo);
+			(void)jit_sd_notify("STOPPING=1");
 			s->stop = true;
 		}
 	}
@@ -544,9 +562,13 @@ int jit_server_run(struct jit_broker *b, int listen_fd)
 	struct epoll_event events[64];
 	int rc = server_setup(&s);
 
-	if (rc == 0)
+	if (rc == 0) {
 		log_info("jitd %s serving on %s (host %s, firewall %s)", PACKAGE_VERSION,
 			 b->cfg->socket, b->cfg->host, jit_firewall_backend(b->fw));
+		if (jit_sd_notify("READY=1") < 0)
+			log_error("cannot tell the service manager that jitd is ready"
+				  " ($NOTIFY_SOCKET)");
+	}
 	while (rc == 0 && !s.stop) {
 		int n = epoll_wait(s.epfd, events, 64, -1);
 

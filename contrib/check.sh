@@ -55,10 +55,15 @@ make -C "$build/release" -s bench
 
 # valgrind cannot run sanitizer builds: pam_jit is checked on this one.
 say "pam_jit under valgrind (optimised build)"
-make -C "$build/release" -s tests/pam/pam_harness tests/helpers/sockcat
+make -C "$build/release" -s tests/pam/pam_harness tests/helpers/sockcat tests/helpers/logsink
 extra_tap=$(bash tests/pam/valgrind.sh "$build/release" || true)
 say "jitd under valgrind (optimised build)"
 extra_tap+=$'\n'$(bash tests/valgrind-jitd.sh "$build/release" || true)
+# jitd as its unit runs it, its system calls checked against the unit's
+# filter: only here, since a sanitizer build makes calls of its own.
+say "jitd sandboxed as jitd.service runs it (optimised build)"
+extra_tap+=$'\n'$(JIT_TESTS_SRCDIR=$JIT_TOP/tests JIT_SRCDIR=$JIT_TOP \
+	bash tests/e2e/jitd-sandbox.test "$build/release" | grep -E '^(not )?ok .*(SystemCallFilter|system call)' || true)
 # The sanitizer build replaces _FORTIFY_SOURCE: its hardening is checked here.
 say "hardening of the optimised build"
 extra_tap+=$'\n'$(JIT_TESTS_SRCDIR=$JIT_TOP/tests bash tests/lint/hardening.test "$build/release" || true)
