@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define CALL_TIMEOUT_MS 10000
 
@@ -27,8 +28,9 @@ static const char list_usage[] =
 	"  Your grants, newest first (--all: everyone's, for uid 0 and audit roles;\n"
 	"  --active: open windows only): id, user, from, ports, expires in, state.\n";
 static const char revoke_usage[] =
-	"Usage: jitctl revoke [--socket PATH] ID\n"
-	"  Close grant ID's window at once (yours, or any with a revoke_any role).\n";
+	"Usage: jitctl revoke [--json] [--socket PATH] ID\n"
+	"  Close grant ID's window at once (yours, or any with a revoke_any role).\n"
+	"  --json prints the revoked grant as jitd returns it.\n";
 static const char status_usage[] =
 	"Usage: jitctl status [--json] [--socket PATH]\n"
 	"  What jitd runs with, how many grants are active, and your roles.\n";
@@ -100,6 +102,45 @@ static json_t *call(const char *cmd, const struct common *co, json_t *req, int *
 	}
 	*status = JITCTL_OK;
 	return resp;
+}
+
+/* Colour only for a person at a terminal, and never with NO_COLOR set
+ * (no-color.org). */
+static bool use_colour(void)
+{
+	const char *no = getenv("NO_COLOR");
+
+	return isatty(STDOUT_FILENO) && (no == NULL || no[0] == '\0');
+}
+
+/* The SGR colour of a grant state or an audit result: green for what let
+ * someone in, red for what kept them out, dim for what is over. */
+static const char *word_colour(const char *word)
+{
+	static const struct {
+		const char *word, *sgr;
+	} colours[] = {
+		{ "active", "32" }, { "granted", "32" }, { "accepted", "32" }, { "ok", "32" },
+		{ "denied", "31" }, { "refused", "31" }, { "revoked", "31" }, { "failed", "31" },
+		{ "expired", "2" },
+	};
+
+	for (size_t i = 0; word != NULL && i < sizeof(colours) / sizeof(colours[0]); i++)
+		if (strcmp(word, colours[i].word) == 0)
+			return colours[i].sgr;
+	return NULL;
+}
+
+/* word, padded to width, coloured when colour is on and the word has one. */
+static void print_word(const char *word, int width, bool colour)
+{
+	const char *sgr = colour ? word_colour(word) : NULL;
+	int len = (int)strlen(word);
+
+	if (sgr != NULL)
+		printf("\033[%sm%s\033[0m%*s", sgr, word, width > len ? width - len : 0, "");
+	else
+		printf("%-*s", width, word);
 }
 
 static void print_json(json_t *v)
@@ -289,6 +330,7 @@ static void print_table(json_t *grants)
 	static const struct row head = { "ID", "USER", "FROM", "PORTS", "EXPIRES IN", "STATE" };
 	size_t n = json_array_size(grants);
 	struct row *rows = calloc(n + 1, sizeof(*rows));
+	bool colour = use_colour();
 	int w[5] = { 0 };
 
 	if (rows == NULL)
@@ -303,9 +345,12 @@ static void print_table(json_t *grants)
 		w[3] = width(w[3], rows[i].ports);
 		w[4] = width(w[4], rows[i].left);
 	}
-	for (size_t i = 0; i <= n; i++)
-		printf("%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", w[0], rows[i].id, w[1], rows[i].user,
-		       w[2], rows[i].from, w[3], rows[i].ports, w[4], rows[i].left, rows[i].state);
+	for (size_t i = 0; i <= n; i++) {
+		printf("%-*s  %-*s  %-*s  %-*s  %-*s  ", w[0], rows[i].id, w[1], rows[i].user,
+		       w[2], rows[i].from, w[3], rows[i].ports, w[4], rows[i].left);
+		print_word(rows[i].state, 0, colour && i > 0);
+		putchar('\n');
+	}
 	free(rows);
 }
 
@@ -353,7 +398,9 @@ static int parse_id(const char *s, json_int_t *id)
 static int cmd_revoke(int argc, char **argv)
 {
 	struct common co = { 0 };
-	const struct jitctl_opt defs[] = { { "socket", &co.socket, NULL }, { NULL, NULL, NULL } };
+	const struct jitctl_opt defs[] = {
+		{ "json", NULL, &co.json }, { "socket", &co.socket, NULL }, { NULL, NULL, NULL },
+	};
 	int status = jitctl_parse_opts("revoke", revoke_usage, argc, argv, defs);
 	json_int_t id;
 	json_t *resp, *g;
@@ -372,6 +419,11 @@ static int cmd_revoke(int argc, char **argv)
 	if (resp == NULL)
 		return status;
 	g = json_object_get(resp, "grant");
+	if (co.json) {
+		print_json(g);
+		json_decref(resp);
+		return JITCTL_OK;
+	}
 	ports_joined(json_object_get(g, "ports"), ports, sizeof(ports));
 	printf("revoked grant %lld: %s from %s to %s\n", (long long)id,
 	       json_string_value(json_object_get(g, "user")),
@@ -449,20 +501,22 @@ static int since_time(const char *arg, char out[JIT_RFC3339_LEN])
 
 static void print_entries(json_t *entries)
 {
+	bool colour = use_colour();
 	size_t i;
 	json_t *e;
 
 	json_array_foreach(entries, i, e) {
 		const char *subject = json_string_value(json_object_get(e, "subject"));
 		const char *reason = json_string_value(json_object_get(e, "reason"));
+		const char *result = json_string_value(json_object_get(e, "result"));
 		char *details = json_dumps(json_object_get(e, "details"), JSON_COMPACT);
 
-		printf("%s  %-10s %-8s %-10s %-8s%s%s%s%s\n",
-		       json_string_value(json_object_get(e, "time")),
+		printf("%s  %-10s %-8s %-10s ", json_string_value(json_object_get(e, "time")),
 		       json_string_value(json_object_get(e, "actor")),
-		       json_string_value(json_object_get(e, "action")), subject ? subject : "-",
-		       json_string_value(json_object_get(e, "result")), reason ? "  " : "",
-		       reason ? reason : "", details ? "  " : "", details ? details : "");
+		       json_string_value(json_object_get(e, "action")), subject ? subject : "-");
+		print_word(result ? result : "-", 8, colour);
+		printf("%s%s%s%s\n", reason ? "  " : "", reason ? reason : "", details ? "  " : "",
+		       details ? details : "");
 		free(details);
 	}
 }

@@ -5,7 +5,7 @@ JIT_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # Debian 12 packages to build and test jit.
 JIT_BUILD_PACKAGES=(
-	gcc make autoconf automake libtool pkg-config
+	gcc make autoconf automake libtool pkg-config scdoc
 	libsodium-dev libjansson-dev libsqlite3-dev libssh-dev libnftables-dev libipset-dev
 	libpam0g-dev libcmocka-dev
 )
