@@ -91,6 +91,9 @@ int jit_broker_start(struct jit_broker *b, const char *config_path, jit_error *e
 
 void jit_broker_stop(struct jit_broker *b)
 {
+	jit_notifier_stop(&b->notifier, &b->metrics.notifications);
+	if (b->cfg != NULL && b->store != NULL && b->cfg->metrics_file[0] != '\0')
+		jit_broker_housekeeping(b);
 	jit_firewall_free(b->fw);
 	jit_store_close(b->store);
 	jit_config_free(b->cfg);
@@ -146,8 +149,10 @@ static void close_expired(const struct jit_grant *g, void *ctx)
 	log_info("grant %lld for %s expired", (long long)g->id, g->user);
 	if (jit_firewall_close(b->fw, g, &err) != 0) {
 		log_error("grant %lld: %s; reconciling", (long long)g->id, err.msg);
+		b->metrics.firewall_errors++;
 		b->needs_reconcile = true;
 	}
+	jit_broker_event(b, "expiry", json_pack("{s:o}", "grant", jit_grant_json(g, time(NULL))));
 }
 
 void jit_broker_expire(struct jit_broker *b, time_t now)
@@ -192,8 +197,11 @@ int jit_broker_reconcile(struct jit_broker *b, time_t now)
 	if (rc == 0)
 		rc = jit_firewall_reconcile(b->fw, active.items, active.n, &err);
 	b->needs_reconcile = rc != 0;
-	if (rc != 0)
+	if (rc != 0) {
 		log_error("reconcile: %s", err.msg);
+		b->metrics.firewall_errors++;
+		b->metrics_dirty = true;
+	}
 	else
 		log_debug("reconciled the firewall to %zu active grants", active.n);
 	free(active.items);
@@ -230,5 +238,7 @@ void jit_broker_tick(struct jit_broker *b)
 	} else if (rc > 0) {
 		log_warn("firewall %s: jit's rules restored, with every active grant",
 			 jit_firewall_backend(b->fw));
+		b->metrics.reconcile_corrections++;
+		b->metrics_dirty = true;
 	}
 }

@@ -7,6 +7,8 @@
 #include "firewall.h"
 #include "jitd_config.h"
 #include "keys.h"
+#include "metrics.h"
+#include "notifier.h"
 #include "peer.h"
 #include "store.h"
 
@@ -30,6 +32,10 @@ struct jit_broker {
 	time_t started;
 	bool needs_reconcile;		/* a backend error left the kernel unsure */
 	unsigned long ticks;		/* reconcile_interval periods so far */
+	struct jit_metrics metrics;
+	bool metrics_dirty;		/* counted since metrics_file was written */
+	time_t metrics_written;
+	struct jit_notifier notifier;	/* notify_command runs */
 };
 
 /* Loads the configuration and key, opens the store and the firewall
@@ -62,6 +68,22 @@ int jit_broker_next_expiry(struct jit_broker *b, time_t *when);
  * Returns the response object, never NULL. */
 json_t *jit_broker_handle(struct jit_broker *b, struct jit_peer *peer, const char *line,
 			  size_t len, bool *bad);
+
+/* A grant as the protocol shows it. */
+json_t *jit_grant_json(const struct jit_grant *g, time_t now);
+
+/* Something operators may want to hear of: "grant", "denial", "revocation",
+ * "expiry" or "login". fields (taken over) are merged into the event object
+ * {"event":…, "time":…, "host":…} that notify_command gets. */
+void jit_broker_event(struct jit_broker *b, const char *event, json_t *fields);
+
+/* Whether jit_broker_housekeeping() has work: metrics or notifications. */
+bool jit_broker_has_housekeeping(const struct jit_broker *b);
+
+/* Every second while it has work: reaps and times out notify_command runs,
+ * and writes metrics_file when something was counted (and at least every
+ * 15 s, so that its age shows jitd is alive). */
+void jit_broker_housekeeping(struct jit_broker *b);
 
 /* Creates the directory holding path with mode when it does not exist
  * (the last component only, as for /run/jit and /var/lib/jit). */

@@ -263,6 +263,28 @@ static int jitd_reconcile_interval(struct parser *p, const char *key, const char
 	return 0;
 }
 
+static int jitd_metrics_file(struct parser *p, const char *key, const char *value)
+{
+	return set_path(p, key, value, p->cfg->metrics_file);
+}
+
+static int jitd_notify_command(struct parser *p, const char *key, const char *value)
+{
+	p->cfg->notify_line = p->line;
+	return set_path(p, key, value, p->cfg->notify_command);
+}
+
+static int jitd_notify_timeout(struct parser *p, const char *key, const char *value)
+{
+	if (set_duration(p, key, value, &p->cfg->notify_timeout) != 0)
+		return -1;
+	if (p->cfg->notify_timeout < 1 || p->cfg->notify_timeout > 60) {
+		perr(p, "%s: '%s' is not between 1s and 1m", key, value);
+		return -1;
+	}
+	return 0;
+}
+
 static const struct key_def jitd_keys[] = {
 	{ "host", jitd_host },
 	{ "socket", jitd_socket },
@@ -273,6 +295,9 @@ static const struct key_def jitd_keys[] = {
 	{ "default_duration", jitd_default_duration },
 	{ "skew", jitd_skew },
 	{ "reconcile_interval", jitd_reconcile_interval },
+	{ "metrics_file", jitd_metrics_file },
+	{ "notify_command", jitd_notify_command },
+	{ "notify_timeout", jitd_notify_timeout },
 	{ NULL, NULL },
 };
 
@@ -743,6 +768,7 @@ static void set_defaults(struct jit_config *cfg)
 	cfg->default_duration = 3600;
 	cfg->skew = 30;
 	cfg->reconcile_interval = 5;
+	cfg->notify_timeout = 5;
 	(void)snprintf(cfg->sshd.host_key, sizeof(cfg->sshd.host_key), "%s",
 		       "/etc/jit/ssh_host_ed25519_key");
 	(void)snprintf(cfg->sshd.authorized_keys, sizeof(cfg->sshd.authorized_keys), "%s",
@@ -844,6 +870,28 @@ static char *read_config_file(const char *path, size_t *len, struct jit_config_e
 	return buf;
 }
 
+/* notify_command must be there to run: a typo found at jitd -t, not at the
+ * first grant. Not in jit_config_parse(), which looks at text only. */
+static int check_notify_command(const char *path, const struct jit_config *cfg,
+				struct jit_config_errors *errs)
+{
+	struct stat st;
+	const char *why = NULL;
+
+	if (cfg->notify_command[0] == '\0')
+		return 0;
+	if (stat(cfg->notify_command, &st) != 0)
+		why = strerror(errno);
+	else if (!S_ISREG(st.st_mode) || access(cfg->notify_command, X_OK) != 0)
+		why = "not an executable file";
+	if (why == NULL)
+		return 0;
+	(void)snprintf(errs->msg[0], sizeof(errs->msg[0]), "%.200s:%u: notify_command: %.200s: %s",
+		       path, cfg->notify_line, cfg->notify_command, why);
+	errs->n = 1;
+	return -1;
+}
+
 struct jit_config *jit_config_load(const char *path, struct jit_config_errors *errs)
 {
 	size_t len = 0;
@@ -856,6 +904,10 @@ struct jit_config *jit_config_load(const char *path, struct jit_config_errors *e
 		return NULL;
 	cfg = jit_config_parse(path, text, len, errs);
 	free(text);
+	if (cfg != NULL && check_notify_command(path, cfg, errs) != 0) {
+		jit_config_free(cfg);
+		return NULL;
+	}
 	return cfg;
 }
 

@@ -76,6 +76,10 @@ struct jit_config {
 	int64_t default_duration;
 	int64_t skew;
 	int64_t reconcile_interval;	/* seconds between checks of jit's firewall rules */
+	char metrics_file[JIT_PATH_MAX];	/* "": no metrics written */
+	char notify_command[JIT_PATH_MAX];	/* "": no notifications */
+	unsigned notify_line;		/* where notify_command was set, for errors */
+	int64_t notify_timeout;		/* seconds a notification may run */
 	struct jit_sshd_config sshd;	/* [sshd] */
 	struct jit_policy *policies;
 	size_t n_policies;

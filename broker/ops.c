@@ -97,6 +97,14 @@ static json_t *refusal(const char *error, const char *code, const char *reason)
 	return r;
 }
 
+/* Counts into one of the broker's metrics. */
+static void count(struct jit_broker *b, struct jit_counter *c, const char *result,
+		  const char *reason)
+{
+	jit_metrics_count(c, result, reason);
+	b->metrics_dirty = true;
+}
+
 static json_t *rfc3339_json(time_t t)
 {
 	char buf[JIT_RFC3339_LEN];
@@ -119,7 +127,7 @@ static json_t *ports_json(const struct jit_portspec *ports, size_t n)
 	return a;
 }
 
-static json_t *grant_json(const struct jit_grant *g, time_t now)
+json_t *jit_grant_json(const struct jit_grant *g, time_t now)
 {
 	char from[JIT_CIDR_STRLEN];
 	enum jit_grant_state state = jit_grant_state(g, now);
@@ -549,19 +557,24 @@ static json_t *grant_and_sign(struct jit_broker *b, struct jit_peer *peer,
 	free(remote_text);
 	if (rc != 0) {
 		free(ticket);
+		count(b, &b->metrics.requests, "error", "store");
 		return store_error("recording the grant", &err);
 	}
 	if (jit_firewall_open(b->fw, &g, &err) != 0) {
 		log_error("grant %lld: %s", (long long)g.id, err.msg);
+		b->metrics.firewall_errors++;
+		count(b, &b->metrics.requests, "error", "firewall");
 		withdraw_grant(b, &g, err.msg);
 		(void)jit_broker_reconcile(b, now);
 		free(ticket);
 		return error_fmt("internal", "the firewall could not be opened: %s", err.msg);
 	}
 	log_grant(&g);
+	count(b, &b->metrics.requests, "granted", NULL);
+	jit_broker_event(b, "grant", json_pack("{s:o}", "grant", jit_grant_json(&g, now)));
 	resp = response_ok();
 	json_object_set_new(resp, "ticket", json_string(ticket));
-	json_object_set_new(resp, "grant", grant_json(&g, now));
+	json_object_set_new(resp, "grant", jit_grant_json(&g, now));
 	free(ticket);
 	return resp;
 }
@@ -586,10 +599,31 @@ static json_t *remote_source(struct jit_broker *b, struct jit_peer *peer, struct
 		       " came from", from, seen);
 	audit(b, peer, "request", peer->user, "denied", reason,
 	      json_pack("{s:s, s:s}", "from", from, "denial", "source_not_observed"));
+	count(b, &b->metrics.requests, "denied", "source_not_observed");
+	jit_broker_event(b, "denial", json_pack("{s:s, s:s, s:s, s:s}", "user", peer->user,
+						"code", "source_not_observed", "reason", reason,
+						"from", from));
 	return refusal("denied", "source_not_observed", reason);
 }
 
-static json_t *op_request(struct jit_broker *b, struct jit_peer *peer, json_t *req)
+static json_t *deny_request(struct jit_broker *b, struct jit_peer *peer,
+			    const struct jit_request *r, const struct jit_decision *d)
+{
+	const char *code = jit_denial_name(d->denial);
+	const char *user = r->for_user ? r->for_user : peer->user;
+	json_t *details = request_details(r);
+
+	log_info("request by %s denied: %s", peer->user, d->reason);
+	json_object_set_new(details, "denial", json_string(code));
+	jit_broker_event(b, "denial", json_pack("{s:s, s:s, s:s, s:s, s:O}", "user", user,
+						"requested_by", peer->user, "code", code,
+						"reason", d->reason, "request", details));
+	audit(b, peer, "request", user, "denied", d->reason, details);
+	count(b, &b->metrics.requests, "denied", code);
+	return refusal("denied", code, d->reason);
+}
+
+static json_t *decide_request(struct jit_broker *b, struct jit_peer *peer, json_t *req)
 {
 	struct jit_request r;
 	struct jit_decision d;
@@ -600,16 +634,27 @@ static json_t *op_request(struct jit_broker *b, struct jit_peer *peer, json_t *r
 		return bad;
 	if (peer->remote && (bad = remote_source(b, peer, &r)) != NULL)
 		return bad;
-	if (jit_decide(b->cfg, &caller, &r, &d) != JIT_GRANTED) {
-		log_info("request by %s denied: %s", peer->user, d.reason);
-		json_t *details = request_details(&r);
-
-		json_object_set_new(details, "denial", json_string(jit_denial_name(d.denial)));
-		audit(b, peer, "request", r.for_user ? r.for_user : peer->user, "denied", d.reason,
-		      details);
-		return refusal("denied", jit_denial_name(d.denial), d.reason);
-	}
+	if (jit_decide(b->cfg, &caller, &r, &d) != JIT_GRANTED)
+		return deny_request(b, peer, &r, &d);
 	return grant_and_sign(b, peer, &r, &d);
+}
+
+static double monotonic_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static json_t *op_request(struct jit_broker *b, struct jit_peer *peer, json_t *req)
+{
+	double start = monotonic_seconds();
+	json_t *resp = decide_request(b, peer, req);
+
+	jit_metrics_observe_request(&b->metrics, monotonic_seconds() - start);
+	b->metrics_dirty = true;
+	return resp;
 }
 
 /* --- list ---------------------------------------------------------------------------- */
@@ -630,7 +675,7 @@ static int append_grant(const struct jit_grant *g, void *ctx)
 {
 	struct grants_out *out = ctx;
 
-	return json_array_append_new(out->array, grant_json(g, out->now)) == 0 ? 0 : -1;
+	return json_array_append_new(out->array, jit_grant_json(g, out->now)) == 0 ? 0 : -1;
 }
 
 static json_t *op_list(struct jit_broker *b, struct jit_peer *peer, json_t *req)
@@ -706,13 +751,16 @@ static json_t *op_revoke(struct jit_broker *b, struct jit_peer *peer, json_t *re
 				 jit_grant_state_name(jit_grant_state(&g, now)));
 	if (jit_firewall_close(b->fw, &g, &err) != 0) {
 		log_error("revoke %lld: %s; reconciling", (long long)id, err.msg);
+		b->metrics.firewall_errors++;
 		(void)jit_broker_reconcile(b, now);
 	}
 	log_info("grant %lld of %s revoked by %s", (long long)id, g.user, peer->user);
 	g.revoked_at = now;
 	(void)snprintf(g.revoked_by, sizeof(g.revoked_by), "%s", peer->user);
 	r = response_ok();
-	json_object_set_new(r, "grant", grant_json(&g, now));
+	json_object_set_new(r, "grant", jit_grant_json(&g, now));
+	jit_broker_event(b, "revocation", json_pack("{s:o, s:s}", "grant", jit_grant_json(&g, now),
+						    "by", peer->user));
 	return r;
 }
 
@@ -786,6 +834,7 @@ static json_t *verify_refused(struct jit_broker *b, struct jit_peer *peer,
 {
 	audit(b, peer, "verify", l->want.user, "refused", reason,
 	      json_pack("{s:s, s:s}", "from", l->from_text, "code", code));
+	count(b, &b->metrics.verifications, "refused", code);
 	log_info("login of %s from %s refused: %s", l->want.user, l->from_text, reason);
 	return refusal("refused", code, reason);
 }
@@ -808,7 +857,11 @@ static json_t *verify_accepted(struct jit_broker *b, struct jit_peer *peer,
 	g->uses++;
 	g->last_used = l->want.now;
 	r = response_ok();
-	json_object_set_new(r, "grant", grant_json(g, l->want.now));
+	json_object_set_new(r, "grant", jit_grant_json(g, l->want.now));
+	count(b, &b->metrics.verifications, "accepted", NULL);
+	jit_broker_event(b, "login", json_pack("{s:o, s:s, s:s, s:s}", "grant",
+					       jit_grant_json(g, l->want.now), "user", l->want.user,
+					       "from", l->from_text, "port", port));
 	return r;
 }
 

@@ -27,7 +27,7 @@
 #define READ_CHUNK 16384
 #define IN_MAX (JIT_PROTO_LINE_MAX + 1 + READ_CHUNK)
 
-enum source_kind { SRC_LISTENER, SRC_SIGNAL, SRC_TIMER, SRC_TICK, SRC_CLIENT };
+enum source_kind { SRC_LISTENER, SRC_SIGNAL, SRC_TIMER, SRC_TICK, SRC_CHORES, SRC_CLIENT };
 
 struct source {
 	enum source_kind kind;
@@ -52,7 +52,7 @@ struct client {
 struct server {
 	struct jit_broker *b;
 	int epfd;
-	struct source listener, signals, timer, tick;
+	struct source listener, signals, timer, tick, chores;
 	struct client *clients;
 	size_t n_clients;
 	bool stop;
@@ -445,6 +445,25 @@ static void timer_event(struct server *s)
 	arm_expiry_timer(s);
 }
 
+/* A one-second timer for jit_broker_housekeeping(), running only while the
+ * broker has metrics or notifications to look after. */
+static void arm_chores(struct server *s)
+{
+	time_t every = jit_broker_has_housekeeping(s->b) ? 1 : 0;
+	struct itimerspec its = { .it_interval = { .tv_sec = every }, .it_value = { .tv_sec = every } };
+
+	(void)timerfd_settime(s->chores.fd, 0, &its, NULL);
+}
+
+static void chores_event(struct server *s)
+{
+	uint64_t expirations;
+
+	if (read(s->chores.fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+		log_error("timerfd: %s", strerror(errno));
+	jit_broker_housekeeping(s->b);
+}
+
 static void arm_tick(struct server *s)
 {
 	struct itimerspec its = { .it_interval = { .tv_sec = (time_t)s->b->cfg->reconcile_interval },
@@ -473,6 +492,7 @@ static void signal_event(struct server *s)
 			(void)jit_broker_reload(s->b);
 			arm_expiry_timer(s);
 			arm_tick(s);
+			arm_chores(s);
 			(void)jit_sd_notify("READY=1");
 		} else {
 			log_info("signal %u: shutting down", si.ssi_signo);
@@ -507,14 +527,18 @@ static int server_setup(struct server *s)
 	s->timer.fd = timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK | TFD_CLOEXEC);
 	s->tick.kind = SRC_TICK;
 	s->tick.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	s->chores.kind = SRC_CHORES;
+	s->chores.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (s->epfd < 0 || s->signals.fd < 0 || s->timer.fd < 0 || s->tick.fd < 0 ||
-	    watch(s, &s->listener, EPOLLIN) != 0 || watch(s, &s->signals, EPOLLIN) != 0 ||
-	    watch(s, &s->timer, EPOLLIN) != 0 || watch(s, &s->tick, EPOLLIN) != 0) {
+	    s->chores.fd < 0 || watch(s, &s->listener, EPOLLIN) != 0 ||
+	    watch(s, &s->signals, EPOLLIN) != 0 || watch(s, &s->timer, EPOLLIN) != 0 ||
+	    watch(s, &s->tick, EPOLLIN) != 0 || watch(s, &s->chores, EPOLLIN) != 0) {
 		log_error("setting up the event loop: %s", strerror(errno));
 		return -1;
 	}
 	arm_expiry_timer(s);
 	arm_tick(s);
+	arm_chores(s);
 	return 0;
 }
 
@@ -533,6 +557,9 @@ static void dispatch(struct server *s, struct source *src, uint32_t events)
 	case SRC_TICK:
 		tick_event(s);
 		break;
+	case SRC_CHORES:
+		chores_event(s);
+		break;
 	case SRC_CLIENT:
 		client_event(s, (struct client *)src, events);
 		break;
@@ -550,6 +577,8 @@ static void server_teardown(struct server *s)
 		close(s->timer.fd);
 	if (s->tick.fd >= 0)
 		close(s->tick.fd);
+	if (s->chores.fd >= 0)
+		close(s->chores.fd);
 	if (s->signals.fd >= 0)
 		close(s->signals.fd);
 	if (s->epfd >= 0)

@@ -1,0 +1,144 @@
+#include "config.h"
+
+#include "notifier.h"
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The child starts with default signal handling and nothing blocked (jitd
+ * blocks the signals its signalfd reads), stdin from the pipe, stdout and
+ * stderr to /dev/null. */
+static int spawn_with_stdin(const char *command, int stdin_fd, pid_t *pid)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, all;
+	char *argv[] = { (char *)command, NULL };
+	int rc;
+
+	sigemptyset(&none);
+	sigfillset(&all);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&attr);
+	posix_spawn_file_actions_adddup2(&fa, stdin_fd, STDIN_FILENO);
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &all);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+					POSIX_SPAWN_SETSID);
+	rc = posix_spawn(pid, command, &fa, &attr, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	return rc;
+}
+
+int jit_notifier_run(struct jit_notifier *n, const char *command, const char *event,
+		     int64_t timeout_ms, struct jit_counter *counter)
+{
+	size_t len = strlen(event);
+	int pipefd[2], rc;
+	pid_t pid;
+
+	if (n->n == JIT_NOTIFY_RUNNING || len >= JIT_NOTIFY_EVENT_MAX) {
+		log_error("notify_command: %s; event dropped",
+			  n->n == JIT_NOTIFY_RUNNING ? "too many still running" : "event too long");
+		jit_metrics_count(counter, "dropped", NULL);
+		return -1;
+	}
+	if (pipe2(pipefd, O_CLOEXEC) != 0) {
+		log_error("notify_command: pipe: %s", strerror(errno));
+		jit_metrics_count(counter, "failed", NULL);
+		return -1;
+	}
+	rc = spawn_with_stdin(command, pipefd[0], &pid);
+	(void)close(pipefd[0]);
+	if (rc != 0) {
+		(void)close(pipefd[1]);
+		log_error("notify_command %s: %s", command, strerror(rc));
+		jit_metrics_count(counter, "failed", NULL);
+		return -1;
+	}
+	/* Fits the pipe's buffer: written at once whether the child reads or not. */
+	if (write(pipefd[1], event, len) != (ssize_t)len || write(pipefd[1], "\n", 1) != 1)
+		log_error("notify_command %s: could not hand over the event", command);
+	(void)close(pipefd[1]);
+	n->runs[n->n++] = (struct jit_notify_run){ pid, now_ms() + timeout_ms, 0 };
+	return 0;
+}
+
+/* Counts a finished run by how it ended. */
+static void count_end(const struct jit_notify_run *r, int status, struct jit_counter *counter)
+{
+	if (r->killed) {
+		log_error("notify_command (pid %d) ran past notify_timeout and was killed",
+			  (int)r->pid);
+		jit_metrics_count(counter, "timeout", NULL);
+	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		jit_metrics_count(counter, "sent", NULL);
+	} else {
+		log_error("notify_command (pid %d) failed: %s %d", (int)r->pid,
+			  WIFEXITED(status) ? "exit status" : "signal",
+			  WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+		jit_metrics_count(counter, "failed", NULL);
+	}
+}
+
+void jit_notifier_tick(struct jit_notifier *n, struct jit_counter *counter)
+{
+	int64_t now = now_ms();
+	size_t i = 0;
+
+	while (i < n->n) {
+		struct jit_notify_run *r = &n->runs[i];
+		int status = 0;
+		pid_t done = waitpid(r->pid, &status, WNOHANG);
+
+		if (done == r->pid || (done < 0 && errno == ECHILD)) {
+			count_end(r, status, counter);
+			n->runs[i] = n->runs[--n->n];
+			continue;
+		}
+		if (!r->killed && now >= r->deadline_ms) {
+			/* Its own session (setsid): the whole group goes. */
+			(void)kill(-r->pid, SIGKILL);
+			(void)kill(r->pid, SIGKILL);
+			r->killed = 1;
+		}
+		i++;
+	}
+}
+
+void jit_notifier_stop(struct jit_notifier *n, struct jit_counter *counter)
+{
+	for (size_t i = 0; i < n->n; i++) {
+		(void)kill(-n->runs[i].pid, SIGKILL);
+		(void)kill(n->runs[i].pid, SIGKILL);
+		n->runs[i].killed = 1;
+	}
+	while (n->n > 0) {
+		int status = 0;
+
+		if (waitpid(n->runs[n->n - 1].pid, &status, 0) < 0 && errno == EINTR)
+			continue;
+		count_end(&n->runs[n->n - 1], status, counter);
+		n->n--;
+	}
+}
