@@ -2,7 +2,8 @@
 # Installs what is missing, builds jit with warnings as errors and with
 # AddressSanitizer + UBSan, runs every test, checks `make distcheck`, prints
 # the benchmark figures from an optimised build, runs pam_jit and jitd under
-# valgrind and checks the hardening of the binaries there, runs each fuzz
+# valgrind and checks the hardening of the binaries there, builds, lints,
+# installs and purges the Debian packages (in an overlay of /), runs each fuzz
 # target for a few seconds (JIT_FUZZ_SECONDS, default 10), and ends with the line
 # "N passed, N failed, N skipped". Exits non-zero if anything failed.
 set -euo pipefail
@@ -49,6 +50,10 @@ else
 	echo "not ok - make distcheck (log: $build/distcheck.log)"
 fi
 
+say "Debian packages from the release tarball (contrib/debian)"
+tarball=$(ls "$build"/check/jit-*.tar.gz 2>/dev/null | tail -1 || true)
+package_tap=$(JIT_TESTS_SRCDIR=$JIT_TOP/tests bash tests/package/debian.test "${tarball:-none}" || true)
+
 say "benchmarks (optimised build)"
 jit_configure_build "$build/release" --enable-werror CFLAGS="-O2 -g"
 make -C "$build/release" -s bench
@@ -71,6 +76,7 @@ extra_tap+=$'\n'$(JIT_TESTS_SRCDIR=$JIT_TOP/tests bash tests/lint/hardening.test
 # runs them longer).
 say "fuzz targets, ${JIT_FUZZ_SECONDS:=10} s each (clang, libFuzzer)"
 extra_tap+=$'\n'$(bash contrib/fuzz.sh "$JIT_FUZZ_SECONDS" || true)
+extra_tap+=$'\n'$package_tap
 echo "$extra_tap"
 extra_skipped=$(grep -c '^ok .*# SKIP' <<<"$extra_tap" || true)
 extra_passed=$(( $(grep -c '^ok ' <<<"$extra_tap" || true) - extra_skipped ))
