@@ -94,6 +94,8 @@ void jit_broker_stop(struct jit_broker *b)
 	jit_notifier_stop(&b->notifier, &b->metrics.notifications);
 	if (b->cfg != NULL && b->store != NULL && b->cfg->metrics_file[0] != '\0')
 		jit_broker_housekeeping(b);
+	jit_rate_table_free(&b->request_rates);
+	jit_rate_table_free(&b->verify_rates);
 	jit_firewall_free(b->fw);
 	jit_store_close(b->store);
 	jit_config_free(b->cfg);

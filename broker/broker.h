@@ -36,6 +36,8 @@ struct jit_broker {
 	bool metrics_dirty;		/* counted since metrics_file was written */
 	time_t metrics_written;
 	struct jit_notifier notifier;	/* notify_command runs */
+	struct jit_rate_table request_rates;	/* rate_requests' buckets */
+	struct jit_rate_table verify_rates;	/* rate_verifications' buckets */
 };
 
 /* Loads the configuration and key, opens the store and the firewall

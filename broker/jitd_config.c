@@ -285,6 +285,26 @@ static int jitd_notify_timeout(struct parser *p, const char *key, const char *va
 	return 0;
 }
 
+static int set_rate(struct parser *p, const char *key, const char *value,
+		    struct jit_rate_limit *dst)
+{
+	if (jit_rate_limit_parse(value, dst) == 0)
+		return 0;
+	perr(p, "%s: '%s' is not a rate like 20/1m (at most 100000 per 1s to 1d) or off", key,
+	     value);
+	return -1;
+}
+
+static int jitd_rate_requests(struct parser *p, const char *key, const char *value)
+{
+	return set_rate(p, key, value, &p->cfg->rate_requests);
+}
+
+static int jitd_rate_verifications(struct parser *p, const char *key, const char *value)
+{
+	return set_rate(p, key, value, &p->cfg->rate_verifications);
+}
+
 static const struct key_def jitd_keys[] = {
 	{ "host", jitd_host },
 	{ "socket", jitd_socket },
@@ -298,6 +318,8 @@ static const struct key_def jitd_keys[] = {
 	{ "metrics_file", jitd_metrics_file },
 	{ "notify_command", jitd_notify_command },
 	{ "notify_timeout", jitd_notify_timeout },
+	{ "rate_requests", jitd_rate_requests },
+	{ "rate_verifications", jitd_rate_verifications },
 	{ NULL, NULL },
 };
 
@@ -769,6 +791,8 @@ static void set_defaults(struct jit_config *cfg)
 	cfg->skew = 30;
 	cfg->reconcile_interval = 5;
 	cfg->notify_timeout = 5;
+	cfg->rate_requests = (struct jit_rate_limit){ 20, 60 };
+	cfg->rate_verifications = (struct jit_rate_limit){ 60, 60 };
 	(void)snprintf(cfg->sshd.host_key, sizeof(cfg->sshd.host_key), "%s",
 		       "/etc/jit/ssh_host_ed25519_key");
 	(void)snprintf(cfg->sshd.authorized_keys, sizeof(cfg->sshd.authorized_keys), "%s",

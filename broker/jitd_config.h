@@ -4,6 +4,7 @@
 #define JIT_JITD_CONFIG_H
 
 #include "netaddr.h"
+#include "ratelimit.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -80,6 +81,8 @@ struct jit_config {
 	char notify_command[JIT_PATH_MAX];	/* "": no notifications */
 	unsigned notify_line;		/* where notify_command was set, for errors */
 	int64_t notify_timeout;		/* seconds a notification may run */
+	struct jit_rate_limit rate_requests;	/* per caller, and per source */
+	struct jit_rate_limit rate_verifications;	/* per login source, and per user */
 	struct jit_sshd_config sshd;	/* [sshd] */
 	struct jit_policy *policies;
 	size_t n_policies;

@@ -623,6 +623,68 @@ static json_t *deny_request(struct jit_broker *b, struct jit_peer *peer,
 	return refusal("denied", code, d->reason);
 }
 
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void rate_text(const struct jit_rate_limit *lim, char *buf, size_t size)
+{
+	char period[32];
+
+	jit_duration_format(lim->period, period, sizeof(period));
+	(void)snprintf(buf, size, "%u per %s", lim->burst, period);
+}
+
+/* Takes a token for key; false, with the reason, when key is over the limit. */
+static bool within_rate(struct jit_rate_table *t, const struct jit_rate_limit *lim,
+			const char *key, const char *what, char *reason, size_t size)
+{
+	unsigned long overflows = t->overflows;
+	char rate[64];
+
+	if (jit_rate_take(t, lim, key, now_ms())) {
+		if (t->overflows != overflows && (t->overflows & 1023) == 1)
+			log_warn("rate limits: more than %d keys in use; new ones go unlimited (%lu so far)",
+				 JIT_RATE_KEYS_MAX * 3 / 4, t->overflows);
+		return true;
+	}
+	rate_text(lim, rate, sizeof(rate));
+	(void)snprintf(reason, size, "%s: more than %s (%s)", what, rate, key);
+	return false;
+}
+
+/* rate_requests, for the caller and for the source asked. NULL, or the denial. */
+static json_t *request_rate(struct jit_broker *b, struct jit_peer *peer,
+			    const struct jit_request *r)
+{
+	const struct jit_rate_limit *lim = &b->cfg->rate_requests;
+	char key[JIT_RATE_KEY_MAX], reason[256];
+	bool ok;
+
+	if (peer->remote)
+		(void)snprintf(key, sizeof(key), "user:%s", peer->user);
+	else
+		(void)snprintf(key, sizeof(key), "uid:%u", (unsigned)peer->uid);
+	ok = within_rate(&b->request_rates, lim, key, "requests", reason, sizeof(reason));
+	if (ok && r->has_source) {
+		jit_rate_source_key(&r->source.addr, key, sizeof(key));
+		ok = within_rate(&b->request_rates, lim, key, "requests", reason, sizeof(reason));
+	}
+	if (ok)
+		return NULL;
+	log_warn("request by %s refused: %s", peer->user, reason);
+	audit(b, peer, "request", r->for_user ? r->for_user : peer->user, "denied", reason,
+	      json_pack("{s:s}", "denial", "rate_limited"));
+	count(b, &b->metrics.requests, "denied", "rate_limited");
+	jit_broker_event(b, "denial", json_pack("{s:s, s:s, s:s}", "user", peer->user,
+						"code", "rate_limited", "reason", reason));
+	return refusal("denied", "rate_limited", reason);
+}
+
 static json_t *decide_request(struct jit_broker *b, struct jit_peer *peer, json_t *req)
 {
 	struct jit_request r;
@@ -633,6 +695,8 @@ static json_t *decide_request(struct jit_broker *b, struct jit_peer *peer, json_
 	if (bad != NULL)
 		return bad;
 	if (peer->remote && (bad = remote_source(b, peer, &r)) != NULL)
+		return bad;
+	if ((bad = request_rate(b, peer, &r)) != NULL)
 		return bad;
 	if (jit_decide(b->cfg, &caller, &r, &d) != JIT_GRANTED)
 		return deny_request(b, peer, &r, &d);
@@ -930,6 +994,20 @@ static json_t *verify_grant(struct jit_broker *b, struct jit_peer *peer, const s
 	return verify_accepted(b, peer, l, &m.found);
 }
 
+/* rate_verifications, for the login's source and for its user. */
+static bool verify_within_rate(struct jit_broker *b, const struct login *l, char *reason,
+			       size_t size)
+{
+	const struct jit_rate_limit *lim = &b->cfg->rate_verifications;
+	char key[JIT_RATE_KEY_MAX];
+
+	jit_rate_source_key(&l->want.from, key, sizeof(key));
+	if (!within_rate(&b->verify_rates, lim, key, "logins", reason, size))
+		return false;
+	(void)snprintf(key, sizeof(key), "user:%s", l->want.user);
+	return within_rate(&b->verify_rates, lim, key, "logins", reason, size);
+}
+
 static json_t *op_verify(struct jit_broker *b, struct jit_peer *peer, json_t *req)
 {
 	struct login l = { .want = { .user = str_field(req, "user"), .host = b->cfg->host,
@@ -937,6 +1015,7 @@ static json_t *op_verify(struct jit_broker *b, struct jit_peer *peer, json_t *re
 			   .from_text = str_field(req, "from") };
 	const char *ticket = str_field(req, "ticket");
 	const char *port = str_field(req, "port");
+	char reason[256];
 
 	if (!peer_may(b, peer, PRIV_AUDIT)) {
 		audit(b, peer, "verify", l.want.user, "denied", "needs uid 0 or the audit role", NULL);
@@ -947,6 +1026,8 @@ static json_t *op_verify(struct jit_broker *b, struct jit_peer *peer, json_t *re
 		return error_fmt("bad_request", "from: '%s' is not a numeric address", l.from_text);
 	if (jit_portspec_parse(port, &l.want.port) != 0)
 		return error_fmt("bad_request", "port: '%s' is not PORT/tcp or PORT/udp", port);
+	if (!verify_within_rate(b, &l, reason, sizeof(reason)))
+		return verify_refused(b, peer, &l, "rate_limited", reason);
 	return ticket ? verify_ticket(b, peer, &l, ticket) : verify_grant(b, peer, &l);
 }
 

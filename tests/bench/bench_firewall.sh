@@ -55,6 +55,7 @@ socket_group = root
 database = $work/$1.db
 key = $work/broker.key
 firewall = $1
+rate_requests = off
 [policy ssh]
 ports = 22/tcp
 max_duration = 1h

@@ -15,6 +15,8 @@ trap cleanup EXIT
 mkdir "$work/pam.d"
 . "$(dirname "${BASH_SOURCE[0]}")/../temp-jitd.sh"
 temp_jitd "$work" bench <<'CONF'
+rate_requests = off
+rate_verifications = off
 [policy ssh]
 ports = 22/tcp
 CONF

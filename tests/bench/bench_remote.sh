@@ -49,6 +49,7 @@ socket_group = jit
 database = $work/jit.db
 key = $work/broker.key
 firewall = none
+rate_requests = off
 
 [policy ssh]
 ports = 22/tcp
