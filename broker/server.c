@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_CLIENTS 1024
@@ -24,6 +25,10 @@
 #define MAX_BAD_REQUESTS 3
 /* Unsent response bytes beyond which a client's requests wait. */
 #define OUT_HIGH_WATER (256 * 1024)
+/* A client that neither completes a request nor takes any of its answer
+ * for this long is closed: jitd's clients (jitctl, pam_jit, jit-sshd) send
+ * their request at once, and a connection left open must not hold a slot. */
+#define CLIENT_IDLE_MS 10000
 #define READ_CHUNK 16384
 #define IN_MAX (JIT_PROTO_LINE_MAX + 1 + READ_CHUNK)
 
@@ -46,6 +51,7 @@ struct client {
 	bool closing;			/* answer no more; close once the output is sent */
 	bool eof;			/* the client will send no more */
 	uint32_t events;		/* what epoll watches for now */
+	int64_t progress_ms;		/* last request read or answer byte taken */
 	struct client *prev, *next;
 };
 
@@ -57,6 +63,14 @@ struct server {
 	size_t n_clients;
 	bool stop;
 };
+
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* --- the listening socket ----------------------------------------------------- */
 
@@ -232,6 +246,7 @@ static void client_reply(struct client *c, json_t *resp)
 	memcpy(c->out + c->out_len, text, len);
 	c->out[c->out_len + len] = '\n';
 	c->out_len += len + 1;
+	c->progress_ms = monotonic_ms();
 	free(text);
 }
 
@@ -249,6 +264,7 @@ static bool client_flush(struct client *c)
 		if (n <= 0)
 			return false;
 		c->out_off += (size_t)n;
+		c->progress_ms = monotonic_ms();
 	}
 	c->out_off = c->out_len = 0;
 	return true;
@@ -407,6 +423,7 @@ static void accept_clients(struct server *s)
 		c->src.kind = SRC_CLIENT;
 		c->src.fd = fd;
 		c->events = EPOLLIN;
+		c->progress_ms = monotonic_ms();
 		if (watch(s, &c->src, EPOLLIN) != 0) {
 			log_error("epoll: %s", strerror(errno));
 			free(c);
@@ -445,14 +462,28 @@ static void timer_event(struct server *s)
 	arm_expiry_timer(s);
 }
 
-/* A one-second timer for jit_broker_housekeeping(), running only while the
- * broker has metrics or notifications to look after. */
+/* A one-second timer for the chores: idle clients, and the broker's
+ * metrics and notifications. */
 static void arm_chores(struct server *s)
 {
-	time_t every = jit_broker_has_housekeeping(s->b) ? 1 : 0;
-	struct itimerspec its = { .it_interval = { .tv_sec = every }, .it_value = { .tv_sec = every } };
+	struct itimerspec its = { .it_interval = { .tv_sec = 1 }, .it_value = { .tv_sec = 1 } };
 
 	(void)timerfd_settime(s->chores.fd, 0, &its, NULL);
+}
+
+static void close_idle_clients(struct server *s)
+{
+	int64_t now = monotonic_ms();
+	struct client *c = s->clients, *next;
+
+	for (; c != NULL; c = next) {
+		next = c->next;
+		if (now - c->progress_ms < CLIENT_IDLE_MS)
+			continue;
+		log_info("client %s (uid %u, pid %d) idle for %d s: closed", c->peer.user,
+			 (unsigned)c->peer.uid, (int)c->peer.pid, CLIENT_IDLE_MS / 1000);
+		client_close(s, c);
+	}
 }
 
 static void chores_event(struct server *s)
@@ -461,7 +492,9 @@ static void chores_event(struct server *s)
 
 	if (read(s->chores.fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 		log_error("timerfd: %s", strerror(errno));
-	jit_broker_housekeeping(s->b);
+	close_idle_clients(s);
+	if (jit_broker_has_housekeeping(s->b))
+		jit_broker_housekeeping(s->b);
 }
 
 static void arm_tick(struct server *s)
@@ -492,7 +525,6 @@ static void signal_event(struct server *s)
 			(void)jit_broker_reload(s->b);
 			arm_expiry_timer(s);
 			arm_tick(s);
-			arm_chores(s);
 			(void)jit_sd_notify("READY=1");
 		} else {
 			log_info("signal %u: shutting down", si.ssi_signo);

@@ -69,6 +69,11 @@ extra_tap+=$'\n'$(bash tests/valgrind-jitd.sh "$build/release" || true)
 say "jitd sandboxed as jitd.service runs it (optimised build)"
 extra_tap+=$'\n'$(JIT_TESTS_SRCDIR=$JIT_TOP/tests JIT_SRCDIR=$JIT_TOP \
 	bash tests/e2e/jitd-sandbox.test "$build/release" | grep -E '^(not )?ok .*(SystemCallFilter|system call)' || true)
+# Memory under load, where it is jitd's and not the sanitizer's.
+say "jitd under load (optimised build)"
+make -C "$build/release" -s tests/bench/bench_broker tests/helpers/slowclient
+extra_tap+=$'\n'$(JIT_TESTS_SRCDIR=$JIT_TOP/tests bash tests/cli/load.test "$build/release" |
+	grep -E '^(not )?ok .*memory stays level' || true)
 # The sanitizer build replaces _FORTIFY_SOURCE: its hardening is checked here.
 say "hardening of the optimised build"
 extra_tap+=$'\n'$(JIT_TESTS_SRCDIR=$JIT_TOP/tests bash tests/lint/hardening.test "$build/release" || true)

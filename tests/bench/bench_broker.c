@@ -4,7 +4,9 @@
  * and port, and no ticket id repeats. Prints throughput and latency.
  *
  *   bench_broker -s SOCKET -k PUBKEY -u USER [-c CLIENTS] [-n REQUESTS]
- *                [-f SOURCES -H HOST]
+ *                [-d SECONDS] [-f SOURCES -H HOST]
+ *
+ * -d is each grant's duration (default 600).
  *
  * With -f and -H each request asks for 22/tcp from the next address of the
  * file SOURCES, and its latency runs until a TCP connection from that
@@ -31,7 +33,7 @@
 #include <unistd.h>
 
 #define REQUEST "{\"v\":1,\"op\":\"request\",\"ports\":[\"22/tcp\"],\"from\":\"%s\"," \
-		"\"duration\":600,\"justification\":\"bench\"}\n"
+		"\"duration\":%d,\"justification\":\"bench\"}\n"
 #define MAX_SOURCES 100000
 
 struct shared {
@@ -39,6 +41,7 @@ struct shared {
 	const char *user;
 	struct jit_public_key key;
 	int requests;
+	int duration;
 	char (*sources)[INET6_ADDRSTRLEN];	/* NULL: every request from 192.0.2.10 */
 	size_t n_sources;
 	const char *host;			/* with sources: probe HOST port 22 */
@@ -186,11 +189,11 @@ static void *run_worker(void *arg)
 		const char *src = w->sh->sources
 					  ? w->sh->sources[(w->first_source + (size_t)i) % w->sh->n_sources]
 					  : "192.0.2.10";
-		char req[sizeof(REQUEST) + INET6_ADDRSTRLEN];
+		char req[sizeof(REQUEST) + INET6_ADDRSTRLEN + 16];
 		double t0 = now_us();
 		int len;
 
-		(void)snprintf(req, sizeof(req), REQUEST, src);
+		(void)snprintf(req, sizeof(req), REQUEST, src, w->sh->duration);
 		if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0 ||
 		    (len = read_line(fd, buf, JIT_PROTO_RESPONSE_MAX, &carry)) < 0) {
 			(void)snprintf(w->error, sizeof(w->error), "request %d: connection lost", i);
@@ -289,14 +292,14 @@ static int load_sources(const char *path, struct shared *sh)
 
 int main(int argc, char **argv)
 {
-	struct shared sh = { .requests = 20 };
+	struct shared sh = { .requests = 20, .duration = 600 };
 	const char *pubkey = NULL, *sources_file = NULL;
 	int clients = 50, opt, rc;
 	struct worker *w;
 	jit_error err;
 	double t0;
 
-	while ((opt = getopt(argc, argv, "s:k:u:c:n:f:H:")) != -1) {
+	while ((opt = getopt(argc, argv, "s:k:u:c:n:d:f:H:")) != -1) {
 		switch (opt) {
 		case 'f': sources_file = optarg; break;
 		case 'H': sh.host = optarg; break;
@@ -305,12 +308,13 @@ int main(int argc, char **argv)
 		case 'u': sh.user = optarg; break;
 		case 'c': clients = atoi(optarg); break;
 		case 'n': sh.requests = atoi(optarg); break;
+		case 'd': sh.duration = atoi(optarg); break;
 		default: return 2;
 		}
 	}
 	if (sh.socket == NULL || pubkey == NULL || sh.user == NULL || clients < 1 ||
-	    sh.requests < 1) {
-		fprintf(stderr, "usage: bench_broker -s SOCKET -k PUBKEY -u USER [-c N] [-n N]\n");
+	    sh.requests < 1 || sh.duration < 1) {
+		fprintf(stderr, "usage: bench_broker -s SOCKET -k PUBKEY -u USER [-c N] [-n N] [-d SECONDS]\n");
 		return 2;
 	}
 	if (jit_public_key_load(pubkey, &sh.key, &err) != 0) {
