@@ -81,7 +81,7 @@ int main(int argc, char **argv)
 		closed = 0;
 		for (int i = 0; i < open_fds; i++) {
 			if (strcmp(argv[2], "trickle") == 0 && sent < strlen(REQUEST) && !peer_closed(fds[i]))
-				(void)send(fds[i], REQUEST + sent, 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+				(void)send(fds[i], &REQUEST[sent], 1, MSG_NOSIGNAL | MSG_DONTWAIT);
 			closed += peer_closed(fds[i]);
 		}
 		sent++;
