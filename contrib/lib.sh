@@ -17,7 +17,7 @@ JIT_FUZZ_PACKAGES=(clang libclang-rt-14-dev)
 # Only for contrib/check.sh: static analysers, and what the other tests drive
 # and inspect.
 JIT_CHECK_PACKAGES=("${JIT_SCENARIO_PACKAGES[@]}" cppcheck clang-tidy valgrind groff-base
-	iptables ipset pamtester systemd strace jq debhelper lintian)
+	iptables ipset pamtester systemd strace jq debhelper lintian sqlite3)
 
 say() {
 	if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then

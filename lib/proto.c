@@ -122,8 +122,11 @@ static char *read_line(int fd, int64_t deadline, enum jit_call_status *status, j
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
+			/* jitd stopped or restarted before answering: it could
+			 * not be asked, as when it is not running. */
 			jit_error_set(err, "jitd closed the connection without an answer%s%s",
 				      n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
+			*status = JIT_CALL_UNREACHABLE;
 			break;
 		}
 		nl = memchr(buf + len, '\n', (size_t)n);
@@ -178,6 +181,7 @@ enum jit_call_status jit_proto_call(const char *socket_path, json_t *req, int ti
 		free(text);
 		return JIT_CALL_UNREACHABLE;
 	}
+	status = JIT_CALL_UNREACHABLE;
 	if (send_all(fd, text, strlen(text), err) == 0 && send_all(fd, "\n", 1, err) == 0) {
 		char *line = read_line(fd, deadline, &status, err);
 

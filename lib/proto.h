@@ -17,8 +17,9 @@
 
 enum jit_call_status {
 	JIT_CALL_OK = 0,
-	JIT_CALL_UNREACHABLE,	/* no socket, nobody listening, no permission, timeout */
-	JIT_CALL_FAILED,	/* connected, but no valid response line */
+	JIT_CALL_UNREACHABLE,	/* no socket, nobody listening, no permission, timeout,
+				 * closed before a whole answer */
+	JIT_CALL_FAILED,	/* an answer that is not a valid response */
 };
 
 /* Connects to the broker at socket_path, sends `req` (with "v":1 added) as

@@ -35,6 +35,7 @@ socket_group = $(id -gn)
 database = $work/jit.db
 key = $work/broker.key
 firewall = none
+rate_requests = 100/1m
 
 [policy ssh]
 ports = 22/tcp
