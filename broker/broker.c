@@ -83,7 +83,7 @@ int jit_broker_start(struct jit_broker *b, const char *config_path, jit_error *e
 	b->fw = jit_firewall_new(b->cfg, err);
 	if (b->fw == NULL)
 		return -1;
-	jit_broker_expire(b, now);
+	(void)jit_broker_expire(b, now);
 	if (jit_broker_reconcile(b, now) != 0)
 		return jit_error_set(err, "cannot bring the firewall to the recorded grants");
 	return 0;
@@ -157,14 +157,16 @@ static void close_expired(const struct jit_grant *g, void *ctx)
 	jit_broker_event(b, "expiry", json_pack("{s:o}", "grant", jit_grant_json(g, time(NULL))));
 }
 
-void jit_broker_expire(struct jit_broker *b, time_t now)
+int jit_broker_expire(struct jit_broker *b, time_t now)
 {
 	jit_error err;
+	int rc = jit_store_expire_due(b->store, now, close_expired, b, &err);
 
-	if (jit_store_expire_due(b->store, now, close_expired, b, &err) < 0)
+	if (rc < 0)
 		log_error("marking expired grants: %s", err.msg);
 	if (b->needs_reconcile)
 		(void)jit_broker_reconcile(b, now);
+	return rc < 0 ? -1 : 0;
 }
 
 struct entry_array {
@@ -217,7 +219,7 @@ int jit_broker_next_expiry(struct jit_broker *b, time_t *when)
 
 	if (rc < 0)
 		log_error("%s", err.msg);
-	return rc > 0;
+	return rc;
 }
 
 void jit_broker_tick(struct jit_broker *b)

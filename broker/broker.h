@@ -51,8 +51,9 @@ void jit_broker_stop(struct jit_broker *b);
  * keep their running values and are logged. */
 int jit_broker_reload(struct jit_broker *b);
 
-/* Marks due grants expired and closes their windows. */
-void jit_broker_expire(struct jit_broker *b, time_t now);
+/* Marks due grants expired and closes their windows; -1 when the database
+ * failed (logged), and they are still due. */
+int jit_broker_expire(struct jit_broker *b, time_t now);
 
 /* Makes the firewall hold exactly the active grants. */
 int jit_broker_reconcile(struct jit_broker *b, time_t now);
@@ -62,7 +63,8 @@ int jit_broker_reconcile(struct jit_broker *b, time_t now);
  * twelfth time, rewrites the grant sets whole from the database. */
 void jit_broker_tick(struct jit_broker *b);
 
-/* When the next active grant ends: 1 and *when, else 0. */
+/* When the next active grant ends: 1 and *when; 0 when none is active;
+ * -1 when the database could not say (logged). */
 int jit_broker_next_expiry(struct jit_broker *b, time_t *when);
 
 /* Answers one request line (without its newline). *bad is set when the

@@ -17,6 +17,7 @@
  * Whichever iptables is on PATH is used: nft-based or legacy. */
 #include "config.h"
 
+#include "fault.h"
 #include "firewall.h"
 #include "fwplan.h"
 #include "log.h"
@@ -107,7 +108,12 @@ static int run_process(char *const argv[], const char *input, char **output)
 static int run_ok(char *const argv[], const char *input, jit_error *err)
 {
 	char *out;
-	int status = run_process(argv, input, &out);
+	int injected = jit_fault(JIT_FAULT_IPTABLES, argv[0]);
+	int status;
+
+	if (injected != 0)
+		return jit_error_set(err, "%s: %s", argv[0], strerror(injected));
+	status = run_process(argv, input, &out);
 
 	if (status != 0)
 		jit_error_set(err, "%s: %.*s", argv[0], out ? (int)strcspn(out, "\n") : 0,
@@ -192,7 +198,20 @@ static int ipset_outcome(struct ipt_backend *ib, int rc, jit_error *err)
 }
 
 /* Runs ipset commands, one per line, as `ipset restore` would. */
-static int ipset_run(struct ipt_backend *ib, const char *cmds, jit_error *err)
+/* The fault-injection seam: -1, with the error as libipset would report it,
+ * when a test made this call fail. */
+static int ipset_injected(struct ipt_backend *ib, const char *what)
+{
+	int injected = jit_fault(JIT_FAULT_IPSET, what);
+
+	if (injected == 0)
+		return 0;
+	(void)snprintf(ib->ipset_error, sizeof(ib->ipset_error), "%s", strerror(injected));
+	ib->ipset_failed = true;
+	return -1;
+}
+
+static int ipset_run(struct ipt_backend *ib, const char *cmds, const char *what, jit_error *err)
 {
 	FILE *f = fmemopen((void *)cmds, strlen(cmds), "r");
 	int rc;
@@ -204,7 +223,9 @@ static int ipset_run(struct ipt_backend *ib, const char *cmds, jit_error *err)
 	}
 	ib->ipset_error[0] = '\0';
 	ib->ipset_failed = false;
-	rc = ipset_parse_stream(ib->ipset, f);
+	rc = ipset_injected(ib, what);
+	if (rc == 0)
+		rc = ipset_parse_stream(ib->ipset, f);
 	fclose(f);
 	return ipset_outcome(ib, rc, err);
 }
@@ -236,6 +257,8 @@ static int ipset_line(struct ipt_backend *ib, const char *cmd, jit_error *err)
 	(void)snprintf(line, sizeof(line), "%s", cmd);
 	ib->ipset_error[0] = '\0';
 	ib->ipset_failed = false;
+	if (ipset_injected(ib, cmd) != 0)
+		return ipset_outcome(ib, -1, err);
 	return ipset_outcome(ib, ipset_parse_line(ib->ipset, line), err);
 }
 
@@ -403,14 +426,14 @@ static void fill_swaps(FILE *f, const void *ctx)
 
 /* Runs what fill() writes through libipset. */
 static int ipset_built(struct ipt_backend *ib, void (*fill)(FILE *f, const void *ctx),
-		       const void *ctx, jit_error *err)
+		       const void *ctx, const char *what, jit_error *err)
 {
 	char *cmds = jit_fw_text(fill, ctx);
 	int rc;
 
 	if (cmds == NULL)
 		return jit_error_set(err, "out of memory");
-	rc = cmds[0] != '\0' ? ipset_run(ib, cmds, err) : 0;
+	rc = cmds[0] != '\0' ? ipset_run(ib, cmds, what, err) : 0;
 	free(cmds);
 	return rc;
 }
@@ -419,7 +442,7 @@ static int ipt_replace(void *state, const struct jit_guarded *guarded,
 		       const struct jit_fw_plan *plan, int64_t now_ms, jit_error *err)
 {
 	struct replace_args a = { plan, now_ms };
-	int rc = ipset_built(state, fill_swaps, &a, err);
+	int rc = ipset_built(state, fill_swaps, &a, "swapping in new sets", err);
 
 	if (rc == 0)
 		rc = put_chain(AF_INET, guarded, err);
@@ -455,7 +478,7 @@ static int ipt_apply(void *state, const struct jit_fw_changes *changes, int64_t 
 {
 	struct apply_args a = { changes, now_ms };
 
-	return ipset_built(state, fill_changes, &a, err);
+	return ipset_built(state, fill_changes, &a, "adding and deleting elements", err);
 }
 
 /* ctx points to the backend's pointer: listing sets goes through its session. */

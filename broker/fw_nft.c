@@ -17,6 +17,7 @@
  * (inet_ntop) and integer ports are ever written into commands. */
 #include "config.h"
 
+#include "fault.h"
 #include "firewall.h"
 #include "fwplan.h"
 
@@ -79,14 +80,26 @@ void *jit_nft_backend_new(jit_error *err)
 	return nb;
 }
 
-/* Runs commands as one transaction; on failure err gets nft's first line. */
-static int run(struct nft_backend *nb, const char *cmds, jit_error *err)
+/* nft_run_cmd_from_buffer, through the fault-injection seam; 0 or an errno. */
+static int nft_call(struct nft_backend *nb, const char *cmds, const char *what)
 {
-	int rc = nft_run_cmd_from_buffer(nb->ctx, cmds);
+	int injected = jit_fault(JIT_FAULT_NFT, what);
+
+	if (injected != 0)
+		return injected;
+	return nft_run_cmd_from_buffer(nb->ctx, cmds) == 0 ? 0 : -1;
+}
+
+/* Runs commands as one transaction; on failure err gets nft's first line. */
+static int run(struct nft_backend *nb, const char *cmds, const char *what, jit_error *err)
+{
+	int rc = nft_call(nb, cmds, what);
 	const char *msg = nft_ctx_get_error_buffer(nb->ctx);
 
 	if (rc == 0)
 		return 0;
+	if (rc > 0)
+		return jit_error_set(err, "nftables: %s", strerror(rc));
 	if (msg == NULL || msg[0] == '\0')
 		msg = "nftables refused the change";
 	return jit_error_set(err, "%.*s", (int)strcspn(msg, "\n"), msg);
@@ -157,14 +170,14 @@ static void put_plan(FILE *f, const struct jit_fw_plan *plan, int family, bool h
 
 /* Runs what fill() writes as one transaction. */
 static int run_built(struct nft_backend *nb, void (*fill)(FILE *f, const void *ctx),
-		     const void *ctx, jit_error *err)
+		     const void *ctx, const char *what, jit_error *err)
 {
 	char *cmds = jit_fw_text(fill, ctx);
 	int rc;
 
 	if (cmds == NULL)
 		return jit_error_set(err, "out of memory");
-	rc = run(nb, cmds, err);
+	rc = run(nb, cmds, what, err);
 	free(cmds);
 	return rc;
 }
@@ -175,7 +188,7 @@ static char *nft_fingerprint(void *state)
 	struct nft_backend *nb = state;
 	const char *out;
 
-	if (nft_run_cmd_from_buffer(nb->ctx, fingerprint_cmd) != 0) {
+	if (nft_call(nb, fingerprint_cmd, "listing jit's chain") != 0) {
 		(void)nft_ctx_get_error_buffer(nb->ctx);
 		return NULL;
 	}
@@ -206,7 +219,7 @@ static int nft_replace(void *state, const struct jit_guarded *guarded,
 {
 	struct replace_args a = { guarded, plan, now_ms };
 
-	return run_built(state, fill_replace, &a, err);
+	return run_built(state, fill_replace, &a, "replacing jit's table", err);
 }
 
 struct apply_args {
@@ -237,7 +250,7 @@ static int nft_apply(void *state, const struct jit_fw_changes *changes, int64_t 
 {
 	struct apply_args a = { changes, now_ms };
 
-	return run_built(state, fill_apply, &a, err);
+	return run_built(state, fill_apply, &a, "adding and deleting elements", err);
 }
 
 /* 1 when table inet jit exists, 0 when not, -1 when nftables cannot say. */
@@ -245,7 +258,7 @@ static int table_exists(struct nft_backend *nb, jit_error *err)
 {
 	const char *out;
 
-	if (run(nb, "list tables inet\n", err) != 0)
+	if (run(nb, "list tables inet\n", "listing tables", err) != 0)
 		return -1;
 	out = nft_ctx_get_output_buffer(nb->ctx);
 	return out != NULL && strstr(out, "table " TABLE "\n") != NULL;
@@ -262,7 +275,7 @@ static int nft_show(void *state, FILE *out, jit_error *err)
 			fputs("no table " TABLE ": jit holds nothing in the kernel\n", out);
 		return exists;
 	}
-	if (run(nb, "list table " TABLE "\n", err) != 0)
+	if (run(nb, "list table " TABLE "\n", "listing jit's table", err) != 0)
 		return -1;
 	listing = nft_ctx_get_output_buffer(nb->ctx);
 	fputs(listing ? listing : "", out);
@@ -276,7 +289,7 @@ static int nft_remove(void *state, jit_error *err)
 
 	if (exists <= 0)
 		return exists < 0 ? -1 : 1;
-	return run(nb, "delete table " TABLE "\n", err);
+	return run(nb, "delete table " TABLE "\n", "deleting jit's table", err);
 }
 
 static void nft_destroy(void *state)

@@ -419,6 +419,9 @@ static int cmd_revoke(int argc, char **argv)
 	if (resp == NULL)
 		return status;
 	g = json_object_get(resp, "grant");
+	if (json_is_string(json_object_get(resp, "warning")))
+		fprintf(stderr, "jitctl revoke: warning: %s\n",
+			json_string_value(json_object_get(resp, "warning")));
 	if (co.json) {
 		print_json(g);
 		json_decref(resp);

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "broker.h"
+#include "fault.h"
 #include "jitd_config.h"
 #include "log.h"
 #include "server.h"
@@ -69,7 +70,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 			fputs(usage, stdout);
 			return 0;
 		case 'V':
-			printf("jitd %s\n", PACKAGE_VERSION);
+			printf("jitd %s%s\n", PACKAGE_VERSION,
+			       JIT_FAULT_BUILD ? " (with fault injection, for tests only)" : "");
 			return 0;
 		case ':':
 			fprintf(stderr, "jitd: option -%c needs a value\n%s", optopt, usage);
@@ -116,6 +118,9 @@ static int serve(const struct options *o)
 	int fd, rc;
 
 	jit_log_init("jitd", o->debug, o->debug);
+	if (JIT_FAULT_BUILD)
+		log_warn("built with --enable-fault-injection: for tests only, never deploy this"
+			 " build (JIT_FAULTS makes its database and firewall calls fail)");
 	if (sodium_init() < 0) {
 		jit_log(LOG_CRIT, "cannot initialise libsodium");
 		return 1;

@@ -813,15 +813,20 @@ static json_t *op_revoke(struct jit_broker *b, struct jit_peer *peer, json_t *re
 	if (rc == 0)
 		return error_fmt("not_active", "grant %lld is already %s", (long long)id,
 				 jit_grant_state_name(jit_grant_state(&g, now)));
+	r = response_ok();
 	if (jit_firewall_close(b->fw, &g, &err) != 0) {
 		log_error("revoke %lld: %s; reconciling", (long long)id, err.msg);
 		b->metrics.firewall_errors++;
-		(void)jit_broker_reconcile(b, now);
+		if (jit_broker_reconcile(b, now) != 0)
+			json_object_set_new(r, "warning", json_sprintf(
+				"the firewall could not be closed (%s): jitd retries every"
+				" reconcile_interval, and the kernel closes the window at its"
+				" expiry at the latest",
+				err.msg));
 	}
 	log_info("grant %lld of %s revoked by %s", (long long)id, g.user, peer->user);
 	g.revoked_at = now;
 	(void)snprintf(g.revoked_by, sizeof(g.revoked_by), "%s", peer->user);
-	r = response_ok();
 	json_object_set_new(r, "grant", jit_grant_json(&g, now));
 	jit_broker_event(b, "revocation", json_pack("{s:o, s:s}", "grant", jit_grant_json(&g, now),
 						    "by", peer->user));

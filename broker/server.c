@@ -442,14 +442,38 @@ static void accept_clients(struct server *s)
 
 /* --- signals and the expiry timer ---------------------------------------------------- */
 
+/* In a second, relative: for retries after the database failed. */
+static void retry_expiry_soon(struct server *s)
+{
+	struct itimerspec its = { .it_value = { .tv_sec = 1 } };
+
+	(void)timerfd_settime(s->timer.fd, 0, &its, NULL);
+}
+
 static void arm_expiry_timer(struct server *s)
 {
 	struct itimerspec its = { 0 };
 	time_t when;
+	int rc = jit_broker_next_expiry(s->b, &when);
 
-	if (jit_broker_next_expiry(s->b, &when))
+	if (rc < 0) {
+		retry_expiry_soon(s);
+		return;
+	}
+	if (rc > 0)
 		its.it_value.tv_sec = when > 0 ? when : 1;
 	(void)timerfd_settime(s->timer.fd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+/* The second the timer fired in: time() reads a coarse clock that can still
+ * say the second before, which would find nothing due and fire again. */
+static time_t precise_now(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+		return time(NULL);
+	return ts.tv_sec;
 }
 
 static void timer_event(struct server *s)
@@ -458,8 +482,13 @@ static void timer_event(struct server *s)
 
 	if (read(s->timer.fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 		log_error("timerfd: %s", strerror(errno));
-	jit_broker_expire(s->b, time(NULL));
-	arm_expiry_timer(s);
+	/* Marking them failed: the grants are still due, so the timer would
+	 * fire at once. Try again in a second; the kernel closes their
+	 * windows on time meanwhile. */
+	if (jit_broker_expire(s->b, precise_now()) != 0)
+		retry_expiry_soon(s);
+	else
+		arm_expiry_timer(s);
 }
 
 /* A one-second timer for the chores: idle clients, and the broker's

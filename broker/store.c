@@ -2,6 +2,8 @@
 
 #include "store.h"
 
+#include "fault.h"
+
 #include "timeutil.h"
 
 #include <errno.h>
@@ -103,8 +105,38 @@ static const char *error_kind(int rc)
 
 static int db_fail(struct jit_store *st, int rc, const char *what, jit_error *err)
 {
-	jit_error_set(err, "%s: %s (%s)", what, error_kind(rc), sqlite3_errmsg(st->db));
+	/* SQLite's message is about its last error, which is not rc when the
+	 * fault-injection seam made the call fail. */
+	const char *msg = sqlite3_extended_errcode(st->db) == rc ? sqlite3_errmsg(st->db)
+								 : sqlite3_errstr(rc);
+
+	jit_error_set(err, "%s: %s (%s)", what, error_kind(rc), msg);
 	return -1;
+}
+
+/* --- the calls, through the fault-injection seam ------------------------------- */
+
+static int db_step(sqlite3_stmt *s, const char *what)
+{
+	int rc = jit_fault(JIT_FAULT_SQLITE_STEP, what);
+
+	return rc != 0 ? rc : sqlite3_step(s);
+}
+
+static int db_exec(sqlite3 *db, const char *sql, const char *what)
+{
+	int rc = jit_fault(JIT_FAULT_SQLITE_EXEC, what);
+
+	return rc != 0 ? rc : sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
+static int db_prepare(sqlite3 *db, const char *sql, unsigned flags, sqlite3_stmt **s,
+		      const char *what)
+{
+	int rc = jit_fault(JIT_FAULT_SQLITE_PREPARE, what);
+
+	*s = NULL;
+	return rc != 0 ? rc : sqlite3_prepare_v3(db, sql, -1, flags, s, NULL);
 }
 
 /* --- statements ---------------------------------------------------------------- */
@@ -121,8 +153,8 @@ static sqlite3_stmt *stmt(struct jit_store *st, enum stmt_id id)
 static int prepare_all(struct jit_store *st, jit_error *err)
 {
 	for (int i = 0; i < ST_COUNT; i++) {
-		int rc = sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-					    &st->stmt[i], NULL);
+		int rc = db_prepare(st->db, stmt_sql[i], SQLITE_PREPARE_PERSISTENT, &st->stmt[i],
+				    "preparing statements");
 
 		if (rc != SQLITE_OK)
 			return db_fail(st, rc, "preparing statements", err);
@@ -132,7 +164,7 @@ static int prepare_all(struct jit_store *st, jit_error *err)
 
 static int step_done(struct jit_store *st, sqlite3_stmt *s, const char *what, jit_error *err)
 {
-	int rc = sqlite3_step(s);
+	int rc = db_step(s, what);
 
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
@@ -150,13 +182,17 @@ static void bind_text(sqlite3_stmt *s, int i, const char *text)
 
 static int begin(struct jit_store *st, jit_error *err)
 {
+	/* A transaction left open by a ROLLBACK that failed would make every
+	 * BEGIN from now on fail: end it first. */
+	if (sqlite3_get_autocommit(st->db) == 0)
+		(void)db_exec(st->db, "ROLLBACK", "rolling back a transaction left open");
 	return step_done(st, stmt(st, ST_BEGIN), "starting a transaction", err);
 }
 
 static int commit(struct jit_store *st, jit_error *err)
 {
 	if (step_done(st, stmt(st, ST_COMMIT), "committing", err) != 0) {
-		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		(void)db_exec(st->db, "ROLLBACK", "rolling back");
 		return -1;
 	}
 	return 0;
@@ -173,7 +209,7 @@ static int rollback(struct jit_store *st)
 
 static int exec_sql(struct jit_store *st, const char *sql, const char *what, jit_error *err)
 {
-	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+	int rc = db_exec(st->db, sql, what);
 
 	if (rc != SQLITE_OK)
 		return db_fail(st, rc, what, err);
@@ -183,10 +219,10 @@ static int exec_sql(struct jit_store *st, const char *sql, const char *what, jit
 static int read_user_version(struct jit_store *st, int *version, jit_error *err)
 {
 	sqlite3_stmt *s;
-	int rc = sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL);
+	int rc = db_prepare(st->db, "PRAGMA user_version", 0, &s, "reading the schema version");
 
 	*version = -1;
-	if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+	if (rc == SQLITE_OK && (rc = db_step(s, "reading the schema version")) == SQLITE_ROW) {
 		*version = sqlite3_column_int(s, 0);
 		rc = SQLITE_OK;
 	}
@@ -207,7 +243,7 @@ static int migrate_one(struct jit_store *st, int from, jit_error *err)
 	if (exec_sql(st, migrations[from], "migrating the schema", err) != 0 ||
 	    exec_sql(st, sql, "recording the schema version", err) != 0 ||
 	    exec_sql(st, "COMMIT", "committing a migration", err) != 0) {
-		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		(void)db_exec(st->db, "ROLLBACK", "rolling back");
 		return jit_error_prefix(err, "schema version %d to %d", from, from + 1);
 	}
 	return 0;
@@ -444,7 +480,7 @@ int jit_store_grant_add(struct jit_store *st, struct jit_grant *g,
 static int grant_lookup(struct jit_store *st, sqlite3_stmt *s, struct jit_grant *g,
 			jit_error *err)
 {
-	int rc = sqlite3_step(s), found;
+	int rc = db_step(s, "reading a grant"), found;
 
 	if (rc == SQLITE_ROW)
 		found = row_to_grant(s, g, err) == 0 ? 1 : -1;
@@ -539,7 +575,7 @@ static int read_due(struct jit_store *st, time_t now, struct jit_grant **out, si
 	*out = NULL;
 	*n = 0;
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = db_step(s, "reading due grants")) == SQLITE_ROW) {
 		if (*n == cap) {
 			struct jit_grant *grown = realloc(*out, (cap ? cap * 2 : 8) * sizeof(**out));
 
@@ -594,7 +630,7 @@ int jit_store_expire_due(struct jit_store *st, time_t now,
 int jit_store_next_expiry(struct jit_store *st, time_t *when, jit_error *err)
 {
 	sqlite3_stmt *s = stmt(st, ST_NEXT_EXPIRY);
-	int rc = sqlite3_step(s), found = 0;
+	int rc = db_step(s, "finding the next expiry"), found = 0;
 
 	if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
 		*when = (time_t)sqlite3_column_int64(s, 0);
@@ -612,7 +648,7 @@ int jit_store_count_active(struct jit_store *st, time_t now, int64_t *count, jit
 	int rc;
 
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
-	rc = sqlite3_step(s);
+	rc = db_step(s, "counting active grants");
 	if (rc == SQLITE_ROW)
 		*count = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
@@ -626,7 +662,7 @@ static int query_each(struct jit_store *st, sqlite3_stmt *s,
 {
 	int rc;
 
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = db_step(s, what)) == SQLITE_ROW) {
 		int stop = row(s, ctx, err);
 
 		if (stop < 0) {
@@ -673,7 +709,7 @@ int jit_store_grants_each(struct jit_store *st, const struct jit_grant_filter *f
 		" ORDER BY id DESC LIMIT ?4";
 	struct grant_cb cb = { fn, ctx };
 	sqlite3_stmt *s;
-	int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+	int rc = db_prepare(st->db, sql, 0, &s, "listing grants");
 
 	if (rc != SQLITE_OK)
 		return db_fail(st, rc, "listing grants", err);
@@ -732,7 +768,7 @@ int jit_store_audit_each(struct jit_store *st, time_t since, const char *user, i
 		" ORDER BY id DESC LIMIT ?3) ORDER BY id";
 	struct audit_cb cb = { fn, ctx };
 	sqlite3_stmt *s;
-	int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+	int rc = db_prepare(st->db, sql, 0, &s, "reading the audit log");
 
 	if (rc != SQLITE_OK)
 		return db_fail(st, rc, "reading the audit log", err);

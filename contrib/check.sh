@@ -15,7 +15,7 @@ command -v npm >/dev/null 2>&1 || install_missing nodejs npm
 
 build=$JIT_TOP/build
 say "build with -Werror, AddressSanitizer and UBSan"
-jit_configure_build "$build/check" --enable-werror --enable-sanitizers
+jit_configure_build "$build/check" --enable-werror --enable-sanitizers --enable-fault-injection
 
 # The independent PASETO implementation, pinned by tests/interop/package-lock.json.
 interop=$build/interop
