@@ -43,6 +43,9 @@ static const char *const migrations[] = {
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == JIT_STORE_SCHEMA_VERSION,
 	       "one migration per schema version");
 
+#define STRINGIFY_VALUE(x) #x
+#define STRINGIFY(x) STRINGIFY_VALUE(x)
+
 #define GRANT_COLUMNS \
 	"id, user, requested_by, role, policy, source, ports, host, created, not_before," \
 	" expires, revoked_at, revoked_by, expired_at, justification, jti, uses, last_used"
@@ -68,7 +71,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" AND revoked_at IS NULL AND expired_at IS NULL AND expires > ?",
 	[ST_GRANT_USE] = "UPDATE grants SET uses = uses + 1, last_used = ? WHERE id = ?",
 	[ST_DUE] = "SELECT " GRANT_COLUMNS " FROM grants"
-		   " WHERE revoked_at IS NULL AND expired_at IS NULL AND expires <= ?",
+		   " WHERE revoked_at IS NULL AND expired_at IS NULL AND expires <= ?"
+		   " ORDER BY expires LIMIT " STRINGIFY(JIT_STORE_EXPIRE_BATCH),
 	[ST_MARK_EXPIRED] = "UPDATE grants SET expired_at = ? WHERE id = ?",
 	[ST_NEXT_EXPIRY] = "SELECT min(expires) FROM grants"
 			   " WHERE revoked_at IS NULL AND expired_at IS NULL",
@@ -564,67 +568,66 @@ static int mark_expired(struct jit_store *st, const struct jit_grant *g, time_t 
 	return insert_audit(st, &e, err);
 }
 
-/* The due grants, read in full before any is changed. */
-static int read_due(struct jit_store *st, time_t now, struct jit_grant **out, size_t *n,
+/* Up to a batch of due grants, read in full before any is changed. */
+static int read_due(struct jit_store *st, time_t now, struct jit_grant *out, size_t *n,
 		    jit_error *err)
 {
 	sqlite3_stmt *s = stmt(st, ST_DUE);
-	size_t cap = 0;
-	int rc;
+	int rc = SQLITE_DONE;
 
-	*out = NULL;
 	*n = 0;
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
-	while ((rc = db_step(s, "reading due grants")) == SQLITE_ROW) {
-		if (*n == cap) {
-			struct jit_grant *grown = realloc(*out, (cap ? cap * 2 : 8) * sizeof(**out));
-
-			if (grown == NULL) {
-				sqlite3_reset(s);
-				return jit_error_set(err, "out of memory");
-			}
-			*out = grown;
-			cap = cap ? cap * 2 : 8;
-		}
-		if (row_to_grant(s, &(*out)[*n], err) != 0) {
+	while (*n < JIT_STORE_EXPIRE_BATCH &&
+	       (rc = db_step(s, "reading due grants")) == SQLITE_ROW) {
+		if (row_to_grant(s, &out[*n], err) != 0) {
 			sqlite3_reset(s);
 			return -1;
 		}
 		(*n)++;
 	}
 	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
+	if (*n < JIT_STORE_EXPIRE_BATCH && rc != SQLITE_DONE)
 		return db_fail(st, rc, "reading due grants", err);
 	return 0;
+}
+
+/* One batch in one transaction; the number marked, or -1. */
+static int expire_batch(struct jit_store *st, time_t now, struct jit_grant *due, size_t *n,
+			jit_error *err)
+{
+	if (begin(st, err) != 0)
+		return -1;
+	if (read_due(st, now, due, n, err) != 0)
+		return rollback(st);
+	for (size_t i = 0; i < *n; i++)
+		if (mark_expired(st, &due[i], now, err) != 0)
+			return rollback(st);
+	return commit(st, err);
 }
 
 int jit_store_expire_due(struct jit_store *st, time_t now,
 			 void (*fn)(const struct jit_grant *g, void *ctx), void *ctx,
 			 jit_error *err)
 {
-	struct jit_grant *due;
+	/* Batches bound the memory: 10,000 grants ending at once would
+	 * otherwise be read whole, some 20 MB. */
+	struct jit_grant *due = malloc(JIT_STORE_EXPIRE_BATCH * sizeof(*due));
 	size_t n;
+	int total = 0;
 
-	if (begin(st, err) != 0)
-		return -1;
-	if (read_due(st, now, &due, &n, err) != 0) {
-		free(due);
-		return rollback(st);
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (mark_expired(st, &due[i], now, err) != 0) {
+	if (due == NULL)
+		return jit_error_set(err, "out of memory");
+	do {
+		if (expire_batch(st, now, due, &n, err) != 0) {
 			free(due);
-			return rollback(st);
+			return -1;
 		}
-	}
-	if (commit(st, err) != 0) {
-		free(due);
-		return -1;
-	}
-	for (size_t i = 0; fn != NULL && i < n; i++)
-		fn(&due[i], ctx);
+		for (size_t i = 0; fn != NULL && i < n; i++)
+			fn(&due[i], ctx);
+		total += (int)n;
+	} while (n == JIT_STORE_EXPIRE_BATCH);
 	free(due);
-	return (int)n;
+	return total;
 }
 
 int jit_store_next_expiry(struct jit_store *st, time_t *when, jit_error *err)

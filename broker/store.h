@@ -14,6 +14,9 @@
 
 /* The schema version this build writes; older databases are migrated. */
 #define JIT_STORE_SCHEMA_VERSION 2
+
+/* Grants marked expired per transaction. */
+#define JIT_STORE_EXPIRE_BATCH 256
 #define JIT_JUSTIFICATION_MAX 1024	/* with the NUL */
 #define JIT_GRANT_PORTS_MAX 32
 #define JIT_POLICY_LIST_MAX 512
@@ -87,8 +90,10 @@ int jit_store_grant_use(struct jit_store *st, int64_t id, time_t now,
 			const struct jit_audit_entry *audit, jit_error *err);
 
 /* Marks every active grant whose window ended by `now` expired, auditing
- * each, in one transaction; calls fn for each (may be NULL). Returns the
- * number marked, or -1. */
+ * each, a batch of up to JIT_STORE_EXPIRE_BATCH grants per transaction;
+ * calls fn for each once its batch is committed (fn may be NULL). Returns
+ * the number marked, or -1 when a batch failed (those before it stay
+ * marked). */
 int jit_store_expire_due(struct jit_store *st, time_t now,
 			 void (*fn)(const struct jit_grant *g, void *ctx), void *ctx,
 			 jit_error *err);

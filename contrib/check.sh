@@ -64,6 +64,10 @@ make -C "$build/release" -s tests/pam/pam_harness tests/helpers/sockcat tests/he
 extra_tap=$(bash tests/pam/valgrind.sh "$build/release" || true)
 say "jitd under valgrind (optimised build)"
 extra_tap+=$'\n'$(bash tests/valgrind-jitd.sh "$build/release" || true)
+say "jitd under valgrind through the integration tests (optimised build)"
+extra_tap+=$'\n'$(bash tests/valgrind-tests.sh "$build/release" tests/cli/jitd.test \
+	tests/cli/broker.test tests/cli/events.test tests/cli/ratelimit.test \
+	tests/e2e/firewall.test tests/e2e/crash.test || true)
 # jitd as its unit runs it, its system calls checked against the unit's
 # filter: only here, since a sanitizer build makes calls of its own.
 say "jitd sandboxed as jitd.service runs it (optimised build)"

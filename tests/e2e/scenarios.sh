@@ -220,7 +220,13 @@ scn_request() {
 
 # reaches NS SRC HOST PORT: a TCP connection gets through.
 reaches() { ip netns exec "$1" "$PROBE" -s "$2" -t 500 "$3" "$4"; }
-blocked() { ! reaches "$@"; }
+# Blocked is tcpprobe's exit 1 (refused, dropped, timed out), not any
+# failure: a probe that could not run proves nothing.
+blocked() {
+	local rc=0
+	reaches "$@" || rc=$?
+	[ "$rc" -eq 1 ]
+}
 
 # The firewall's elements, without their ticking timeouts.
 scn_fw_elements() {

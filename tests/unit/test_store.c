@@ -185,6 +185,28 @@ static void test_expiry_marking(void **state)
 	assert_int_equal(g.expired_at, 0);
 }
 
+/* More grants end at once than one batch holds: every one is marked, each
+ * reported once, and none is left due. */
+static void test_expiry_in_batches(void **state)
+{
+	struct fixture *f = *state;
+	const int n = 2 * JIT_STORE_EXPIRE_BATCH + 7;
+	jit_error err;
+	time_t next = 0;
+	char jti[32];
+
+	open_store(f);
+	for (int i = 0; i < n; i++) {
+		(void)snprintf(jti, sizeof(jti), "JTI%019d", i);
+		(void)add_grant(f->st, "alice", jti, NOW + 10 + i % 3);
+	}
+	marked = 0;
+	assert_int_equal(jit_store_expire_due(f->st, NOW + 20, count_marked, NULL, &err), n);
+	assert_int_equal(marked, n);
+	assert_int_equal(jit_store_next_expiry(f->st, &next, &err), 0);
+	assert_int_equal(jit_store_expire_due(f->st, NOW + 20, count_marked, NULL, &err), 0);
+}
+
 struct collected {
 	int64_t ids[8];
 	size_t n;
@@ -374,6 +396,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_duplicate_jti_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revoke_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expiry_marking, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expiry_in_batches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_filters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_filters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration_from_version_1, setup, teardown),
