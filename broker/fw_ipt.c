@@ -197,7 +197,6 @@ static int ipset_outcome(struct ipt_backend *ib, int rc, jit_error *err)
 	return -1;
 }
 
-/* Runs ipset commands, one per line, as `ipset restore` would. */
 /* The fault-injection seam: -1, with the error as libipset would report it,
  * when a test made this call fail. */
 static int ipset_injected(struct ipt_backend *ib, const char *what)
@@ -211,6 +210,7 @@ static int ipset_injected(struct ipt_backend *ib, const char *what)
 	return -1;
 }
 
+/* Runs ipset commands, one per line, as `ipset restore` would. */
 static int ipset_run(struct ipt_backend *ib, const char *cmds, const char *what, jit_error *err)
 {
 	FILE *f = fmemopen((void *)cmds, strlen(cmds), "r");
@@ -251,15 +251,17 @@ void *jit_ipt_backend_new(jit_error *err)
 static int ipset_line(struct ipt_backend *ib, const char *cmd, jit_error *err)
 {
 	char line[128];
+	int rc;
 
 	if (ib->ipset == NULL)
 		return jit_error_set(err, "ipset: no session");
 	(void)snprintf(line, sizeof(line), "%s", cmd);
 	ib->ipset_error[0] = '\0';
 	ib->ipset_failed = false;
-	if (ipset_injected(ib, cmd) != 0)
-		return ipset_outcome(ib, -1, err);
-	return ipset_outcome(ib, ipset_parse_line(ib->ipset, line), err);
+	rc = ipset_injected(ib, cmd);
+	if (rc == 0)
+		rc = ipset_parse_line(ib->ipset, line);
+	return ipset_outcome(ib, rc, err);
 }
 
 /* --- what the backend writes ------------------------------------------------------------ */

@@ -43,9 +43,6 @@ static const char *const migrations[] = {
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == JIT_STORE_SCHEMA_VERSION,
 	       "one migration per schema version");
 
-#define STRINGIFY_VALUE(x) #x
-#define STRINGIFY(x) STRINGIFY_VALUE(x)
-
 #define GRANT_COLUMNS \
 	"id, user, requested_by, role, policy, source, ports, host, created, not_before," \
 	" expires, revoked_at, revoked_by, expired_at, justification, jti, uses, last_used"
@@ -72,7 +69,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_GRANT_USE] = "UPDATE grants SET uses = uses + 1, last_used = ? WHERE id = ?",
 	[ST_DUE] = "SELECT " GRANT_COLUMNS " FROM grants"
 		   " WHERE revoked_at IS NULL AND expired_at IS NULL AND expires <= ?"
-		   " ORDER BY expires LIMIT " STRINGIFY(JIT_STORE_EXPIRE_BATCH),
+		   " ORDER BY expires LIMIT ?",
 	[ST_MARK_EXPIRED] = "UPDATE grants SET expired_at = ? WHERE id = ?",
 	[ST_NEXT_EXPIRY] = "SELECT min(expires) FROM grants"
 			   " WHERE revoked_at IS NULL AND expired_at IS NULL",
@@ -577,6 +574,7 @@ static int read_due(struct jit_store *st, time_t now, struct jit_grant *out, siz
 
 	*n = 0;
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
+	sqlite3_bind_int(s, 2, JIT_STORE_EXPIRE_BATCH);
 	while (*n < JIT_STORE_EXPIRE_BATCH &&
 	       (rc = db_step(s, "reading due grants")) == SQLITE_ROW) {
 		if (row_to_grant(s, &out[*n], err) != 0) {

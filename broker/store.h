@@ -14,9 +14,6 @@
 
 /* The schema version this build writes; older databases are migrated. */
 #define JIT_STORE_SCHEMA_VERSION 2
-
-/* Grants marked expired per transaction. */
-#define JIT_STORE_EXPIRE_BATCH 256
 #define JIT_JUSTIFICATION_MAX 1024	/* with the NUL */
 #define JIT_GRANT_PORTS_MAX 32
 #define JIT_POLICY_LIST_MAX 512
@@ -88,6 +85,9 @@ int jit_store_grant_revoke(struct jit_store *st, int64_t id, const char *by, tim
 /* Counts one use of the grant's ticket, with its audit entry. */
 int jit_store_grant_use(struct jit_store *st, int64_t id, time_t now,
 			const struct jit_audit_entry *audit, jit_error *err);
+
+/* Grants marked expired per transaction. */
+#define JIT_STORE_EXPIRE_BATCH 256
 
 /* Marks every active grant whose window ended by `now` expired, auditing
  * each, a batch of up to JIT_STORE_EXPIRE_BATCH grants per transaction;
