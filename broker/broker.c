@@ -19,6 +19,8 @@ static struct jit_config *load_config(const char *path, jit_error *err)
 	struct jit_config_errors errs;
 	struct jit_config *cfg = jit_config_load(path, &errs);
 
+	for (size_t i = 0; i < errs.n_warnings; i++)
+		log_warn("%s", errs.warning[i]);
 	if (cfg != NULL)
 		return cfg;
 	for (size_t i = 0; i < errs.n; i++)

@@ -73,6 +73,10 @@ int jit_broker_next_expiry(struct jit_broker *b, time_t *when);
 json_t *jit_broker_handle(struct jit_broker *b, struct jit_peer *peer, const char *line,
 			  size_t len, bool *bad);
 
+/* uid 0, or a member of a role with audit = yes: who may ask verify, and
+ * whose connections the server keeps slots for. */
+bool jit_broker_may_verify(const struct jit_broker *b, struct jit_peer *peer);
+
 /* A grant as the protocol shows it. */
 json_t *jit_grant_json(const struct jit_grant *g, time_t now);
 

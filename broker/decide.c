@@ -20,6 +20,7 @@ const char *jit_denial_name(enum jit_denial d)
 	case JIT_DENY_DURATION_POLICY: return "duration_exceeds_policy";
 	case JIT_DENY_DURATION_ROLE: return "duration_exceeds_role";
 	case JIT_DENY_JUSTIFICATION: return "justification_required";
+	case JIT_DENY_DURATION_FIREWALL: return "duration_exceeds_firewall";
 	}
 	return "unknown";
 }
@@ -48,6 +49,8 @@ static bool names_contain(const struct jit_names *names, const char *name)
 
 bool jit_caller_in_role(const struct jit_caller *caller, const struct jit_role *role)
 {
+	if (caller->remote)
+		return names_contain(&role->remote_users, caller->user);
 	if (names_contain(&role->users, caller->user))
 		return true;
 	for (size_t i = 0; i < caller->n_groups; i++)
@@ -66,7 +69,7 @@ static bool policy_has_port(const struct jit_policy *pol, const struct jit_ports
 
 static bool policy_admits_source(const struct jit_policy *pol, const struct jit_cidr *src)
 {
-	if (pol->n_sources == 0)
+	if (pol->any_source)
 		return true;
 	for (size_t i = 0; i < pol->n_sources; i++)
 		if (jit_cidr_within(src, &pol->sources[i]))
@@ -186,6 +189,14 @@ static enum jit_denial role_check(const struct jit_config *cfg, const struct jit
 			return out->denial;
 		if (d < shortest)
 			shortest = d;
+	}
+	if (shortest > cfg->duration_cap && cfg->duration_cap > 0) {
+		char asked[16], cap[16];
+
+		jit_duration_format(shortest, asked, sizeof(asked));
+		jit_duration_format(cfg->duration_cap, cap, sizeof(cap));
+		return deny(out, JIT_DENY_DURATION_FIREWALL, "duration %s exceeds the %s firewall's"
+			    " longest window, %s", asked, jit_firewall_name(cfg->firewall), cap);
 	}
 	out->duration = shortest;
 	out->role = role;

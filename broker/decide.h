@@ -15,6 +15,7 @@
 
 /* Who asks, as SO_PEERCRED and the user database say. */
 struct jit_caller {
+	bool remote;			/* a jit-sshd identity: only remote_users match it */
 	uid_t uid;
 	const char *user;
 	const char *const *groups;
@@ -41,6 +42,7 @@ enum jit_denial {
 	JIT_DENY_DURATION_POLICY,	/* longer than the policy allows */
 	JIT_DENY_DURATION_ROLE,		/* longer than the role allows */
 	JIT_DENY_JUSTIFICATION,		/* the policy requires one */
+	JIT_DENY_DURATION_FIREWALL,	/* longer than the firewall can time */
 };
 
 struct jit_decision {
@@ -51,7 +53,8 @@ struct jit_decision {
 	int64_t duration;		/* granted seconds */
 };
 
-/* True when the caller is one of the role's users or in one of its groups. */
+/* True when the caller is one of the role's users or in one of its groups;
+ * a remote caller only when it is one of the role's remote_users. */
 bool jit_caller_in_role(const struct jit_caller *caller, const struct jit_role *role);
 
 /* Short stable name of a denial ("no_role", "source_not_allowed", ...). */

@@ -27,7 +27,7 @@ void jit_fw_entry_from_grant(const struct jit_grant *g, struct jit_fw_entry *e);
 struct jit_fw_plan;
 struct jit_fw_changes;
 
-#define JIT_GUARDED_MAX 256
+#define JIT_GUARDED_MAX JIT_GUARDED_PORTS_MAX
 
 /* The guarded ports: the union of every policy's ports. */
 struct jit_guarded {

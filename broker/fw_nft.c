@@ -142,6 +142,23 @@ static void put_guarded(FILE *f, const struct jit_guarded *g)
 	fputs(" }\n", f);
 }
 
+/* " timeout 1d2h3m4s5ms": libnftables 1.0.6 takes at most 99999999 in one
+ * unit, which a bare "<N>ms" passes at 27.8 hours. */
+static void put_timeout(FILE *f, int64_t ms)
+{
+	static const struct { const char *unit; int64_t ms; } units[] = {
+		{ "d", 86400000 }, { "h", 3600000 }, { "m", 60000 }, { "s", 1000 }, { "ms", 1 },
+	};
+
+	fputs(" timeout ", f);
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (ms >= units[i].ms || (ms == 0 && units[i].ms == 1)) {
+			fprintf(f, "%lld%s", (long long)(ms / units[i].ms), units[i].unit);
+			ms %= units[i].ms;
+		}
+	}
+}
+
 /* "add element inet jit hosts4 { ... }" with every live segment of a family
  * that is (hosts) or is not (ranges) a single address. */
 static void put_plan(FILE *f, const struct jit_fw_plan *plan, int family, bool hosts,
@@ -161,7 +178,7 @@ static void put_plan(FILE *f, const struct jit_fw_plan *plan, int family, bool h
 				set_of(family, &k->segs[j]));
 			open = true;
 			put_element(f, family, k->proto, k->port, &k->segs[j]);
-			fprintf(f, " timeout %lldms", (long long)(k->segs[j].expires_ms - now_ms));
+			put_timeout(f, k->segs[j].expires_ms - now_ms);
 		}
 	}
 	if (open)
@@ -240,7 +257,7 @@ static void fill_apply(FILE *f, const void *ctx)
 			set_of(c->family, &c->seg));
 		put_element(f, c->family, c->proto, c->port, &c->seg);
 		if (c->kind == JIT_FW_ADD)
-			fprintf(f, " timeout %lldms", (long long)(c->seg.expires_ms - a->now_ms));
+			put_timeout(f, c->seg.expires_ms - a->now_ms);
 		fputs(" }\n", f);
 	}
 }

@@ -96,8 +96,10 @@ static json_t *call(const char *cmd, const struct common *co, json_t *req, int *
 		else
 			fprintf(stderr, "jitctl %s: %s: %s\n", cmd, error ? error : "failed",
 				reason ? reason : "(no reason given)");
+		/* busy: jitd had no connection slot, so it could not be asked. */
+		*status = error != NULL && strcmp(error, "busy") == 0 ? JITCTL_UNREACHABLE
+								     : JITCTL_FAILED;
 		json_decref(resp);
-		*status = JITCTL_FAILED;
 		return NULL;
 	}
 	*status = JITCTL_OK;

@@ -43,6 +43,8 @@ static int check_config(const char *path)
 	struct jit_config_errors errs;
 	struct jit_config *cfg = jit_config_load(path, &errs);
 
+	for (size_t i = 0; i < errs.n_warnings; i++)
+		fprintf(stderr, "%s\n", errs.warning[i]);
 	if (cfg != NULL) {
 		jit_config_free(cfg);
 		return 0;

@@ -305,6 +305,14 @@ static int jitd_rate_verifications(struct parser *p, const char *key, const char
 	return set_rate(p, key, value, &p->cfg->rate_verifications);
 }
 
+static int set_int(struct parser *p, const char *key, const char *value, int min, int max,
+		   int *dst);
+
+static int jitd_connections_per_uid(struct parser *p, const char *key, const char *value)
+{
+	return set_int(p, key, value, 1, 1024, &p->cfg->connections_per_uid);
+}
+
 static const struct key_def jitd_keys[] = {
 	{ "host", jitd_host },
 	{ "socket", jitd_socket },
@@ -320,6 +328,7 @@ static const struct key_def jitd_keys[] = {
 	{ "notify_timeout", jitd_notify_timeout },
 	{ "rate_requests", jitd_rate_requests },
 	{ "rate_verifications", jitd_rate_verifications },
+	{ "connections_per_uid", jitd_connections_per_uid },
 	{ NULL, NULL },
 };
 
@@ -478,11 +487,17 @@ static int policy_sources(struct parser *p, const char *key, const char *value)
 {
 	struct jit_policy *pol = cur_policy(p);
 
+	if (strcmp(value, "any") == 0) {
+		pol->any_source = true;
+		pol->n_sources = 0;
+		return 0;
+	}
+	pol->any_source = false;
 	if (jit_cidr_list_parse(value, pol->sources, JIT_POLICY_SOURCES_MAX, &pol->n_sources) == 0)
 		return 0;
 	pol->n_sources = 0;
-	perr(p, "%s: '%s' is not a list of up to %d prefixes like 192.0.2.0/24, 2001:db8::/32 "
-	     "(host bits must be zero)", key, value, JIT_POLICY_SOURCES_MAX);
+	perr(p, "%s: '%s' is neither 'any' nor a list of up to %d prefixes like 192.0.2.0/24,"
+	     " 2001:db8::/32 (host bits must be zero)", key, value, JIT_POLICY_SOURCES_MAX);
 	return -1;
 }
 
@@ -529,6 +544,11 @@ static int role_groups(struct parser *p, const char *key, const char *value)
 	return set_names(p, key, value, &cur_role(p)->groups);
 }
 
+static int role_remote_users(struct parser *p, const char *key, const char *value)
+{
+	return set_names(p, key, value, &cur_role(p)->remote_users);
+}
+
 static int role_policies(struct parser *p, const char *key, const char *value)
 {
 	cur_role(p)->policies_line = p->line;
@@ -558,6 +578,7 @@ static int role_audit(struct parser *p, const char *key, const char *value)
 static const struct key_def role_keys[] = {
 	{ "users", role_users },
 	{ "groups", role_groups },
+	{ "remote_users", role_remote_users },
 	{ "policies", role_policies },
 	{ "max_duration", role_max_duration },
 	{ "grant_others", role_grant_others },
@@ -580,6 +601,15 @@ static const struct key_def *section_keys(enum section_kind kind)
 	return NULL;
 }
 
+/* Whether the current section set key (rightly or not). */
+static bool key_seen(const struct parser *p, const struct key_def *keys, const char *key)
+{
+	for (unsigned i = 0; keys[i].name != NULL; i++)
+		if (strcmp(keys[i].name, key) == 0)
+			return (p->seen & (1u << i)) != 0;
+	return false;
+}
+
 /* Required keys of the section just ended. */
 static void section_end(struct parser *p)
 {
@@ -589,11 +619,17 @@ static void section_end(struct parser *p)
 		perr_at(p, p->section_line, "[jitd]: host is required");
 	if (p->section == SEC_POLICY && cur_policy(p)->n_ports == 0)
 		perr_at(p, p->section_line, "[policy %s]: ports is required", cur_policy(p)->name);
+	/* sources set but wrong is reported where it is set. */
+	if (p->section == SEC_POLICY && !key_seen(p, policy_keys, "sources"))
+		perr_at(p, p->section_line, "[policy %s]: sources is required: the prefixes requests"
+			" may come from, or 'sources = any' to allow every address",
+			cur_policy(p)->name);
 	if (p->section == SEC_ROLE) {
 		struct jit_role *r = cur_role(p);
 
-		if (r->users.n == 0 && r->groups.n == 0)
-			perr_at(p, p->section_line, "[role %s]: users or groups is required", r->name);
+		if (r->users.n == 0 && r->groups.n == 0 && r->remote_users.n == 0)
+			perr_at(p, p->section_line, "[role %s]: users, groups or remote_users is"
+				" required", r->name);
 		if (r->policy_names.n == 0)
 			perr_at(p, p->section_line, "[role %s]: policies is required", r->name);
 	}
@@ -779,6 +815,107 @@ static void resolve_role_policies(struct parser *p)
 	}
 }
 
+static void pwarn_at(struct parser *p, unsigned line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void pwarn_at(struct parser *p, unsigned line, const char *fmt, ...)
+{
+	char reason[256];
+	va_list ap;
+
+	if (p->errs->n_warnings == JIT_CONFIG_ERRORS_MAX)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	(void)snprintf(p->errs->warning[p->errs->n_warnings++], sizeof(p->errs->warning[0]),
+		       "%.200s:%u: warning: %s", p->file, line, reason);
+}
+
+static bool port_listed(const struct jit_portspec *ports, size_t n, const struct jit_portspec *p)
+{
+	for (size_t i = 0; i < n; i++)
+		if (jit_portspec_equal(&ports[i], p))
+			return true;
+	return false;
+}
+
+/* Every port a policy names is guarded: more than the firewall holds is
+ * an error here rather than ports left open at run time. */
+static void check_guarded_ports(struct parser *p)
+{
+	static struct jit_portspec seen[JIT_GUARDED_PORTS_MAX];
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->cfg->n_policies; i++) {
+		const struct jit_policy *pol = &p->cfg->policies[i];
+
+		for (size_t j = 0; j < pol->n_ports; j++) {
+			if (port_listed(seen, n, &pol->ports[j]))
+				continue;
+			if (n == JIT_GUARDED_PORTS_MAX) {
+				perr_at(p, pol->line, "[policy %s]: the policies guard more than %d"
+					" distinct ports, more than the firewall holds", pol->name,
+					JIT_GUARDED_PORTS_MAX);
+				return;
+			}
+			seen[n++] = pol->ports[j];
+		}
+	}
+}
+
+/* A maximum the firewall backend cannot time is refused here, not at the
+ * first request that asks for it. */
+static void check_durations(struct parser *p)
+{
+	struct jit_config *cfg = p->cfg;
+	char cap[32];
+
+	cfg->duration_cap = cfg->firewall == JIT_FW_IPTABLES ? JIT_IPSET_TIMEOUT_MAX
+							     : JIT_DURATION_MAX;
+	jit_duration_format(cfg->duration_cap, cap, sizeof(cap));
+	for (size_t i = 0; i < cfg->n_policies; i++)
+		if (cfg->policies[i].max_duration > cfg->duration_cap)
+			perr_at(p, cfg->policies[i].line, "[policy %s]: max_duration is longer than"
+				" the %s firewall can hold a window open (%s)",
+				cfg->policies[i].name, jit_firewall_name(cfg->firewall), cap);
+	for (size_t i = 0; i < cfg->n_roles; i++)
+		if (cfg->roles[i].max_duration > cfg->duration_cap)
+			perr_at(p, cfg->roles[i].line, "[role %s]: max_duration is longer than the"
+				" %s firewall can hold a window open (%s)", cfg->roles[i].name,
+				jit_firewall_name(cfg->firewall), cap);
+}
+
+static bool names_have(const struct jit_names *names, const char *name)
+{
+	for (size_t i = 0; i < names->n; i++)
+		if (strcmp(names->items[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* A name both among some role's users and some role's remote_users is two
+ * identities with one spelling: legal, but worth a second look. */
+static void warn_names_in_both(struct parser *p)
+{
+	for (size_t r = 0; r < p->cfg->n_roles; r++) {
+		const struct jit_role *role = &p->cfg->roles[r];
+
+		for (size_t i = 0; i < role->remote_users.n; i++) {
+			const char *name = role->remote_users.items[i];
+
+			for (size_t l = 0; l < p->cfg->n_roles; l++)
+				if (names_have(&p->cfg->roles[l].users, name)) {
+					pwarn_at(p, role->line, "[role %s]: '%s' is a remote identity"
+						 " here and a local user in [role %s]: jitd treats"
+						 " them as different people", role->name, name,
+						 p->cfg->roles[l].name);
+					break;
+				}
+		}
+	}
+}
+
 static void set_defaults(struct jit_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -793,6 +930,7 @@ static void set_defaults(struct jit_config *cfg)
 	cfg->notify_timeout = 5;
 	cfg->rate_requests = (struct jit_rate_limit){ 20, 60 };
 	cfg->rate_verifications = (struct jit_rate_limit){ 60, 60 };
+	cfg->connections_per_uid = 32;
 	(void)snprintf(cfg->sshd.host_key, sizeof(cfg->sshd.host_key), "%s",
 		       "/etc/jit/ssh_host_ed25519_key");
 	(void)snprintf(cfg->sshd.authorized_keys, sizeof(cfg->sshd.authorized_keys), "%s",
@@ -828,6 +966,9 @@ static void parse_text(struct parser *p, const char *text, size_t len)
 	if (!p->seen_jitd)
 		perr_at(p, 0, "no [jitd] section (it must set at least host)");
 	resolve_role_policies(p);
+	check_guarded_ports(p);
+	check_durations(p);
+	warn_names_in_both(p);
 }
 
 struct jit_config *jit_config_parse(const char *name, const char *text, size_t len,
@@ -949,6 +1090,7 @@ void jit_config_free(struct jit_config *cfg)
 	for (size_t i = 0; i < cfg->n_roles; i++) {
 		names_free(&cfg->roles[i].users);
 		names_free(&cfg->roles[i].groups);
+		names_free(&cfg->roles[i].remote_users);
 		names_free(&cfg->roles[i].policy_names);
 		free(cfg->roles[i].policies);
 	}

@@ -16,6 +16,11 @@
 #define JIT_POLICY_PORTS_MAX 32
 #define JIT_POLICY_SOURCES_MAX 64
 #define JIT_CONFIG_ERRORS_MAX 64
+/* Distinct ports all policies together may guard: what the firewall
+ * backends hold. More is a configuration error, never an unguarded port. */
+#define JIT_GUARDED_PORTS_MAX 256
+/* The longest window ipset can time (its timeout is at most 2147483 s). */
+#define JIT_IPSET_TIMEOUT_MAX 2147483
 
 enum jit_firewall_kind { JIT_FW_NFTABLES, JIT_FW_IPTABLES, JIT_FW_NONE };
 
@@ -24,7 +29,8 @@ struct jit_policy {
 	struct jit_portspec ports[JIT_POLICY_PORTS_MAX];
 	size_t n_ports;
 	struct jit_cidr sources[JIT_POLICY_SOURCES_MAX];
-	size_t n_sources;		/* 0: any source */
+	size_t n_sources;
+	bool any_source;		/* sources = any: every address may ask */
 	int64_t max_duration;		/* seconds */
 	bool justification_required;
 	unsigned line;
@@ -39,6 +45,7 @@ struct jit_names {
 struct jit_role {
 	char name[JIT_NAME_MAX];
 	struct jit_names users, groups;
+	struct jit_names remote_users;	/* jit-sshd's identities (jit-user=), never local */
 	struct jit_names policy_names;	/* as written */
 	size_t *policies;		/* the same, as indexes into jit_config.policies */
 	size_t n_policies;
@@ -83,7 +90,9 @@ struct jit_config {
 	int64_t notify_timeout;		/* seconds a notification may run */
 	struct jit_rate_limit rate_requests;	/* per caller, and per source */
 	struct jit_rate_limit rate_verifications;	/* per login source, and per user */
+	int connections_per_uid;	/* socket connections one uid (but 0) may hold */
 	struct jit_sshd_config sshd;	/* [sshd] */
+	int64_t duration_cap;		/* what the firewall backend can time; seconds */
 	struct jit_policy *policies;
 	size_t n_policies;
 	struct jit_role *roles;
@@ -96,6 +105,9 @@ struct jit_config_errors {
 	char msg[JIT_CONFIG_ERRORS_MAX][512];
 	size_t n;
 	size_t dropped;			/* errors beyond JIT_CONFIG_ERRORS_MAX */
+	/* Warnings ("FILE:LINE: warning: ..."): the file is still accepted. */
+	char warning[JIT_CONFIG_ERRORS_MAX][512];
+	size_t n_warnings;
 };
 
 /* User, group, section and policy names: letters, digits, '_', '.', '-'

@@ -321,6 +321,11 @@ static bool peer_may(const struct jit_broker *b, struct jit_peer *peer, enum pri
 	return false;
 }
 
+bool jit_broker_may_verify(const struct jit_broker *b, struct jit_peer *peer)
+{
+	return peer_may(b, peer, PRIV_AUDIT);
+}
+
 static bool owns_grant(const struct jit_peer *peer, const struct jit_grant *g)
 {
 	return strcmp(g->user, peer->user) == 0 || strcmp(g->requested_by, peer->user) == 0;

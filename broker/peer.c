@@ -71,6 +71,6 @@ struct jit_caller jit_peer_caller(struct jit_peer *peer)
 {
 	for (size_t i = 0; i < peer->n_groups; i++)
 		peer->group_names[i] = peer->groups[i];
-	return (struct jit_caller){ .uid = peer->uid, .user = peer->user,
+	return (struct jit_caller){ .remote = peer->remote, .uid = peer->uid, .user = peer->user,
 				    .groups = peer->group_names, .n_groups = peer->n_groups };
 }

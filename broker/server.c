@@ -11,7 +11,10 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -21,6 +24,12 @@
 #include <unistd.h>
 
 #define MAX_CLIENTS 1024
+/* Descriptors jitd needs besides its clients: database, firewall, timers,
+ * notify_command's pipes, metrics_file. */
+#define FD_RESERVE 64
+/* Refused connections logged per LOG_WINDOW_MS; the rest are counted. */
+#define REFUSED_LOG_BURST 5
+#define REFUSED_LOG_WINDOW_MS 10000
 /* Consecutive malformed requests after which a client is disconnected. */
 #define MAX_BAD_REQUESTS 3
 /* Unsent response bytes beyond which a client's requests wait. */
@@ -50,9 +59,17 @@ struct client {
 	bool discarding;		/* skipping the rest of an overlong line */
 	bool closing;			/* answer no more; close once the output is sent */
 	bool eof;			/* the client will send no more */
+	bool privileged;		/* uid 0 or a verify caller: may use the reserved slots */
 	uint32_t events;		/* what epoll watches for now */
 	int64_t progress_ms;		/* last request read or answer byte taken */
 	struct client *prev, *next;
+};
+
+/* Log lines about refused connections: a burst, then a count. */
+struct refusal_log {
+	int64_t window_start_ms;
+	unsigned logged;
+	unsigned long suppressed;
 };
 
 struct server {
@@ -61,6 +78,11 @@ struct server {
 	struct source listener, signals, timer, tick, chores;
 	struct client *clients;
 	size_t n_clients;
+	size_t n_ordinary;		/* clients that are not privileged */
+	size_t capacity;		/* clients at once, within the descriptor limit */
+	size_t reserved;		/* of them, kept for uid 0 and verify callers */
+	bool listener_paused;		/* out of descriptors: accept again later */
+	struct refusal_log refused;
 	bool stop;
 };
 
@@ -190,6 +212,7 @@ static void client_watch(struct server *s, struct client *c, uint32_t events)
 /* --- clients ------------------------------------------------------------------------ */
 
 static void arm_expiry_timer(struct server *s);
+static void resume_listener(struct server *s);
 
 static void client_close(struct server *s, struct client *c)
 {
@@ -202,6 +225,9 @@ static void client_close(struct server *s, struct client *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	s->n_clients--;
+	if (!c->privileged)
+		s->n_ordinary--;
+	resume_listener(s);
 	free(c->in);
 	free(c->out);
 	free(c);
@@ -401,42 +427,159 @@ static void client_event(struct server *s, struct client *c, uint32_t events)
 	client_watch(s, c, want);
 }
 
+/* At most REFUSED_LOG_BURST lines per window about refused connections;
+ * the first line after a window says how many went unlogged. */
+static void log_refused(struct server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void log_refused(struct server *s, const char *fmt, ...)
+{
+	struct refusal_log *r = &s->refused;
+	int64_t now = monotonic_ms();
+	char line[256];
+	va_list ap;
+
+	if (now - r->window_start_ms >= REFUSED_LOG_WINDOW_MS) {
+		if (r->suppressed > 0)
+			log_warn("%lu more refused connections not logged", r->suppressed);
+		r->window_start_ms = now;
+		r->logged = 0;
+		r->suppressed = 0;
+	}
+	if (r->logged >= REFUSED_LOG_BURST) {
+		r->suppressed++;
+		return;
+	}
+	r->logged++;
+	va_start(ap, fmt);
+	(void)vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	log_warn("refusing a connection: %s", line);
+}
+
+/* Out of descriptors: a level-triggered listener would wake us at once
+ * again, so it sleeps until a client closes or the next chore second. */
+static void pause_listener(struct server *s, int error)
+{
+	struct epoll_event ev = { .events = 0, .data.ptr = &s->listener };
+
+	log_refused(s, "accept: %s (%zu clients); accepting again once a descriptor is free",
+		    strerror(error), s->n_clients);
+	if (!s->listener_paused && epoll_ctl(s->epfd, EPOLL_CTL_MOD, s->listener.fd, &ev) == 0)
+		s->listener_paused = true;
+}
+
+static void resume_listener(struct server *s)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &s->listener };
+
+	if (s->listener_paused && epoll_ctl(s->epfd, EPOLL_CTL_MOD, s->listener.fd, &ev) == 0)
+		s->listener_paused = false;
+}
+
+static size_t uid_connections(const struct server *s, uid_t uid)
+{
+	size_t n = 0;
+
+	for (const struct client *c = s->clients; c != NULL; c = c->next)
+		n += c->peer.uid == uid;
+	return n;
+}
+
+/* Why c may not have a slot, or NULL. uid 0 and verify callers may use
+ * every slot; everyone else shares the rest, each uid at most its share. */
+static const char *admission_refusal(const struct server *s, const struct client *c,
+				     char *why, size_t size)
+{
+	int share = s->b->cfg->connections_per_uid;
+
+	if (s->n_clients >= s->capacity)
+		return "every connection slot is taken";
+	if (c->privileged)
+		return NULL;
+	if (s->n_ordinary >= s->capacity - s->reserved)
+		return "every ordinary connection slot is taken; the rest are kept for uid 0"
+		       " and the PAM module";
+	if (uid_connections(s, c->peer.uid) >= (size_t)share) {
+		(void)snprintf(why, size, "uid %u holds its share of %d connections"
+			       " (connections_per_uid)", (unsigned)c->peer.uid, share);
+		return why;
+	}
+	return NULL;
+}
+
+/* One line, so that the refused client can say why; a fresh socket's
+ * buffer always takes it. */
+static void refuse_client(struct server *s, struct client *c, const char *why)
+{
+	json_t *resp = jit_broker_error("busy", why);
+	char *text = resp ? json_dumps(resp, JSON_COMPACT) : NULL;
+
+	log_refused(s, "%s (uid %u, pid %d): %s", c->peer.user, (unsigned)c->peer.uid,
+		    (int)c->peer.pid, why);
+	if (text != NULL) {
+		size_t len = strlen(text);
+
+		text[len] = '\n';	/* json_dumps' NUL makes room for it */
+		(void)send(c->src.fd, text, len + 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	}
+	free(text);
+	json_decref(resp);
+	close(c->src.fd);
+	free(c);
+}
+
+static void client_add(struct server *s, struct client *c)
+{
+	c->src.kind = SRC_CLIENT;
+	c->events = EPOLLIN;
+	c->progress_ms = monotonic_ms();
+	if (watch(s, &c->src, EPOLLIN) != 0) {
+		log_error("epoll: %s", strerror(errno));
+		close(c->src.fd);
+		free(c);
+		return;
+	}
+	c->next = s->clients;
+	if (s->clients != NULL)
+		s->clients->prev = c;
+	s->clients = c;
+	s->n_clients++;
+	if (!c->privileged)
+		s->n_ordinary++;
+	log_debug("client connected: %s (uid %u, pid %d)", c->peer.user, (unsigned)c->peer.uid,
+		  (int)c->peer.pid);
+}
+
 static void accept_clients(struct server *s)
 {
 	for (;;) {
 		int fd = accept4(s->listener.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct client *c;
+		const char *why;
+		char buf[128];
 
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+				pause_listener(s, errno);
+			else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+				 errno != ECONNABORTED)
 				log_error("accept: %s", strerror(errno));
 			return;
 		}
-		c = s->n_clients < MAX_CLIENTS ? calloc(1, sizeof(*c)) : NULL;
+		c = calloc(1, sizeof(*c));
 		if (c == NULL || jit_peer_from_socket(fd, &c->peer) != 0) {
-			log_error("refusing a connection: %s",
-				  c ? "no peer credentials" : "too many clients");
+			log_refused(s, "%s", c ? "no peer credentials" : "out of memory");
 			free(c);
 			close(fd);
 			continue;
 		}
-		c->src.kind = SRC_CLIENT;
 		c->src.fd = fd;
-		c->events = EPOLLIN;
-		c->progress_ms = monotonic_ms();
-		if (watch(s, &c->src, EPOLLIN) != 0) {
-			log_error("epoll: %s", strerror(errno));
-			free(c);
-			close(fd);
-			continue;
-		}
-		c->next = s->clients;
-		if (s->clients != NULL)
-			s->clients->prev = c;
-		s->clients = c;
-		s->n_clients++;
-		log_debug("client connected: %s (uid %u, pid %d)", c->peer.user,
-			  (unsigned)c->peer.uid, (int)c->peer.pid);
+		c->privileged = c->peer.uid == 0 || jit_broker_may_verify(s->b, &c->peer);
+		why = admission_refusal(s, c, buf, sizeof(buf));
+		if (why != NULL)
+			refuse_client(s, c, why);
+		else
+			client_add(s, c);
 	}
 }
 
@@ -522,6 +665,7 @@ static void chores_event(struct server *s)
 	if (read(s->chores.fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 		log_error("timerfd: %s", strerror(errno));
 	close_idle_clients(s);
+	resume_listener(s);
 	if (jit_broker_has_housekeeping(s->b))
 		jit_broker_housekeeping(s->b);
 }
@@ -579,8 +723,32 @@ static int open_signalfd(void)
 
 /* --- the loop ---------------------------------------------------------------------------- */
 
+/* As many clients as the descriptor limit leaves room for, raising the soft
+ * limit towards the hard one when it is lower than MAX_CLIENTS needs. */
+static void size_capacity(struct server *s)
+{
+	struct rlimit rl;
+	rlim_t want = MAX_CLIENTS + FD_RESERVE;
+
+	s->capacity = MAX_CLIENTS;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		if (rl.rlim_cur < want) {
+			rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+			(void)setrlimit(RLIMIT_NOFILE, &rl);
+			(void)getrlimit(RLIMIT_NOFILE, &rl);
+		}
+		if (rl.rlim_cur < want)
+			s->capacity = rl.rlim_cur > FD_RESERVE + 16 ? (size_t)(rl.rlim_cur - FD_RESERVE) : 16;
+	}
+	s->reserved = s->capacity / 8 > 4 ? s->capacity / 8 : 4;
+	if (s->capacity < MAX_CLIENTS)
+		log_warn("the descriptor limit leaves room for %zu clients (LimitNOFILE=, ulimit -n)",
+			 s->capacity);
+}
+
 static int server_setup(struct server *s)
 {
+	size_capacity(s);
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	s->signals.kind = SRC_SIGNAL;
 	s->signals.fd = open_signalfd();

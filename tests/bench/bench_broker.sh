@@ -20,6 +20,7 @@ rate_requests = off
 rate_verifications = off
 [policy ssh]
 ports = 22/tcp
+sources = any
 max_duration = 1h
 CONF
 pid=$temp_jitd_pid

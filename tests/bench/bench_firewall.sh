@@ -58,6 +58,7 @@ firewall = $1
 rate_requests = off
 [policy ssh]
 ports = 22/tcp
+sources = any
 max_duration = 1h
 CONF
 	ip netns exec "$srv" "$JITD" -f -c "$work/jitd.conf" >/dev/null 2>&1 &

@@ -19,6 +19,7 @@ rate_requests = off
 rate_verifications = off
 [policy ssh]
 ports = 22/tcp
+sources = any
 CONF
 pid=$temp_jitd_pid
 ticket=$(JIT_SOCKET=$work/jitd.sock "$JITCTL" request --port 22/tcp --from 192.0.2.0/24 --duration 1h)

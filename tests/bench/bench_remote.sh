@@ -53,10 +53,11 @@ rate_requests = off
 
 [policy ssh]
 ports = 22/tcp
+sources = any
 max_duration = 1h
 
 [role ops]
-users = alice
+remote_users = alice
 policies = ssh
 
 [sshd]

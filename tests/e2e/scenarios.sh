@@ -99,6 +99,7 @@ max_duration = 1h
 
 [role ops]
 users = alice, bob
+remote_users = alice, bob
 policies = ssh, rdp
 max_duration = 4h
 

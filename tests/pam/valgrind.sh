@@ -30,6 +30,7 @@ JITD=$build/broker/jitd JITCTL=$jitctl
 temp_jitd "$work" web01 <<'CONF'
 [policy ssh]
 ports = 22/tcp
+sources = any
 CONF
 pid=$temp_jitd_pid
 ticket=$(JIT_SOCKET=$work/jitd.sock "$jitctl" request --for daemon --port 22/tcp --from 192.0.2.0/24 --duration 1h)

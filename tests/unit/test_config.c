@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include "jitd_config.h"
+#include "timeutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,7 @@ static const char full_example[] =
 	"\n"
 	"  [ policy rdp ]  \n"
 	"\tports = 3389/tcp,3389/udp\n"
+	"\tsources = any\n"
 	"\n"
 	"[sshd]\n"
 	"user = jit-sshd\n"
@@ -97,6 +99,8 @@ static void test_full_example(void **state)
 	assert_int_equal(rdp->n_ports, 2);
 	assert_int_equal(rdp->ports[1].proto, JIT_PROTO_UDP);
 	assert_int_equal(rdp->n_sources, 0);
+	assert_true(rdp->any_source);
+	assert_false(ssh->any_source);
 	assert_int_equal(rdp->max_duration, 3600);
 	assert_false(rdp->justification_required);
 	assert_int_equal(cfg->n_roles, 1);
@@ -171,8 +175,8 @@ static void test_error_paths(void **state)
 		{ "[jitd]\nhost = h\n[sshd]\nuser = a\nlogin_grace = 11m\n", "login_grace: '11m' is not between 1s and 10m" },
 		{ "[jitd]\nhost = h\n[sshd]\nuser = a\nmax_auth_tries = 0\n", "max_auth_tries: '0' is not a whole number from 1 to 20" },
 		{ "[jitd]\nhost = h\n[sshd]\nuser = a\nmax_startups = 20x\n", "max_startups: '20x' is not a whole number" },
-		{ "[jitd]\nhost = h\n[policy a]\nports = 22/tcp\n[policy a]\nports = 22/tcp\n",
-		  "test.conf:5: [policy a] is defined twice" },
+		{ "[jitd]\nhost = h\n[policy a]\nports = 22/tcp\nsources = any\n[policy a]\nports = 22/tcp\n",
+		  "test.conf:6: [policy a] is defined twice" },
 		{ "[jitd]\nsocket = /x\n", "test.conf:1: [jitd]: host is required" },
 		{ "# nothing\n", "test.conf: no [jitd] section" },
 		{ "[jitd]\nhost = h\ndefault_duration = 1w\n", "test.conf:3: default_duration: '1w' is not a duration" },
@@ -184,20 +188,20 @@ static void test_error_paths(void **state)
 		{ "[jitd]\nhost = h\n[policy p]\nports = 22\n", "test.conf:4: ports: '22' is not a list" },
 		{ "[jitd]\nhost = h\n[policy p]\nports = 22/tcp\nsources = 192.0.2.1/24\n",
 		  "test.conf:5: sources: '192.0.2.1/24'" },
-		{ "[jitd]\nhost = h\n[policy p]\nports = 22/tcp\njustification = maybe\n",
+		{ "[jitd]\nhost = h\n[policy p]\nports = 22/tcp\njustification = maybe\nsources = any\n",
 		  "test.conf:5: justification: 'maybe' is neither required nor optional" },
 		{ "[jitd]\nhost = h\n[policy p]\nsources = 192.0.2.0/24\n", "test.conf:3: [policy p]: ports is required" },
-		{ "[jitd]\nhost = h\n[policy p]\nports = 22/tcp\n[role r]\nusers = a\npolicies = p, q\n",
-		  "test.conf:7: [role r]: no policy named 'q'" },
-		{ "[jitd]\nhost = h\n[policy p]\nports = 22/tcp\n[role r]\npolicies = p\n",
-		  "test.conf:5: [role r]: users or groups is required" },
+		{ "[jitd]\nhost = h\n[policy p]\nports = 22/tcp\nsources = any\n[role r]\nusers = a\npolicies = p, q\n",
+		  "test.conf:8: [role r]: no policy named 'q'" },
+		{ "[jitd]\nhost = h\n[policy p]\nports = 22/tcp\nsources = any\n[role r]\npolicies = p\n",
+		  "test.conf:6: [role r]: users, groups or remote_users is required" },
 		{ "[jitd]\nhost = h\n[role r]\nusers = a\n", "test.conf:3: [role r]: policies is required" },
-		{ "[jitd]\nhost = h\n[policy p]\nports = 22/tcp\n[role r]\nusers = a\npolicies = p\naudit = 1\n",
-		  "test.conf:8: audit: '1' is neither yes nor no" },
-		{ "[jitd]\nhost = h\n[policy p]\nports = 22/tcp\n[role r]\nusers = a, , b\npolicies = p\n",
-		  "test.conf:6: users: empty or overlong name" },
-		{ "[jitd]\nhost = h\n[policy p]\nports = 22/tcp\n[role r]\nusers = a;b\npolicies = p\n",
-		  "test.conf:6: users: 'a;b' is not a valid name" },
+		{ "[jitd]\nhost = h\n[policy p]\nports = 22/tcp\nsources = any\n[role r]\nusers = a\npolicies = p\naudit = 1\n",
+		  "test.conf:9: audit: '1' is neither yes nor no" },
+		{ "[jitd]\nhost = h\n[policy p]\nports = 22/tcp\nsources = any\n[role r]\nusers = a, , b\npolicies = p\n",
+		  "test.conf:7: users: empty or overlong name" },
+		{ "[jitd]\nhost = h\n[policy p]\nports = 22/tcp\nsources = any\n[role r]\nusers = a;b\npolicies = p\n",
+		  "test.conf:7: users: 'a;b' is not a valid name" },
 		{ "[jitd]\nhost =\n", "test.conf:2: host has no value" },
 		{ "[jitd]\nhost h\n", "test.conf:2: expected 'key = value'" },
 		{ "[jitd\nhost = h\n", "test.conf:1: section header without its closing ']'" },
@@ -263,6 +267,105 @@ static void test_error_list_is_bounded(void **state)
 	free(text);
 }
 
+/* A policy that names no sources is refused: "any source" is written out. */
+static void test_sources_explicit(void **state)
+{
+	struct jit_config_errors errs;
+	struct jit_config *cfg = parse("[jitd]\nhost = h\n[policy p]\nports = 22/tcp\n", &errs);
+
+	(void)state;
+	assert_null(cfg);
+	assert_int_equal(errs.n, 1);
+	assert_non_null(strstr(errs.msg[0], "test.conf:3: [policy p]: sources is required"));
+	assert_non_null(strstr(errs.msg[0], "'sources = any'"));
+	cfg = parse("[jitd]\nhost = h\n[policy p]\nports = 22/tcp\nsources = any\n", &errs);
+	assert_non_null(cfg);
+	assert_true(cfg->policies[0].any_source);
+	jit_config_free(cfg);
+	cfg = parse("[jitd]\nhost = h\n[policy p]\nports = 22/tcp\nsources = any, 192.0.2.0/24\n", &errs);
+	assert_null(cfg);
+	assert_non_null(strstr(errs.msg[0], "is neither 'any' nor a list"));
+}
+
+/* Policies guarding more distinct ports than the firewall holds: an error. */
+static void test_guarded_ports_limit(void **state)
+{
+	char *text = malloc(64 * 1024);
+	size_t len = 0;
+	struct jit_config_errors errs;
+	struct jit_config *cfg;
+
+	(void)state;
+	assert_non_null(text);
+	len += (size_t)sprintf(text + len, "[jitd]\nhost = h\n");
+	for (int pol = 0; pol < 9; pol++) {
+		len += (size_t)sprintf(text + len, "[policy p%d]\nsources = any\nports = ", pol);
+		for (int i = 0; i < 29; i++)	/* 9 x 29 = 261 distinct ports */
+			len += (size_t)sprintf(text + len, "%s%d/tcp", i ? ", " : "", 1000 + pol * 29 + i);
+		len += (size_t)sprintf(text + len, "\n");
+	}
+	cfg = jit_config_parse("test.conf", text, len, &errs);
+	assert_null(cfg);
+	assert_int_equal(errs.n, 1);
+	assert_non_null(strstr(errs.msg[0], "[policy p8]: the policies guard more than 256"));
+	/* The same ports twice count once: 256 distinct are fine. */
+	len = (size_t)sprintf(text, "[jitd]\nhost = h\n");
+	for (int pol = 0; pol < 16; pol++) {
+		len += (size_t)sprintf(text + len, "[policy p%d]\nsources = any\nports = ", pol);
+		for (int i = 0; i < 16; i++)
+			len += (size_t)sprintf(text + len, "%s%d/tcp", i ? ", " : "", 1000 + pol * 16 + i);
+		len += (size_t)sprintf(text + len, "\n[policy q%d]\nsources = any\nports = 1000/tcp\n", pol);
+	}
+	cfg = jit_config_parse("test.conf", text, len, &errs);
+	assert_non_null(cfg);
+	jit_config_free(cfg);
+	free(text);
+}
+
+/* iptables' ipset times at most 2147483 s: a longer maximum is an error
+ * there, and fine with nftables. */
+static void test_duration_cap(void **state)
+{
+	static const char ipt[] = "[jitd]\nhost = h\nfirewall = iptables\n[policy p]\nports = 22/tcp\n"
+				  "sources = any\nmax_duration = 25d\n[role r]\nusers = a\n"
+				  "policies = p\nmax_duration = 30d\n";
+	static const char nft[] = "[jitd]\nhost = h\nfirewall = nftables\n[policy p]\nports = 22/tcp\n"
+				  "sources = any\nmax_duration = 366d\n";
+	struct jit_config_errors errs;
+	struct jit_config *cfg = parse(ipt, &errs);
+
+	(void)state;
+	assert_null(cfg);
+	assert_int_equal(errs.n, 2);
+	assert_non_null(strstr(errs.msg[0], "test.conf:4: [policy p]: max_duration is longer than the"
+				" iptables firewall can hold"));
+	assert_non_null(strstr(errs.msg[1], "test.conf:8: [role r]: max_duration"));
+	cfg = parse(nft, &errs);
+	assert_non_null(cfg);
+	assert_int_equal(cfg->duration_cap, JIT_DURATION_MAX);
+	jit_config_free(cfg);
+}
+
+/* remote_users is its own namespace; a name in it and in some role's users
+ * is accepted with a warning. */
+static void test_remote_users(void **state)
+{
+	static const char text[] = "[jitd]\nhost = h\n[policy p]\nports = 22/tcp\nsources = any\n"
+				   "[role local]\nusers = alice\npolicies = p\n"
+				   "[role far]\nremote_users = alice, bob\npolicies = p\n";
+	struct jit_config_errors errs;
+	struct jit_config *cfg = parse(text, &errs);
+
+	(void)state;
+	assert_non_null(cfg);
+	assert_int_equal(cfg->roles[1].remote_users.n, 2);
+	assert_int_equal(cfg->roles[1].users.n, 0);
+	assert_int_equal(errs.n_warnings, 1);
+	assert_non_null(strstr(errs.warning[0], "test.conf:9: warning: [role far]: 'alice' is a"
+				" remote identity here and a local user in [role local]"));
+	jit_config_free(cfg);
+}
+
 static void test_load_file_errors(void **state)
 {
 	struct jit_config_errors errs;
@@ -284,6 +387,10 @@ int main(void)
 		cmocka_unit_test(test_line_limits),
 		cmocka_unit_test(test_error_list_is_bounded),
 		cmocka_unit_test(test_load_file_errors),
+		cmocka_unit_test(test_sources_explicit),
+		cmocka_unit_test(test_guarded_ports_limit),
+		cmocka_unit_test(test_duration_cap),
+		cmocka_unit_test(test_remote_users),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
