@@ -21,6 +21,22 @@
  * signed stay verifiable until they expire. */
 #define JIT_BROKER_KEYS_MAX 8
 
+/* Bounds of what one audit entry stores, whoever sent it. */
+#define JIT_AUDIT_SUBJECT_MAX 128
+#define JIT_AUDIT_REASON_MAX 512
+#define JIT_AUDIT_DETAILS_MAX 4096
+/* Callers whose denials are counted at once (the idle longest make room). */
+#define JIT_DENIAL_QUOTAS 64
+
+/* One caller's denials in the current window. */
+struct jit_denial_quota {
+	char key[JIT_RATE_KEY_MAX];	/* "uid:N" or "remote:NAME"; "" when free */
+	char actor[JIT_NAME_MAX];
+	int64_t window_ms;		/* monotonic start of the window */
+	unsigned used;			/* audited in this window */
+	unsigned long suppressed;	/* not audited one by one */
+};
+
 struct jit_broker {
 	struct jit_config *cfg;
 	char config_path[JIT_PATH_MAX];
@@ -38,6 +54,8 @@ struct jit_broker {
 	struct jit_notifier notifier;	/* notify_command runs */
 	struct jit_rate_table request_rates;	/* rate_requests' buckets */
 	struct jit_rate_table verify_rates;	/* rate_verifications' buckets */
+	struct jit_denial_quota denial_quota[JIT_DENIAL_QUOTAS];
+	bool denials_suppressed;	/* some quota holds a count to write */
 };
 
 /* Loads the configuration and key, opens the store and the firewall
@@ -96,6 +114,28 @@ void jit_broker_housekeeping(struct jit_broker *b);
 /* Creates the directory holding path with mode when it does not exist
  * (the last component only, as for /run/jit and /var/lib/jit). */
 int jit_make_parent_dir(const char *path, mode_t mode, jit_error *err);
+
+/* Copies in to out (size bytes with the NUL), each control character
+ * replaced by '?', cut at a character boundary. */
+void jit_audit_clean(const char *in, char *out, size_t size);
+
+/* Who jit-sshd spoke for: {"via","address","key"}; NULL for a local peer. */
+json_t *jit_broker_remote_json(const struct jit_peer *peer);
+
+/* Writes one audit entry, every string bounded and cleaned; details (taken
+ * over, may be NULL) gain the remote object of a remote peer. */
+void jit_broker_audit(struct jit_broker *b, const struct jit_peer *peer, const char *action,
+		      const char *subject, const char *result, const char *reason, json_t *details);
+
+/* A denial's entry: the first few per caller and minute are written, the
+ * rest counted and written later as one "denials"/"suppressed" entry.
+ * uid 0's are always written. */
+void jit_broker_audit_denial(struct jit_broker *b, const struct jit_peer *peer,
+			     const char *action, const char *subject, const char *reason,
+			     json_t *details);
+
+/* Writes the counts of windows that have ended. */
+void jit_broker_audit_flush(struct jit_broker *b);
 
 /* The response for a protocol error, e.g. a line that is too long. */
 json_t *jit_broker_error(const char *error, const char *reason);

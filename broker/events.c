@@ -43,7 +43,7 @@ void jit_broker_event(struct jit_broker *b, const char *event, json_t *fields)
 bool jit_broker_has_housekeeping(const struct jit_broker *b)
 {
 	return b->cfg->metrics_file[0] != '\0' || b->cfg->notify_command[0] != '\0' ||
-	       b->notifier.n > 0;
+	       b->notifier.n > 0 || b->denials_suppressed;
 }
 
 static void write_metrics(struct jit_broker *b, time_t now)
@@ -66,6 +66,7 @@ void jit_broker_housekeeping(struct jit_broker *b)
 	time_t now = time(NULL);
 	size_t running = b->notifier.n;
 
+	jit_broker_audit_flush(b);
 	jit_notifier_tick(&b->notifier, &b->metrics.notifications);
 	if (b->notifier.n != running)
 		b->metrics_dirty = true;

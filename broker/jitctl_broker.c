@@ -133,6 +133,39 @@ static const char *word_colour(const char *word)
 	return NULL;
 }
 
+/* text with what a terminal could act on escaped: C0 and C1 control
+ * characters and DEL as \xNN, so that a stored name can never move the
+ * cursor or forge a line. Cut to fit out. */
+static const char *safe_text(const char *text, char *out, size_t size)
+{
+	size_t n = 0;
+
+	for (const unsigned char *c = (const unsigned char *)(text ? text : ""); *c != '\0'; c++) {
+		bool c1 = c[0] == 0xc2 && c[1] >= 0x80 && c[1] <= 0x9f;
+		unsigned code = c1 ? c[1] : c[0];
+
+		if (code < 0x20 || code == 0x7f || c1) {
+			if (n + 5 > size)
+				break;
+			(void)snprintf(out + n, size - n, "\\x%02x", code);
+			n += 4;
+			c += c1;
+		} else {
+			if (n + 2 > size)
+				break;
+			out[n++] = (char)*c;
+		}
+	}
+	out[n] = '\0';
+	return out;
+}
+
+/* A field of the protocol's answer, escaped for the terminal. */
+static const char *safe_field(json_t *o, const char *key, char *out, size_t size)
+{
+	return safe_text(json_string_value(json_object_get(o, key)), out, size);
+}
+
 /* word, padded to width, coloured when colour is on and the word has one. */
 static void print_word(const char *word, int width, bool colour)
 {
@@ -309,15 +342,17 @@ struct row {
 
 static void grant_row(json_t *g, struct row *r)
 {
+	char ports[sizeof(r->ports)];
+
 	(void)snprintf(r->id, sizeof(r->id), "%lld",
 		       (long long)json_integer_value(json_object_get(g, "id")));
-	(void)snprintf(r->user, sizeof(r->user), "%s", json_string_value(json_object_get(g, "user")));
-	(void)snprintf(r->from, sizeof(r->from), "%s", json_string_value(json_object_get(g, "from")));
-	ports_joined(json_object_get(g, "ports"), r->ports, sizeof(r->ports));
+	(void)safe_field(g, "user", r->user, sizeof(r->user));
+	(void)safe_field(g, "from", r->from, sizeof(r->from));
+	ports_joined(json_object_get(g, "ports"), ports, sizeof(ports));
+	(void)safe_text(ports, r->ports, sizeof(r->ports));
 	remaining_text(json_integer_value(json_object_get(g, "expires_in")), r->left,
 		       sizeof(r->left));
-	(void)snprintf(r->state, sizeof(r->state), "%s",
-		       json_string_value(json_object_get(g, "state")));
+	(void)safe_field(g, "state", r->state, sizeof(r->state));
 }
 
 static int width(int w, const char *s)
@@ -441,28 +476,31 @@ static int cmd_revoke(int argc, char **argv)
 
 static void print_status(json_t *r)
 {
-	json_t *caller = json_object_get(r, "caller"), *v;
-	char uptime[32], list[512];
+	json_t *caller = json_object_get(r, "caller"), *v, *uid = json_object_get(caller, "uid");
+	char uptime[32], list[512], safe[4][2048], who[64];
 	size_t i, len = 0;
 
 	duration_text(json_integer_value(json_object_get(r, "uptime")), uptime, sizeof(uptime));
-	printf("jitd %s on host %s, firewall %s, up %s\n",
-	       json_string_value(json_object_get(r, "version")),
-	       json_string_value(json_object_get(r, "host")),
-	       json_string_value(json_object_get(r, "firewall")), uptime);
+	printf("jitd %s on host %s, firewall %s, up %s\n", safe_field(r, "version", safe[0], 256),
+	       safe_field(r, "host", safe[1], sizeof(safe[1])),
+	       safe_field(r, "firewall", safe[2], 256), uptime);
 	printf("active grants: %lld\n", (long long)json_integer_value(json_object_get(r, "active_grants")));
 	ports_joined(json_object_get(r, "policies"), list, sizeof(list));
-	printf("policies: %s\n", list[0] ? list : "(none)");
-	printf("signing key: %s\n", json_string_value(json_object_get(r, "key")));
+	printf("policies: %s\n", list[0] ? safe_text(list, safe[0], sizeof(safe[0])) : "(none)");
+	printf("signing key: %s\n", safe_field(r, "key", safe[1], sizeof(safe[1])));
 	list[0] = '\0';
 	json_array_foreach(json_object_get(caller, "roles"), i, v) {
 		(void)snprintf(list + len, sizeof(list) - len, "%s%s", i ? ", " : "",
 			       json_string_value(v));
 		len += strlen(list + len);
 	}
-	printf("you: %s (uid %lld), roles: %s\n", json_string_value(json_object_get(caller, "user")),
-	       (long long)json_integer_value(json_object_get(caller, "uid")),
-	       list[0] ? list : "(none)");
+	/* A remote identity has no uid: it came through jit-sshd. */
+	if (json_is_integer(uid))
+		(void)snprintf(who, sizeof(who), "uid %lld", (long long)json_integer_value(uid));
+	else
+		(void)snprintf(who, sizeof(who), "remote, through jit-sshd");
+	printf("you: %s (%s), roles: %s\n", safe_field(caller, "user", safe[2], sizeof(safe[2])), who,
+	       list[0] ? safe_text(list, safe[3], sizeof(safe[3])) : "(none)");
 }
 
 static int cmd_status(int argc, char **argv)
@@ -513,30 +551,34 @@ static void print_entries(json_t *entries)
 	json_array_foreach(entries, i, e) {
 		const char *subject = json_string_value(json_object_get(e, "subject"));
 		const char *reason = json_string_value(json_object_get(e, "reason"));
-		const char *result = json_string_value(json_object_get(e, "result"));
 		char *details = json_dumps(json_object_get(e, "details"), JSON_COMPACT);
+		char when[64], actor[256], action[64], subj[256], result[64], why[2048], more[16384];
 
-		printf("%s  %-10s %-8s %-10s ", json_string_value(json_object_get(e, "time")),
-		       json_string_value(json_object_get(e, "actor")),
-		       json_string_value(json_object_get(e, "action")), subject ? subject : "-");
-		print_word(result ? result : "-", 8, colour);
-		printf("%s%s%s%s\n", reason ? "  " : "", reason ? reason : "", details ? "  " : "",
-		       details ? details : "");
+		printf("%s  %-10s %-8s %-10s ", safe_field(e, "time", when, sizeof(when)),
+		       safe_field(e, "actor", actor, sizeof(actor)),
+		       safe_field(e, "action", action, sizeof(action)),
+		       subject ? safe_text(subject, subj, sizeof(subj)) : "-");
+		print_word(json_is_string(json_object_get(e, "result"))
+				   ? safe_field(e, "result", result, sizeof(result)) : "-", 8, colour);
+		printf("%s%s%s%s\n", reason ? "  " : "", reason ? safe_text(reason, why, sizeof(why)) : "",
+		       details ? "  " : "", details ? safe_text(details, more, sizeof(more)) : "");
 		free(details);
 	}
 }
 
 /* One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line
- * break, quotes doubled. A leading =, +, - or @ is prefixed with ' so that a
- * spreadsheet does not take the field for a formula. */
+ * break, quotes doubled. A field a spreadsheet could take for a formula
+ * (leading =, +, -, @, TAB or CR) gets a ' first, inside the quotes, and is
+ * quoted, so that the ' never shifts a column. */
 static void csv_field(const char *text, bool last)
 {
-	bool quote = text != NULL && strpbrk(text, ",\"\r\n") != NULL;
+	bool formula = text != NULL && text[0] != '\0' && strchr("=+-@\t\r", text[0]) != NULL;
+	bool quote = formula || (text != NULL && strpbrk(text, ",\"\r\n") != NULL);
 
-	if (text != NULL && text[0] != '\0' && strchr("=+-@", text[0]) != NULL)
-		putchar('\'');
 	if (quote)
 		putchar('"');
+	if (formula)
+		putchar('\'');
 	for (const char *c = text ? text : ""; *c != '\0'; c++) {
 		if (*c == '"')
 			putchar('"');

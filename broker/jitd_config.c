@@ -308,6 +308,11 @@ static int jitd_rate_verifications(struct parser *p, const char *key, const char
 static int set_int(struct parser *p, const char *key, const char *value, int min, int max,
 		   int *dst);
 
+static int jitd_audit_denials(struct parser *p, const char *key, const char *value)
+{
+	return set_rate(p, key, value, &p->cfg->audit_denials);
+}
+
 static int jitd_connections_per_uid(struct parser *p, const char *key, const char *value)
 {
 	return set_int(p, key, value, 1, 1024, &p->cfg->connections_per_uid);
@@ -329,6 +334,7 @@ static const struct key_def jitd_keys[] = {
 	{ "rate_requests", jitd_rate_requests },
 	{ "rate_verifications", jitd_rate_verifications },
 	{ "connections_per_uid", jitd_connections_per_uid },
+	{ "audit_denials", jitd_audit_denials },
 	{ NULL, NULL },
 };
 
@@ -931,6 +937,7 @@ static void set_defaults(struct jit_config *cfg)
 	cfg->rate_requests = (struct jit_rate_limit){ 20, 60 };
 	cfg->rate_verifications = (struct jit_rate_limit){ 60, 60 };
 	cfg->connections_per_uid = 32;
+	cfg->audit_denials = (struct jit_rate_limit){ 10, 60 };
 	(void)snprintf(cfg->sshd.host_key, sizeof(cfg->sshd.host_key), "%s",
 		       "/etc/jit/ssh_host_ed25519_key");
 	(void)snprintf(cfg->sshd.authorized_keys, sizeof(cfg->sshd.authorized_keys), "%s",

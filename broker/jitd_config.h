@@ -90,6 +90,7 @@ struct jit_config {
 	int64_t notify_timeout;		/* seconds a notification may run */
 	struct jit_rate_limit rate_requests;	/* per caller, and per source */
 	struct jit_rate_limit rate_verifications;	/* per login source, and per user */
+	struct jit_rate_limit audit_denials;	/* denials audited one by one, per caller */
 	int connections_per_uid;	/* socket connections one uid (but 0) may hold */
 	struct jit_sshd_config sshd;	/* [sshd] */
 	int64_t duration_cap;		/* what the firewall backend can time; seconds */

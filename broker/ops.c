@@ -23,6 +23,9 @@
 #define AUDIT_LIMIT_DEFAULT 1000
 #define AUDIT_LIMIT_MAX 10000
 #define AUDIT_SINCE_DEFAULT 86400
+/* An audit answer stops short of this many bytes (its newest entries kept):
+ * building it must not stall the loop for the PAM module's answers. */
+#define AUDIT_ANSWER_MAX (4 * 1024 * 1024)
 
 enum field_type { F_STRING, F_INT, F_BOOL, F_STRINGS };
 
@@ -146,44 +149,6 @@ json_t *jit_grant_json(const struct jit_grant *g, time_t now)
 			 "revoked_by", g->revoked_at ? g->revoked_by : NULL,
 			 "justification", g->justification, "uses", (json_int_t)g->uses,
 			 "last_used", rfc3339_json(g->last_used), "jti", g->jti);
-}
-
-/* --- audit ---------------------------------------------------------------------- */
-
-/* Who jit-sshd spoke for: the front door's user, the client's address and
- * key. NULL for a local caller. */
-static json_t *remote_json(const struct jit_peer *peer)
-{
-	char addr[JIT_CIDR_STRLEN];
-
-	if (!peer->remote)
-		return NULL;
-	jit_addr_format(&peer->remote_address, addr, sizeof(addr));
-	return json_pack("{s:s, s:s, s:s}", "via", peer->front_door, "address", addr, "key",
-			 peer->remote_key);
-}
-
-static void audit(struct jit_broker *b, const struct jit_peer *peer, const char *action,
-		  const char *subject, const char *result, const char *reason, json_t *details)
-{
-	char *text;
-
-	if (peer->remote) {
-		if (details == NULL)
-			details = json_object();
-		json_object_set_new(details, "remote", remote_json(peer));
-	}
-	text = details ? json_dumps(details, JSON_COMPACT) : NULL;
-	struct jit_audit_entry e = { .time = time(NULL), .actor = peer->user, .action = action,
-				     .subject = subject, .result = result, .reason = reason,
-				     .details = text };
-	jit_error err;
-
-	if (jit_store_audit_add(b->store, &e, &err) != 0)
-		log_error("audit log: %s (lost: %s %s %s %s)", err.msg, peer->user, action,
-			  result, reason ? reason : "");
-	free(text);
-	json_decref(details);
 }
 
 /* --- validation ------------------------------------------------------------------ */
@@ -384,8 +349,11 @@ static json_t *op_status(struct jit_broker *b, struct jit_peer *peer, json_t *re
 	json_object_set_new(r, "active_grants", json_integer((json_int_t)active));
 	json_object_set_new(r, "key", json_string(b->keys[0].pid));
 	json_object_set_new(r, "policies", policies);
-	json_object_set_new(r, "caller", json_pack("{s:s, s:I, s:o}", "user", peer->user, "uid",
-						   (json_int_t)peer->uid, "roles",
+	/* A remote identity has no uid of its own: null, and "remote". */
+	json_object_set_new(r, "caller", json_pack("{s:s, s:o, s:b, s:o}", "user", peer->user,
+						   "uid", peer->remote ? json_null()
+						   : json_integer((json_int_t)peer->uid),
+						   "remote", peer->remote, "roles",
 						   caller_roles(b, peer)));
 	return r;
 }
@@ -545,7 +513,7 @@ static json_t *grant_and_sign(struct jit_broker *b, struct jit_peer *peer,
 	json_t *resp;
 	jit_error err;
 
-	json_t *remote = remote_json(peer);
+	json_t *remote = jit_broker_remote_json(peer);
 	char *remote_text = remote ? json_dumps(remote, JSON_COMPACT) : NULL;
 	int rc;
 
@@ -602,8 +570,8 @@ static json_t *remote_source(struct jit_broker *b, struct jit_peer *peer, struct
 	jit_addr_format(&peer->remote_address, seen, sizeof(seen));
 	(void)snprintf(reason, sizeof(reason), "from %s does not hold %s, the address the request"
 		       " came from", from, seen);
-	audit(b, peer, "request", peer->user, "denied", reason,
-	      json_pack("{s:s, s:s}", "from", from, "denial", "source_not_observed"));
+	jit_broker_audit_denial(b, peer, "request", peer->user, reason,
+				json_pack("{s:s, s:s}", "from", from, "denial", "source_not_observed"));
 	count(b, &b->metrics.requests, "denied", "source_not_observed");
 	jit_broker_event(b, "denial", json_pack("{s:s, s:s, s:s, s:s}", "user", peer->user,
 						"code", "source_not_observed", "reason", reason,
@@ -623,7 +591,7 @@ static json_t *deny_request(struct jit_broker *b, struct jit_peer *peer,
 	jit_broker_event(b, "denial", json_pack("{s:s, s:s, s:s, s:s, s:O}", "user", user,
 						"requested_by", peer->user, "code", code,
 						"reason", d->reason, "request", details));
-	audit(b, peer, "request", user, "denied", d->reason, details);
+	jit_broker_audit_denial(b, peer, "request", user, d->reason, details);
 	count(b, &b->metrics.requests, "denied", code);
 	return refusal("denied", code, d->reason);
 }
@@ -682,8 +650,8 @@ static json_t *request_rate(struct jit_broker *b, struct jit_peer *peer,
 	if (ok)
 		return NULL;
 	log_warn("request by %s refused: %s", peer->user, reason);
-	audit(b, peer, "request", r->for_user ? r->for_user : peer->user, "denied", reason,
-	      json_pack("{s:s}", "denial", "rate_limited"));
+	jit_broker_audit_denial(b, peer, "request", r->for_user ? r->for_user : peer->user, reason,
+				json_pack("{s:s}", "denial", "rate_limited"));
 	count(b, &b->metrics.requests, "denied", "rate_limited");
 	jit_broker_event(b, "denial", json_pack("{s:s, s:s, s:s}", "user", peer->user,
 						"code", "rate_limited", "reason", reason));
@@ -766,7 +734,7 @@ static json_t *op_list(struct jit_broker *b, struct jit_peer *peer, json_t *req)
 	}
 	if (all && !peer_may(b, peer, PRIV_AUDIT)) {
 		json_decref(out.array);
-		audit(b, peer, "list", NULL, "denied", "needs a role with audit", NULL);
+		jit_broker_audit_denial(b, peer, "list", NULL, "needs a role with audit", NULL);
 		return refusal("denied", "not_auditor",
 			       "listing everyone's grants needs uid 0 or a role with audit = yes");
 	}
@@ -804,8 +772,8 @@ static json_t *op_revoke(struct jit_broker *b, struct jit_peer *peer, json_t *re
 	if (rc == 0)
 		return refusal("not_found", "no_such_grant", "no grant with this id");
 	if (!owns_grant(peer, &g) && !peer_may(b, peer, PRIV_REVOKE_ANY)) {
-		audit(b, peer, "revoke", g.user, "denied", "not the caller's grant",
-		      json_pack("{s:I}", "grant", id));
+		jit_broker_audit_denial(b, peer, "revoke", g.user, "not the caller's grant",
+					json_pack("{s:I}", "grant", id));
 		return refusal("denied", "not_yours",
 			       "this grant is not yours; revoking it needs a role with revoke_any = yes");
 	}
@@ -846,23 +814,68 @@ static const struct field audit_fields[] = {
 	{ NULL, F_STRING, false, 0 },
 };
 
+/* An audit answer's entries, newest first while they are read, and how
+ * many bytes they hold: the answer stops at AUDIT_ANSWER_MAX. */
+struct entries_out {
+	json_t *array;
+	size_t bytes;
+	bool cut;
+};
+
+static json_t *details_json(const char *text)
+{
+	if (text == NULL)
+		return NULL;
+	if (strlen(text) > JIT_AUDIT_DETAILS_MAX)
+		return json_pack("{s:I}", "truncated", (json_int_t)strlen(text));
+	return json_loads(text, 0, NULL);
+}
+
+static size_t entry_bytes(const struct jit_audit_entry *e)
+{
+	const char *parts[] = { e->actor, e->action, e->subject, e->result, e->reason, e->details };
+	size_t n = 128;
+
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		n += parts[i] ? strlen(parts[i]) : 0;
+	return n;
+}
+
 static int append_entry(const struct jit_audit_entry *e, void *ctx)
 {
-	json_t *details = e->details ? json_loads(e->details, 0, NULL) : NULL;
-	json_t *o = json_pack("{s:I, s:o, s:s, s:s, s:s?, s:s, s:s?, s:o*}", "id",
-			      (json_int_t)e->id, "time", rfc3339_json(e->time), "actor",
-			      e->actor ? e->actor : "", "action", e->action ? e->action : "",
-			      "subject", e->subject, "result", e->result ? e->result : "",
-			      "reason", e->reason, "details", details);
+	struct entries_out *out = ctx;
+	json_t *o;
 
-	return json_array_append_new(ctx, o) == 0 ? 0 : -1;
+	out->bytes += entry_bytes(e);
+	if (out->bytes > AUDIT_ANSWER_MAX) {
+		out->cut = true;
+		return 1;
+	}
+	o = json_pack("{s:I, s:o, s:s, s:s, s:s?, s:s, s:s?, s:o*}", "id", (json_int_t)e->id,
+		      "time", rfc3339_json(e->time), "actor", e->actor ? e->actor : "", "action",
+		      e->action ? e->action : "", "subject", e->subject, "result",
+		      e->result ? e->result : "", "reason", e->reason, "details",
+		      details_json(e->details));
+	return json_array_append_new(out->array, o) == 0 ? 0 : -1;
+}
+
+/* The entries read newest first, oldest first as the answer has them. */
+static json_t *oldest_first(json_t *newest_first)
+{
+	json_t *a = json_array();
+
+	for (size_t i = json_array_size(newest_first); i > 0; i--)
+		json_array_append(a, json_array_get(newest_first, i - 1));
+	json_decref(newest_first);
+	return a;
 }
 
 static json_t *op_audit(struct jit_broker *b, struct jit_peer *peer, json_t *req)
 {
 	const char *since_text = str_field(req, "since");
 	time_t since = time(NULL) - AUDIT_SINCE_DEFAULT;
-	json_t *entries, *r;
+	struct entries_out out = { NULL, 0, false };
+	json_t *r;
 	json_int_t limit;
 	char why[128];
 	jit_error err;
@@ -872,18 +885,20 @@ static json_t *op_audit(struct jit_broker *b, struct jit_peer *peer, json_t *req
 	if (int_field(req, "limit", 1, AUDIT_LIMIT_MAX, AUDIT_LIMIT_DEFAULT, &limit, why,
 		      sizeof(why)) != 0)
 		return jit_broker_error("bad_request", why);
-	entries = json_array();
+	out.array = json_array();
 	/* One more than asked tells whether older entries were left out. */
 	if (jit_store_audit_each(b->store, since, peer_may(b, peer, PRIV_AUDIT) ? NULL : peer->user,
-				 limit + 1, append_entry, entries, &err) != 0) {
-		json_decref(entries);
+				 limit + 1, true, append_entry, &out, &err) != 0) {
+		json_decref(out.array);
 		return store_error("reading the audit log", &err);
 	}
+	if (json_array_size(out.array) > (size_t)limit) {
+		json_array_remove(out.array, (size_t)limit);
+		out.cut = true;
+	}
 	r = response_ok();
-	json_object_set_new(r, "truncated", json_boolean(json_array_size(entries) > (size_t)limit));
-	if (json_array_size(entries) > (size_t)limit)
-		json_array_remove(entries, 0);
-	json_object_set_new(r, "entries", entries);
+	json_object_set_new(r, "truncated", json_boolean(out.cut));
+	json_object_set_new(r, "entries", oldest_first(out.array));
 	return r;
 }
 
@@ -906,7 +921,7 @@ struct login {
 static json_t *verify_refused(struct jit_broker *b, struct jit_peer *peer,
 			      const struct login *l, const char *code, const char *reason)
 {
-	audit(b, peer, "verify", l->want.user, "refused", reason,
+	jit_broker_audit(b, peer, "verify", l->want.user, "refused", reason,
 	      json_pack("{s:s, s:s}", "from", l->from_text, "code", code));
 	count(b, &b->metrics.verifications, "refused", code);
 	log_info("login of %s from %s refused: %s", l->want.user, l->from_text, reason);
@@ -1028,7 +1043,8 @@ static json_t *op_verify(struct jit_broker *b, struct jit_peer *peer, json_t *re
 	char reason[256];
 
 	if (!peer_may(b, peer, PRIV_AUDIT)) {
-		audit(b, peer, "verify", l.want.user, "denied", "needs uid 0 or the audit role", NULL);
+		jit_broker_audit_denial(b, peer, "verify", l.want.user, "needs uid 0 or the audit role",
+					NULL);
 		return refusal("denied", "not_auditor",
 			       "verify is for the PAM module: it needs uid 0 or a role with audit = yes");
 	}
@@ -1163,8 +1179,9 @@ static json_t *take_remote(struct jit_broker *b, struct jit_peer *caller, json_t
 	if (!is_front_door(b, caller)) {
 		log_info("%s (uid %lu) tried to speak for a remote user", caller->user,
 			 (unsigned long)caller->uid);
-		audit(b, caller, "remote", str_field(remote, "user"), "denied",
-		      "only jit-sshd's user may speak for remote users", NULL);
+		/* Nothing of the request is written: its text is the caller's. */
+		jit_broker_audit_denial(b, caller, "remote", NULL,
+					"only jit-sshd's user may speak for remote users", NULL);
 		return refusal("denied", "not_front_door",
 			       "only jit-sshd's user ([sshd] user) may speak for remote users");
 	}
@@ -1187,9 +1204,10 @@ json_t *jit_broker_handle(struct jit_broker *b, struct jit_peer *peer, const cha
 	if (req == NULL)
 		return error_fmt("bad_request", "invalid JSON at column %d: %s", jerr.column,
 				 jerr.text);
+	/* A refused or malformed remote object counts as a bad request: three
+	 * in a row close the connection. */
 	resp = take_remote(b, peer, req, &remote, &is_remote);
 	if (resp != NULL) {
-		*bad = false;
 		json_decref(req);
 		return resp;
 	}

@@ -760,16 +760,21 @@ static int audit_row(sqlite3_stmt *s, void *ctx, jit_error *err)
 }
 
 int jit_store_audit_each(struct jit_store *st, time_t since, const char *user, int64_t limit,
-			 int (*fn)(const struct jit_audit_entry *e, void *ctx), void *ctx,
-			 jit_error *err)
+			 bool newest_first, int (*fn)(const struct jit_audit_entry *e, void *ctx),
+			 void *ctx, jit_error *err)
 {
-	static const char sql[] =
+	static const char oldest_sql[] =
 		"SELECT * FROM (SELECT id, time, actor, action, subject, result, reason, details"
 		" FROM audit WHERE time >= ?1 AND (?2 IS NULL OR actor = ?2 OR subject = ?2)"
 		" ORDER BY id DESC LIMIT ?3) ORDER BY id";
+	static const char newest_sql[] =
+		"SELECT id, time, actor, action, subject, result, reason, details"
+		" FROM audit WHERE time >= ?1 AND (?2 IS NULL OR actor = ?2 OR subject = ?2)"
+		" ORDER BY id DESC LIMIT ?3";
 	struct audit_cb cb = { fn, ctx };
 	sqlite3_stmt *s;
-	int rc = db_prepare(st->db, sql, 0, &s, "reading the audit log");
+	int rc = db_prepare(st->db, newest_first ? newest_sql : oldest_sql, 0, &s,
+			    "reading the audit log");
 
 	if (rc != SQLITE_OK)
 		return db_fail(st, rc, "reading the audit log", err);

@@ -120,11 +120,12 @@ int jit_store_count_active(struct jit_store *st, time_t now, int64_t *count, jit
 
 int jit_store_audit_add(struct jit_store *st, const struct jit_audit_entry *e, jit_error *err);
 
-/* Audit entries at or after `since`, oldest first; the newest `limit` when
- * there are more. user: NULL for all, else entries where that user is the
+/* Audit entries at or after `since`, oldest first (newest first with
+ * newest_first); the newest `limit` when there are more. user: NULL for all, else entries where that user is the
  * actor or the subject. Strings passed to fn live until fn returns; fn
  * returns as for jit_store_grants_each(). */
 int jit_store_audit_each(struct jit_store *st, time_t since, const char *user, int64_t limit,
+			 bool newest_first,
 			 int (*fn)(const struct jit_audit_entry *e, void *ctx), void *ctx,
 			 jit_error *err);
 

@@ -279,17 +279,17 @@ static void test_audit_filters(void **state)
 	assert_int_equal(jit_store_audit_add(f->st, &e1, &err), 0);
 	assert_int_equal(jit_store_audit_add(f->st, &e2, &err), 0);
 	assert_int_equal(jit_store_audit_add(f->st, &e3, &err), 0);
-	assert_int_equal(jit_store_audit_each(f->st, 0, NULL, 0, collect_audit, &s, &err), 0);
+	assert_int_equal(jit_store_audit_each(f->st, 0, NULL, 0, false, collect_audit, &s, &err), 0);
 	assert_int_equal(s.n, 3);
 	assert_string_equal(s.actions[0], "one");	/* oldest first */
 	s.n = 0;
-	assert_int_equal(jit_store_audit_each(f->st, 0, "alice", 0, collect_audit, &s, &err), 0);
+	assert_int_equal(jit_store_audit_each(f->st, 0, "alice", 0, false, collect_audit, &s, &err), 0);
 	assert_int_equal(s.n, 2);	/* as actor and as subject */
 	s.n = 0;
-	assert_int_equal(jit_store_audit_each(f->st, NOW + 1, NULL, 0, collect_audit, &s, &err), 0);
+	assert_int_equal(jit_store_audit_each(f->st, NOW + 1, NULL, 0, false, collect_audit, &s, &err), 0);
 	assert_int_equal(s.n, 2);
 	s.n = 0;
-	assert_int_equal(jit_store_audit_each(f->st, 0, NULL, 2, collect_audit, &s, &err), 0);
+	assert_int_equal(jit_store_audit_each(f->st, 0, NULL, 2, false, collect_audit, &s, &err), 0);
 	assert_int_equal(s.n, 2);	/* the newest two, oldest first */
 	assert_string_equal(s.actions[0], "two");
 	assert_string_equal(s.actions[1], "three");
