@@ -21,12 +21,12 @@
 #include "firewall.h"
 #include "fwplan.h"
 #include "log.h"
+#include "spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <libipset/ipset.h>
 #include <poll.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -39,8 +39,6 @@
 #define SET_TYPE "hash:net,port"
 #define SET_MAXELEM 1048576
 #define PROCESS_OUTPUT_MAX (1024 * 1024)
-
-extern char **environ;
 
 struct ipt_backend {
 	struct ipset *ipset;
@@ -57,12 +55,16 @@ struct ipt_backend {
 static int run_process(char *const argv[], const char *input, char **output)
 {
 	int in[2], out[2], status = -1;
-	posix_spawn_file_actions_t fa;
 	size_t len = 0, cap = 4096;
-	char *buf = malloc(cap);
+	char *buf = malloc(cap), path[JIT_PATH_MAX];
+	struct jit_spawn sp = { .path = path, .argv = argv, .keep_capabilities = true };
 	pid_t pid;
 
 	*output = NULL;
+	if (jit_spawn_find(argv[0], path, sizeof(path)) != 0) {
+		free(buf);
+		return -1;
+	}
 	if (buf == NULL || pipe2(in, O_CLOEXEC) != 0) {
 		free(buf);
 		return -1;
@@ -73,13 +75,10 @@ static int run_process(char *const argv[], const char *input, char **output)
 		free(buf);
 		return -1;
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, in[0], STDIN_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, out[1], STDERR_FILENO);
-	if (posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ) != 0)
-		pid = -1;
-	posix_spawn_file_actions_destroy(&fa);
+	/* The firewall tools need jitd's CAP_NET_ADMIN, and only they get it. */
+	sp.stdin_fd = in[0];
+	sp.stdout_fd = sp.stderr_fd = out[1];
+	pid = jit_spawn(&sp);
 	close(in[0]);
 	close(out[1]);
 	if (pid > 0 && input != NULL && write(in[1], input, strlen(input)) < 0)

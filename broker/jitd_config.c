@@ -1005,14 +1005,18 @@ static char *read_config_file(const char *path, size_t *len, struct jit_config_e
 	struct stat st;
 	char *buf = NULL;
 	size_t n = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+	char why[160];
 
 	if (fd < 0) {
-		perr_at(&p, 0, "%s", strerror(errno));
+		perr_at(&p, 0, "%s", errno == ELOOP ? "a symbolic link: jitd reads only the file itself"
+						   : strerror(errno));
 		return NULL;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
 		perr_at(&p, 0, "not a regular file");
+	else if (jit_config_unsafe_owner(&st, why, sizeof(why)))
+		perr_at(&p, 0, "%s", why);
 	else if (st.st_size > CONFIG_FILE_MAX)
 		perr_at(&p, 0, "larger than %d bytes", CONFIG_FILE_MAX);
 	else if ((buf = malloc((size_t)st.st_size + 1)) == NULL)
@@ -1042,23 +1046,46 @@ static char *read_config_file(const char *path, size_t *len, struct jit_config_e
 	return buf;
 }
 
+bool jit_config_unsafe_owner(const struct stat *st, char *why, size_t size)
+{
+	if (st->st_uid != 0 && st->st_uid != geteuid()) {
+		(void)snprintf(why, size, "owned by uid %u: it must belong to root or to the user"
+			       " jitd runs as (uid %u)", (unsigned)st->st_uid, (unsigned)geteuid());
+		return true;
+	}
+	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+		(void)snprintf(why, size, "writable by %s (mode %04o): chmod go-w it",
+			       st->st_mode & S_IWOTH ? "others" : "its group",
+			       (unsigned)(st->st_mode & 07777));
+		return true;
+	}
+	return false;
+}
+
 /* notify_command must be there to run: a typo found at jitd -t, not at the
- * first grant. Not in jit_config_parse(), which looks at text only. */
+ * first grant. It runs with jitd's identity, so nobody but root and jitd
+ * may change it, and a link is not followed. Not in jit_config_parse(),
+ * which looks at text only. */
 static int check_notify_command(const char *path, const struct jit_config *cfg,
 				struct jit_config_errors *errs)
 {
 	struct stat st;
 	const char *why = NULL;
+	char owner[160];
 
 	if (cfg->notify_command[0] == '\0')
 		return 0;
-	if (stat(cfg->notify_command, &st) != 0)
+	if (lstat(cfg->notify_command, &st) != 0)
 		why = strerror(errno);
+	else if (S_ISLNK(st.st_mode))
+		why = "a symbolic link: name the program itself";
 	else if (!S_ISREG(st.st_mode) || access(cfg->notify_command, X_OK) != 0)
 		why = "not an executable file";
+	else if (jit_config_unsafe_owner(&st, owner, sizeof(owner)))
+		why = owner;
 	if (why == NULL)
 		return 0;
-	(void)snprintf(errs->msg[0], sizeof(errs->msg[0]), "%.200s:%u: notify_command: %.200s: %s",
+	(void)snprintf(errs->msg[0], sizeof(errs->msg[0]), "%.150s:%u: notify_command: %.150s: %.160s",
 		       path, cfg->notify_line, cfg->notify_command, why);
 	errs->n = 1;
 	return -1;

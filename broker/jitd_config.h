@@ -126,6 +126,13 @@ struct jit_config *jit_config_parse(const char *name, const char *text, size_t l
 
 void jit_config_free(struct jit_config *cfg);
 
+struct stat;
+
+/* Whether a file jitd trusts (jitd.conf, notify_command) could be changed by
+ * someone other than root and jitd's own user: owned by another uid, or
+ * writable by group or others. True with the reason in why. */
+bool jit_config_unsafe_owner(const struct stat *st, char *why, size_t size);
+
 const struct jit_policy *jit_config_policy(const struct jit_config *cfg, const char *name);
 const char *jit_firewall_name(enum jit_firewall_kind kind);
 

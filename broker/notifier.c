@@ -2,17 +2,15 @@
 
 #include "notifier.h"
 #include "log.h"
+#include "spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-extern char **environ;
 
 static int64_t now_ms(void)
 {
@@ -22,32 +20,16 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The child starts with default signal handling and nothing blocked (jitd
- * blocks the signals its signalfd reads), stdin from the pipe, stdout and
- * stderr to /dev/null. */
+/* stdin from the pipe, stdout and stderr to /dev/null, in a session of its
+ * own, and none of jitd's capabilities. */
 static int spawn_with_stdin(const char *command, int stdin_fd, pid_t *pid)
 {
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, all;
 	char *argv[] = { (char *)command, NULL };
-	int rc;
+	struct jit_spawn sp = { .path = command, .argv = argv, .stdin_fd = stdin_fd,
+				.stdout_fd = -1, .stderr_fd = -1, .new_session = true };
 
-	sigemptyset(&none);
-	sigfillset(&all);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawnattr_init(&attr);
-	posix_spawn_file_actions_adddup2(&fa, stdin_fd, STDIN_FILENO);
-	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &all);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-					POSIX_SPAWN_SETSID);
-	rc = posix_spawn(pid, command, &fa, &attr, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	return rc;
+	*pid = jit_spawn(&sp);
+	return *pid < 0 ? errno : 0;
 }
 
 int jit_notifier_run(struct jit_notifier *n, const char *command, const char *event,
