@@ -21,6 +21,9 @@ void jitctl_usage_message(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* The message above, as an expression worth JITCTL_USAGE. */
+/* Whether s is valid UTF-8, as every text sent as JSON must be. */
+bool jitctl_valid_utf8(const char *s);
+
 #define jitctl_usage_error(...) (jitctl_usage_message(__VA_ARGS__), JITCTL_USAGE)
 
 #define JITCTL_OPTS_MAX 12

@@ -5,6 +5,7 @@
 #include "jitctl.h"
 
 #include <getopt.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -28,6 +29,17 @@ void jitctl_usage_message(const char *cmd, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "\nTry 'jitctl %s --help'.\n", cmd);
+}
+
+/* jitd speaks JSON, whose strings are UTF-8: an option that is not must be
+ * refused here, never dropped on the way (a dropped --for made a grant for
+ * the caller). */
+bool jitctl_valid_utf8(const char *s)
+{
+	json_t *probe = json_string(s);
+
+	json_decref(probe);
+	return probe != NULL;
 }
 
 int jitctl_parse_opts(const char *cmd, const char *usage, int argc, char **argv,
@@ -58,6 +70,9 @@ int jitctl_parse_opts(const char *cmd, const char *usage, int argc, char **argv,
 			return jitctl_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
 		if ((d->value && *d->value) || (d->flag && *d->flag))
 			return jitctl_usage_error(cmd, "option '--%s' given twice", d->name);
+		if (d->value != NULL && !jitctl_valid_utf8(optarg))
+			return jitctl_usage_error(cmd, "option '--%s': the value is not valid UTF-8",
+						  d->name);
 		if (d->value != NULL)
 			*d->value = optarg;
 		else if (d->flag != NULL)

@@ -120,6 +120,9 @@ static int parse_ticket_args(int argc, char **argv, struct ticket_args *a, int w
 		if (*slot != NULL)
 			return jitctl_usage_error(a->cmd, "option '--%s' given twice",
 						  option_name(c));
+		if (!jitctl_valid_utf8(optarg))
+			return jitctl_usage_error(a->cmd, "option '--%s': the value is not valid"
+						  " UTF-8", option_name(c));
 		*slot = optarg;
 	}
 	if (want_token) {

@@ -24,7 +24,7 @@
 
 #define DEFAULT_PUBKEY "/etc/jit/broker.pub"
 #define DEFAULT_PROMPT "JIT ticket: "
-#define KEYS_MAX 16
+#define KEYS_MAX 32
 
 enum mode { MODE_TICKET, MODE_GRANT };
 
@@ -194,7 +194,8 @@ static bool ends_with(const char *s, const char *suffix)
 	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-/* keydir's *.pub files, in no particular order; the footer kid picks one. */
+/* keydir's *.pub files, in no particular order; the footer kid picks one.
+ * More than KEYS_MAX is refused rather than some of them read. */
 static int load_keydir(pam_handle_t *pamh, const char *dir, struct jit_public_key *keys,
 		       size_t *n)
 {
@@ -205,12 +206,18 @@ static int load_keydir(pam_handle_t *pamh, const char *dir, struct jit_public_ke
 		pam_syslog(pamh, LOG_ERR, "keydir %s: %m", dir);
 		return -1;
 	}
-	while ((e = readdir(d)) != NULL && *n < KEYS_MAX) {
+	while ((e = readdir(d)) != NULL) {
 		char path[4096];
 		jit_error err;
 
 		if (e->d_name[0] == '.' || !ends_with(e->d_name, ".pub"))
 			continue;
+		if (*n == KEYS_MAX) {
+			pam_syslog(pamh, LOG_ERR, "keydir %s holds more than %d *.pub files: remove"
+				   " retired keys; no ticket is accepted until then", dir, KEYS_MAX);
+			closedir(d);
+			return -1;
+		}
 		(void)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
 		if (jit_public_key_load(path, &keys[*n], &err) == 0)
 			(*n)++;

@@ -215,7 +215,7 @@ static void test_forged_kid_refused(void **state)
 
 static void test_footer_shapes(void **state)
 {
-	static const char *footers[] = { "", "{}", "{\"kid\":1}", "not json", "{\"kid\":\"k4.pid.short\"}",
+	static const char *footers[] = { "{}", "{\"kid\":1}", "not json", "{\"kid\":\"k4.pid.short\"}",
 					 "{\"kid\":\"x\",\"kid\":\"y\"}" };
 	struct jit_secret_key key;
 	struct jit_claims c, out;
@@ -239,6 +239,41 @@ static void test_footer_shapes(void **state)
 		free(token);
 	}
 	free(payload);
+}
+
+/* No footer, as other PASETO libraries may sign: accepted with exactly one
+ * key (whose signature then decides), refused as malformed with several. */
+static void test_no_footer(void **state)
+{
+	struct jit_secret_key key, other;
+	struct jit_public_key ring[2];
+	struct jit_claims c, out;
+	struct jit_expect want;
+	jit_error err;
+	char *payload, *token = NULL, *forged = NULL;
+
+	(void)state;
+	test_vector_key(&key);
+	assert_int_equal(jit_key_generate(&other), 0);
+	sample_claims(&c);
+	sample_expect(&want);
+	payload = jit_claims_to_json(&c, &err);
+	assert_int_equal(jit_paseto_sign(key.sk, (const uint8_t *)payload, strlen(payload), NULL, 0,
+					 &token, &err), 0);
+	assert_int_equal(jit_paseto_sign(other.sk, (const uint8_t *)payload, strlen(payload), NULL, 0,
+					 &forged, &err), 0);
+	assert_int_equal(jit_ticket_verify(token, strlen(token), &key.pub, 1, &want, &out, &err), JIT_OK);
+	assert_int_equal(jit_ticket_verify(forged, strlen(forged), &key.pub, 1, &want, &out, &err),
+			 JIT_BAD_SIGNATURE);
+	ring[0] = other.pub;
+	ring[1] = key.pub;
+	assert_int_equal(jit_ticket_verify(token, strlen(token), ring, 2, &want, &out, &err),
+			 JIT_MALFORMED);
+	assert_non_null(strstr(err.msg, "no footer"));
+	free(payload);
+	free(token);
+	free(forged);
+	jit_secret_key_wipe(&other);
 }
 
 /* Payloads with a valid signature but claims that are not acceptable. */
@@ -418,6 +453,7 @@ int main(void)
 		cmocka_unit_test(test_key_rotation_and_unknown_kid),
 		cmocka_unit_test(test_forged_kid_refused),
 		cmocka_unit_test(test_footer_shapes),
+		cmocka_unit_test(test_no_footer),
 		cmocka_unit_test(test_malformed_claims),
 		cmocka_unit_test(test_unknown_claims_ignored),
 		cmocka_unit_test(test_sign_refuses_incomplete_claims),
