@@ -195,8 +195,6 @@ static bool accepted_type(enum ssh_keytypes_e kind)
 	case SSH_KEYTYPE_ECDSA_P384:
 	case SSH_KEYTYPE_ECDSA_P521:
 	case SSH_KEYTYPE_RSA:
-	case SSH_KEYTYPE_SK_ED25519:
-	case SSH_KEYTYPE_SK_ECDSA:
 		return true;
 	default:
 		return false;
@@ -215,6 +213,13 @@ static void parse_key(struct parse_ctx *c, char *p, struct jit_authkey *k)
 	}
 	if (kind == SSH_KEYTYPE_UNKNOWN) {
 		line_error(c, "'%.64s' is not a key type", type);
+		return;
+	}
+	/* libssh's server does not say whether a FIDO key was touched (the
+	 * signature's user-presence flag): refused rather than accepted untouched. */
+	if (kind == SSH_KEYTYPE_SK_ED25519 || kind == SSH_KEYTYPE_SK_ECDSA) {
+		line_error(c, "%s (FIDO) keys are not accepted: jit-sshd cannot check that the"
+			   " key was touched; use ed25519, ecdsa or rsa", type);
 		return;
 	}
 	if (!accepted_type(kind)) {

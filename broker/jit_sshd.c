@@ -27,7 +27,9 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DEFAULT_CONFIG "/etc/jit/jitd.conf"
@@ -227,11 +229,80 @@ static void serve_child(ssh_session session, struct listeners *ls, int sfd,
 	ssh_free(session);
 }
 
+/* The connections being served, each by its process. */
+struct children {
+	struct child {
+		pid_t pid;
+		struct jit_addr from;
+	} list[1000];
+	int n;
+	time_t logged;			/* when a drop was last logged */
+	unsigned long unlogged;		/* drops since */
+};
+
+/* Same source: the same IPv4 address, or the same IPv6 /64. */
+static bool same_source(const struct jit_addr *a, const struct jit_addr *b)
+{
+	return a->family == b->family &&
+	       memcmp(a->bytes, b->bytes, a->family == AF_INET ? 4 : 8) == 0;
+}
+
+static int from_source(const struct children *ch, const struct jit_addr *from)
+{
+	int n = 0;
+
+	for (int i = 0; i < ch->n; i++)
+		n += same_source(&ch->list[i].from, from);
+	return n;
+}
+
+/* Why this connection is not served, or NULL: OpenSSH's MaxStartups
+ * start:rate:full random early drop, and a share per source so that one
+ * address cannot take every slot. */
+static const char *drop_reason(const struct children *ch, const struct jit_addr *from,
+			       const struct jit_sshd_config *c)
+{
+	int n = ch->n;
+
+	if (n >= c->max_startups || n >= (int)(sizeof(ch->list) / sizeof(ch->list[0])))
+		return "max_startups reached";
+	if (from_source(ch, from) >= c->per_source_max_startups)
+		return "per_source_max_startups reached for this source";
+	if (n >= c->startups_begin) {
+		int span = c->max_startups - c->startups_begin;
+		int p = c->startups_rate +
+			(span > 0 ? (100 - c->startups_rate) * (n - c->startups_begin) / span : 100);
+
+		if (random() % 100 < p)
+			return "max_startups: dropped early at random";
+	}
+	return NULL;
+}
+
+/* At most one line a second about dropped connections, with a count. */
+static void log_drop(struct children *ch, const struct jit_addr *from, const char *why)
+{
+	time_t now = time(NULL);
+	char addr[JIT_CIDR_STRLEN];
+
+	if (now == ch->logged) {
+		ch->unlogged++;
+		return;
+	}
+	jit_addr_format(from, addr, sizeof(addr));
+	log_info("connection from %s dropped: %s (%d served; %lu more dropped unlogged)", addr,
+		 why, ch->n, ch->unlogged);
+	ch->logged = now;
+	ch->unlogged = 0;
+}
+
 /* Accepts one connection on b and hands it to a process of its own. */
 static void accept_one(ssh_bind b, struct listeners *ls, int sfd, const struct jit_config *cfg,
-		       int *children)
+		       struct children *ch)
 {
 	ssh_session session = ssh_new();
+	struct jit_addr from;
+	const char *why;
 	pid_t pid;
 
 	if (session == NULL)
@@ -241,8 +312,13 @@ static void accept_one(ssh_bind b, struct listeners *ls, int sfd, const struct j
 		ssh_free(session);
 		return;
 	}
-	if (*children >= cfg->sshd.max_startups) {
-		log_info("max_startups (%d) reached: connection dropped", cfg->sshd.max_startups);
+	if (jit_sshd_peer(session, &from) != 0) {
+		ssh_free(session);
+		return;
+	}
+	why = drop_reason(ch, &from, &cfg->sshd);
+	if (why != NULL) {
+		log_drop(ch, &from, why);
 		ssh_free(session);
 		return;
 	}
@@ -256,26 +332,33 @@ static void accept_one(ssh_bind b, struct listeners *ls, int sfd, const struct j
 	if (pid < 0)
 		log_error("fork: %s", strerror(errno));
 	else
-		(*children)++;
+		ch->list[ch->n++] = (struct child){ pid, from };
 	/* The child has the connection now; this copy only closes its socket. */
 	ssh_free(session);
 }
 
-static void reap(int *children)
+static void reap(struct children *ch)
 {
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		(*children)--;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+		for (int i = 0; i < ch->n; i++)
+			if (ch->list[i].pid == pid) {
+				ch->list[i] = ch->list[--ch->n];
+				break;
+			}
 }
 
 /* Returns at SIGTERM or SIGINT. */
 static int serve(struct listeners *ls, int sfd, const struct jit_config *cfg)
 {
 	struct pollfd fds[JIT_SSHD_LISTEN_MAX + 1];
-	int children = 0;
+	static struct children children;
 
 	for (size_t i = 0; i < ls->n; i++)
 		fds[i] = (struct pollfd){ .fd = ssh_bind_get_fd(ls->binds[i]), .events = POLLIN };
 	fds[ls->n] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 	if (jit_sd_notify("READY=1") < 0)
 		log_error("cannot tell the service manager that jit-sshd is ready ($NOTIFY_SOCKET)");
 	for (;;) {

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "jitctl.h"
+#include "log.h"
 #include "proto.h"
 
 #include <sodium.h>
@@ -45,6 +46,8 @@ int main(int argc, char **argv)
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 	int rc;
 
+	/* The firewall layer logs: as jitctl, on stderr. */
+	jit_log_init("jitctl", true, false);
 	if (cmd == NULL) {
 		fputs(main_usage, stderr);
 		return JITCTL_USAGE;

@@ -454,9 +454,36 @@ static int sshd_max_auth_tries(struct parser *p, const char *key, const char *va
 	return set_int(p, key, value, 1, 20, &p->cfg->sshd.max_auth_tries);
 }
 
+/* N, or OpenSSH's start:rate:full (random early drop from start on, rate
+ * percent there, rising to all at full). */
 static int sshd_max_startups(struct parser *p, const char *key, const char *value)
 {
-	return set_int(p, key, value, 1, 1000, &p->cfg->sshd.max_startups);
+	struct jit_sshd_config *c = &p->cfg->sshd;
+	int start, rate, full, used = 0;
+
+	if (strchr(value, ':') == NULL) {
+		if (set_int(p, key, value, 1, 1000, &c->max_startups) != 0)
+			return -1;
+		c->startups_begin = c->max_startups;
+		c->startups_rate = 100;
+		return 0;
+	}
+	if (sscanf(value, "%d:%d:%d%n", &start, &rate, &full, &used) != 3 ||
+	    value[used] != '\0' || start < 1 || start > full || full > 1000 || rate < 1 ||
+	    rate > 100) {
+		perr(p, "%s: '%s' is neither N nor START:RATE:FULL (1 <= START <= FULL <= 1000,"
+		     " RATE a percentage from 1 to 100)", key, value);
+		return -1;
+	}
+	c->startups_begin = start;
+	c->startups_rate = rate;
+	c->max_startups = full;
+	return 0;
+}
+
+static int sshd_per_source_max_startups(struct parser *p, const char *key, const char *value)
+{
+	return set_int(p, key, value, 1, 1000, &p->cfg->sshd.per_source_max_startups);
 }
 
 static const struct key_def sshd_keys[] = {
@@ -467,6 +494,7 @@ static const struct key_def sshd_keys[] = {
 	{ "login_grace", sshd_login_grace },
 	{ "max_auth_tries", sshd_max_auth_tries },
 	{ "max_startups", sshd_max_startups },
+	{ "per_source_max_startups", sshd_per_source_max_startups },
 	{ NULL, NULL },
 };
 
@@ -944,7 +972,10 @@ static void set_defaults(struct jit_config *cfg)
 		       "/etc/jit/authorized_keys");
 	cfg->sshd.login_grace = 10;
 	cfg->sshd.max_auth_tries = 3;
-	cfg->sshd.max_startups = 20;
+	cfg->sshd.max_startups = 60;
+	cfg->sshd.startups_begin = 20;
+	cfg->sshd.startups_rate = 30;
+	cfg->sshd.per_source_max_startups = 5;
 }
 
 static void parse_text(struct parser *p, const char *text, size_t len)

@@ -71,7 +71,10 @@ struct jit_sshd_config {
 	char authorized_keys[JIT_PATH_MAX];
 	int64_t login_grace;		/* seconds to authenticate and send a command */
 	int max_auth_tries;
-	int max_startups;		/* connections served at once */
+	int max_startups;		/* connections served at once: "full" */
+	int startups_begin;		/* from this many, drop at random ("start") */
+	int startups_rate;		/* percent dropped at startups_begin ("rate") */
+	int per_source_max_startups;	/* from one address (IPv6: one /64) */
 };
 
 struct jit_config {

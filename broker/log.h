@@ -4,6 +4,7 @@
 #define JIT_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <syslog.h>
 
 /* to_stderr: write to stderr instead of syslog; debug: include debug lines. */
@@ -13,6 +14,11 @@ void jit_log_init(const char *ident, bool to_stderr, bool debug);
  * millions of times. */
 void jit_log_discard(void);
 void jit_log(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Copies in to out (size bytes with the NUL) with control characters,
+ * DEL and backslash escaped as \xNN: text from the network, logged as one
+ * line it cannot forge. Returns out. */
+const char *jit_log_escape(const char *in, char *out, size_t size);
 
 #define log_error(...) jit_log(LOG_ERR, __VA_ARGS__)
 #define log_warn(...) jit_log(LOG_WARNING, __VA_ARGS__)

@@ -14,10 +14,12 @@
 static const char remote_usage[] =
 	"Usage: ssh [-p PORT] jit@BROKER COMMAND [OPTIONS]\n"
 	"  request --port PORT/PROTO[,...] [--from CIDR] [--duration DURATION]\n"
-	"          [--justification TEXT] [--json]\n"
+	"          [--justification TEXT] [--for USER] [--json]\n"
 	"      Ask for access from the address this connection comes from (or a\n"
-	"      CIDR that holds it); prints the ticket alone.\n"
-	"  list [--active] [--json]   your grants\n"
+	"      CIDR that holds it); prints the ticket alone. --for: for another\n"
+	"      user (roles with grant_others).\n"
+	"  list [--all] [--active] [--json]\n"
+	"      your grants (--all: everyone's, for roles with audit)\n"
 	"  revoke ID                  close one of your grants at once\n"
 	"  status [--json]            jitd's state and your roles\n"
 	"Exit status: 0 ok, 1 denied or failed, 2 usage error, 3 jitd unreachable.\n";

@@ -48,11 +48,12 @@ static int auth_pubkey(ssh_session session, const char *user, struct ssh_key_str
 
 	(void)session;
 	if (k == NULL || !jit_authkey_allows(k, &st->addr)) {
-		char fp[JIT_FINGERPRINT_MAX];
+		char fp[JIT_FINGERPRINT_MAX], name[264];
 
 		if (jit_ssh_fingerprint(pubkey, fp, sizeof(fp)) != 0)
 			(void)snprintf(fp, sizeof(fp), "%s", "(unknown)");
-		log_info("refused key %s from %s (login name '%.64s'): %s", fp, st->addr_text, user,
+		log_info("refused key %s from %s (login name '%s'): %s", fp, st->addr_text,
+			 jit_log_escape(user, name, sizeof(name)),
 			 k == NULL ? "not in the authorized keys" : "not from this address");
 		st->failures++;
 		return SSH_AUTH_DENIED;
@@ -148,7 +149,7 @@ static ssh_channel channel_open(ssh_session session, void *userdata)
 
 /* --- the session -------------------------------------------------------------------- */
 
-static int peer_address(ssh_session session, struct session_state *st)
+int jit_sshd_peer(ssh_session session, struct jit_addr *out)
 {
 	struct sockaddr_storage ss = { .ss_family = AF_UNSPEC };
 	socklen_t len = sizeof(ss);
@@ -161,7 +162,14 @@ static int peer_address(ssh_session session, struct session_state *st)
 	bytes = ss.ss_family == AF_INET ? (const void *)&((struct sockaddr_in *)&ss)->sin_addr :
 					  (const void *)&((struct sockaddr_in6 *)&ss)->sin6_addr;
 	if (inet_ntop(ss.ss_family, bytes, text, sizeof(text)) == NULL ||
-	    jit_addr_parse(text, &st->addr) != 0)
+	    jit_addr_parse(text, out) != 0)
+		return -1;
+	return 0;
+}
+
+static int peer_address(ssh_session session, struct session_state *st)
+{
+	if (jit_sshd_peer(session, &st->addr) != 0)
 		return -1;
 	jit_addr_format(&st->addr, st->addr_text, sizeof(st->addr_text));
 	return 0;
@@ -224,13 +232,14 @@ static void run_command(struct session_state *st)
 	json_t *remote = json_pack("{s:s, s:s, s:s}", "user", st->who->identity, "address",
 				   st->addr_text, "key", st->who->fingerprint);
 	struct jit_sshd_output out;
+	char command[808];
 	int status;
 
 	if (remote == NULL)
 		return;
 	status = jit_sshd_run(st->command, st->cfg->socket, remote, &out);
-	log_info("%s from %s (key %s): '%.200s' exited %d", st->who->identity, st->addr_text,
-		 st->who->fingerprint, st->command, status);
+	log_info("%s from %s (key %s): '%s' exited %d", st->who->identity, st->addr_text,
+		 st->who->fingerprint, jit_log_escape(st->command, command, sizeof(command)), status);
 	if (out.out != NULL)
 		write_all(st->channel, out.out, out.out_len, false);
 	if (out.err != NULL)

@@ -8,6 +8,10 @@
 
 #include <libssh/libssh.h>
 
+/* The address the accepted session's connection comes from. -1 when the
+ * socket does not say. */
+int jit_sshd_peer(ssh_session session, struct jit_addr *out);
+
 /* Serves the accepted session; returns once it is over. */
 void jit_sshd_serve(ssh_session session, const struct jit_config *cfg);
 

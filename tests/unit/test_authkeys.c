@@ -151,6 +151,12 @@ static void test_bad_lines_name_their_line(void **state)
 	assert_refused("jit-user=\"a\",,no-pty " ED1 "\n", "an option name was expected");
 	assert_refused("jit-user=\"a\" ssh-foo AAAA\n", "'ssh-foo' is not a key type");
 	assert_refused("jit-user=\"a\" ssh-dss AAAA\n", "ssh-dss keys are not accepted");
+	/* FIDO keys: libssh cannot say whether they were touched. */
+	assert_refused("\njit-user=\"a\" sk-ssh-ed25519@openssh.com AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29t\n",
+		       "keys:2: sk-ssh-ed25519@openssh.com (FIDO) keys are not accepted: jit-sshd cannot"
+		       " check that the key was touched");
+	assert_refused("jit-user=\"a\" sk-ecdsa-sha2-nistp256@openssh.com AAAA\n",
+		       "sk-ecdsa-sha2-nistp256@openssh.com (FIDO) keys are not accepted");
 	assert_refused("jit-user=\"a\" ssh-ed25519\n", "the ssh-ed25519 key itself is missing");
 	assert_refused("jit-user=\"a\"\n", "the key type and key are missing");
 	assert_refused("jit-user=\"a\" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK2dURQR\n",

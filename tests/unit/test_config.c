@@ -85,6 +85,8 @@ static void test_full_example(void **state)
 	assert_int_equal(cfg->sshd.login_grace, 5);
 	assert_int_equal(cfg->sshd.max_auth_tries, 2);
 	assert_int_equal(cfg->sshd.max_startups, 50);
+	assert_int_equal(cfg->sshd.startups_begin, 50);
+	assert_int_equal(cfg->sshd.startups_rate, 100);
 	assert_int_equal(cfg->n_policies, 2);
 	ssh = jit_config_policy(cfg, "ssh");
 	rdp = jit_config_policy(cfg, "rdp");
@@ -138,7 +140,10 @@ static void test_defaults(void **state)
 	assert_string_equal(cfg->sshd.authorized_keys, "/etc/jit/authorized_keys");
 	assert_int_equal(cfg->sshd.login_grace, 10);
 	assert_int_equal(cfg->sshd.max_auth_tries, 3);
-	assert_int_equal(cfg->sshd.max_startups, 20);
+	assert_int_equal(cfg->sshd.max_startups, 60);
+	assert_int_equal(cfg->sshd.startups_begin, 20);
+	assert_int_equal(cfg->sshd.startups_rate, 30);
+	assert_int_equal(cfg->sshd.per_source_max_startups, 5);
 	assert_int_equal(cfg->n_policies, 0);
 	assert_int_equal(cfg->n_roles, 0);
 	jit_config_free(cfg);
@@ -175,6 +180,10 @@ static void test_error_paths(void **state)
 		{ "[jitd]\nhost = h\n[sshd]\nuser = a\nlogin_grace = 11m\n", "login_grace: '11m' is not between 1s and 10m" },
 		{ "[jitd]\nhost = h\n[sshd]\nuser = a\nmax_auth_tries = 0\n", "max_auth_tries: '0' is not a whole number from 1 to 20" },
 		{ "[jitd]\nhost = h\n[sshd]\nuser = a\nmax_startups = 20x\n", "max_startups: '20x' is not a whole number" },
+		{ "[jitd]\nhost = h\n[sshd]\nuser = a\nmax_startups = 30:30:20\n", "max_startups: '30:30:20' is neither N nor START:RATE:FULL" },
+		{ "[jitd]\nhost = h\n[sshd]\nuser = a\nmax_startups = 10:0:20\n", "is neither N nor START:RATE:FULL" },
+		{ "[jitd]\nhost = h\n[sshd]\nuser = a\nmax_startups = 10:30:20:5\n", "is neither N nor START:RATE:FULL" },
+		{ "[jitd]\nhost = h\n[sshd]\nuser = a\nper_source_max_startups = 0\n", "per_source_max_startups: '0' is not a whole number from 1 to 1000" },
 		{ "[jitd]\nhost = h\n[policy a]\nports = 22/tcp\nsources = any\n[policy a]\nports = 22/tcp\n",
 		  "test.conf:6: [policy a] is defined twice" },
 		{ "[jitd]\nsocket = /x\n", "test.conf:1: [jitd]: host is required" },
@@ -366,6 +375,21 @@ static void test_remote_users(void **state)
 	jit_config_free(cfg);
 }
 
+static void test_max_startups_openssh_form(void **state)
+{
+	struct jit_config_errors errs;
+	struct jit_config *cfg = parse("[jitd]\nhost = h\n[sshd]\nuser = a\nmax_startups = 10:30:100\n"
+				       "per_source_max_startups = 3\n", &errs);
+
+	(void)state;
+	assert_non_null(cfg);
+	assert_int_equal(cfg->sshd.startups_begin, 10);
+	assert_int_equal(cfg->sshd.startups_rate, 30);
+	assert_int_equal(cfg->sshd.max_startups, 100);
+	assert_int_equal(cfg->sshd.per_source_max_startups, 3);
+	jit_config_free(cfg);
+}
+
 static void test_load_file_errors(void **state)
 {
 	struct jit_config_errors errs;
@@ -391,6 +415,7 @@ int main(void)
 		cmocka_unit_test(test_guarded_ports_limit),
 		cmocka_unit_test(test_duration_cap),
 		cmocka_unit_test(test_remote_users),
+		cmocka_unit_test(test_max_startups_openssh_form),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
