@@ -282,6 +282,17 @@ static int put_cidr(const struct jit_cidr *c, void *ctx)
 	const struct element_ctx *e = ctx;
 	char cidr[JIT_CIDR_STRLEN];
 
+	/* hash:net holds prefixes from /1 on: a /0 (two grants of a half each,
+	 * merged) goes in as its two halves. */
+	if (c->prefix == 0) {
+		struct jit_cidr half = *c;
+
+		half.prefix = 1;
+		memset(half.addr.bytes, 0, sizeof(half.addr.bytes));
+		(void)put_cidr(&half, ctx);
+		half.addr.bytes[0] = 0x80;
+		return put_cidr(&half, ctx);
+	}
 	jit_cidr_format(c, cidr, sizeof(cidr));
 	fprintf(e->f, "%s %s %s,%s:%u", e->verb, e->set, cidr, e->proto, e->port);
 	if (e->timeout >= 0)
@@ -335,6 +346,7 @@ struct chain_args {
 	int family;
 	const struct jit_guarded *guarded;
 	bool add_jump;
+	bool with_set;			/* false: no grant admitted, every guarded port shut */
 };
 
 /* The filter table's JIT chain for one family, for iptables-restore --noflush:
@@ -345,7 +357,8 @@ static void fill_chain(FILE *f, const void *ctx)
 
 	fputs("*filter\n:JIT - [0:0]\n", f);
 	fputs("-A JIT -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN\n", f);
-	fprintf(f, "-A JIT -m set --match-set %s src,dst -j RETURN\n", set_name(a->family));
+	if (a->with_set)
+		fprintf(f, "-A JIT -m set --match-set %s src,dst -j RETURN\n", set_name(a->family));
 	put_guard_rules(f, a->guarded, JIT_PROTO_TCP);
 	put_guard_rules(f, a->guarded, JIT_PROTO_UDP);
 	if (a->add_jump)
@@ -368,9 +381,9 @@ static bool jump_present(int family)
 	return status == 0;
 }
 
-static int put_chain(int family, const struct jit_guarded *g, jit_error *err)
+static int put_chain(int family, const struct jit_guarded *g, bool with_set, jit_error *err)
 {
-	struct chain_args a = { family, g, !jump_present(family) };
+	struct chain_args a = { family, g, !jump_present(family), with_set };
 	char restore[32];
 	char *argv[] = { restore, "-w", "--noflush", NULL };
 	char *text = jit_fw_text(fill_chain, &a);
@@ -417,6 +430,14 @@ struct replace_args {
 	int64_t now_ms;
 };
 
+static void fill_create(FILE *f, const void *ctx)
+{
+	(void)ctx;
+	for (int family = AF_INET; family != 0; family = family == AF_INET ? AF_INET6 : 0)
+		fprintf(f, "create %s %s family %s timeout 3600 maxelem %d -exist\n",
+			set_name(family), SET_TYPE, family == AF_INET ? "inet" : "inet6", SET_MAXELEM);
+}
+
 static void fill_swaps(FILE *f, const void *ctx)
 {
 	const struct replace_args *a = ctx;
@@ -443,12 +464,29 @@ static int ipt_replace(void *state, const struct jit_guarded *guarded,
 		       const struct jit_fw_plan *plan, int64_t now_ms, jit_error *err)
 {
 	struct replace_args a = { plan, now_ms };
-	int rc = ipset_built(state, fill_swaps, &a, "swapping in new sets", err);
+	int rc;
 
-	if (rc == 0)
-		rc = put_chain(AF_INET, guarded, err);
-	if (rc == 0)
-		rc = put_chain(AF_INET6, guarded, err);
+	/* The guard rules first, whatever then becomes of the sets: a failed
+	 * rewrite leaves the guarded ports closed, never open. Without the sets
+	 * (ipset failing), a chain that admits no grant at all until they are. */
+	bool shut = false;
+
+	(void)ipset_built(state, fill_create, NULL, "creating the sets", err);
+	for (int family = AF_INET; family != 0; family = family == AF_INET ? AF_INET6 : 0) {
+		jit_error ignored;
+
+		if (put_chain(family, guarded, true, &ignored) == 0)
+			continue;
+		if (put_chain(family, guarded, false, err) != 0)
+			return -1;
+		shut = true;
+	}
+	rc = ipset_built(state, fill_swaps, &a, "swapping in new sets", err);
+	if (rc == 0 && shut) {
+		rc = put_chain(AF_INET, guarded, true, err);
+		if (rc == 0)
+			rc = put_chain(AF_INET6, guarded, true, err);
+	}
 	return rc;
 }
 
