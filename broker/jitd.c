@@ -9,6 +9,7 @@
 
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -23,8 +24,8 @@ static const char usage[] =
 	"       jitd [-c FILE] -t\n"
 	"\n"
 	"  -c FILE   configuration file (default " DEFAULT_CONFIG ")\n"
-	"  -t        check the configuration and exit: 0 when valid, else 1 with\n"
-	"            one FILE:LINE: reason line per error\n"
+	"  -t        check the configuration and the signing key and exit: 0 when\n"
+	"            valid, else 1 with one FILE:LINE: reason line per error\n"
 	"  -f        stay in the foreground (log to syslog)\n"
 	"  -d        debug: stay in the foreground and log to stderr, debug lines too\n"
 	"  -h        this help\n"
@@ -38,6 +39,41 @@ struct options {
 	bool test_only, foreground, debug;
 };
 
+/* Groups a role names that the system does not have: nobody holds the
+ * role through them, which is most likely a typo. */
+static void warn_missing_groups(const char *path, const struct jit_config *cfg)
+{
+	for (size_t r = 0; r < cfg->n_roles; r++) {
+		const struct jit_role *role = &cfg->roles[r];
+
+		for (size_t i = 0; i < role->groups.n; i++) {
+			char buf[16384];
+			struct group gr, *res = NULL;
+
+			if (getgrnam_r(role->groups.items[i], &gr, buf, sizeof(buf), &res) == 0 &&
+			    res != NULL)
+				continue;
+			fprintf(stderr, "%s:%u: warning: [role %s]: no group named '%s' on this"
+				" system\n", path, role->line, role->name, role->groups.items[i]);
+		}
+	}
+}
+
+/* The signing key as jitd will read it at start: there, readable by this
+ * user, mode 0600, owned by root or this user, a k4.secret PASERK. */
+static int check_key(const struct jit_config *cfg)
+{
+	struct jit_secret_key key;
+	jit_error err;
+
+	if (jit_secret_key_load(cfg->key, &key, &err) != 0) {
+		fprintf(stderr, "key: %s\n", err.msg);
+		return -1;
+	}
+	jit_secret_key_wipe(&key);
+	return 0;
+}
+
 static int check_config(const char *path)
 {
 	struct jit_config_errors errs;
@@ -46,8 +82,12 @@ static int check_config(const char *path)
 	for (size_t i = 0; i < errs.n_warnings; i++)
 		fprintf(stderr, "%s\n", errs.warning[i]);
 	if (cfg != NULL) {
+		int rc;
+
+		warn_missing_groups(path, cfg);
+		rc = check_key(cfg);
 		jit_config_free(cfg);
-		return 0;
+		return rc == 0 ? 0 : 1;
 	}
 	for (size_t i = 0; i < errs.n; i++)
 		fprintf(stderr, "%s\n", errs.msg[i]);

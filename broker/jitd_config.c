@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +59,7 @@ static void perr_at(struct parser *p, unsigned line, const char *fmt, ...)
 	else
 		(void)snprintf(p->errs->msg[p->errs->n], sizeof(p->errs->msg[0]), "%.200s: %s",
 			       p->file, reason);
+	p->errs->line[p->errs->n] = line;
 	p->errs->n++;
 }
 
@@ -644,16 +646,16 @@ static bool key_seen(const struct parser *p, const struct key_def *keys, const c
 	return false;
 }
 
-/* Required keys of the section just ended. */
+/* Required keys of the section just ended. A key that was set but wrong is
+ * reported where it is set, not again as missing. */
 static void section_end(struct parser *p)
 {
-	if (p->section == SEC_SSHD && p->cfg->sshd.user[0] == '\0')
+	if (p->section == SEC_SSHD && !key_seen(p, sshd_keys, "user"))
 		perr_at(p, p->section_line, "[sshd]: user is required");
-	if (p->section == SEC_JITD && p->cfg->host[0] == '\0')
+	if (p->section == SEC_JITD && !key_seen(p, jitd_keys, "host"))
 		perr_at(p, p->section_line, "[jitd]: host is required");
-	if (p->section == SEC_POLICY && cur_policy(p)->n_ports == 0)
+	if (p->section == SEC_POLICY && !key_seen(p, policy_keys, "ports"))
 		perr_at(p, p->section_line, "[policy %s]: ports is required", cur_policy(p)->name);
-	/* sources set but wrong is reported where it is set. */
 	if (p->section == SEC_POLICY && !key_seen(p, policy_keys, "sources"))
 		perr_at(p, p->section_line, "[policy %s]: sources is required: the prefixes requests"
 			" may come from, or 'sources = any' to allow every address",
@@ -661,10 +663,11 @@ static void section_end(struct parser *p)
 	if (p->section == SEC_ROLE) {
 		struct jit_role *r = cur_role(p);
 
-		if (r->users.n == 0 && r->groups.n == 0 && r->remote_users.n == 0)
+		if (!key_seen(p, role_keys, "users") && !key_seen(p, role_keys, "groups") &&
+		    !key_seen(p, role_keys, "remote_users"))
 			perr_at(p, p->section_line, "[role %s]: users, groups or remote_users is"
 				" required", r->name);
-		if (r->policy_names.n == 0)
+		if (!key_seen(p, role_keys, "policies"))
 			perr_at(p, p->section_line, "[role %s]: policies is required", r->name);
 	}
 	p->section = SEC_NONE;
@@ -950,6 +953,33 @@ static void warn_names_in_both(struct parser *p)
 	}
 }
 
+/* Where an error sorts: by its line, the file's own (line 0) last. */
+static unsigned error_rank(unsigned line)
+{
+	return line == 0 ? UINT_MAX : line;
+}
+
+/* Errors found at a section's end or the file's come after those of later
+ * lines: a stable sort puts them in line order, as a reader goes. */
+static void sort_errors(struct jit_config_errors *errs)
+{
+	for (size_t i = 1; i < errs->n; i++) {
+		char msg[sizeof(errs->msg[0])];
+		unsigned line = errs->line[i];
+		size_t j = i;
+
+		if (error_rank(errs->line[i - 1]) <= error_rank(line))
+			continue;
+		memcpy(msg, errs->msg[i], sizeof(msg));
+		for (; j > 0 && error_rank(errs->line[j - 1]) > error_rank(line); j--) {
+			memcpy(errs->msg[j], errs->msg[j - 1], sizeof(msg));
+			errs->line[j] = errs->line[j - 1];
+		}
+		memcpy(errs->msg[j], msg, sizeof(msg));
+		errs->line[j] = line;
+	}
+}
+
 static void set_defaults(struct jit_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -1007,6 +1037,7 @@ static void parse_text(struct parser *p, const char *text, size_t len)
 	check_guarded_ports(p);
 	check_durations(p);
 	warn_names_in_both(p);
+	sort_errors(p->errs);
 }
 
 struct jit_config *jit_config_parse(const char *name, const char *text, size_t len,

@@ -106,7 +106,8 @@ struct jit_config {
 /* Every error found, "FILE:LINE: reason" each; parsing goes on after an
  * error so that one run shows them all. */
 struct jit_config_errors {
-	char msg[JIT_CONFIG_ERRORS_MAX][512];
+	char msg[JIT_CONFIG_ERRORS_MAX][512];	/* in line order */
+	unsigned line[JIT_CONFIG_ERRORS_MAX];	/* 0: the file as a whole */
 	size_t n;
 	size_t dropped;			/* errors beyond JIT_CONFIG_ERRORS_MAX */
 	/* Warnings ("FILE:LINE: warning: ..."): the file is still accepted. */

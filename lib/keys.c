@@ -127,7 +127,9 @@ static int check_secret_file_mode(const char *path, const struct stat *st, jit_e
 		return jit_error_set(err, "%s: mode %04o, the secret key file must be 0600",
 				     path, mode);
 	if (st->st_uid != geteuid() && st->st_uid != 0)
-		return jit_error_set(err, "%s: owned by uid %u, must be owned by uid %u or root",
+		return jit_error_set(err, "%s: owned by uid %u, but this process runs as uid %u: the"
+				     " key must belong to root or to the user reading it (run jitd"
+				     " as the key's owner, as jitd.service does; see jitd(8))",
 				     path, (unsigned)st->st_uid, (unsigned)geteuid());
 	return 0;
 }

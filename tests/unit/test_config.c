@@ -194,7 +194,7 @@ static void test_error_paths(void **state)
 		{ "[jitd]\nhost = h\nsocket = run/jitd.sock\n", "test.conf:3: socket: 'run/jitd.sock' is not an absolute path" },
 		{ "[jitd]\nhost = h\nfirewall = pf\n", "test.conf:3: firewall: 'pf' is not one of" },
 		{ "[jitd]\nhost = h\nsocket_group = wh eel\n", "test.conf:3: socket_group: 'wh eel'" },
-		{ "[jitd]\nhost = h\n[policy p]\nports = 22\n", "test.conf:4: ports: '22' is not a list" },
+		{ "[jitd]\nhost = h\n[policy p]\nports = 22\nsources = any\n", "test.conf:4: ports: '22' is not a list" },
 		{ "[jitd]\nhost = h\n[policy p]\nports = 22/tcp\nsources = 192.0.2.1/24\n",
 		  "test.conf:5: sources: '192.0.2.1/24'" },
 		{ "[jitd]\nhost = h\n[policy p]\nports = 22/tcp\njustification = maybe\nsources = any\n",
@@ -212,7 +212,7 @@ static void test_error_paths(void **state)
 		{ "[jitd]\nhost = h\n[policy p]\nports = 22/tcp\nsources = any\n[role r]\nusers = a;b\npolicies = p\n",
 		  "test.conf:7: users: 'a;b' is not a valid name" },
 		{ "[jitd]\nhost =\n", "test.conf:2: host has no value" },
-		{ "[jitd]\nhost h\n", "test.conf:2: expected 'key = value'" },
+		{ "[jitd]\nhost = h\nskew 10s\n", "test.conf:3: expected 'key = value'" },
 		{ "[jitd\nhost = h\n", "test.conf:1: section header without its closing ']'" },
 		{ "[jitd]\nhost = h\n[role bad/name]\n", "test.conf:3: 'bad/name' is not a valid section name" },
 	};
@@ -243,6 +243,23 @@ static void test_all_errors_reported(void **state)
 	assert_non_null(strstr(errs.msg[2], "test.conf:5:"));
 }
 
+/* A section's missing key is found at its end, after the lines below its
+ * header: reported all the same in line order. */
+static void test_errors_in_line_order(void **state)
+{
+	struct jit_config_errors errs;
+	struct jit_config *cfg = parse("[jitd]\nhost = h\n[policy p]\nports = 22/tcp\n"
+				       "max_duration = soon\n[role r]\npolicies = p, q\n", &errs);
+
+	(void)state;
+	assert_null(cfg);
+	assert_int_equal(errs.n, 4);
+	assert_non_null(strstr(errs.msg[0], "test.conf:3: [policy p]: sources is required"));
+	assert_non_null(strstr(errs.msg[1], "test.conf:5: max_duration"));
+	assert_non_null(strstr(errs.msg[2], "test.conf:6: [role r]: users, groups or remote_users"));
+	assert_non_null(strstr(errs.msg[3], "test.conf:7: [role r]: no policy named 'q'"));
+}
+
 static void test_line_limits(void **state)
 {
 	struct jit_config_errors errs;
@@ -257,7 +274,10 @@ static void test_line_limits(void **state)
 	assert_non_null(strstr(errs.msg[0], "test.conf:3: line longer than 4096"));
 	free(text);
 	assert_null(jit_config_parse("test.conf", nul_text, sizeof(nul_text) - 1, &errs));
-	assert_non_null(strstr(errs.msg[0], "test.conf:2: NUL byte"));
+	/* In line order: the host the NUL line did not set, then the NUL. */
+	assert_int_equal(errs.n, 2);
+	assert_non_null(strstr(errs.msg[0], "test.conf:1: [jitd]: host is required"));
+	assert_non_null(strstr(errs.msg[1], "test.conf:2: NUL byte"));
 }
 
 static void test_error_list_is_bounded(void **state)
@@ -408,6 +428,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_error_paths),
 		cmocka_unit_test(test_all_errors_reported),
+		cmocka_unit_test(test_errors_in_line_order),
 		cmocka_unit_test(test_line_limits),
 		cmocka_unit_test(test_error_list_is_bounded),
 		cmocka_unit_test(test_load_file_errors),
