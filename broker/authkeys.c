@@ -34,8 +34,12 @@ static void line_error(struct parse_ctx *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
-	(void)snprintf(c->errs->msg[c->errs->n++], sizeof(c->errs->msg[0]), "%s:%u: %s", c->name,
-		       c->line, reason);
+	if (c->line > 0)
+		(void)snprintf(c->errs->msg[c->errs->n++], sizeof(c->errs->msg[0]), "%s:%u: %s",
+			       c->name, c->line, reason);
+	else
+		(void)snprintf(c->errs->msg[c->errs->n++], sizeof(c->errs->msg[0]), "%s: %s",
+			       c->name, reason);
 }
 
 static bool is_space(char ch)
@@ -401,7 +405,9 @@ int jit_authkeys_load(const char *path, struct jit_authkeys *out, struct jit_con
 	if (fd < 0) {
 		struct parse_ctx c = { .name = path, .errs = errs };
 
-		line_error(&c, "%s", strerror(errno));
+		line_error(&c, "%s%s", strerror(errno), errno != ENOENT ? "" :
+			   " (create it: one line per key, jit-user=\"NAME\" and the key as in"
+			   " ~/.ssh/authorized_keys, owned by root, mode 0644: see jit-sshd(8))");
 		return -1;
 	}
 	rc = read_whole(fd, path, &text, &len, errs);

@@ -27,10 +27,12 @@ static const char remote_usage[] =
 static const char ssh_usage[] =
 	"Usage: jitctl ssh [--broker USER@HOST[:PORT]] [--port PORT/PROTO] [--duration D]\n"
 	"                  [--justification TEXT] [--from CIDR] [--identity FILE]\n"
-	"                  [--known-hosts FILE] TARGET [SSH ARGUMENTS...]\n"
+	"                  [--known-hosts FILE] [--] [SSH ARGUMENTS...] TARGET [COMMAND]\n"
 	"  Asks for a window (through jit-sshd with --broker, else through jitd's\n"
-	"  socket, which needs --from), then runs ssh TARGET with an askpass that\n"
-	"  answers the 'JIT ticket: ' prompt. --port defaults to 22/tcp.\n";
+	"  socket, which needs --from), then runs ssh with the arguments after\n"
+	"  jitctl's options and an askpass that answers the 'JIT ticket: ' prompt.\n"
+	"  After --, ssh's own options may come first (-- -v alice@web01).\n"
+	"  --port defaults to 22/tcp.\n";
 
 struct remote_target {
 	char user[64];
@@ -364,6 +366,11 @@ static int parse_ssh_options(int argc, char **argv, struct ssh_args *a)
 	while (i < argc && strncmp(argv[i], "--", 2) == 0) {
 		size_t k = 0;
 
+		/* "--" ends jitctl's options: ssh's own may follow, as in ssh -v. */
+		if (strcmp(argv[i], "--") == 0) {
+			i++;
+			break;
+		}
 		if (strcmp(argv[i], "--help") == 0) {
 			fputs(ssh_usage, stdout);
 			return 0;

@@ -13,6 +13,7 @@
 
 static const char remote_usage[] =
 	"Usage: ssh [-p PORT] jit@BROKER COMMAND [OPTIONS]\n"
+	"  (the login name is not looked at: your key says who you are)\n"
 	"  request --port PORT/PROTO[,...] [--from CIDR] [--duration DURATION]\n"
 	"          [--justification TEXT] [--for USER] [--json]\n"
 	"      Ask for access from the address this connection comes from (or a\n"

@@ -101,11 +101,19 @@ static int pty_request(ssh_session session, ssh_channel channel, const char *ter
 	return SSH_ERROR;
 }
 
+/* No command (ssh -p PORT jit@host): no shell, but the usage and exit
+ * status 2, as for an unknown command. */
 static int shell_request(ssh_session session, ssh_channel channel, void *userdata)
 {
+	struct session_state *st = userdata;
+
 	(void)session, (void)channel;
-	refuse(userdata, "a shell");
-	return SSH_ERROR;
+	log_info("%s from %s asked for a shell: given the usage",
+		 st->who ? st->who->identity : "?", st->addr_text);
+	if (st->command != NULL)
+		return SSH_ERROR;
+	st->command = strdup("");
+	return st->command != NULL ? SSH_OK : SSH_ERROR;
 }
 
 static int subsystem_request(ssh_session session, ssh_channel channel, const char *subsystem,
