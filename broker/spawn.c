@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,15 +38,25 @@ int jit_spawn_find(const char *name, char *buf, size_t size)
 	return -1;
 }
 
+/* The kernel's struct sigaction: glibc's wrapper refuses the two signals
+ * it keeps for itself (32 and 33), which may arrive ignored all the same. */
+struct kernel_sigaction {
+	void (*handler)(int);
+	unsigned long flags;
+	void (*restorer)(void);
+	uint64_t mask;
+};
+
 /* In the child, before exec: only async-signal-safe calls. */
 static void child_setup(const struct jit_spawn *sp, int report_fd)
 {
 	int fds[3] = { sp->stdin_fd, sp->stdout_fd, sp->stderr_fd };
-	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	struct kernel_sigaction dfl = { SIG_DFL, 0, NULL, 0 };
 	sigset_t none;
 
-	for (int sig = 1; sig < NSIG; sig++)
-		(void)sigaction(sig, &dfl, NULL);	/* SIGKILL and SIGSTOP refuse: fine */
+	/* Every disposition to its default (SIGKILL and SIGSTOP refuse: fine). */
+	for (int sig = 1; sig <= 64; sig++)
+		(void)syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(dfl.mask));
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	if (sp->new_session)
