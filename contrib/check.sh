@@ -4,7 +4,8 @@
 # the benchmark figures from an optimised build, runs pam_jit and jitd under
 # valgrind and checks the hardening of the binaries there, builds, lints,
 # installs and purges the Debian packages (in an overlay of /), runs each fuzz
-# target for a few seconds (JIT_FUZZ_SECONDS, default 10), and ends with the line
+# target for a few seconds (JIT_FUZZ_SECONDS, default 10), checks make install,
+# and ends with the line
 # "N passed, N failed, N skipped". Exits non-zero if anything failed.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -81,6 +82,8 @@ extra_tap+=$'\n'$(JIT_TESTS_SRCDIR=$JIT_TOP/tests bash tests/cli/load.test "$bui
 # The sanitizer build replaces _FORTIFY_SOURCE: its hardening is checked here.
 say "hardening of the optimised build"
 extra_tap+=$'\n'$(JIT_TESTS_SRCDIR=$JIT_TOP/tests bash tests/lint/hardening.test "$build/release" || true)
+say "make install of the optimised build, examples included"
+extra_tap+=$'\n'$(JIT_TESTS_SRCDIR=$JIT_TOP/tests bash tests/package/install.test "$build/release" || true)
 # Every fuzz target for a short time on its corpus (contrib/fuzz.sh SECONDS
 # runs them longer).
 say "fuzz targets, ${JIT_FUZZ_SECONDS:=10} s each (clang, libFuzzer)"
