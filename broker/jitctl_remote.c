@@ -5,11 +5,17 @@
 #include "jitctl.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <libssh/libssh.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -143,12 +149,65 @@ static int authenticate(ssh_session s, const struct remote_target *t)
 	return 0;
 }
 
+/* A TCP connection within timeout_ms, or -1 with errno. */
+static int connect_within(const struct addrinfo *ai, int timeout_ms)
+{
+	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			ai->ai_protocol);
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	int error = 0, one = 1;
+	socklen_t len = sizeof(error);
+
+	if (fd < 0)
+		return -1;
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS)
+		error = errno;
+	else if (poll(&p, 1, timeout_ms) != 1)
+		error = ETIMEDOUT;
+	else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) != 0)
+		error = errno;
+	if (error == 0 && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0)
+		error = errno;
+	if (error != 0) {
+		close(fd);
+		errno = error;
+		return -1;
+	}
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return fd;
+}
+
+/* Each address the name resolves to in turn, as OpenSSH's client tries
+ * them: the first that takes the connection. -1 when none does. */
+static int dial(const struct remote_target *t, int timeout_ms)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res, *ai;
+	char port[8];
+	int fd = -1, rc, error = 0;
+
+	(void)snprintf(port, sizeof(port), "%u", t->port);
+	rc = getaddrinfo(t->host, port, &hints, &res);
+	if (rc != 0) {
+		jitctl_err("cannot resolve %s: %s", t->host, gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
+		fd = connect_within(ai, timeout_ms);
+		if (fd < 0)
+			error = errno;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		jitctl_err("cannot connect to %s port %u: %s", t->host, t->port, strerror(error));
+	return fd;
+}
+
 static ssh_session connect_to(const struct remote_target *t)
 {
 	ssh_session s = ssh_new();
 	bool no = false;
 	long timeout = 10;
-	int port = (int)t->port, nodelay = 1;
+	int port = (int)t->port, nodelay = 1, fd;
 
 	if (s == NULL)
 		return NULL;
@@ -164,6 +223,19 @@ static ssh_session connect_to(const struct remote_target *t)
 		ssh_free(s);
 		return NULL;
 	}
+	/* The host name stays libssh's: known_hosts is looked up by it. */
+	fd = dial(t, (int)timeout * 1000);
+	if (fd < 0) {
+		ssh_free(s);
+		return NULL;
+	}
+	if (ssh_options_set(s, SSH_OPTIONS_FD, &fd) != SSH_OK) {
+		jitctl_err("ssh options: %s", ssh_get_error(s));
+		close(fd);
+		ssh_free(s);
+		return NULL;
+	}
+	/* From here the session owns the socket. */
 	if (ssh_connect(s) != SSH_OK) {
 		jitctl_err("cannot connect to %s port %u: %s", t->host, t->port, ssh_get_error(s));
 		ssh_free(s);
