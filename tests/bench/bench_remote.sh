@@ -66,6 +66,8 @@ listen = 192.0.2.1:2022
 host_key = $work/host_key
 authorized_keys = $work/authorized_keys
 max_startups = 100
+# 20 clients from one address at once: the benchmark is not an attack.
+per_source_max_startups = 100
 CONF
 chmod 0644 "$work/jitd.conf"
 "$JITD" -f -c "$work/jitd.conf" 2>/dev/null &
