@@ -38,25 +38,20 @@ int jit_spawn_find(const char *name, char *buf, size_t size)
 	return -1;
 }
 
-/* The kernel's struct sigaction: glibc's wrapper refuses the two signals
- * it keeps for itself (32 and 33), which may arrive ignored all the same. */
-struct kernel_sigaction {
-	void (*handler)(int);
-	unsigned long flags;
-	void (*restorer)(void);
-	uint64_t mask;
-};
-
 /* In the child, before exec: only async-signal-safe calls. */
 static void child_setup(const struct jit_spawn *sp, int report_fd)
 {
 	int fds[3] = { sp->stdin_fd, sp->stdout_fd, sp->stderr_fd };
-	struct kernel_sigaction dfl = { SIG_DFL, 0, NULL, 0 };
+	/* The kernel's struct sigaction, all zero: SIG_DFL (0), no flags, an
+	 * empty mask, whatever the architecture's field order. The raw call,
+	 * since glibc's wrapper refuses the two signals it keeps for itself
+	 * (32 and 33), which may arrive ignored all the same. */
+	static const uint64_t dfl[8];
 	sigset_t none;
 
 	/* Every disposition to its default (SIGKILL and SIGSTOP refuse: fine). */
 	for (int sig = 1; sig <= 64; sig++)
-		(void)syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(dfl.mask));
+		(void)syscall(SYS_rt_sigaction, sig, dfl, NULL, sizeof(uint64_t));
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	if (sp->new_session)
