@@ -95,6 +95,10 @@ json_t *jit_broker_handle(struct jit_broker *b, struct jit_peer *peer, const cha
  * whose connections the server keeps slots for. */
 bool jit_broker_may_verify(const struct jit_broker *b, struct jit_peer *peer);
 
+/* Whether peer is jit-sshd's user ([sshd] user): the one local caller
+ * jitd believes about remote identities. */
+bool jit_broker_is_front_door(const struct jit_broker *b, const struct jit_peer *peer);
+
 /* A grant as the protocol shows it. */
 json_t *jit_grant_json(const struct jit_grant *g, time_t now);
 

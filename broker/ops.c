@@ -1123,7 +1123,7 @@ static const struct field remote_fields[] = {
 	{ NULL, F_STRING, false, 0 },
 };
 
-static bool is_front_door(const struct jit_broker *b, const struct jit_peer *peer)
+bool jit_broker_is_front_door(const struct jit_broker *b, const struct jit_peer *peer)
 {
 	char buf[16384];
 	struct passwd pw, *res = NULL;
@@ -1176,7 +1176,7 @@ static json_t *take_remote(struct jit_broker *b, struct jit_peer *caller, json_t
 	*is_remote = remote != NULL;
 	if (remote == NULL)
 		return NULL;
-	if (!is_front_door(b, caller)) {
+	if (!jit_broker_is_front_door(b, caller)) {
 		log_info("%s (uid %lu) tried to speak for a remote user", caller->user,
 			 (unsigned long)caller->uid);
 		/* Nothing of the request is written: its text is the caller's. */

@@ -499,7 +499,10 @@ static const char *admission_refusal(const struct server *s, const struct client
 	if (s->n_ordinary >= s->capacity - s->reserved)
 		return "every ordinary connection slot is taken; the rest are kept for uid 0"
 		       " and the PAM module";
-	if (uid_connections(s, c->peer.uid) >= (size_t)share) {
+	/* jit-sshd holds a connection per SSH session and bounds those itself
+	 * (max_startups): its uid has no share, only the ordinary slots. */
+	if (uid_connections(s, c->peer.uid) >= (size_t)share &&
+	    !jit_broker_is_front_door(s->b, &c->peer)) {
 		(void)snprintf(why, size, "uid %u holds its share of %d connections"
 			       " (connections_per_uid)", (unsigned)c->peer.uid, share);
 		return why;
