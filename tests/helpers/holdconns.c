@@ -12,29 +12,17 @@
  * be made or gave neither answer within 20 s. */
 #include "config.h"
 
+#include "unixconn.h"
+
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #define MAX_CONNS 1024
 #define PING "{\"v\":1,\"op\":\"ping\"}\n"
-
-static int connect_to(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	(void)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
 
 /* One line from fd into buf within 20 s; -1 when none came. */
 static int read_line(int fd, char *buf, size_t size)
@@ -70,7 +58,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	for (int i = 0; i < n; i++) {
-		fds[i] = connect_to(argv[1]);
+		fds[i] = unix_connect(argv[1]);
 		if (fds[i] < 0) {
 			perror("holdconns: connect");
 			return 1;

@@ -11,31 +11,19 @@
  * has closed all K of them. Exits 0 then, or 1 after 60 s. */
 #include "config.h"
 
+#include "unixconn.h"
+
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #define MAX_CONNS 512
 #define REQUEST "{\"v\":1,\"op\":\"status\"}\n"
-
-static int connect_to(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	(void)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
 
 /* Sends as many pipelined requests as the socket takes without blocking. */
 static void send_requests(int fd, long n)
@@ -65,7 +53,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	for (long i = 0; i < (strcmp(argv[2], "noread") == 0 ? 1 : n); i++) {
-		fds[i] = connect_to(argv[1]);
+		fds[i] = unix_connect(argv[1]);
 		if (fds[i] < 0) {
 			fprintf(stderr, "slowclient: connect %s: %s\n", argv[1], strerror(errno));
 			return 1;
