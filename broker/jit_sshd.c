@@ -12,6 +12,7 @@
 #include "log.h"
 #include "sdnotify.h"
 #include "sshd_session.h"
+#include "sshd_startups.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -229,58 +230,8 @@ static void serve_child(ssh_session session, struct listeners *ls, int sfd,
 	ssh_free(session);
 }
 
-/* The connections being served, each by its process. */
-struct children {
-	struct child {
-		pid_t pid;
-		struct jit_addr from;
-	} list[1000];
-	int n;
-	time_t logged;			/* when a drop was last logged */
-	unsigned long unlogged;		/* drops since */
-};
-
-/* Same source: the same IPv4 address, or the same IPv6 /64. */
-static bool same_source(const struct jit_addr *a, const struct jit_addr *b)
-{
-	return a->family == b->family &&
-	       memcmp(a->bytes, b->bytes, a->family == AF_INET ? 4 : 8) == 0;
-}
-
-static int from_source(const struct children *ch, const struct jit_addr *from)
-{
-	int n = 0;
-
-	for (int i = 0; i < ch->n; i++)
-		n += same_source(&ch->list[i].from, from);
-	return n;
-}
-
-/* Why this connection is not served, or NULL: OpenSSH's MaxStartups
- * start:rate:full random early drop, and a share per source so that one
- * address cannot take every slot. */
-static const char *drop_reason(const struct children *ch, const struct jit_addr *from,
-			       const struct jit_sshd_config *c)
-{
-	int n = ch->n;
-
-	if (n >= c->max_startups || n >= (int)(sizeof(ch->list) / sizeof(ch->list[0])))
-		return "max_startups reached";
-	if (from_source(ch, from) >= c->per_source_max_startups)
-		return "per_source_max_startups reached for this source";
-	if (n >= c->startups_begin) {
-		int span = c->max_startups - c->startups_begin;
-		int p = c->startups_rate +
-			(span > 0 ? (100 - c->startups_rate) * (n - c->startups_begin) / span : 100);
-
-		if (random() % 100 < p)
-			return "max_startups: dropped early at random";
-	}
-	return NULL;
-}
-
 /* At most one line a second about dropped connections, with a count. */
-static void log_drop(struct children *ch, const struct jit_addr *from, const char *why)
+static void log_drop(struct jit_startups *ch, const struct jit_addr *from, const char *why)
 {
 	time_t now = time(NULL);
 	char addr[JIT_CIDR_STRLEN];
@@ -298,7 +249,7 @@ static void log_drop(struct children *ch, const struct jit_addr *from, const cha
 
 /* Accepts one connection on b and hands it to a process of its own. */
 static void accept_one(ssh_bind b, struct listeners *ls, int sfd, const struct jit_config *cfg,
-		       struct children *ch)
+		       struct jit_startups *ch)
 {
 	ssh_session session = ssh_new();
 	struct jit_addr from;
@@ -316,7 +267,7 @@ static void accept_one(ssh_bind b, struct listeners *ls, int sfd, const struct j
 		ssh_free(session);
 		return;
 	}
-	why = drop_reason(ch, &from, &cfg->sshd);
+	why = jit_startups_refusal(ch, &from, &cfg->sshd, random() % 100);
 	if (why != NULL) {
 		log_drop(ch, &from, why);
 		ssh_free(session);
@@ -332,28 +283,24 @@ static void accept_one(ssh_bind b, struct listeners *ls, int sfd, const struct j
 	if (pid < 0)
 		log_error("fork: %s", strerror(errno));
 	else
-		ch->list[ch->n++] = (struct child){ pid, from };
+		jit_startups_add(ch, pid, &from);
 	/* The child has the connection now; this copy only closes its socket. */
 	ssh_free(session);
 }
 
-static void reap(struct children *ch)
+static void reap(struct jit_startups *ch)
 {
 	pid_t pid;
 
 	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
-		for (int i = 0; i < ch->n; i++)
-			if (ch->list[i].pid == pid) {
-				ch->list[i] = ch->list[--ch->n];
-				break;
-			}
+		jit_startups_remove(ch, pid);
 }
 
 /* Returns at SIGTERM or SIGINT. */
 static int serve(struct listeners *ls, int sfd, const struct jit_config *cfg)
 {
 	struct pollfd fds[JIT_SSHD_LISTEN_MAX + 1];
-	static struct children children;
+	static struct jit_startups children;
 
 	for (size_t i = 0; i < ls->n; i++)
 		fds[i] = (struct pollfd){ .fd = ssh_bind_get_fd(ls->binds[i]), .events = POLLIN };
