@@ -14,14 +14,6 @@
 #include <time.h>
 
 
-static int64_t monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void jit_audit_clean(const char *in, char *out, size_t size)
 {
 	size_t n = 0;
@@ -151,7 +143,7 @@ void jit_broker_audit_denial(struct jit_broker *b, const struct jit_peer *peer,
 			     json_t *details)
 {
 	const struct jit_rate_limit *lim = &b->cfg->audit_denials;
-	int64_t now = monotonic_ms();
+	int64_t now = jit_monotonic_ms();
 	char key[JIT_RATE_KEY_MAX];
 	struct jit_denial_quota *q;
 
@@ -179,7 +171,7 @@ void jit_broker_audit_denial(struct jit_broker *b, const struct jit_peer *peer,
 
 void jit_broker_audit_flush(struct jit_broker *b)
 {
-	int64_t now = monotonic_ms();
+	int64_t now = jit_monotonic_ms();
 
 	for (size_t i = 0; i < JIT_DENIAL_QUOTAS && b->denials_suppressed; i++) {
 		struct jit_denial_quota *q = &b->denial_quota[i];

@@ -4,10 +4,10 @@
 
 #include "fwplan.h"
 #include "log.h"
+#include "timeutil.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 struct jit_firewall {
 	const struct jit_firewall_ops *ops;
@@ -16,14 +16,6 @@ struct jit_firewall {
 	struct jit_guarded guarded;
 	char *fingerprint;		/* the backend's, right after the last replace() */
 };
-
-static int64_t now_ms(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 void jit_fw_entry_from_grant(const struct jit_grant *g, struct jit_fw_entry *e)
 {
@@ -224,7 +216,7 @@ int jit_firewall_open(struct jit_firewall *fw, const struct jit_grant *g, jit_er
 {
 	struct jit_fw_changes c = { 0 };
 	struct jit_fw_entry e;
-	int64_t ms = now_ms();
+	int64_t ms = jit_realtime_ms();
 	int rc;
 
 	jit_fw_entry_from_grant(g, &e);
@@ -240,7 +232,7 @@ int jit_firewall_open(struct jit_firewall *fw, const struct jit_grant *g, jit_er
 int jit_firewall_close(struct jit_firewall *fw, const struct jit_grant *g, jit_error *err)
 {
 	struct jit_fw_changes c = { 0 };
-	int64_t ms = now_ms();
+	int64_t ms = jit_realtime_ms();
 	int rc = jit_fw_plan_remove(&fw->plan, g->id, ms, &c);
 
 	if (rc < 0)
@@ -253,7 +245,7 @@ int jit_firewall_close(struct jit_firewall *fw, const struct jit_grant *g, jit_e
 int jit_firewall_reconcile(struct jit_firewall *fw, const struct jit_fw_entry *entries, size_t n,
 			   jit_error *err)
 {
-	int64_t ms = now_ms();
+	int64_t ms = jit_realtime_ms();
 
 	if (jit_fw_plan_reset(&fw->plan, entries, n, ms) != 0)
 		return jit_error_set(err, "out of memory planning the firewall");
@@ -262,7 +254,7 @@ int jit_firewall_reconcile(struct jit_firewall *fw, const struct jit_fw_entry *e
 
 int jit_firewall_tick(struct jit_firewall *fw, jit_error *err)
 {
-	int64_t ms = now_ms();
+	int64_t ms = jit_realtime_ms();
 	char *now = fw->ops->fingerprint(fw->state);
 	bool intact = now != NULL && fw->fingerprint != NULL && strcmp(now, fw->fingerprint) == 0;
 

@@ -3,6 +3,7 @@
 #include "notifier.h"
 #include "log.h"
 #include "spawn.h"
+#include "timeutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,14 +12,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* stdin from the pipe, stdout and stderr to /dev/null, in a session of its
  * own, and none of jitd's capabilities. */
@@ -62,7 +55,7 @@ int jit_notifier_run(struct jit_notifier *n, const char *command, const char *ev
 	if (write(pipefd[1], event, len) != (ssize_t)len || write(pipefd[1], "\n", 1) != 1)
 		log_error("notify_command %s: could not hand over the event", command);
 	(void)close(pipefd[1]);
-	n->runs[n->n++] = (struct jit_notify_run){ pid, now_ms() + timeout_ms, 0 };
+	n->runs[n->n++] = (struct jit_notify_run){ pid, jit_monotonic_ms() + timeout_ms, 0 };
 	return 0;
 }
 
@@ -85,7 +78,7 @@ static void count_end(const struct jit_notify_run *r, int status, struct jit_cou
 
 void jit_notifier_tick(struct jit_notifier *n, struct jit_counter *counter)
 {
-	int64_t now = now_ms();
+	int64_t now = jit_monotonic_ms();
 	size_t i = 0;
 
 	while (i < n->n) {

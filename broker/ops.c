@@ -596,14 +596,6 @@ static json_t *deny_request(struct jit_broker *b, struct jit_peer *peer,
 	return refusal("denied", code, d->reason);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void rate_text(const struct jit_rate_limit *lim, char *buf, size_t size)
 {
 	char period[32];
@@ -619,7 +611,7 @@ static bool within_rate(struct jit_rate_table *t, const struct jit_rate_limit *l
 	unsigned long overflows = t->overflows;
 	char rate[64];
 
-	if (jit_rate_take(t, lim, key, now_ms())) {
+	if (jit_rate_take(t, lim, key, jit_monotonic_ms())) {
 		if (t->overflows != overflows && (t->overflows & 1023) == 1)
 			log_warn("rate limits: more than %d keys in use; new ones go unlimited (%lu so far)",
 				 JIT_RATE_KEYS_MAX * 3 / 4, t->overflows);
@@ -676,20 +668,12 @@ static json_t *decide_request(struct jit_broker *b, struct jit_peer *peer, json_
 	return grant_and_sign(b, peer, &r, &d);
 }
 
-static double monotonic_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static json_t *op_request(struct jit_broker *b, struct jit_peer *peer, json_t *req)
 {
-	double start = monotonic_seconds();
+	double start = jit_monotonic_seconds();
 	json_t *resp = decide_request(b, peer, req);
 
-	jit_metrics_observe_request(&b->metrics, monotonic_seconds() - start);
+	jit_metrics_observe_request(&b->metrics, jit_monotonic_seconds() - start);
 	b->metrics_dirty = true;
 	return resp;
 }

@@ -5,6 +5,7 @@
 #include "log.h"
 #include "proto.h"
 #include "sdnotify.h"
+#include "timeutil.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -85,14 +86,6 @@ struct server {
 	struct refusal_log refused;
 	bool stop;
 };
-
-static int64_t monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* --- the listening socket ----------------------------------------------------- */
 
@@ -272,7 +265,7 @@ static void client_reply(struct client *c, json_t *resp)
 	memcpy(c->out + c->out_len, text, len);
 	c->out[c->out_len + len] = '\n';
 	c->out_len += len + 1;
-	c->progress_ms = monotonic_ms();
+	c->progress_ms = jit_monotonic_ms();
 	free(text);
 }
 
@@ -290,7 +283,7 @@ static bool client_flush(struct client *c)
 		if (n <= 0)
 			return false;
 		c->out_off += (size_t)n;
-		c->progress_ms = monotonic_ms();
+		c->progress_ms = jit_monotonic_ms();
 	}
 	c->out_off = c->out_len = 0;
 	return true;
@@ -434,7 +427,7 @@ static void log_refused(struct server *s, const char *fmt, ...) __attribute__((f
 static void log_refused(struct server *s, const char *fmt, ...)
 {
 	struct refusal_log *r = &s->refused;
-	int64_t now = monotonic_ms();
+	int64_t now = jit_monotonic_ms();
 	char line[256];
 	va_list ap;
 
@@ -535,7 +528,7 @@ static void client_add(struct server *s, struct client *c)
 {
 	c->src.kind = SRC_CLIENT;
 	c->events = EPOLLIN;
-	c->progress_ms = monotonic_ms();
+	c->progress_ms = jit_monotonic_ms();
 	if (watch(s, &c->src, EPOLLIN) != 0) {
 		log_error("epoll: %s", strerror(errno));
 		close(c->src.fd);
@@ -648,7 +641,7 @@ static void arm_chores(struct server *s)
 
 static void close_idle_clients(struct server *s)
 {
-	int64_t now = monotonic_ms();
+	int64_t now = jit_monotonic_ms();
 	struct client *c = s->clients, *next;
 
 	for (; c != NULL; c = next) {

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "proto.h"
+#include "timeutil.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -11,18 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Milliseconds left until deadline, at least 0. */
 static int remaining_ms(int64_t deadline)
 {
-	int64_t left = deadline - now_ms();
+	int64_t left = deadline - jit_monotonic_ms();
 
 	return left > 0 ? (int)left : 0;
 }
@@ -165,7 +158,7 @@ static json_t *parse_response(const char *line, jit_error *err)
 enum jit_call_status jit_proto_call(const char *socket_path, json_t *req, int timeout_ms,
 				    json_t **resp, jit_error *err)
 {
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = jit_monotonic_ms() + timeout_ms;
 	enum jit_call_status status = JIT_CALL_FAILED;
 	char *text;
 	int fd;

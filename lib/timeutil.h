@@ -26,4 +26,14 @@ int jit_duration_parse(const char *s, int64_t *seconds);
 /* The shortest exact form: 5400 -> "90m", 7200 -> "2h", 45 -> "45s". */
 void jit_duration_format(int64_t seconds, char *buf, size_t size);
 
+/* Milliseconds on the monotonic clock: for intervals, timeouts, rates. */
+int64_t jit_monotonic_ms(void);
+
+/* The same in seconds, to the nanosecond: for latencies. */
+double jit_monotonic_seconds(void);
+
+/* Milliseconds since the Unix epoch: for what the kernel times against the
+ * wall clock (firewall element expiry). */
+int64_t jit_realtime_ms(void);
+
 #endif
