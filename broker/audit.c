@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The audit log as the operations write it: every string bounded and
  * stripped of control characters whoever sent it, and denials audited at
  * most audit_denials' N per caller and period, the rest as one count. */

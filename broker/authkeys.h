@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* jit-sshd's authorized keys: OpenSSH's authorized_keys format, where each
  * key line names the identity it stands for with the option
  * jit-user="NAME" (one person may have several keys). Other options:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The broker: configuration, signing key, store and firewall, and the
  * operations of the socket protocol. No I/O of its own beyond the store
  * and the firewall; the event loop (server.c) feeds it request lines. */

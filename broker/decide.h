@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The role and policy check of a grant request: a pure function of the
  * configuration, the caller and the request. */
 #ifndef JIT_DECIDE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* What jitd tells the world besides its answers and its audit log:
  * notify_command events and the metrics file. */
 #include "config.h"

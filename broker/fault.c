@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Fault injection for tests; see fault.h. Built only with
  * --enable-fault-injection. */
 #include "config.h"

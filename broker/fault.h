@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Fault injection: the seam through which tests make SQLite, libnftables,
  * libipset and iptables calls fail.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The firewall layer: keeps the plan of what the kernel should admit (see
  * fwplan.h) and has a backend carry out its changes. Backends touch only
  * what they created, and every element they add carries its own timeout,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Backend "iptables": a chain JIT jumped to from the top of INPUT, in
  * iptables and ip6tables alike, matching the ipsets jit4 and jit6
  * (hash:net,port with timeouts):

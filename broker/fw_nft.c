@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Backend "nftables": jit's own table inet jit, driven in process through
  * libnftables; one nft_run_cmd_from_buffer() call is one transaction.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* What the kernel should admit, computed from the active grants: for each
  * (family, protocol, port), address ranges that do not overlap, each with
  * the latest expiry of the grants covering it. Kernel sets refuse

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* jit-sshd: the SSH front door. Remote sysadmins authenticate with a public
  * key listed in the authorized keys, which names the identity it stands
  * for, and send one jitctl command (request, list, revoke, status); jit-sshd

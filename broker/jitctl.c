@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* jitctl: the command-line interface of jit. */
 #include "config.h"
 

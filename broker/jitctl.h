@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* jitctl: shared pieces of the command-line tool. */
 #ifndef JITCTL_H
 #define JITCTL_H

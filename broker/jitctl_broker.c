@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* jitctl request | list | revoke | status | audit: the broker's clients. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* jitctl firewall show | remove: what jit holds in the kernel. */
 #include "config.h"
 

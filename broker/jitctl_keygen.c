@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* jitctl keygen: a new Ed25519 key pair as PASERK key files. */
 #include "config.h"
 

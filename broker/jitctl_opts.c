@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* jitctl's messages and option parsing, shared by its commands and by
  * jit-sshd, which runs some of them for remote users. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* jitctl --remote and jitctl ssh: the broker through jit-sshd, with libssh's
  * client API, the user's agent or ~/.ssh/id_* keys, and known_hosts. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* jitctl ticket inspect | verify | sign */
 #include "config.h"
 

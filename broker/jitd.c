@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* jitd: the jit broker daemon. */
 #include "config.h"
 

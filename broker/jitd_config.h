@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* jitd.conf: daemon settings, policies and roles. INI-like, '#' comments;
  * unknown sections and keys are errors, each reported as FILE:LINE: reason. */
 #ifndef JIT_JITD_CONFIG_H

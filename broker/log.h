@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* jitd's log: syslog (facility authpriv), or stderr when debugging.
  * Levels as OpenSSH has them: fatal, error, verbose (info) and debug. */
 #ifndef JIT_LOG_H

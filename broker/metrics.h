@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* jitd's metrics, written as a Prometheus text file for node_exporter's
  * textfile collector: counters by result and reason, a latency histogram,
  * and the gauges the caller passes at write time. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* notify_command: a program jitd runs (no shell) for each grant, denial,
  * revocation, expiry and login, the event as one JSON object on its
  * standard input. Runs never block the broker: the event is written into a

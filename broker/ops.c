@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The operations of the socket protocol: ping, status, request, list,
  * revoke, audit and verify. Every request is checked against its operation's
  * field table before anything else looks at it. */

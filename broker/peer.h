@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Who is on the other end of a Unix socket: SO_PEERCRED's uid, and the
  * user name and groups the user database gives it. */
 #ifndef JIT_PEER_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Rate limits: token buckets keyed by who or where ("uid:1000",
  * "src:192.0.2.10", "src:2001:db8:1:2::/64"). A limit of N per PERIOD lets a
  * key make N calls at once and gives it back N every PERIOD. */

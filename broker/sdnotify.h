@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* systemd's readiness protocol (sd_notify(3)), spoken directly: one datagram
  * to the Unix socket $NOTIFY_SOCKET. Without the variable it does nothing,
  * so the daemons behave the same under any service manager. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* jitd's event loop: the listening Unix socket, its clients, signals and
  * the expiry timer, all in one epoll set in one thread. */
 #ifndef JIT_SERVER_H

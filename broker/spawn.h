@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The one way jitd starts a child (iptables, ipset, notify_command): by
  * absolute path, with default signal handling and nothing blocked, every
  * descriptor but the three standard ones closed, and no ambient capability

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The command line a remote user sends jit-sshd over SSH ("exec"): split into
  * words and run as jitctl's broker commands for that user. */
 #ifndef JIT_SSHD_COMMAND_H

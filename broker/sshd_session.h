@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* One connection to jit-sshd, in a process of its own: public-key
  * authentication against the authorized keys, one session channel, one exec
  * request, run for the key's identity; everything else refused. */

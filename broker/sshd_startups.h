@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* jit-sshd's connections being served, and whether to serve one more:
  * OpenSSH's MaxStartups start:rate:full random early drop, and a share per
  * source address so that one client cannot take every slot. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* jitd's state in SQLite: grants and the audit log. The database is the
  * truth; the firewall is made to match it. */
 #ifndef JIT_STORE_H

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Installs what is missing, builds jit with warnings as errors and with
 # AddressSanitizer + UBSan, runs every test, checks `make distcheck`, prints
 # the benchmark figures from an optimised build, runs pam_jit and jitd under

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # contrib/fuzz.sh [SECONDS] [TARGET...]: builds the libFuzzer targets of
 # tests/fuzz with clang (build/fuzz, ./configure --enable-fuzzing) and runs
 # each for SECONDS (default 60) on its corpus: the seeds in

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Shared by contrib/check.sh and contrib/try.sh: dependencies and builds.
 # Source it; it expects bash and `set -euo pipefail` in the caller.
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The live demonstration of jit, for a newcomer on a fresh Debian 12 machine,
 # as root. Installs what is missing, builds, then plays four scenarios of the
 # suite (tests/e2e/scenarios.sh) in network namespaces it creates: nothing

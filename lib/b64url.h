@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unpadded base64url (RFC 4648 section 5), strict in what it accepts. */
 #ifndef JIT_B64URL_H
 #define JIT_B64URL_H

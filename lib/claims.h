@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The claims a jit ticket carries, as JSON, and their checks against a login. */
 #ifndef JIT_CLAIMS_H
 #define JIT_CLAIMS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* One human-readable reason per failure, carried back to the caller. */
 #ifndef JIT_ERROR_H
 #define JIT_ERROR_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Ed25519 keys as PASERK strings (k4.secret, k4.public, k4.pid) and the
  * one-line key files that hold them. */
 #ifndef JIT_KEYS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* IPv4/IPv6 addresses, CIDR prefixes and port specifications. */
 #ifndef JIT_NETADDR_H
 #define JIT_NETADDR_H

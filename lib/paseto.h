@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* PASETO v4.public: Ed25519 over the pre-authentication encoding (PAE) of
  * header, message, footer and an empty implicit assertion. */
 #ifndef JIT_PASETO_H

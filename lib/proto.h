@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The broker's socket protocol: newline-delimited JSON objects, one request
  * and one response per line, each carrying "v":1. The client half lives
  * here so that jitctl and the PAM module share it. */

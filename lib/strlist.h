@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Comma-separated lists as configuration and command lines write them. */
 #ifndef JIT_STRLIST_H
 #define JIT_STRLIST_H

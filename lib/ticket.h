@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* jit tickets: claims in a PASETO v4.public token whose footer names the
  * signing key, {"kid":"k4.pid..."}. */
 #ifndef JIT_TICKET_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* RFC 3339 timestamps and human durations ("90s", "30m", "3h", "1d"). */
 #ifndef JIT_TIMEUTIL_H
 #define JIT_TIMEUTIL_H

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # JIT_CHECK_CFLAG(FLAG, VARIABLE): appends FLAG to VARIABLE when $CC
 # compiles and links a small program with it and -Werror, as OpenSSH's
 # configure probes each hardening flag: a flag the compiler or the target

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* pam_jit: checks a jit ticket at login (auth), or that jitd holds an
  * active grant for this login (account, mode=grant). Thin glue around lib/:
  * no global mutable state, no exit(), no signals touched. */

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Minimal TAP producer for the shell tests; source it, then call done_testing.
 # Each check prints one "ok N - name" or "not ok N - name" line; the plan is
 # printed at the end, as TAP allows.

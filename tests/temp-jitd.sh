@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Source it. temp_jitd DIR HOST [JITD OPTIONS...]: starts "$JITD" with a new
 # key pair in DIR, its socket DIR/jitd.sock (group: the caller's), database
 # DIR/jit.db, firewall none, and the policies read from standard input;

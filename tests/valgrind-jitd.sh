@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # jitd under valgrind, in a build without sanitizers (contrib/check.sh runs
 # it on its optimised build): a day of work in a few seconds (grants,
 # denials, lists, revokes, the audit log, verify, a malformed line, 20

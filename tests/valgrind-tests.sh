@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # valgrind-tests.sh BUILDDIR TEST...: runs integration tests with every jitd
 # they start under valgrind (tests/valgrind-wrap.sh as $JITD), in a build
 # without sanitizers (contrib/check.sh passes its optimised one). A test

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Stands in for jitd (as $JITD) when tests/valgrind-tests.sh runs a test:
 # runs the real one, $JIT_VALGRIND_JITD, under valgrind, each process writing
 # its report to a file of its own in $JIT_VALGRIND_LOGS.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* bench_broker: C clients, each on its own thread and connection, making
  * grant requests to jitd and checking every answer: the response is ok, the
  * ticket verifies under the broker's public key, names the expected user

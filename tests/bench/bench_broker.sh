@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Grants per second and request->ticket latency over jitd's socket, with the
 # firewall backend "none": jitd runs on a temporary socket and database, as
 # it would under systemd (-f), and bench_broker's clients check every ticket.

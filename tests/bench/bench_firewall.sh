@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Request -> port reachable with each firewall backend, in network namespaces
 # this script creates and removes: jitd and a TCP listener on 22 in a server
 # namespace, the benchmark's clients in a client namespace whose source

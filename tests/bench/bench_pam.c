@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* bench_pam: time per PAM authentication through libpam and pam_jit.so,
  * beside a raw Ed25519 verification of the same size.
  *

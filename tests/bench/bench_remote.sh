@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The remote round trip as a sysadmin makes it: `jitctl --remote ... request`
 # from a client namespace to jit-sshd in a server namespace (a new SSH
 # connection, key exchange, public-key authentication, the request to jitd

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Ticket sign and verify cost beside raw Ed25519 on a message of the same
  * size, in one run. Prints microseconds per operation and the ratios. */
 #include "config.h"

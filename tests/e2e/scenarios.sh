@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Source it after tap.sh and sshd-env.sh, inside sshenv_private_mounts. The
 # world of the scenario suite (tests/e2e/scenarios.test) and of the live
 # demonstration (contrib/try.sh), and the scenarios themselves.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Source it. Real OpenSSH for the end-to-end tests, without touching this
 # machine's own sshd, users or PAM files: the test re-executes itself in a
 # private mount namespace where /etc/passwd, group, shadow, /etc/pam.d, /run

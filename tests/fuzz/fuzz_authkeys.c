@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Fuzzes jit-sshd's authorized_keys parser: entries come out complete (an
  * identity, a key, its fingerprint) or the whole file is refused. */
 #include "config.h"

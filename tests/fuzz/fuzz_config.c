@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Fuzzes jitd.conf parsing: any text is a configuration or a list of
  * errors, never a crash, a leak or an unterminated message. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Fuzzes address, CIDR and port parsing. Whatever parses must format to
  * text that parses back to the same value: the broker stores the formatted
  * form and the firewall backends are handed it. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Fuzzes the socket protocol as jitd parses and answers it: each input is
  * one request line handed to jit_broker_handle(), for a broker with
  * firewall = none and its database in a private temporary directory. The

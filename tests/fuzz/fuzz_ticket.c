@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Fuzzes ticket parsing and verification. Each input is tried three ways:
  * as a whole token under a fixed key; as a PASERK key string; and as the
  * claims JSON, which, when it parses, is signed and must then verify and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* hangup: a jitd that dies before answering.
  *
  *   hangup SOCKET

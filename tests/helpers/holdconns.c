@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* holdconns: many connections to jitd held open at once, for the tests of
  * jitd's connection shares.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* logsink: stands in for syslog in the tests' private mount namespaces.
  *
  *   logsink SOCKET FILE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* slowclient: jitd's clients at their worst, for the load test.
  *
  *   slowclient SOCKET idle N      N connections that never send a byte

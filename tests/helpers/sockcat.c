@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* sockcat [-n LINES] SOCKET: sends standard input to a Unix stream socket
  * while copying everything received to standard output, and closes the
  * sending half at the end of input. With -n it keeps the connection open

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* tcpecho PORT...: listens on every address (IPv4 and IPv6) on each TCP
  * port and echoes what each connection sends, until killed. It stands in
  * for sshd and RDP in the firewall tests. */

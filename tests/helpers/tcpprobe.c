@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* tcpprobe: TCP connections for the firewall tests.
  *
  *   tcpprobe [-s SRC] [-t MS] HOST PORT

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* A blocking connection to a Unix stream socket, for the test helpers. */
 #ifndef JIT_TEST_UNIXCONN_H
 #define JIT_TEST_UNIXCONN_H

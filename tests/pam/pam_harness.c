@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* pam_harness: one PAM transaction through libpam, with a service file from
  * a directory of the test's (pam_start_confdir), for the pam_jit tests.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* A test-only PAM module standing where pam_unix would: it asks
  * "Password: " and keeps the answer as PAM_AUTHTOK, which only a module may
  * set, so that pam_jit's use_first_pass and try_first_pass can be tested. */

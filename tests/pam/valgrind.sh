@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # pam_jit.so under valgrind, in a build without sanitizers (contrib/check.sh
 # runs it on its release build): an accepted login, a refused one, the
 # online check and the account check, each with no memory error and no

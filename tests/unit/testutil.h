@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Fixtures shared by the unit tests. */
 #ifndef JIT_TESTUTIL_H
 #define JIT_TESTUTIL_H
