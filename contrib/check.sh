@@ -52,9 +52,30 @@ else
 	echo "not ok - make distcheck (log: $build/distcheck.log)"
 fi
 
+# harness NAME [--only REGEX] CMD...: runs a TAP harness outside automake
+# and prints its lines (with --only, the result lines matching REGEX). One
+# that dies, or prints no result, is a failure: never nothing.
+harness() {
+	local name=$1 only= out status=0
+	shift
+	if [ "$1" = --only ]; then
+		only=$2
+		shift 2
+	fi
+	out=$("$@") || status=$?
+	[ -n "$only" ] && out=$(grep -E "$only" <<<"$out" || true)
+	[ -n "$out" ] && printf '%s\n' "$out"
+	if ! grep -qE '^(not )?ok ' <<<"$out"; then
+		echo "not ok - $name printed no result (exit $status)"
+	elif [ "$status" -ne 0 ] && ! grep -q '^not ok ' <<<"$out"; then
+		echo "not ok - $name exited $status"
+	fi
+}
+export JIT_TESTS_SRCDIR=$JIT_TOP/tests JIT_SRCDIR=$JIT_TOP
+
 say "Debian packages from the release tarball (contrib/debian)"
 tarball=$(ls "$build"/check/jit-*.tar.gz 2>/dev/null | tail -1 || true)
-package_tap=$(JIT_TESTS_SRCDIR=$JIT_TOP/tests bash tests/package/debian.test "${tarball:-none}" || true)
+package_tap=$(harness "Debian packages" bash tests/package/debian.test "${tarball:-none}")
 
 say "benchmarks (optimised build)"
 jit_configure_build "$build/release" --enable-werror CFLAGS="-O2 -g"
@@ -63,32 +84,33 @@ make -C "$build/release" -s bench
 # valgrind cannot run sanitizer builds: pam_jit is checked on this one.
 say "pam_jit under valgrind (optimised build)"
 make -C "$build/release" -s tests/pam/pam_harness tests/helpers/sockcat tests/helpers/logsink
-extra_tap=$(bash tests/pam/valgrind.sh "$build/release" || true)
+extra_tap=$(harness "pam_jit under valgrind" bash tests/pam/valgrind.sh "$build/release")
 say "jitd under valgrind (optimised build)"
-extra_tap+=$'\n'$(bash tests/valgrind-jitd.sh "$build/release" || true)
+extra_tap+=$'\n'$(harness "jitd under valgrind" bash tests/valgrind-jitd.sh "$build/release")
 say "jitd under valgrind through the integration tests (optimised build)"
-extra_tap+=$'\n'$(bash tests/valgrind-tests.sh "$build/release" tests/cli/jitd.test \
+extra_tap+=$'\n'$(harness "jitd under valgrind through the integration tests" \
+	bash tests/valgrind-tests.sh "$build/release" tests/cli/jitd.test \
 	tests/cli/broker.test tests/cli/events.test tests/cli/ratelimit.test \
-	tests/e2e/firewall.test tests/e2e/crash.test || true)
+	tests/e2e/firewall.test tests/e2e/crash.test)
 # jitd as its unit runs it, its system calls checked against the unit's
 # filter: only here, since a sanitizer build makes calls of its own.
 say "jitd sandboxed as jitd.service runs it (optimised build)"
-extra_tap+=$'\n'$(JIT_TESTS_SRCDIR=$JIT_TOP/tests JIT_SRCDIR=$JIT_TOP \
-	bash tests/e2e/jitd-sandbox.test "$build/release" | grep -E '^(not )?ok .*(SystemCallFilter|system call)' || true)
+extra_tap+=$'\n'$(harness "jitd sandboxed" --only '^(not )?ok .*(SystemCallFilter|system call)' \
+	bash tests/e2e/jitd-sandbox.test "$build/release")
 # Memory under load, where it is jitd's and not the sanitizer's.
 say "jitd under load (optimised build)"
 make -C "$build/release" -s tests/bench/bench_broker tests/helpers/slowclient
-extra_tap+=$'\n'$(JIT_TESTS_SRCDIR=$JIT_TOP/tests bash tests/cli/load.test "$build/release" |
-	grep -E '^(not )?ok .*memory stays level' || true)
+extra_tap+=$'\n'$(harness "jitd under load" --only '^(not )?ok .*memory stays level' \
+	bash tests/cli/load.test "$build/release")
 # The sanitizer build replaces _FORTIFY_SOURCE: its hardening is checked here.
 say "hardening of the optimised build"
-extra_tap+=$'\n'$(JIT_TESTS_SRCDIR=$JIT_TOP/tests bash tests/lint/hardening.test "$build/release" || true)
+extra_tap+=$'\n'$(harness "hardening" bash tests/lint/hardening.test "$build/release")
 say "make install of the optimised build, examples included"
-extra_tap+=$'\n'$(JIT_TESTS_SRCDIR=$JIT_TOP/tests bash tests/package/install.test "$build/release" || true)
+extra_tap+=$'\n'$(harness "make install" bash tests/package/install.test "$build/release")
 # Every fuzz target for a short time on its corpus (contrib/fuzz.sh SECONDS
 # runs them longer).
 say "fuzz targets, ${JIT_FUZZ_SECONDS:=10} s each (clang, libFuzzer)"
-extra_tap+=$'\n'$(bash contrib/fuzz.sh "$JIT_FUZZ_SECONDS" || true)
+extra_tap+=$'\n'$(harness "fuzz targets" bash contrib/fuzz.sh "$JIT_FUZZ_SECONDS")
 extra_tap+=$'\n'$package_tap
 echo "$extra_tap"
 extra_skipped=$(grep -c '^ok .*# SKIP' <<<"$extra_tap" || true)
