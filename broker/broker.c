@@ -14,20 +14,24 @@
 
 #define FULL_RECONCILE_TICKS 12
 
+static void log_config_line(const char *line, void *ctx)
+{
+	(void)ctx;
+	if (strstr(line, ": warning: ") != NULL)
+		log_warn("%s", line);
+	else
+		log_error("%s", line);
+}
+
 /* The configuration at path, or NULL with every error logged. */
 static struct jit_config *load_config(const char *path, jit_error *err)
 {
 	struct jit_config_errors errs;
 	struct jit_config *cfg = jit_config_load(path, &errs);
 
-	for (size_t i = 0; i < errs.n_warnings; i++)
-		log_warn("%s", errs.warning[i]);
+	jit_config_errors_report(&errs, path, log_config_line, NULL);
 	if (cfg != NULL)
 		return cfg;
-	for (size_t i = 0; i < errs.n; i++)
-		log_error("%s", errs.msg[i]);
-	if (errs.dropped > 0)
-		log_error("%s: %zu more errors not shown", path, errs.dropped);
 	jit_error_set(err, "%s", errs.n > 0 ? errs.msg[0] : "invalid configuration");
 	return NULL;
 }

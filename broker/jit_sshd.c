@@ -91,8 +91,7 @@ static struct jit_config *load_config(const char *path)
 
 	memset(&errs, 0, sizeof(errs));
 	cfg = jit_config_load(path, &errs);
-	for (size_t i = 0; i < errs.n; i++)
-		fprintf(stderr, "%s\n", errs.msg[i]);
+	jit_config_errors_report(&errs, path, jit_config_errors_to_file, stderr);
 	if (cfg != NULL && (cfg->sshd.user[0] == '\0' || cfg->sshd.n_listen == 0)) {
 		fprintf(stderr, "%s: jit-sshd needs an [sshd] section with user and listen\n", path);
 		jit_config_free(cfg);
@@ -129,8 +128,7 @@ static int check_authorized_keys(const char *path)
 
 	memset(&errs, 0, sizeof(errs));
 	if (jit_authkeys_load(path, &keys, &errs) != 0) {
-		for (size_t i = 0; i < errs.n; i++)
-			fprintf(stderr, "%s\n", errs.msg[i]);
+		jit_config_errors_report(&errs, path, jit_config_errors_to_file, stderr);
 		return -1;
 	}
 	jit_authkeys_free(&keys);

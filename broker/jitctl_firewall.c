@@ -47,8 +47,7 @@ static struct jit_config *load(const char *path)
 	struct jit_config *cfg = jit_config_load(path, &errs);
 
 	if (cfg == NULL) {
-		for (size_t i = 0; i < errs.n; i++)
-			fprintf(stderr, "%s\n", errs.msg[i]);
+		jit_config_errors_report(&errs, path, jit_config_errors_to_file, stderr);
 		fprintf(stderr, "jitctl firewall: cannot read the configuration; name the backend"
 				" with --backend\n");
 	}

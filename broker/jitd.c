@@ -80,8 +80,7 @@ static int check_config(const char *path)
 	struct jit_config_errors errs;
 	struct jit_config *cfg = jit_config_load(path, &errs);
 
-	for (size_t i = 0; i < errs.n_warnings; i++)
-		fprintf(stderr, "%s\n", errs.warning[i]);
+	jit_config_errors_report(&errs, path, jit_config_errors_to_file, stderr);
 	if (cfg != NULL) {
 		int rc;
 
@@ -90,10 +89,6 @@ static int check_config(const char *path)
 		jit_config_free(cfg);
 		return rc == 0 ? 0 : 1;
 	}
-	for (size_t i = 0; i < errs.n; i++)
-		fprintf(stderr, "%s\n", errs.msg[i]);
-	if (errs.dropped > 0)
-		fprintf(stderr, "%s: %zu more errors not shown\n", path, errs.dropped);
 	return 1;
 }
 

@@ -116,6 +116,15 @@ struct jit_config_errors {
 	size_t n_warnings;
 };
 
+/* Hands every warning, then every error (and how many more were found
+ * than kept) to emit as one line each: the one way they are shown, on
+ * stderr or in the log. */
+void jit_config_errors_report(const struct jit_config_errors *errs, const char *path,
+			      void (*emit)(const char *line, void *ctx), void *ctx);
+
+/* An emit for jit_config_errors_report: ctx is a FILE *. */
+void jit_config_errors_to_file(const char *line, void *ctx);
+
 /* User, group, section and policy names: letters, digits, '_', '.', '-'
  * (not first), and a final '$' as machine accounts have; shorter than
  * JIT_NAME_MAX. */

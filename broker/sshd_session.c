@@ -184,6 +184,12 @@ static int peer_address(ssh_session session, struct session_state *st)
 	return 0;
 }
 
+static void log_error_line(const char *line, void *ctx)
+{
+	(void)ctx;
+	log_error("%s", line);
+}
+
 static int load_keys(struct session_state *st)
 {
 	struct jit_config_errors errs;
@@ -191,8 +197,7 @@ static int load_keys(struct session_state *st)
 	memset(&errs, 0, sizeof(errs));
 	if (jit_authkeys_load(st->cfg->sshd.authorized_keys, &st->keys, &errs) == 0)
 		return 0;
-	for (size_t i = 0; i < errs.n; i++)
-		log_error("%s", errs.msg[i]);
+	jit_config_errors_report(&errs, st->cfg->sshd.authorized_keys, log_error_line, NULL);
 	return -1;
 }
 
