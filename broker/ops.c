@@ -1104,7 +1104,7 @@ static const struct op *request_op(json_t *req, json_t **error)
 static const struct field remote_fields[] = {
 	{ "user", F_STRING, true, JIT_NAME_MAX - 1 },
 	{ "address", F_STRING, true, JIT_CIDR_STRLEN },
-	{ "key", F_STRING, true, 127 },
+	{ "key", F_STRING, true, JIT_PEER_KEY_MAX - 1 },
 	{ NULL, F_STRING, false, 0 },
 };
 

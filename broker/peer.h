@@ -11,6 +11,8 @@
 #include <sys/types.h>
 
 #define JIT_PEER_GROUPS_MAX 64
+/* Room for an SSH key fingerprint as jit-sshd sends it, with the NUL. */
+#define JIT_PEER_KEY_MAX 128
 
 struct jit_peer {
 	uid_t uid;
@@ -23,7 +25,7 @@ struct jit_peer {
 	 * with no groups and no uid of its own. */
 	bool remote;
 	struct jit_addr remote_address;	/* as jit-sshd's connection saw it */
-	char remote_key[128];		/* the key's fingerprint, "SHA256:…" */
+	char remote_key[JIT_PEER_KEY_MAX];	/* the key's fingerprint, "SHA256:…" */
 	char front_door[JIT_NAME_MAX];	/* the local user jit-sshd runs as */
 };
 

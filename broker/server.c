@@ -311,7 +311,10 @@ static void handle_line(struct server *s, struct client *c, const char *line, si
 
 static void refuse_long_line(struct client *c)
 {
-	client_reply(c, jit_broker_error("bad_request", "request line longer than 65536 bytes"));
+	char why[64];
+
+	(void)snprintf(why, sizeof(why), "request line longer than %d bytes", JIT_PROTO_LINE_MAX);
+	client_reply(c, jit_broker_error("bad_request", why));
 	count_bad(c, true);
 }
 
