@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "jitctl.h"
+#include "netaddr.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -51,38 +52,15 @@ struct remote_target {
 /* USER@HOST[:PORT], HOST an IPv6 address in brackets when a port follows. */
 static int parse_target(const char *text, struct remote_target *t)
 {
-	const char *at = strchr(text, '@'), *host, *colon = NULL, *end;
-	char *tail;
-	unsigned long port = 22;
+	const char *at = strchr(text, '@');
+	bool bracketed;
 
 	if (at == NULL || at == text || (size_t)(at - text) >= sizeof(t->user))
 		return -1;
 	memcpy(t->user, text, (size_t)(at - text));
 	t->user[at - text] = '\0';
-	host = at + 1;
-	if (host[0] == '[') {
-		end = strchr(++host, ']');
-		if (end == NULL || (end[1] != '\0' && end[1] != ':'))
-			return -1;
-		colon = end[1] == ':' ? end + 1 : NULL;
-	} else {
-		colon = strchr(host, ':');
-		end = colon ? colon : host + strlen(host);
-		if (colon != NULL && strchr(colon + 1, ':') != NULL)
-			return -1;
-	}
-	if (end == host || (size_t)(end - host) >= sizeof(t->host))
-		return -1;
-	memcpy(t->host, host, (size_t)(end - host));
-	t->host[end - host] = '\0';
-	if (colon != NULL) {
-		errno = 0;
-		port = strtoul(colon + 1, &tail, 10);
-		if (colon[1] == '\0' || *tail != '\0' || errno != 0 || port == 0 || port > 65535)
-			return -1;
-	}
-	t->port = (unsigned)port;
-	return 0;
+	t->port = 22;
+	return jit_hostport_split(at + 1, true, t->host, sizeof(t->host), &t->port, &bracketed);
 }
 
 /* --- connecting ---------------------------------------------------------------------- */

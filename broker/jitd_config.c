@@ -357,33 +357,11 @@ static int sshd_user(struct parser *p, const char *key, const char *value)
 static int parse_listen(const char *text, struct jit_listen *out)
 {
 	char addr[JIT_CIDR_STRLEN];
-	const char *colon, *start = text, *end;
-	char *tail;
-	unsigned long port;
+	bool bracketed;
 
-	if (text[0] == '[') {
-		start = text + 1;
-		end = strchr(start, ']');
-		if (end == NULL || end[1] != ':')
-			return -1;
-		colon = end + 1;
-	} else {
-		colon = strrchr(text, ':');
-		if (colon == NULL || memchr(text, ':', (size_t)(colon - text)) != NULL)
-			return -1;
-		end = colon;
-	}
-	if ((size_t)(end - start) >= sizeof(addr))
+	if (jit_hostport_split(text, false, addr, sizeof(addr), &out->port, &bracketed) != 0 ||
+	    jit_addr_parse(addr, &out->addr) != 0 || bracketed != (out->addr.family == AF_INET6))
 		return -1;
-	memcpy(addr, start, (size_t)(end - start));
-	addr[end - start] = '\0';
-	errno = 0;
-	port = strtoul(colon + 1, &tail, 10);
-	if (colon[1] < '0' || colon[1] > '9' || *tail != '\0' || errno != 0 || port == 0 ||
-	    port > 65535 || jit_addr_parse(addr, &out->addr) != 0 ||
-	    (text[0] == '[') != (out->addr.family == AF_INET6))
-		return -1;
-	out->port = (unsigned)port;
 	return 0;
 }
 

@@ -6,7 +6,9 @@
 #include "strlist.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -236,5 +238,49 @@ int jit_portspec_list_parse(const char *list, struct jit_portspec *out, size_t m
 	if (jit_list_each(list, portspec_item, &t) != 0)
 		return -1;
 	*count = t.count;
+	return 0;
+}
+
+static int parse_port(const char *s, unsigned *port)
+{
+	char *tail;
+	unsigned long n;
+
+	if (s[0] < '0' || s[0] > '9')
+		return -1;
+	errno = 0;
+	n = strtoul(s, &tail, 10);
+	if (*tail != '\0' || errno != 0 || n == 0 || n > 65535)
+		return -1;
+	*port = (unsigned)n;
+	return 0;
+}
+
+int jit_hostport_split(const char *text, bool port_optional, char *host, size_t size,
+		       unsigned *port, bool *bracketed)
+{
+	const char *start = text, *end, *colon;
+
+	*bracketed = text[0] == '[';
+	if (*bracketed) {
+		start = text + 1;
+		end = strchr(start, ']');
+		if (end == NULL || (end[1] != ':' && !(end[1] == '\0' && port_optional)))
+			return -1;
+		colon = end[1] == ':' ? end + 1 : NULL;
+	} else {
+		colon = strchr(text, ':');
+		if (colon != NULL && strchr(colon + 1, ':') != NULL)
+			return -1;	/* a bare IPv6 address needs brackets */
+		if (colon == NULL && !port_optional)
+			return -1;
+		end = colon ? colon : text + strlen(text);
+	}
+	if (end == start || (size_t)(end - start) >= size)
+		return -1;
+	if (colon != NULL && parse_port(colon + 1, port) != 0)
+		return -1;
+	memcpy(host, start, (size_t)(end - start));
+	host[end - start] = '\0';
 	return 0;
 }

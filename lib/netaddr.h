@@ -61,4 +61,11 @@ int jit_cidr_list_parse(const char *list, struct jit_cidr *out, size_t max, size
 int jit_portspec_list_parse(const char *list, struct jit_portspec *out, size_t max,
 			    size_t *count);
 
+/* "HOST:PORT" or "[IPV6]:PORT" (with port_optional, also "HOST" and
+ * "[IPV6]", *port then left as it is): the host into host (without
+ * brackets), the port 1..65535. *bracketed says whether brackets were
+ * used. -1 when malformed or the host does not fit. */
+int jit_hostport_split(const char *text, bool port_optional, char *host, size_t size,
+		       unsigned *port, bool *bracketed);
+
 #endif

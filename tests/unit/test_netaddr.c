@@ -183,9 +183,43 @@ static void test_lists(void **state)
 	assert_int_equal(jit_cidr_list_parse("192.0.2.0/24, bogus", c, 3, &n), -1);
 }
 
+/* One HOST:PORT form for [sshd] listen and jitctl --remote. */
+static void test_hostport_split(void **state)
+{
+	char host[64];
+	unsigned port = 7;
+	bool br;
+
+	(void)state;
+	assert_int_equal(jit_hostport_split("192.0.2.1:2022", false, host, sizeof(host), &port, &br), 0);
+	assert_string_equal(host, "192.0.2.1");
+	assert_int_equal(port, 2022);
+	assert_false(br);
+	assert_int_equal(jit_hostport_split("[2001:db8::1]:22", false, host, sizeof(host), &port, &br), 0);
+	assert_string_equal(host, "2001:db8::1");
+	assert_int_equal(port, 22);
+	assert_true(br);
+	port = 22;
+	assert_int_equal(jit_hostport_split("web01", true, host, sizeof(host), &port, &br), 0);
+	assert_string_equal(host, "web01");
+	assert_int_equal(port, 22);
+	assert_int_equal(jit_hostport_split("[2001:db8::1]", true, host, sizeof(host), &port, &br), 0);
+	assert_int_equal(jit_hostport_split("web01", false, host, sizeof(host), &port, &br), -1);
+	assert_int_equal(jit_hostport_split("2001:db8::1:22", true, host, sizeof(host), &port, &br), -1);
+	assert_int_equal(jit_hostport_split("web01:", true, host, sizeof(host), &port, &br), -1);
+	assert_int_equal(jit_hostport_split("web01:0", true, host, sizeof(host), &port, &br), -1);
+	assert_int_equal(jit_hostport_split("web01:65536", true, host, sizeof(host), &port, &br), -1);
+	assert_int_equal(jit_hostport_split("web01:+22", true, host, sizeof(host), &port, &br), -1);
+	assert_int_equal(jit_hostport_split(":22", true, host, sizeof(host), &port, &br), -1);
+	assert_int_equal(jit_hostport_split("[::1]x", true, host, sizeof(host), &port, &br), -1);
+	assert_int_equal(jit_hostport_split("a-very-long-host-name-that-does-not-fit-in-sixty-four-bytes.example:1",
+					    true, host, sizeof(host), &port, &br), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hostport_split),
 		cmocka_unit_test(test_addr_parse),
 		cmocka_unit_test(test_v4mapped_address_normalised),
 		cmocka_unit_test(test_cidr_parse_and_format),
