@@ -160,11 +160,11 @@ static int serve(const struct options *o)
 		log_warn("built with --enable-fault-injection: for tests only, never deploy this"
 			 " build (JIT_FAULTS makes its database and firewall calls fail)");
 	if (sodium_init() < 0) {
-		jit_log(LOG_CRIT, "cannot initialise libsodium");
+		log_fatal("cannot initialise libsodium");
 		return 1;
 	}
 	if (jit_broker_start(&b, o->config, &err) != 0) {
-		jit_log(LOG_CRIT, "%s", err.msg);
+		log_fatal("%s", err.msg);
 		if (!o->debug)
 			fprintf(stderr, "jitd: fatal: %s\n", err.msg);
 		jit_broker_stop(&b);
@@ -172,14 +172,14 @@ static int serve(const struct options *o)
 	}
 	fd = jit_server_listen(b.cfg, &err);
 	if (fd < 0) {
-		jit_log(LOG_CRIT, "%s", err.msg);
+		log_fatal("%s", err.msg);
 		if (!o->debug)
 			fprintf(stderr, "jitd: fatal: %s\n", err.msg);
 		jit_broker_stop(&b);
 		return 1;
 	}
 	if (!o->foreground && daemonize() != 0) {
-		jit_log(LOG_CRIT, "cannot detach from the terminal");
+		log_fatal("cannot detach from the terminal");
 		close(fd);
 		jit_broker_stop(&b);
 		return 1;

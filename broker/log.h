@@ -21,6 +21,8 @@ void jit_log(int priority, const char *fmt, ...) __attribute__((format(printf, 2
  * line it cannot forge. Returns out. */
 const char *jit_log_escape(const char *in, char *out, size_t size);
 
+/* What keeps the program from starting or going on (it then exits). */
+#define log_fatal(...) jit_log(LOG_CRIT, __VA_ARGS__)
 #define log_error(...) jit_log(LOG_ERR, __VA_ARGS__)
 #define log_warn(...) jit_log(LOG_WARNING, __VA_ARGS__)
 #define log_info(...) jit_log(LOG_INFO, __VA_ARGS__)
