@@ -34,7 +34,7 @@ fi
 
 # From here on every step is counted, not fatal.
 set +e
-export JITD=$build/broker/jitd JITCTL=$build/broker/jitctl JIT_BUILDDIR=$build
+export JITD=$build/broker/jitd/jitd JITCTL=$build/broker/jitctl/jitctl JIT_BUILDDIR=$build
 export JIT_TESTS_SRCDIR=$JIT_TOP/tests SCN_NARRATE=1
 . tests/tap.sh
 . tests/e2e/sshd-env.sh

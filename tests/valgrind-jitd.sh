@@ -8,7 +8,7 @@
 # Prints TAP.
 set -u
 build=$(cd "${1:?usage: valgrind-jitd.sh BUILDDIR}" && pwd)
-jitd=$build/broker/jitd jitctl=$build/broker/jitctl sockcat=$build/tests/helpers/sockcat
+jitd=$build/broker/jitd/jitd jitctl=$build/broker/jitctl/jitctl sockcat=$build/tests/helpers/sockcat
 n=0
 result() {
 	n=$((n + 1))

@@ -20,8 +20,8 @@ make -s -C "$build" check TESTS= >/dev/null || { echo "not ok 1 - building the t
 logs=$(mktemp -d /tmp/jit-valgrind-tests.XXXXXX)
 trap 'rm -rf "$logs"' EXIT
 export JIT_TESTS_SRCDIR=$top/tests JIT_SRCDIR=$top JIT_BUILDDIR=$build \
-	JITCTL=$build/broker/jitctl JITD=$top/tests/valgrind-wrap.sh \
-	JIT_VALGRIND_JITD=$build/broker/jitd JIT_VALGRIND_LOGS=$logs JIT_FAULT_INJECTION=no
+	JITCTL=$build/broker/jitctl/jitctl JITD=$top/tests/valgrind-wrap.sh \
+	JIT_VALGRIND_JITD=$build/broker/jitd/jitd JIT_VALGRIND_LOGS=$logs JIT_FAULT_INJECTION=no
 for t in "$@"; do
 	n=$((n + 1))
 	rm -f "$logs"/*

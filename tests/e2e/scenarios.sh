@@ -136,7 +136,7 @@ scn_front_door_keys() {
 
 scn_start_front_door() {
 	ip netns exec "$srv" setpriv --reuid=jitsshd --regid=jitsshd --init-groups \
-		"$JIT_BUILDDIR/broker/jit-sshd" -d -c "$work/jitd.conf" 2>>"$work/jit-sshd.log" &
+		"$JIT_BUILDDIR/broker/sshd/jit-sshd" -d -c "$work/jitd.conf" 2>>"$work/jit-sshd.log" &
 	scn_front_pid=$!
 	sshenv_await "jit-sshd" grep -q "listening on \[2001:db8:b::1\]:2022" "$work/jit-sshd.log"
 }

@@ -8,7 +8,7 @@ set -u
 build=$(cd "${1:?usage: valgrind.sh BUILDDIR}" && pwd)
 harness=$build/tests/pam/pam_harness
 module=$build/pam_jit/.libs/pam_jit.so
-jitctl=$build/broker/jitctl
+jitctl=$build/broker/jitctl/jitctl
 work=$(mktemp -d /tmp/jit-pam-valgrind.XXXXXX)
 pid=
 cleanup() {
@@ -26,7 +26,7 @@ if ! command -v valgrind >/dev/null; then
 	exit 0
 fi
 mkdir "$work/pam.d"
-JITD=$build/broker/jitd JITCTL=$jitctl
+JITD=$build/broker/jitd/jitd JITCTL=$jitctl
 . "$(dirname "${BASH_SOURCE[0]}")/../temp-jitd.sh"
 temp_jitd "$work" web01 <<'CONF'
 [policy ssh]

@@ -1090,13 +1090,13 @@ static char *read_config_file(const char *path, size_t *len, struct jit_config_e
 void jit_config_errors_report(const struct jit_config_errors *errs, const char *path,
 			      void (*emit)(const char *line, void *ctx), void *ctx)
 {
-	char more[JIT_PATH_MAX + 64];
-
 	for (size_t i = 0; i < errs->n_warnings; i++)
 		emit(errs->warning[i], ctx);
 	for (size_t i = 0; i < errs->n; i++)
 		emit(errs->msg[i], ctx);
 	if (errs->dropped > 0) {
+		char more[JIT_PATH_MAX + 64];
+
 		(void)snprintf(more, sizeof(more), "%s: %zu more errors not shown", path, errs->dropped);
 		emit(more, ctx);
 	}
