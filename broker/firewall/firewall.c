@@ -18,16 +18,6 @@ struct jit_firewall {
 	char *fingerprint;		/* the backend's, right after the last replace() */
 };
 
-void jit_fw_entry_from_grant(const struct jit_grant *g, struct jit_fw_entry *e)
-{
-	memset(e, 0, sizeof(*e));
-	e->grant_id = g->id;
-	e->source = g->source;
-	memcpy(e->ports, g->ports, g->n_ports * sizeof(g->ports[0]));
-	e->n_ports = g->n_ports;
-	e->expires = g->expires;
-}
-
 /* --- backend "none": records and tickets only ------------------------------------- */
 
 static int none_replace(void *state, const struct jit_guarded *guarded,
@@ -213,28 +203,26 @@ static int change_failed(struct jit_fw_changes *c, jit_error *err)
 	return -1;
 }
 
-int jit_firewall_open(struct jit_firewall *fw, const struct jit_grant *g, jit_error *err)
+int jit_firewall_open(struct jit_firewall *fw, const struct jit_fw_entry *e, jit_error *err)
 {
 	struct jit_fw_changes c = { 0 };
-	struct jit_fw_entry e;
 	int64_t ms = jit_realtime_ms();
 	int rc;
 
-	jit_fw_entry_from_grant(g, &e);
-	if (jit_fw_plan_add(&fw->plan, &e, ms, &c) != 0)
+	if (jit_fw_plan_add(&fw->plan, e, ms, &c) != 0)
 		return change_failed(&c, err);
 	rc = apply_or_replace(fw, &c, ms, err);
 	if (rc != 0)
-		(void)jit_fw_plan_remove(&fw->plan, g->id, ms, NULL);
+		(void)jit_fw_plan_remove(&fw->plan, e->grant_id, ms, NULL);
 	jit_fw_changes_free(&c);
 	return rc;
 }
 
-int jit_firewall_close(struct jit_firewall *fw, const struct jit_grant *g, jit_error *err)
+int jit_firewall_close(struct jit_firewall *fw, int64_t grant_id, jit_error *err)
 {
 	struct jit_fw_changes c = { 0 };
 	int64_t ms = jit_realtime_ms();
-	int rc = jit_fw_plan_remove(&fw->plan, g->id, ms, &c);
+	int rc = jit_fw_plan_remove(&fw->plan, grant_id, ms, &c);
 
 	if (rc < 0)
 		return change_failed(&c, err);

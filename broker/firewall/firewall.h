@@ -8,22 +8,25 @@
 
 #include "jit_error.h"
 #include "jitd_config.h"
-#include "store.h"
+#include "netaddr.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <time.h>
 
-/* What the firewall needs of a grant: who may reach what, until when. */
+/* Ports one grant may name (a grant's own limit is the same). */
+#define JIT_FW_ENTRY_PORTS_MAX 32
+
+/* What the firewall needs of a grant: who may reach what, until when. The
+ * layer knows grants only as this, never the store's rows. */
 struct jit_fw_entry {
 	int64_t grant_id;
 	struct jit_cidr source;
-	struct jit_portspec ports[JIT_GRANT_PORTS_MAX];
+	struct jit_portspec ports[JIT_FW_ENTRY_PORTS_MAX];
 	size_t n_ports;
 	time_t expires;
 };
-
-void jit_fw_entry_from_grant(const struct jit_grant *g, struct jit_fw_entry *e);
 
 struct jit_fw_plan;
 struct jit_fw_changes;
@@ -73,8 +76,8 @@ void jit_firewall_configure(struct jit_firewall *fw, const struct jit_config *cf
 /* Opens a grant's window, closes it (revoke), or makes the kernel hold
  * exactly these grants (start, reload, after errors). Windows are timed
  * from the clock in milliseconds at the call. */
-int jit_firewall_open(struct jit_firewall *fw, const struct jit_grant *g, jit_error *err);
-int jit_firewall_close(struct jit_firewall *fw, const struct jit_grant *g, jit_error *err);
+int jit_firewall_open(struct jit_firewall *fw, const struct jit_fw_entry *e, jit_error *err);
+int jit_firewall_close(struct jit_firewall *fw, int64_t grant_id, jit_error *err);
 int jit_firewall_reconcile(struct jit_firewall *fw, const struct jit_fw_entry *entries, size_t n,
 			   jit_error *err);
 

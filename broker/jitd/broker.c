@@ -23,6 +23,19 @@ static void log_config_line(const char *line, void *ctx)
 		log_error("%s", line);
 }
 
+_Static_assert(JIT_FW_ENTRY_PORTS_MAX == JIT_GRANT_PORTS_MAX,
+	       "a grant's ports fit the firewall's entry");
+
+void jit_fw_entry_from_grant(const struct jit_grant *g, struct jit_fw_entry *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->grant_id = g->id;
+	e->source = g->source;
+	memcpy(e->ports, g->ports, g->n_ports * sizeof(g->ports[0]));
+	e->n_ports = g->n_ports;
+	e->expires = g->expires;
+}
+
 /* The configuration at path, or NULL with every error logged. */
 static struct jit_config *load_config(const char *path, jit_error *err)
 {
@@ -156,7 +169,7 @@ static void close_expired(const struct jit_grant *g, void *ctx)
 	jit_error err;
 
 	log_info("grant %lld for %s expired", (long long)g->id, g->user);
-	if (jit_firewall_close(b->fw, g, &err) != 0) {
+	if (jit_firewall_close(b->fw, g->id, &err) != 0) {
 		log_error("grant %lld: %s; reconciling", (long long)g->id, err.msg);
 		b->metrics.firewall_errors++;
 		b->needs_reconcile = true;

@@ -100,6 +100,9 @@ bool jit_broker_may_verify(const struct jit_broker *b, struct jit_peer *peer);
  * jitd believes about remote identities. */
 bool jit_broker_is_front_door(const struct jit_broker *b, const struct jit_peer *peer);
 
+/* What the firewall layer needs of a grant. */
+void jit_fw_entry_from_grant(const struct jit_grant *g, struct jit_fw_entry *e);
+
 /* A grant as the protocol shows it. */
 json_t *jit_grant_json(const struct jit_grant *g, time_t now);
 

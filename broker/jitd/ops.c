@@ -534,7 +534,10 @@ static json_t *grant_and_sign(struct jit_broker *b, struct jit_peer *peer,
 		count(b, &b->metrics.requests, "error", "store");
 		return store_error("recording the grant", &err);
 	}
-	if (jit_firewall_open(b->fw, &g, &err) != 0) {
+	struct jit_fw_entry entry;
+
+	jit_fw_entry_from_grant(&g, &entry);
+	if (jit_firewall_open(b->fw, &entry, &err) != 0) {
 		log_error("grant %lld: %s", (long long)g.id, err.msg);
 		b->metrics.firewall_errors++;
 		count(b, &b->metrics.requests, "error", "firewall");
@@ -772,7 +775,7 @@ static json_t *op_revoke(struct jit_broker *b, struct jit_peer *peer, json_t *re
 		return error_fmt("not_active", "grant %lld is already %s", (long long)id,
 				 jit_grant_state_name(jit_grant_state(&g, now)));
 	r = response_ok();
-	if (jit_firewall_close(b->fw, &g, &err) != 0) {
+	if (jit_firewall_close(b->fw, g.id, &err) != 0) {
 		log_error("revoke %lld: %s; reconciling", (long long)id, err.msg);
 		b->metrics.firewall_errors++;
 		if (jit_broker_reconcile(b, now) != 0)

@@ -23,7 +23,7 @@ static struct jit_fw_entry entry(int64_t id, const char *cidr, const char *ports
 	memset(&e, 0, sizeof(e));
 	e.grant_id = id;
 	assert_int_equal(jit_cidr_parse(cidr, &e.source), 0);
-	assert_int_equal(jit_portspec_list_parse(ports, e.ports, JIT_GRANT_PORTS_MAX, &e.n_ports), 0);
+	assert_int_equal(jit_portspec_list_parse(ports, e.ports, JIT_FW_ENTRY_PORTS_MAX, &e.n_ports), 0);
 	e.expires = expires;
 	return e;
 }
