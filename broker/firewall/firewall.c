@@ -3,6 +3,8 @@
 
 #include "firewall.h"
 
+#include "backend.h"
+
 #include "fwplan.h"
 #include "log.h"
 #include "timeutil.h"
@@ -18,68 +20,6 @@ struct jit_firewall {
 	char *fingerprint;		/* the backend's, right after the last replace() */
 };
 
-/* --- backend "none": records and tickets only ------------------------------------- */
-
-static int none_replace(void *state, const struct jit_guarded *guarded,
-			const struct jit_fw_plan *plan, int64_t now, jit_error *err)
-{
-	(void)state, (void)now, (void)err;
-	log_debug("firewall none: %zu guarded ports, %zu active grants", guarded->n,
-		  plan->n_entries);
-	return 0;
-}
-
-/* Says, at debug level, what a real backend would do. */
-static int none_apply(void *state, const struct jit_fw_changes *changes, int64_t now,
-		      jit_error *err)
-{
-	(void)state, (void)err;
-	for (size_t i = 0; i < changes->n; i++) {
-		const struct jit_fw_change *c = &changes->items[i];
-		char seg[100];
-
-		jit_fw_seg_format(c->family, &c->seg, seg, sizeof(seg));
-		log_debug("firewall none: %s %s to %u/%s for %lldms",
-			  c->kind == JIT_FW_ADD ? "admit" : "stop admitting", seg, c->port,
-			  c->proto == JIT_PROTO_TCP ? "tcp" : "udp",
-			  (long long)(c->seg.expires_ms - now));
-	}
-	return 0;
-}
-
-static char *none_fingerprint(void *state)
-{
-	(void)state;
-	return strdup("none");
-}
-
-static int none_show(void *state, FILE *out, jit_error *err)
-{
-	(void)state, (void)err;
-	fputs("firewall = none: jit holds nothing in the kernel\n", out);
-	return 0;
-}
-
-static int none_remove(void *state, jit_error *err)
-{
-	(void)state, (void)err;
-	return 1;
-}
-
-static void none_destroy(void *state)
-{
-	(void)state;
-}
-
-const struct jit_firewall_ops jit_firewall_none = {
-	.name = "none",
-	.replace = none_replace,
-	.apply = none_apply,
-	.fingerprint = none_fingerprint,
-	.show = none_show,
-	.remove = none_remove,
-	.destroy = none_destroy,
-};
 
 /* --- the layer ------------------------------------------------------------------------ */
 
@@ -135,25 +75,14 @@ struct jit_firewall *jit_firewall_new(const struct jit_config *cfg, jit_error *e
 		return NULL;
 	}
 	switch (cfg->firewall) {
-	case JIT_FW_NONE:
-		fw->ops = &jit_firewall_none;
-		break;
-	case JIT_FW_NFTABLES:
-		fw->ops = &jit_firewall_nftables;
-		fw->state = jit_nft_backend_new(err);
-		if (fw->state == NULL) {
-			free(fw);
-			return NULL;
-		}
-		break;
-	case JIT_FW_IPTABLES:
-		fw->ops = &jit_firewall_iptables;
-		fw->state = jit_ipt_backend_new(err);
-		if (fw->state == NULL) {
-			free(fw);
-			return NULL;
-		}
-		break;
+	case JIT_FW_NONE: fw->ops = &jit_firewall_none; break;
+	case JIT_FW_NFTABLES: fw->ops = &jit_firewall_nftables; break;
+	case JIT_FW_IPTABLES: fw->ops = &jit_firewall_iptables; break;
+	}
+	fw->state = fw->ops->create(err);
+	if (fw->state == NULL) {
+		free(fw);
+		return NULL;
 	}
 	jit_firewall_configure(fw, cfg);
 	return fw;

@@ -19,7 +19,7 @@
 #include "config.h"
 
 #include "fault.h"
-#include "firewall.h"
+#include "backend.h"
 #include "fwplan.h"
 #include "log.h"
 #include "spawn.h"
@@ -230,7 +230,7 @@ static int ipset_run(struct ipt_backend *ib, const char *cmds, const char *what,
 	return ipset_outcome(ib, rc, err);
 }
 
-void *jit_ipt_backend_new(jit_error *err)
+static void *jit_ipt_backend_new(jit_error *err)
 {
 	struct ipt_backend *ib = calloc(1, sizeof(*ib));
 
@@ -628,6 +628,7 @@ static void ipt_destroy(void *state)
 
 const struct jit_firewall_ops jit_firewall_iptables = {
 	.name = "iptables",
+	.create = jit_ipt_backend_new,
 	.replace = ipt_replace,
 	.apply = ipt_apply,
 	.fingerprint = ipt_fingerprint,

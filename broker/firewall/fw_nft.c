@@ -19,7 +19,7 @@
 #include "config.h"
 
 #include "fault.h"
-#include "firewall.h"
+#include "backend.h"
 #include "fwplan.h"
 
 #include <nftables/libnftables.h>
@@ -63,7 +63,7 @@ struct nft_backend {
 	struct nft_ctx *ctx;
 };
 
-void *jit_nft_backend_new(jit_error *err)
+static void *jit_nft_backend_new(jit_error *err)
 {
 	struct nft_backend *nb = calloc(1, sizeof(*nb));
 
@@ -322,6 +322,7 @@ static void nft_destroy(void *state)
 
 const struct jit_firewall_ops jit_firewall_nftables = {
 	.name = "nftables",
+	.create = jit_nft_backend_new,
 	.replace = nft_replace,
 	.apply = nft_apply,
 	.fingerprint = nft_fingerprint,

@@ -12,10 +12,25 @@
 #ifndef JIT_FWPLAN_H
 #define JIT_FWPLAN_H
 
-#include "firewall.h"
+#include "netaddr.h"
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
+
+/* Ports one grant may name (a grant's own limit is the same). */
+#define JIT_FW_ENTRY_PORTS_MAX 32
+
+/* What the firewall needs of a grant: who may reach what, until when. The
+ * layer knows grants only as this, never the store's rows. */
+struct jit_fw_entry {
+	int64_t grant_id;
+	struct jit_cidr source;
+	struct jit_portspec ports[JIT_FW_ENTRY_PORTS_MAX];
+	size_t n_ports;
+	time_t expires;
+};
+
 
 /* One range of addresses admitted to one port until expires_ms. */
 struct jit_fw_seg {
