@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: ISC */
+/* The request operation: fields, the observed source of a remote caller,
+ * rate limits, the role and policy decision, then the grant recorded,
+ * signed and opened in that order. */
+#include "config.h"
+
+#include "broker.h"
+#include "ops.h"
+#include "decide.h"
+#include "log.h"
+#include "ticket.h"
+#include "timeutil.h"
+
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+/* --- request ---------------------------------------------------------------------- */
+
+const struct field jit_request_fields[] = {
+	{ "ports", F_STRINGS, true, JIT_REQUEST_PORTS_MAX },
+	{ "from", F_STRING, false, JIT_CIDR_STRLEN },
+	{ "duration", F_INT, false, 0 },
+	{ "justification", F_STRING, false, JIT_JUSTIFICATION_MAX - 1 },
+	{ "for", F_STRING, false, JIT_NAME_MAX - 1 },
+	{ NULL, F_STRING, false, 0 },
+};
+
+static bool user_exists(const char *name)
+{
+	char buf[16384];
+	struct passwd pw, *res = NULL;
+
+	return getpwnam_r(name, &pw, buf, sizeof(buf), &res) == 0 && res != NULL;
+}
+
+/* The request's fields as jit_decide() takes them; NULL or a bad_request. */
+static json_t *parse_request(json_t *req, struct jit_request *out)
+{
+	json_t *ports = json_object_get(req, "ports"), *item;
+	const char *from = jit_op_str(req, "from");
+	json_int_t duration = 0;
+	char why[256];
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	json_array_foreach(ports, i, item) {
+		if (jit_portspec_parse(json_string_value(item), &out->ports[i]) != 0)
+			return jit_op_error("bad_request", "ports: '%s' is not PORT/tcp or PORT/udp",
+					 json_string_value(item));
+	}
+	out->n_ports = json_array_size(ports);
+	if (from != NULL) {
+		if (jit_cidr_parse(from, &out->source) != 0)
+			return jit_op_error("bad_request", "from: '%s' is not an address or CIDR"
+					 " (host bits must be zero)", from);
+		out->has_source = true;
+	}
+	if (json_object_get(req, "duration") != NULL &&
+	    jit_op_int(req, "duration", 1, JIT_DURATION_MAX, 0, &duration, why, sizeof(why)) != 0)
+		return jit_broker_error("bad_request", why);
+	out->duration = duration;
+	out->justification = jit_op_str(req, "justification");
+	out->for_user = jit_op_str(req, "for");
+	if (out->for_user != NULL && !user_exists(out->for_user))
+		return jit_op_error("bad_request", "for: no user named '%s'", out->for_user);
+	return NULL;
+}
+
+static json_t *request_details(const struct jit_request *r)
+{
+	char from[JIT_CIDR_STRLEN] = "";
+
+	if (r->has_source)
+		jit_cidr_format(&r->source, from, sizeof(from));
+	return json_pack("{s:o, s:s, s:o, s:s?}", "ports", jit_ports_json(r->ports, r->n_ports),
+			 "from", from, "duration",
+			 r->duration > 0 ? json_integer((json_int_t)r->duration) : json_null(),
+			 "justification", r->justification);
+}
+
+/* Policy names of the decision, each once, comma-separated. */
+static void policy_names(const struct jit_decision *d, size_t n, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		bool seen = false;
+
+		for (size_t j = 0; j < i; j++)
+			seen = seen || d->policy[j] == d->policy[i];
+		if (seen)
+			continue;
+		(void)snprintf(buf + len, size - len, "%s%s", len ? "," : "", d->policy[i]->name);
+		len += strlen(buf + len);
+	}
+}
+
+static void fill_grant(const struct jit_broker *b, const struct jit_peer *peer,
+		       const struct jit_request *r, const struct jit_decision *d, time_t now,
+		       struct jit_grant *g)
+{
+	memset(g, 0, sizeof(*g));
+	(void)snprintf(g->user, sizeof(g->user), "%s", r->for_user ? r->for_user : peer->user);
+	(void)snprintf(g->requested_by, sizeof(g->requested_by), "%s", peer->user);
+	(void)snprintf(g->role, sizeof(g->role), "%s", d->role ? d->role->name : "root");
+	policy_names(d, r->n_ports, g->policy, sizeof(g->policy));
+	g->source = r->source;
+	memcpy(g->ports, r->ports, r->n_ports * sizeof(r->ports[0]));
+	g->n_ports = r->n_ports;
+	(void)snprintf(g->host, sizeof(g->host), "%s", b->cfg->host);
+	g->created = g->not_before = now;
+	g->expires = now + d->duration;
+	(void)snprintf(g->justification, sizeof(g->justification), "%s",
+		       r->justification ? r->justification : "");
+}
+
+static int sign_ticket(const struct jit_broker *b, struct jit_grant *g, char **ticket,
+		       jit_error *err)
+{
+	struct jit_claims c;
+
+	memset(&c, 0, sizeof(c));
+	(void)snprintf(c.iss, sizeof(c.iss), "%s", b->cfg->host);
+	(void)snprintf(c.sub, sizeof(c.sub), "%s", g->user);
+	(void)snprintf(c.aud, sizeof(c.aud), "%s", g->host);
+	(void)snprintf(c.role, sizeof(c.role), "%s", g->role);
+	jit_claims_new_jti(&c);
+	c.iat = c.nbf = g->not_before;
+	c.exp = g->expires;
+	c.src[0] = g->source;
+	c.n_src = 1;
+	memcpy(c.ports, g->ports, g->n_ports * sizeof(g->ports[0]));
+	c.n_ports = g->n_ports;
+	memcpy(g->jti, c.jti, sizeof(g->jti));
+	return jit_ticket_sign(&b->key, &c, ticket, err);
+}
+
+/* The window could not be opened: the grant must not stay recorded as active. */
+static void withdraw_grant(struct jit_broker *b, const struct jit_grant *g, const char *why)
+{
+	struct jit_audit_entry e = { .time = time(NULL), .actor = "jitd", .action = "revoke",
+				     .subject = g->user, .result = "ok", .reason = why };
+	jit_error err;
+
+	if (jit_store_grant_revoke(b->store, g->id, "jitd", e.time, &e, &err) < 0)
+		log_error("grant %lld could not be withdrawn after a firewall error: %s",
+			  (long long)g->id, err.msg);
+}
+
+static void log_grant(const struct jit_grant *g)
+{
+	char from[JIT_CIDR_STRLEN], until[JIT_RFC3339_LEN];
+
+	jit_cidr_format(&g->source, from, sizeof(from));
+	(void)jit_rfc3339_format(g->expires, until);
+	log_info("grant %lld: %s from %s, policy %s, role %s, requested by %s, until %s",
+		 (long long)g->id, g->user, from, g->policy, g->role, g->requested_by, until);
+}
+
+static json_t *grant_and_sign(struct jit_broker *b, struct jit_peer *peer,
+			      const struct jit_request *r, const struct jit_decision *d)
+{
+	struct jit_grant g;
+	struct jit_audit_entry e = { .actor = peer->user, .action = "request",
+				     .result = "granted" };
+	time_t now = time(NULL);
+	char *ticket = NULL;
+	json_t *resp;
+	jit_error err;
+
+	json_t *remote = jit_broker_remote_json(peer);
+	char *remote_text = remote ? json_dumps(remote, JSON_COMPACT) : NULL;
+	int rc;
+
+	json_decref(remote);
+	fill_grant(b, peer, r, d, now, &g);
+	if (sign_ticket(b, &g, &ticket, &err) != 0) {
+		free(remote_text);
+		return jit_op_store_error("signing the ticket", &err);
+	}
+	e.time = now;
+	e.subject = g.user;
+	e.details = remote_text;
+	rc = jit_store_grant_add(b->store, &g, &e, &err);
+	free(remote_text);
+	if (rc != 0) {
+		free(ticket);
+		jit_op_count(b, &b->metrics.requests, "error", "store");
+		return jit_op_store_error("recording the grant", &err);
+	}
+	struct jit_fw_entry entry;
+
+	jit_fw_entry_from_grant(&g, &entry);
+	if (jit_firewall_open(b->fw, &entry, &err) != 0) {
+		log_error("grant %lld: %s", (long long)g.id, err.msg);
+		b->metrics.firewall_errors++;
+		jit_op_count(b, &b->metrics.requests, "error", "firewall");
+		withdraw_grant(b, &g, err.msg);
+		(void)jit_broker_reconcile(b, now);
+		free(ticket);
+		return jit_op_error("internal", "the firewall could not be opened: %s", err.msg);
+	}
+	log_grant(&g);
+	jit_op_count(b, &b->metrics.requests, "granted", NULL);
+	jit_broker_event(b, "grant", json_pack("{s:o}", "grant", jit_grant_json(&g, now)));
+	resp = jit_op_ok();
+	json_object_set_new(resp, "ticket", json_string(ticket));
+	json_object_set_new(resp, "grant", jit_grant_json(&g, now));
+	free(ticket);
+	return resp;
+}
+
+/* A remote request's source: the address jit-sshd saw, or a CIDR that holds
+ * it. NULL, or the denial. */
+static json_t *remote_source(struct jit_broker *b, struct jit_peer *peer, struct jit_request *r)
+{
+	char from[JIT_CIDR_STRLEN], seen[JIT_CIDR_STRLEN], reason[160];
+
+	if (!r->has_source) {
+		r->source.addr = peer->remote_address;
+		r->source.prefix = peer->remote_address.family == AF_INET ? 32 : 128;
+		r->has_source = true;
+		return NULL;
+	}
+	if (jit_cidr_contains(&r->source, &peer->remote_address))
+		return NULL;
+	jit_cidr_format(&r->source, from, sizeof(from));
+	jit_addr_format(&peer->remote_address, seen, sizeof(seen));
+	(void)snprintf(reason, sizeof(reason), "from %s does not hold %s, the address the request"
+		       " came from", from, seen);
+	jit_broker_audit_denial(b, peer, "request", peer->user, reason,
+				json_pack("{s:s, s:s}", "from", from, "denial", "source_not_observed"));
+	jit_op_count(b, &b->metrics.requests, "denied", "source_not_observed");
+	jit_broker_event(b, "denial", json_pack("{s:s, s:s, s:s, s:s}", "user", peer->user,
+						"code", "source_not_observed", "reason", reason,
+						"from", from));
+	return jit_op_refusal("denied", "source_not_observed", reason);
+}
+
+static json_t *deny_request(struct jit_broker *b, struct jit_peer *peer,
+			    const struct jit_request *r, const struct jit_decision *d)
+{
+	const char *code = jit_denial_name(d->denial);
+	const char *user = r->for_user ? r->for_user : peer->user;
+	json_t *details = request_details(r);
+
+	log_info("request by %s denied: %s", peer->user, d->reason);
+	json_object_set_new(details, "denial", json_string(code));
+	jit_broker_event(b, "denial", json_pack("{s:s, s:s, s:s, s:s, s:O}", "user", user,
+						"requested_by", peer->user, "code", code,
+						"reason", d->reason, "request", details));
+	jit_broker_audit_denial(b, peer, "request", user, d->reason, details);
+	jit_op_count(b, &b->metrics.requests, "denied", code);
+	return jit_op_refusal("denied", code, d->reason);
+}
+
+/* rate_requests, for the caller and for the source asked. NULL, or the denial. */
+static json_t *request_rate(struct jit_broker *b, struct jit_peer *peer,
+			    const struct jit_request *r)
+{
+	const struct jit_rate_limit *lim = &b->cfg->rate_requests;
+	char key[JIT_RATE_KEY_MAX], reason[256];
+	bool ok;
+
+	if (peer->remote)
+		(void)snprintf(key, sizeof(key), "user:%s", peer->user);
+	else
+		(void)snprintf(key, sizeof(key), "uid:%u", (unsigned)peer->uid);
+	ok = jit_op_within_rate(&b->request_rates, lim, key, "requests", reason, sizeof(reason));
+	if (ok && r->has_source) {
+		jit_rate_source_key(&r->source.addr, key, sizeof(key));
+		ok = jit_op_within_rate(&b->request_rates, lim, key, "requests", reason, sizeof(reason));
+	}
+	if (ok)
+		return NULL;
+	log_warn("request by %s refused: %s", peer->user, reason);
+	jit_broker_audit_denial(b, peer, "request", r->for_user ? r->for_user : peer->user, reason,
+				json_pack("{s:s}", "denial", "rate_limited"));
+	jit_op_count(b, &b->metrics.requests, "denied", "rate_limited");
+	jit_broker_event(b, "denial", json_pack("{s:s, s:s, s:s}", "user", peer->user,
+						"code", "rate_limited", "reason", reason));
+	return jit_op_refusal("denied", "rate_limited", reason);
+}
+
+static json_t *decide_request(struct jit_broker *b, struct jit_peer *peer, json_t *req)
+{
+	struct jit_request r;
+	struct jit_decision d;
+	struct jit_caller caller = jit_peer_caller(peer);
+	json_t *bad = parse_request(req, &r);
+
+	if (bad != NULL)
+		return bad;
+	if (peer->remote && (bad = remote_source(b, peer, &r)) != NULL)
+		return bad;
+	if ((bad = request_rate(b, peer, &r)) != NULL)
+		return bad;
+	if (jit_decide(b->cfg, &caller, &r, &d) != JIT_GRANTED)
+		return deny_request(b, peer, &r, &d);
+	return grant_and_sign(b, peer, &r, &d);
+}
+
+json_t *jit_op_request(struct jit_broker *b, struct jit_peer *peer, json_t *req)
+{
+	double start = jit_monotonic_seconds();
+	json_t *resp = decide_request(b, peer, req);
+
+	jit_metrics_observe_request(&b->metrics, jit_monotonic_seconds() - start);
+	b->metrics_dirty = true;
+	return resp;
+}
+

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: ISC */
+/* What the operations of the socket protocol share, private to jitd's
+ * operations (ops.c, op_query.c, jit_op_request.c, jit_op_verify.c). */
+#ifndef JIT_OPS_H
+#define JIT_OPS_H
+
+#include "broker.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+
+enum field_type { F_STRING, F_INT, F_BOOL, F_STRINGS };
+
+struct field {
+	const char *name;
+	enum field_type type;
+	bool required;
+	size_t max;		/* strings: bytes; string arrays: items */
+};
+
+typedef json_t *(*op_fn)(struct jit_broker *b, struct jit_peer *peer, json_t *req);
+
+struct op {
+	const char *name;
+	const struct field *fields;
+	op_fn run;
+	bool remote_ok;		/* may jit-sshd ask it for a remote user */
+};
+
+
+/* The operations and their field tables. */
+extern const struct field jit_no_fields[], jit_request_fields[], jit_list_fields[], jit_revoke_fields[],
+	jit_audit_fields[], jit_verify_fields[];
+json_t *jit_op_ping(struct jit_broker *b, struct jit_peer *peer, json_t *req);
+json_t *jit_op_status(struct jit_broker *b, struct jit_peer *peer, json_t *req);
+json_t *jit_op_request(struct jit_broker *b, struct jit_peer *peer, json_t *req);
+json_t *jit_op_list(struct jit_broker *b, struct jit_peer *peer, json_t *req);
+json_t *jit_op_revoke(struct jit_broker *b, struct jit_peer *peer, json_t *req);
+json_t *jit_op_audit(struct jit_broker *b, struct jit_peer *peer, json_t *req);
+json_t *jit_op_verify(struct jit_broker *b, struct jit_peer *peer, json_t *req);
+
+/* {"v":1,"ok":true}, to add the operation's fields to. */
+json_t *jit_op_ok(void);
+/* An error response with its reason formatted. */
+json_t *jit_op_error(const char *error, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A refusal with its stable code, e.g. denied/source_not_allowed. */
+json_t *jit_op_refusal(const char *error, const char *code, const char *reason);
+/* Counts into one of the broker's metrics. */
+void jit_op_count(struct jit_broker *b, struct jit_counter *c, const char *result,
+		  const char *reason);
+/* The store failed: logged, and answered as internal. */
+json_t *jit_op_store_error(const char *what, const jit_error *err);
+
+/* An RFC 3339 string, or null for 0; a port list as ["22/tcp", ...]. */
+json_t *jit_rfc3339_json(time_t t);
+json_t *jit_ports_json(const struct jit_portspec *ports, size_t n);
+
+/* Every member known to the operation and of its type, every required one
+ * present; else -1 with the reason in why. */
+int jit_op_validate(const struct op *op, json_t *req, char *why, size_t size);
+/* A string field (validated), or NULL. */
+const char *jit_op_str(json_t *req, const char *name);
+/* An optional integer field within [min, max], else dflt when absent. */
+int jit_op_int(json_t *req, const char *name, json_int_t min, json_int_t max, json_int_t dflt,
+	       json_int_t *out, char *why, size_t size);
+
+enum privilege { PRIV_AUDIT, PRIV_REVOKE_ANY };
+
+/* uid 0, or a member of a role with the privilege. */
+bool jit_op_peer_may(const struct jit_broker *b, struct jit_peer *peer, enum privilege p);
+/* The grant is the caller's, or was asked for by the caller. */
+bool jit_op_owns_grant(const struct jit_peer *peer, const struct jit_grant *g);
+/* Takes a token for key; false, with the reason, when key is over the limit. */
+bool jit_op_within_rate(struct jit_rate_table *t, const struct jit_rate_limit *lim,
+			const char *key, const char *what, char *reason, size_t size);
+
+#endif
