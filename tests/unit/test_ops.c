@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: ISC */
+/* The socket protocol's operations driven in process: a broker with
+ * firewall = none on a temporary directory, requests handed to
+ * jit_broker_handle() as jitd's loop hands them, the answers checked. The
+ * caller is this process's user, in a role with every power and named as
+ * jit-sshd's user so that remote identities are reached too. */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "broker.h"
+#include "keys.h"
+#include "log.h"
+#include "peer.h"
+
+#include <fcntl.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct fixture {
+	char dir[64], conf[128], key[128], db[128];
+	struct jit_broker b;
+	struct jit_peer caller;
+};
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	assert_int_equal(close(fd), 0);
+}
+
+static void write_key(const char *path)
+{
+	struct jit_secret_key key;
+	char paserk[JIT_PASERK_MAX], line[JIT_PASERK_MAX + 1];
+
+	assert_int_equal(jit_key_generate(&key), 0);
+	jit_paserk_secret(&key, paserk);
+	(void)snprintf(line, sizeof(line), "%s\n", paserk);
+	write_file(path, line, 0600);
+	jit_secret_key_wipe(&key);
+	sodium_memzero(line, sizeof(line));
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char text[2048];
+	jit_error err;
+
+	if (f == NULL || sodium_init() < 0)
+		return -1;
+	jit_log_discard();
+	(void)snprintf(f->dir, sizeof(f->dir), "/tmp/jit-test-ops.XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	(void)snprintf(f->conf, sizeof(f->conf), "%s/jitd.conf", f->dir);
+	(void)snprintf(f->key, sizeof(f->key), "%s/broker.key", f->dir);
+	(void)snprintf(f->db, sizeof(f->db), "%s/jit.db", f->dir);
+	jit_peer_from_uid(getuid(), &f->caller);
+	write_key(f->key);
+	(void)snprintf(text, sizeof(text),
+		       "[jitd]\nhost = ops01\nsocket = %s/jitd.sock\ndatabase = %s\nkey = %s\n"
+		       "firewall = none\nrate_requests = off\nrate_verifications = off\n\n"
+		       "[policy ssh]\nports = 22/tcp\nsources = 192.0.2.0/24\nmax_duration = 2h\n"
+		       "justification = required\n\n"
+		       "[role all]\nusers = %s\nremote_users = erin\npolicies = ssh\n"
+		       "grant_others = yes\nrevoke_any = yes\naudit = yes\n\n[sshd]\nuser = %s\n",
+		       f->dir, f->db, f->key, f->caller.user, f->caller.user);
+	write_file(f->conf, text, 0644);
+	if (jit_broker_start(&f->b, f->conf, &err) != 0) {
+		print_error("jit_broker_start: %s\n", err.msg);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+
+	jit_broker_stop(&f->b);
+	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(f);
+	return 0;
+}
+
+/* The answer to one request line, as jitd's loop would send it. */
+static json_t *ask(struct fixture *f, const char *line, bool *bad)
+{
+	bool ignored;
+	json_t *r = jit_broker_handle(&f->b, &f->caller, line, strlen(line), bad ? bad : &ignored);
+
+	assert_non_null(r);
+	assert_int_equal(json_integer_value(json_object_get(r, "v")), 1);
+	return r;
+}
+
+static const char *str(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+static void test_ping_and_malformed(void **state)
+{
+	struct fixture *f = *state;
+	bool bad = false;
+	json_t *r = ask(f, "{\"v\":1,\"op\":\"ping\"}", &bad);
+
+	assert_true(json_is_true(json_object_get(r, "ok")));
+	assert_false(bad);
+	json_decref(r);
+	r = ask(f, "{\"v\":1,\"op\":\"ping\",\"extra\":1}", &bad);
+	assert_string_equal(str(r, "error"), "bad_request");
+	assert_non_null(strstr(str(r, "reason"), "has no field 'extra'"));
+	assert_true(bad);
+	json_decref(r);
+	r = ask(f, "not json", &bad);
+	assert_string_equal(str(r, "error"), "bad_request");
+	assert_true(bad);
+	json_decref(r);
+}
+
+/* Granted: a ticket and the grant; then denied for a source outside the
+ * policy, with its code; then listed, verified and revoked. */
+static void test_request_verify_revoke(void **state)
+{
+	struct fixture *f = *state;
+	json_t *r = ask(f, "{\"v\":1,\"op\":\"request\",\"ports\":[\"22/tcp\"],\"from\":\"192.0.2.10\","
+			   "\"duration\":600,\"justification\":\"ops test\"}", NULL);
+	json_t *grant = json_object_get(r, "grant");
+	char line[1024];
+	json_int_t id;
+
+	assert_true(json_is_true(json_object_get(r, "ok")));
+	assert_non_null(strstr(str(r, "ticket"), "v4.public."));
+	assert_string_equal(str(grant, "from"), "192.0.2.10/32");
+	id = json_integer_value(json_object_get(grant, "id"));
+	(void)snprintf(line, sizeof(line), "{\"v\":1,\"op\":\"verify\",\"ticket\":\"%s\",\"user\":\"%s\","
+		       "\"from\":\"192.0.2.10\",\"port\":\"22/tcp\"}", str(r, "ticket"), f->caller.user);
+	json_decref(r);
+	r = ask(f, line, NULL);
+	assert_true(json_is_true(json_object_get(r, "ok")));
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "grant"), "uses")), 1);
+	json_decref(r);
+	r = ask(f, "{\"v\":1,\"op\":\"request\",\"ports\":[\"22/tcp\"],\"from\":\"203.0.113.1\","
+		   "\"justification\":\"x\"}", NULL);
+	if (getuid() != 0) {	/* uid 0 may ask any source of a guarded port */
+		assert_string_equal(str(r, "error"), "denied");
+		assert_string_equal(str(r, "code"), "source_not_allowed");
+	}
+	json_decref(r);
+	(void)snprintf(line, sizeof(line), "{\"v\":1,\"op\":\"revoke\",\"id\":%lld}", (long long)id);
+	r = ask(f, line, NULL);
+	assert_true(json_is_true(json_object_get(r, "ok")));
+	assert_string_equal(str(json_object_get(r, "grant"), "state"), "revoked");
+	json_decref(r);
+	r = ask(f, line, NULL);
+	assert_string_equal(str(r, "error"), "not_active");
+	json_decref(r);
+}
+
+/* jit-sshd speaking for erin, a remote identity of role all. */
+static void test_remote_identity(void **state)
+{
+	struct fixture *f = *state;
+	json_t *r = ask(f, "{\"v\":1,\"op\":\"status\",\"remote\":{\"user\":\"erin\","
+			   "\"address\":\"192.0.2.20\",\"key\":\"SHA256:x\"}}", NULL);
+	json_t *caller = json_object_get(r, "caller");
+
+	assert_true(json_is_true(json_object_get(r, "ok")));
+	assert_string_equal(str(caller, "user"), "erin");
+	assert_true(json_is_null(json_object_get(caller, "uid")));
+	assert_true(json_is_true(json_object_get(caller, "remote")));
+	assert_string_equal(json_string_value(json_array_get(json_object_get(caller, "roles"), 0)),
+			    "all");
+	json_decref(r);
+	r = ask(f, "{\"v\":1,\"op\":\"audit\",\"remote\":{\"user\":\"erin\","
+		   "\"address\":\"192.0.2.20\",\"key\":\"SHA256:x\"}}", NULL);
+	assert_string_equal(str(r, "error"), "denied");
+	json_decref(r);
+}
+
+/* The audit log answers oldest first, bounded by limit, saying so. */
+static void test_audit_limit(void **state)
+{
+	struct fixture *f = *state;
+	json_t *r = ask(f, "{\"v\":1,\"op\":\"audit\",\"limit\":1}", NULL);
+
+	assert_true(json_is_true(json_object_get(r, "ok")));
+	assert_int_equal(json_array_size(json_object_get(r, "entries")), 1);
+	assert_true(json_is_true(json_object_get(r, "truncated")));
+	json_decref(r);
+	r = ask(f, "{\"v\":1,\"op\":\"audit\",\"limit\":0}", NULL);
+	assert_string_equal(str(r, "error"), "bad_request");
+	json_decref(r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ping_and_malformed),
+		cmocka_unit_test(test_request_verify_revoke),
+		cmocka_unit_test(test_remote_identity),
+		cmocka_unit_test(test_audit_limit),
+	};
+
+	return cmocka_run_group_tests_name("ops", tests, setup, teardown);
+}
