@@ -58,7 +58,10 @@ static int setup(void **state)
 	char text[2048];
 	jit_error err;
 
-	if (f == NULL || sodium_init() < 0)
+	if (f == NULL)
+		return -1;
+	*state = f;
+	if (sodium_init() < 0)
 		return -1;
 	jit_log_discard();
 	(void)snprintf(f->dir, sizeof(f->dir), "/tmp/jit-test-ops.XXXXXX");
@@ -82,7 +85,6 @@ static int setup(void **state)
 		print_error("jit_broker_start: %s\n", err.msg);
 		return -1;
 	}
-	*state = f;
 	return 0;
 }
 
