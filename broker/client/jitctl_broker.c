@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "jitctl.h"
+#include "escape.h"
 #include "netaddr.h"
 #include "proto.h"
 #include "strlist.h"
@@ -134,37 +135,10 @@ static const char *word_colour(const char *word)
 	return NULL;
 }
 
-/* text with what a terminal could act on escaped: C0 and C1 control
- * characters and DEL as \xNN, so that a stored name can never move the
- * cursor or forge a line. Cut to fit out. */
-static const char *safe_text(const char *text, char *out, size_t size)
-{
-	size_t n = 0;
-
-	for (const unsigned char *c = (const unsigned char *)(text ? text : ""); *c != '\0'; c++) {
-		bool c1 = c[0] == 0xc2 && c[1] >= 0x80 && c[1] <= 0x9f;
-		unsigned code = c1 ? c[1] : c[0];
-
-		if (code < 0x20 || code == 0x7f || c1) {
-			if (n + 5 > size)
-				break;
-			(void)snprintf(out + n, size - n, "\\x%02x", code);
-			n += 4;
-			c += c1;
-		} else {
-			if (n + 2 > size)
-				break;
-			out[n++] = (char)*c;
-		}
-	}
-	out[n] = '\0';
-	return out;
-}
-
 /* A field of the protocol's answer, escaped for the terminal. */
 static const char *safe_field(json_t *o, const char *key, char *out, size_t size)
 {
-	return safe_text(json_string_value(json_object_get(o, key)), out, size);
+	return jit_escape_text(json_string_value(json_object_get(o, key)), out, size);
 }
 
 /* word, padded to width, coloured when colour is on and the word has one. */
@@ -350,7 +324,7 @@ static void grant_row(json_t *g, struct row *r)
 	(void)safe_field(g, "user", r->user, sizeof(r->user));
 	(void)safe_field(g, "from", r->from, sizeof(r->from));
 	ports_joined(json_object_get(g, "ports"), ports, sizeof(ports));
-	(void)safe_text(ports, r->ports, sizeof(r->ports));
+	(void)jit_escape_text(ports, r->ports, sizeof(r->ports));
 	remaining_text(json_integer_value(json_object_get(g, "expires_in")), r->left,
 		       sizeof(r->left));
 	(void)safe_field(g, "state", r->state, sizeof(r->state));
@@ -487,7 +461,7 @@ static void print_status(json_t *r)
 	       safe_field(r, "firewall", safe[2], 256), uptime);
 	printf("active grants: %lld\n", (long long)json_integer_value(json_object_get(r, "active_grants")));
 	ports_joined(json_object_get(r, "policies"), list, sizeof(list));
-	printf("policies: %s\n", list[0] ? safe_text(list, safe[0], sizeof(safe[0])) : "(none)");
+	printf("policies: %s\n", list[0] ? jit_escape_text(list, safe[0], sizeof(safe[0])) : "(none)");
 	printf("signing key: %s\n", safe_field(r, "key", safe[1], sizeof(safe[1])));
 	list[0] = '\0';
 	json_array_foreach(json_object_get(caller, "roles"), i, v) {
@@ -501,7 +475,7 @@ static void print_status(json_t *r)
 	else
 		(void)snprintf(who, sizeof(who), "remote, through jit-sshd");
 	printf("you: %s (%s), roles: %s\n", safe_field(caller, "user", safe[2], sizeof(safe[2])), who,
-	       list[0] ? safe_text(list, safe[3], sizeof(safe[3])) : "(none)");
+	       list[0] ? jit_escape_text(list, safe[3], sizeof(safe[3])) : "(none)");
 }
 
 static int cmd_status(int argc, char **argv)
@@ -558,11 +532,11 @@ static void print_entries(json_t *entries)
 		printf("%s  %-10s %-8s %-10s ", safe_field(e, "time", when, sizeof(when)),
 		       safe_field(e, "actor", actor, sizeof(actor)),
 		       safe_field(e, "action", action, sizeof(action)),
-		       subject ? safe_text(subject, subj, sizeof(subj)) : "-");
+		       subject ? jit_escape_text(subject, subj, sizeof(subj)) : "-");
 		print_word(json_is_string(json_object_get(e, "result"))
 				   ? safe_field(e, "result", result, sizeof(result)) : "-", 8, colour);
-		printf("%s%s%s%s\n", reason ? "  " : "", reason ? safe_text(reason, why, sizeof(why)) : "",
-		       details ? "  " : "", details ? safe_text(details, more, sizeof(more)) : "");
+		printf("%s%s%s%s\n", reason ? "  " : "", reason ? jit_escape_text(reason, why, sizeof(why)) : "",
+		       details ? "  " : "", details ? jit_escape_text(details, more, sizeof(more)) : "");
 		free(details);
 	}
 }

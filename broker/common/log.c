@@ -24,24 +24,6 @@ void jit_log_init(const char *ident, bool to_stderr, bool debug)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
 }
 
-const char *jit_log_escape(const char *in, char *out, size_t size)
-{
-	size_t n = 0;
-
-	for (const unsigned char *c = (const unsigned char *)in; *c != '\0'; c++) {
-		bool plain = *c >= 0x20 && *c != 0x7f && *c != '\\';
-
-		if (n + (plain ? 2 : 5) > size)
-			break;
-		if (plain)
-			out[n++] = (char)*c;
-		else
-			n += (size_t)snprintf(out + n, size - n, "\\x%02x", *c);
-	}
-	out[n] = '\0';
-	return out;
-}
-
 void jit_log_discard(void)
 {
 	log_cfg.discard = true;

@@ -5,7 +5,6 @@
 #define JIT_LOG_H
 
 #include <stdbool.h>
-#include <stddef.h>
 #include <syslog.h>
 
 /* to_stderr: write to stderr instead of syslog; debug: include debug lines. */
@@ -15,11 +14,6 @@ void jit_log_init(const char *ident, bool to_stderr, bool debug);
  * millions of times. */
 void jit_log_discard(void);
 void jit_log(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* Copies in to out (size bytes with the NUL) with control characters,
- * DEL and backslash escaped as \xNN: text from the network, logged as one
- * line it cannot forge. Returns out. */
-const char *jit_log_escape(const char *in, char *out, size_t size);
 
 /* What keeps the program from starting or going on (it then exits). */
 #define log_fatal(...) jit_log(LOG_CRIT, __VA_ARGS__)

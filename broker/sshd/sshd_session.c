@@ -4,6 +4,7 @@
 #include "sshd_session.h"
 
 #include "authkeys.h"
+#include "escape.h"
 #include "log.h"
 #include "netaddr.h"
 #include "sshd_command.h"
@@ -54,7 +55,7 @@ static int auth_pubkey(ssh_session session, const char *user, struct ssh_key_str
 		if (jit_ssh_fingerprint(pubkey, fp, sizeof(fp)) != 0)
 			(void)snprintf(fp, sizeof(fp), "%s", "(unknown)");
 		log_info("refused key %s from %s (login name '%s'): %s", fp, st->addr_text,
-			 jit_log_escape(user, name, sizeof(name)),
+			 jit_escape_text(user, name, sizeof(name)),
 			 k == NULL ? "not in the authorized keys" : "not from this address");
 		st->failures++;
 		return SSH_AUTH_DENIED;
@@ -253,7 +254,7 @@ static void run_command(struct session_state *st)
 		return;
 	status = jit_sshd_run(st->command, st->cfg->socket, remote, &out);
 	log_info("%s from %s (key %s): '%s' exited %d", st->who->identity, st->addr_text,
-		 st->who->fingerprint, jit_log_escape(st->command, command, sizeof(command)), status);
+		 st->who->fingerprint, jit_escape_text(st->command, command, sizeof(command)), status);
 	if (out.out != NULL)
 		write_all(st->channel, out.out, out.out_len, false);
 	if (out.err != NULL)
