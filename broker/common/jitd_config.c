@@ -144,6 +144,22 @@ static int set_yes_no(struct parser *p, const char *key, const char *value, bool
 	return 0;
 }
 
+static int set_int(struct parser *p, const char *key, const char *value, int min, int max,
+		   int *dst)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(value, &end, 10);
+	if (*end != '\0' || errno != 0 || n < min || n > max || value[0] == '\0') {
+		perr(p, "%s: '%s' is not a whole number from %d to %d", key, value, min, max);
+		return -1;
+	}
+	*dst = (int)n;
+	return 0;
+}
+
 struct names_target {
 	struct parser *p;
 	const char *key;
@@ -308,9 +324,6 @@ static int jitd_rate_verifications(struct parser *p, const char *key, const char
 	return set_rate(p, key, value, &p->cfg->rate_verifications);
 }
 
-static int set_int(struct parser *p, const char *key, const char *value, int min, int max,
-		   int *dst);
-
 static int jitd_audit_denials(struct parser *p, const char *key, const char *value)
 {
 	return set_rate(p, key, value, &p->cfg->audit_denials);
@@ -414,21 +427,6 @@ static int sshd_login_grace(struct parser *p, const char *key, const char *value
 	return 0;
 }
 
-static int set_int(struct parser *p, const char *key, const char *value, int min, int max,
-		   int *dst)
-{
-	char *end;
-	long n;
-
-	errno = 0;
-	n = strtol(value, &end, 10);
-	if (*end != '\0' || errno != 0 || n < min || n > max || value[0] == '\0') {
-		perr(p, "%s: '%s' is not a whole number from %d to %d", key, value, min, max);
-		return -1;
-	}
-	*dst = (int)n;
-	return 0;
-}
 
 static int sshd_max_auth_tries(struct parser *p, const char *key, const char *value)
 {
@@ -856,26 +854,27 @@ static bool port_listed(const struct jit_portspec *ports, size_t n, const struct
 	return false;
 }
 
-/* Every port a policy names is guarded: more than the firewall holds is
- * an error here rather than ports left open at run time. */
-static void check_guarded_ports(struct parser *p)
+/* The guarded ports, every policy's once each, as the firewall takes
+ * them; more than it holds is an error here rather than ports left open
+ * at run time. */
+static void collect_guarded_ports(struct parser *p)
 {
-	static struct jit_portspec seen[JIT_GUARDED_PORTS_MAX];
-	size_t n = 0;
+	struct jit_config *cfg = p->cfg;
 
-	for (size_t i = 0; i < p->cfg->n_policies; i++) {
-		const struct jit_policy *pol = &p->cfg->policies[i];
+	cfg->n_guarded = 0;
+	for (size_t i = 0; i < cfg->n_policies; i++) {
+		const struct jit_policy *pol = &cfg->policies[i];
 
 		for (size_t j = 0; j < pol->n_ports; j++) {
-			if (port_listed(seen, n, &pol->ports[j]))
+			if (port_listed(cfg->guarded, cfg->n_guarded, &pol->ports[j]))
 				continue;
-			if (n == JIT_GUARDED_PORTS_MAX) {
+			if (cfg->n_guarded == JIT_GUARDED_PORTS_MAX) {
 				perr_at(p, pol->line, "[policy %s]: the policies guard more than %d"
 					" distinct ports, more than the firewall holds", pol->name,
 					JIT_GUARDED_PORTS_MAX);
 				return;
 			}
-			seen[n++] = pol->ports[j];
+			cfg->guarded[cfg->n_guarded++] = pol->ports[j];
 		}
 	}
 }
@@ -902,7 +901,7 @@ static void check_durations(struct parser *p)
 				jit_firewall_name(cfg->firewall), cap);
 }
 
-static bool names_have(const struct jit_names *names, const char *name)
+bool jit_names_contain(const struct jit_names *names, const char *name)
 {
 	for (size_t i = 0; i < names->n; i++)
 		if (strcmp(names->items[i], name) == 0)
@@ -921,7 +920,7 @@ static void warn_names_in_both(struct parser *p)
 			const char *name = role->remote_users.items[i];
 
 			for (size_t l = 0; l < p->cfg->n_roles; l++)
-				if (names_have(&p->cfg->roles[l].users, name)) {
+				if (jit_names_contain(&p->cfg->roles[l].users, name)) {
 					pwarn_at(p, role->line, "[role %s]: '%s' is a remote identity"
 						 " here and a local user in [role %s]: jitd treats"
 						 " them as different people", role->name, name,
@@ -1013,7 +1012,7 @@ static void parse_text(struct parser *p, const char *text, size_t len)
 	if (!p->seen_jitd)
 		perr_at(p, 0, "no [jitd] section (it must set at least host)");
 	resolve_role_policies(p);
-	check_guarded_ports(p);
+	collect_guarded_ports(p);
 	check_durations(p);
 	warn_names_in_both(p);
 	sort_errors(p->errs);

@@ -98,6 +98,8 @@ struct jit_config {
 	int connections_per_uid;	/* socket connections one uid (but 0) may hold */
 	struct jit_sshd_config sshd;	/* [sshd] */
 	int64_t duration_cap;		/* what the firewall backend can time; seconds */
+	struct jit_portspec guarded[JIT_GUARDED_PORTS_MAX];	/* every policy's ports, once each */
+	size_t n_guarded;
 	struct jit_policy *policies;
 	size_t n_policies;
 	struct jit_role *roles;
@@ -124,6 +126,9 @@ void jit_config_errors_report(const struct jit_config_errors *errs, const char *
 
 /* An emit for jit_config_errors_report: ctx is a FILE *. */
 void jit_config_errors_to_file(const char *line, void *ctx);
+
+/* Whether names holds name. */
+bool jit_names_contain(const struct jit_names *names, const char *name);
 
 /* User, group, section and policy names: letters, digits, '_', '.', '-'
  * (not first), and a final '$' as machine accounts have; shorter than

@@ -4,8 +4,6 @@
 #include "firewall.h"
 
 #include "backend.h"
-
-#include "fwplan.h"
 #include "log.h"
 #include "timeutil.h"
 
@@ -19,7 +17,6 @@ struct jit_firewall {
 	struct jit_guarded guarded;
 	char *fingerprint;		/* the backend's, right after the last replace() */
 };
-
 
 /* --- the layer ------------------------------------------------------------------------ */
 
@@ -39,31 +36,11 @@ char *jit_fw_text(void (*fill)(FILE *f, const void *ctx), const void *ctx)
 	return text;
 }
 
-static bool guarded_has(const struct jit_guarded *g, const struct jit_portspec *p)
-{
-	for (size_t i = 0; i < g->n; i++)
-		if (jit_portspec_equal(&g->ports[i], p))
-			return true;
-	return false;
-}
-
+/* The configuration has them already, each once, within the limit. */
 void jit_firewall_configure(struct jit_firewall *fw, const struct jit_config *cfg)
 {
-	fw->guarded.n = 0;
-	for (size_t i = 0; i < cfg->n_policies; i++) {
-		const struct jit_policy *pol = &cfg->policies[i];
-
-		for (size_t j = 0; j < pol->n_ports; j++) {
-			if (guarded_has(&fw->guarded, &pol->ports[j]))
-				continue;
-			if (fw->guarded.n == JIT_GUARDED_MAX) {
-				log_error("more than %d guarded ports; the rest stay unguarded",
-					  JIT_GUARDED_MAX);
-				return;
-			}
-			fw->guarded.ports[fw->guarded.n++] = pol->ports[j];
-		}
-	}
+	memcpy(fw->guarded.ports, cfg->guarded, cfg->n_guarded * sizeof(cfg->guarded[0]));
+	fw->guarded.n = cfg->n_guarded;
 }
 
 struct jit_firewall *jit_firewall_new(const struct jit_config *cfg, jit_error *err)

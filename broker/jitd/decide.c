@@ -40,22 +40,14 @@ static enum jit_denial deny(struct jit_decision *out, enum jit_denial d, const c
 	return d;
 }
 
-static bool names_contain(const struct jit_names *names, const char *name)
-{
-	for (size_t i = 0; i < names->n; i++)
-		if (strcmp(names->items[i], name) == 0)
-			return true;
-	return false;
-}
-
 bool jit_caller_in_role(const struct jit_caller *caller, const struct jit_role *role)
 {
 	if (caller->remote)
-		return names_contain(&role->remote_users, caller->user);
-	if (names_contain(&role->users, caller->user))
+		return jit_names_contain(&role->remote_users, caller->user);
+	if (jit_names_contain(&role->users, caller->user))
 		return true;
 	for (size_t i = 0; i < caller->n_groups; i++)
-		if (names_contain(&role->groups, caller->groups[i]))
+		if (jit_names_contain(&role->groups, caller->groups[i]))
 			return true;
 	return false;
 }
