@@ -14,7 +14,6 @@
 #include <sys/socket.h>
 #include <time.h>
 
-
 void jit_audit_clean(const char *in, char *out, size_t size)
 {
 	size_t n = 0;
@@ -98,7 +97,6 @@ static void quota_summarise(struct jit_broker *b, struct jit_denial_quota *q)
 	struct jit_audit_entry e = { .time = time(NULL), .actor = q->actor, .action = "denials",
 				     .result = "suppressed", .reason = reason };
 	jit_error err;
-
 	char period[32];
 
 	jit_duration_format(b->cfg->audit_denials.period, period, sizeof(period));
@@ -109,9 +107,6 @@ static void quota_summarise(struct jit_broker *b, struct jit_denial_quota *q)
 		log_error("audit log: %s (lost: %s)", err.msg, reason);
 	log_warn("%s", reason);
 	q->suppressed = 0;
-	b->denials_suppressed = false;
-	for (size_t i = 0; i < JIT_DENIAL_QUOTAS; i++)
-		b->denials_suppressed = b->denials_suppressed || b->denial_quota[i].suppressed > 0;
 }
 
 /* The slot counting key's denials: its own, else a free one, else the one
@@ -166,15 +161,22 @@ void jit_broker_audit_denial(struct jit_broker *b, const struct jit_peer *peer,
 		return;
 	}
 	q->suppressed++;
-	b->denials_suppressed = true;
 	json_decref(details);
+}
+
+bool jit_broker_audit_pending(const struct jit_broker *b)
+{
+	for (size_t i = 0; i < JIT_DENIAL_QUOTAS; i++)
+		if (b->denial_quota[i].suppressed > 0)
+			return true;
+	return false;
 }
 
 void jit_broker_audit_flush(struct jit_broker *b)
 {
 	int64_t now = jit_monotonic_ms();
 
-	for (size_t i = 0; i < JIT_DENIAL_QUOTAS && b->denials_suppressed; i++) {
+	for (size_t i = 0; i < JIT_DENIAL_QUOTAS; i++) {
 		struct jit_denial_quota *q = &b->denial_quota[i];
 
 		if (q->suppressed > 0 && now - q->window_ms >= b->cfg->audit_denials.period * 1000)

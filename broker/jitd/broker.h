@@ -56,7 +56,6 @@ struct jit_broker {
 	struct jit_rate_table request_rates;	/* rate_requests' buckets */
 	struct jit_rate_table verify_rates;	/* rate_verifications' buckets */
 	struct jit_denial_quota denial_quota[JIT_DENIAL_QUOTAS];
-	bool denials_suppressed;	/* some quota holds a count to write */
 };
 
 /* Loads the configuration and key, opens the store and the firewall
@@ -141,6 +140,9 @@ void jit_broker_audit(struct jit_broker *b, const struct jit_peer *peer, const c
 void jit_broker_audit_denial(struct jit_broker *b, const struct jit_peer *peer,
 			     const char *action, const char *subject, const char *reason,
 			     json_t *details);
+
+/* Whether some caller's denials wait to be written as a count. */
+bool jit_broker_audit_pending(const struct jit_broker *b);
 
 /* Writes the counts of windows that have ended. */
 void jit_broker_audit_flush(struct jit_broker *b);

@@ -44,7 +44,7 @@ void jit_broker_event(struct jit_broker *b, const char *event, json_t *fields)
 bool jit_broker_has_housekeeping(const struct jit_broker *b)
 {
 	return b->cfg->metrics_file[0] != '\0' || b->cfg->notify_command[0] != '\0' ||
-	       b->notifier.n > 0 || b->denials_suppressed;
+	       b->notifier.n > 0 || jit_broker_audit_pending(b);
 }
 
 static void write_metrics(struct jit_broker *b, time_t now)
