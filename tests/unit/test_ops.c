@@ -2,8 +2,9 @@
 /* The socket protocol's operations driven in process: a broker with
  * firewall = none on a temporary directory, requests handed to
  * jit_broker_handle() as jitd's loop hands them, the answers checked. The
- * caller is this process's user, in a role with every power and named as
- * jit-sshd's user so that remote identities are reached too. */
+ * caller is this process's user name with a uid other than 0, in a role
+ * with every power and named as jit-sshd's user so that remote identities
+ * are reached too. */
 #include "config.h"
 
 #include <stdarg.h>
@@ -27,7 +28,8 @@
 struct fixture {
 	char dir[64], conf[128], key[128], db[128];
 	struct jit_broker b;
-	struct jit_peer caller;
+	struct jit_peer caller;		/* in role all, not uid 0 */
+	struct jit_peer door;		/* this process as it is: [sshd] user */
 };
 
 static void write_file(const char *path, const char *text, mode_t mode)
@@ -70,7 +72,10 @@ static int setup(void **state)
 	(void)snprintf(f->conf, sizeof(f->conf), "%s/jitd.conf", f->dir);
 	(void)snprintf(f->key, sizeof(f->key), "%s/broker.key", f->dir);
 	(void)snprintf(f->db, sizeof(f->db), "%s/jit.db", f->dir);
-	jit_peer_from_uid(getuid(), &f->caller);
+	jit_peer_from_uid(getuid(), &f->door);
+	/* Never uid 0, who may ask anything: the caller's powers are role all's. */
+	f->caller = f->door;
+	f->caller.uid = 65534;
 	write_key(f->key);
 	(void)snprintf(text, sizeof(text),
 		       "[jitd]\nhost = ops01\nsocket = %s/jitd.sock\ndatabase = %s\nkey = %s\n"
@@ -101,15 +106,20 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* The answer to one request line, as jitd's loop would send it. */
-static json_t *ask(struct fixture *f, const char *line, bool *bad)
+/* The answer to one request line from peer, as jitd's loop would send it. */
+static json_t *ask_as(struct fixture *f, struct jit_peer *peer, const char *line, bool *bad)
 {
 	bool ignored;
-	json_t *r = jit_broker_handle(&f->b, &f->caller, line, strlen(line), bad ? bad : &ignored);
+	json_t *r = jit_broker_handle(&f->b, peer, line, strlen(line), bad ? bad : &ignored);
 
 	assert_non_null(r);
 	assert_int_equal(json_integer_value(json_object_get(r, "v")), 1);
 	return r;
+}
+
+static json_t *ask(struct fixture *f, const char *line, bool *bad)
+{
+	return ask_as(f, &f->caller, line, bad);
 }
 
 static const char *str(json_t *o, const char *key)
@@ -161,10 +171,8 @@ static void test_request_verify_revoke(void **state)
 	json_decref(r);
 	r = ask(f, "{\"v\":1,\"op\":\"request\",\"ports\":[\"22/tcp\"],\"from\":\"203.0.113.1\","
 		   "\"justification\":\"x\"}", NULL);
-	if (getuid() != 0) {	/* uid 0 may ask any source of a guarded port */
-		assert_string_equal(str(r, "error"), "denied");
-		assert_string_equal(str(r, "code"), "source_not_allowed");
-	}
+	assert_string_equal(str(r, "error"), "denied");
+	assert_string_equal(str(r, "code"), "source_not_allowed");
 	json_decref(r);
 	(void)snprintf(line, sizeof(line), "{\"v\":1,\"op\":\"revoke\",\"id\":%lld}", (long long)id);
 	r = ask(f, line, NULL);
@@ -176,11 +184,12 @@ static void test_request_verify_revoke(void **state)
 	json_decref(r);
 }
 
-/* jit-sshd speaking for erin, a remote identity of role all. */
+/* jit-sshd speaking for erin, a remote identity of role all; nobody else
+ * may. */
 static void test_remote_identity(void **state)
 {
 	struct fixture *f = *state;
-	json_t *r = ask(f, "{\"v\":1,\"op\":\"status\",\"remote\":{\"user\":\"erin\","
+	json_t *r = ask_as(f, &f->door, "{\"v\":1,\"op\":\"status\",\"remote\":{\"user\":\"erin\","
 			   "\"address\":\"192.0.2.20\",\"key\":\"SHA256:x\"}}", NULL);
 	json_t *caller = json_object_get(r, "caller");
 
@@ -191,9 +200,14 @@ static void test_remote_identity(void **state)
 	assert_string_equal(json_string_value(json_array_get(json_object_get(caller, "roles"), 0)),
 			    "all");
 	json_decref(r);
-	r = ask(f, "{\"v\":1,\"op\":\"audit\",\"remote\":{\"user\":\"erin\","
+	r = ask_as(f, &f->door, "{\"v\":1,\"op\":\"audit\",\"remote\":{\"user\":\"erin\","
 		   "\"address\":\"192.0.2.20\",\"key\":\"SHA256:x\"}}", NULL);
 	assert_string_equal(str(r, "error"), "denied");
+	json_decref(r);
+	/* From anyone but jit-sshd's user, a remote object is refused. */
+	r = ask(f, "{\"v\":1,\"op\":\"status\",\"remote\":{\"user\":\"erin\","
+		   "\"address\":\"192.0.2.20\",\"key\":\"SHA256:x\"}}", NULL);
+	assert_string_equal(str(r, "code"), "not_front_door");
 	json_decref(r);
 }
 
