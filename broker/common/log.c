@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "log.h"
+#include "timeutil.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +23,26 @@ void jit_log_init(const char *ident, bool to_stderr, bool debug)
 	log_cfg.debug = debug;
 	if (!to_stderr)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
+}
+
+bool jit_log_limit_allow(struct jit_log_limit *l, unsigned burst, int64_t window_ms,
+			 unsigned long *dropped_before)
+{
+	int64_t now = jit_monotonic_ms();
+
+	*dropped_before = 0;
+	if (now - l->window_start_ms >= window_ms) {
+		*dropped_before = l->dropped;
+		l->window_start_ms = now;
+		l->logged = 0;
+		l->dropped = 0;
+	}
+	if (l->logged >= burst) {
+		l->dropped++;
+		return false;
+	}
+	l->logged++;
+	return true;
 }
 
 void jit_log_discard(void)

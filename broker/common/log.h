@@ -5,6 +5,7 @@
 #define JIT_LOG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <syslog.h>
 
 /* to_stderr: write to stderr instead of syslog; debug: include debug lines. */
@@ -14,6 +15,20 @@ void jit_log_init(const char *ident, bool to_stderr, bool debug);
  * millions of times. */
 void jit_log_discard(void);
 void jit_log(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Lines about something that can come in floods (refused connections):
+ * at most a burst per window, the rest counted. */
+struct jit_log_limit {
+	int64_t window_start_ms;	/* monotonic */
+	unsigned logged;		/* in this window */
+	unsigned long dropped;		/* not logged in this window */
+};
+
+/* Whether one more such line may be logged now (at most burst per
+ * window_ms). When a new window starts after lines were dropped,
+ * *dropped_before says how many, for a line of its own; else 0. */
+bool jit_log_limit_allow(struct jit_log_limit *l, unsigned burst, int64_t window_ms,
+			 unsigned long *dropped_before);
 
 /* What keeps the program from starting or going on (it then exits). */
 #define log_fatal(...) jit_log(LOG_CRIT, __VA_ARGS__)

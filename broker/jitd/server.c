@@ -67,13 +67,6 @@ struct client {
 	struct client *prev, *next;
 };
 
-/* Log lines about refused connections: a burst, then a count. */
-struct refusal_log {
-	int64_t window_start_ms;
-	unsigned logged;
-	unsigned long suppressed;
-};
-
 struct server {
 	struct jit_broker *b;
 	int epfd;
@@ -84,7 +77,7 @@ struct server {
 	size_t capacity;		/* clients at once, within the descriptor limit */
 	size_t reserved;		/* of them, kept for uid 0 and verify callers */
 	bool listener_paused;		/* out of descriptors: accept again later */
-	struct refusal_log refused;
+	struct jit_log_limit refused;	/* log lines about refused connections */
 	bool stop;
 };
 
@@ -430,23 +423,16 @@ static void log_refused(struct server *s, const char *fmt, ...) __attribute__((f
 
 static void log_refused(struct server *s, const char *fmt, ...)
 {
-	struct refusal_log *r = &s->refused;
-	int64_t now = jit_monotonic_ms();
+	unsigned long dropped;
+	bool allowed = jit_log_limit_allow(&s->refused, REFUSED_LOG_BURST, REFUSED_LOG_WINDOW_MS,
+					   &dropped);
 	char line[256];
 	va_list ap;
 
-	if (now - r->window_start_ms >= REFUSED_LOG_WINDOW_MS) {
-		if (r->suppressed > 0)
-			log_warn("%lu more refused connections not logged", r->suppressed);
-		r->window_start_ms = now;
-		r->logged = 0;
-		r->suppressed = 0;
-	}
-	if (r->logged >= REFUSED_LOG_BURST) {
-		r->suppressed++;
+	if (dropped > 0)
+		log_warn("%lu more refused connections not logged", dropped);
+	if (!allowed)
 		return;
-	}
-	r->logged++;
 	va_start(ap, fmt);
 	(void)vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);

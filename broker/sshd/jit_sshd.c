@@ -229,26 +229,25 @@ static void serve_child(ssh_session session, struct listeners *ls, int sfd,
 	ssh_free(session);
 }
 
-/* At most one line a second about dropped connections, with a count. */
-static void log_drop(struct jit_startups *ch, const struct jit_addr *from, const char *why)
+/* At most one line a second about dropped connections, then a count. */
+static void log_drop(struct jit_log_limit *limit, const struct jit_startups *ch,
+		     const struct jit_addr *from, const char *why)
 {
-	time_t now = time(NULL);
+	unsigned long dropped;
+	bool allowed = jit_log_limit_allow(limit, 1, 1000, &dropped);
 	char addr[JIT_CIDR_STRLEN];
 
-	if (now == ch->logged) {
-		ch->unlogged++;
+	if (dropped > 0)
+		log_info("%lu more dropped connections not logged", dropped);
+	if (!allowed)
 		return;
-	}
 	jit_addr_format(from, addr, sizeof(addr));
-	log_info("connection from %s dropped: %s (%d served; %lu more dropped unlogged)", addr,
-		 why, ch->n, ch->unlogged);
-	ch->logged = now;
-	ch->unlogged = 0;
+	log_info("connection from %s dropped: %s (%d served)", addr, why, ch->n);
 }
 
 /* Accepts one connection on b and hands it to a process of its own. */
 static void accept_one(ssh_bind b, struct listeners *ls, int sfd, const struct jit_config *cfg,
-		       struct jit_startups *ch)
+		       struct jit_startups *ch, struct jit_log_limit *drops)
 {
 	ssh_session session = ssh_new();
 	struct jit_addr from;
@@ -268,7 +267,7 @@ static void accept_one(ssh_bind b, struct listeners *ls, int sfd, const struct j
 	}
 	why = jit_startups_refusal(ch, &from, &cfg->sshd, random() % 100);
 	if (why != NULL) {
-		log_drop(ch, &from, why);
+		log_drop(drops, ch, &from, why);
 		ssh_free(session);
 		return;
 	}
@@ -300,6 +299,7 @@ static int serve(struct listeners *ls, int sfd, const struct jit_config *cfg)
 {
 	struct pollfd fds[JIT_SSHD_LISTEN_MAX + 1];
 	static struct jit_startups children;
+	struct jit_log_limit drops = { 0 };
 
 	for (size_t i = 0; i < ls->n; i++)
 		fds[i] = (struct pollfd){ .fd = ssh_bind_get_fd(ls->binds[i]), .events = POLLIN };
@@ -332,7 +332,7 @@ static int serve(struct listeners *ls, int sfd, const struct jit_config *cfg)
 		}
 		for (size_t i = 0; i < ls->n; i++)
 			if (fds[i].revents & POLLIN)
-				accept_one(ls->binds[i], ls, sfd, cfg, &children);
+				accept_one(ls->binds[i], ls, sfd, cfg, &children, &drops);
 	}
 }
 

@@ -9,7 +9,6 @@
 #include "netaddr.h"
 
 #include <sys/types.h>
-#include <time.h>
 
 #define JIT_STARTUPS_MAX 1000
 
@@ -19,8 +18,6 @@ struct jit_startups {
 		struct jit_addr from;
 	} list[JIT_STARTUPS_MAX];
 	int n;
-	time_t logged;			/* when a drop was last logged */
-	unsigned long unlogged;		/* drops since */
 };
 
 /* Why a connection from `from` is not served, or NULL. dice is a number
