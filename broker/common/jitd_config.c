@@ -1110,7 +1110,7 @@ bool jit_config_unsafe_owner(const struct stat *st, char *why, size_t size)
 {
 	if (st->st_uid != 0 && st->st_uid != geteuid()) {
 		(void)snprintf(why, size, "owned by uid %u: it must belong to root or to the user"
-			       " jitd runs as (uid %u)", (unsigned)st->st_uid, (unsigned)geteuid());
+			       " reading it (uid %u)", (unsigned)st->st_uid, (unsigned)geteuid());
 		return true;
 	}
 	if (st->st_mode & (S_IWGRP | S_IWOTH)) {

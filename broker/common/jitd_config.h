@@ -147,9 +147,10 @@ void jit_config_free(struct jit_config *cfg);
 
 struct stat;
 
-/* Whether a file jitd trusts (jitd.conf, notify_command) could be changed by
- * someone other than root and jitd's own user: owned by another uid, or
- * writable by group or others. True with the reason in why. */
+/* Whether a file a daemon trusts (jitd.conf, notify_command, jit-sshd's
+ * authorized_keys) could be changed by someone other than root and the
+ * user reading it: owned by another uid, or writable by group or others.
+ * True with the reason in why. */
 bool jit_config_unsafe_owner(const struct stat *st, char *why, size_t size);
 
 const struct jit_policy *jit_config_policy(const struct jit_config *cfg, const char *name);

@@ -366,15 +366,17 @@ static int read_whole(int fd, const char *path, char **text, size_t *len,
 {
 	struct parse_ctx c = { .name = path, .errs = errs };
 	struct stat st;
+	char why[160];
 	ssize_t n;
 
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		line_error(&c, "not a regular file");
 		return -1;
 	}
-	if ((st.st_mode & 022) != 0 || (st.st_uid != 0 && st.st_uid != geteuid())) {
-		line_error(&c, "writable by group or others, or owned by neither root nor us:"
-			   " refused (chmod go-w, chown root)");
+	/* jitd.conf's rule: root's or ours, writable by nobody else. */
+	if (jit_config_unsafe_owner(&st, why, sizeof(why))) {
+		line_error(&c, "writable by group or others, or owned by neither root nor us: %s",
+			   why);
 		return -1;
 	}
 	if (st.st_size > JIT_AUTHKEYS_FILE_MAX) {
