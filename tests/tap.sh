@@ -59,6 +59,20 @@ check() {
 	if "$@"; then tap_ok "$name"; else tap_not_ok "$name" "condition failed: $*"; fi
 }
 
+# tap_show_log FILE WHO: after a failure, what WHO logged in FILE, as TAP
+# comments: a sanitizer's report when there is one (its head, where the
+# cause is), else the last lines but debug ones. Nothing when all passed.
+tap_show_log() {
+	[ "$tap_failures" -gt 0 ] && [ -f "$1" ] || return 0
+	if grep -q 'ERROR: [A-Za-z]*Sanitizer\|runtime error' "$1"; then
+		echo "# $2's sanitizer report:"
+		grep -m1 -A24 'ERROR: [A-Za-z]*Sanitizer\|runtime error' "$1" | sed 's/^/#   /'
+	else
+		echo "# the last lines $2 logged:"
+		grep -v ': debug: ' "$1" | tail -30 | sed 's/^/#   /'
+	fi
+}
+
 done_testing() {
 	rm -rf "$tap_out"
 	echo "1..$tap_count"

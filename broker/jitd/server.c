@@ -43,7 +43,10 @@
 #define READ_CHUNK 16384
 #define IN_MAX (JIT_PROTO_LINE_MAX + 1 + READ_CHUNK)
 
-enum source_kind { SRC_LISTENER, SRC_SIGNAL, SRC_TIMER, SRC_TICK, SRC_CHORES, SRC_CLIENT };
+/* SRC_CLOSED: a client closed while events of the same epoll_wait may
+ * still name it (a chore closed it, say); it is freed after the batch. */
+enum source_kind { SRC_LISTENER, SRC_SIGNAL, SRC_TIMER, SRC_TICK, SRC_CHORES, SRC_CLIENT,
+		   SRC_CLOSED };
 
 struct source {
 	enum source_kind kind;
@@ -72,6 +75,7 @@ struct server {
 	int epfd;
 	struct source listener, signals, timer, tick, chores;
 	struct client *clients;
+	struct client *closed;		/* to free once the current batch is handled */
 	size_t n_clients;
 	size_t n_ordinary;		/* clients that are not privileged */
 	size_t capacity;		/* clients at once, within the descriptor limit */
@@ -217,7 +221,20 @@ static void client_close(struct server *s, struct client *c)
 	resume_listener(s);
 	free(c->in);
 	free(c->out);
-	free(c);
+	c->in = c->out = NULL;
+	c->src.kind = SRC_CLOSED;
+	c->next = s->closed;
+	s->closed = c;
+}
+
+static void free_closed_clients(struct server *s)
+{
+	while (s->closed != NULL) {
+		struct client *c = s->closed;
+
+		s->closed = c->next;
+		free(c);
+	}
 }
 
 static int out_reserve(struct client *c, size_t more)
@@ -778,6 +795,8 @@ static void dispatch(struct server *s, struct source *src, uint32_t events)
 	case SRC_CLIENT:
 		client_event(s, (struct client *)src, events);
 		break;
+	case SRC_CLOSED:
+		break;
 	}
 }
 
@@ -785,6 +804,7 @@ static void server_teardown(struct server *s)
 {
 	while (s->clients != NULL)
 		client_close(s, s->clients);
+	free_closed_clients(s);
 	/* The socket path is a restart-only setting: still the one bound. */
 	(void)unlink(s->b->cfg->socket);
 	close(s->listener.fd);
@@ -822,6 +842,7 @@ int jit_server_run(struct jit_broker *b, int listen_fd)
 		}
 		for (int i = 0; i < n && !s.stop; i++)
 			dispatch(&s, events[i].data.ptr, events[i].events);
+		free_closed_clients(&s);
 	}
 	server_teardown(&s);
 	return rc;
