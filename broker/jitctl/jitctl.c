@@ -7,7 +7,6 @@
 #include "proto.h"
 
 #include <sodium.h>
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,8 +41,20 @@ static const char main_usage[] =
 	"Exit status: 0 ok, 1 refused, denied or failed, 2 usage error,\n"
 	"3 jitd unreachable.\n";
 
+void jitctl_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("jitctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
 int main(int argc, char **argv)
 {
+	const struct jit_client local = { .io = { stdout, stderr } };
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 	int rc;
 
@@ -83,7 +94,7 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "ssh") == 0)
 		return jitctl_ssh(argc - 1, argv + 1);
-	rc = jitctl_broker(cmd, argc - 1, argv + 1);
+	rc = jit_client_command(&local, cmd, argc - 1, argv + 1);
 	if (rc >= 0)
 		return rc;
 	jitctl_err("unknown command '%s'", cmd);

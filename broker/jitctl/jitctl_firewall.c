@@ -94,7 +94,7 @@ static int run(const char *action, struct jit_config *cfg)
 int jitctl_firewall(int argc, char **argv)
 {
 	struct fw_args a = { 0 };
-	const struct jitctl_opt defs[] = {
+	const struct jit_client_opt defs[] = {
 		{ "config", &a.config, NULL }, { "backend", &a.backend, NULL },
 		{ "force", NULL, &a.force }, { NULL, NULL, NULL },
 	};
@@ -110,7 +110,8 @@ int jitctl_firewall(int argc, char **argv)
 		return jitctl_usage_error("firewall", "say show or remove");
 	}
 	action = argv[1];
-	status = jitctl_parse_opts("firewall", firewall_usage, argc - 1, argv + 1, defs);
+	status = jit_client_parse_opts(JITCTL_STDIO, "firewall", firewall_usage, argc - 1, argv + 1,
+				       defs);
 	if (status >= 0)
 		return status;
 	if (optind < argc - 1)

@@ -90,26 +90,12 @@ static int write_key_pair(int dirfd, const char *dir)
 
 int jitctl_keygen(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "out", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *dir = NULL;
-	int dirfd, rc, c;
+	const struct jit_client_opt defs[] = { { "out", &dir, NULL }, { NULL, NULL, NULL } };
+	int dirfd, rc = jit_client_parse_opts(JITCTL_STDIO, "keygen", keygen_usage, argc, argv, defs);
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
-		if (c == 'o')
-			dir = optarg;
-		else if (c == 'h') {
-			fputs(keygen_usage, stdout);
-			return JITCTL_OK;
-		} else
-			return jitctl_usage_error("keygen", "unknown or incomplete option '%s'",
-						  argv[optind - 1]);
-	}
+	if (rc >= 0)
+		return rc;
 	if (optind < argc)
 		return jitctl_usage_error("keygen", "unexpected argument '%s'", argv[optind]);
 	if (dir == NULL)

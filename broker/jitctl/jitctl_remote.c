@@ -320,31 +320,13 @@ static int remote_exec(const struct remote_target *t, int argc, char **argv, cha
 	return status;
 }
 
-/* --remote TARGET and the connection options, before the command. Returns
- * the index of the command word, or -1 after a usage message. */
-static int parse_remote_options(int argc, char **argv, struct remote_target *t, int first)
-{
-	int i = first;
-
-	for (; i < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
-		const char **dst = strcmp(argv[i], "--identity") == 0    ? &t->identity :
-				   strcmp(argv[i], "--known-hosts") == 0 ? &t->known_hosts :
-									   NULL;
-
-		if (dst == NULL)
-			return i;
-		if (i + 1 >= argc) {
-			jitctl_usage_message("--remote", "option '%s' needs a value", argv[i]);
-			return -1;
-		}
-		*dst = argv[i + 1];
-	}
-	return i;
-}
-
 int jitctl_remote(int argc, char **argv)
 {
 	struct remote_target t = { .port = 22 };
+	const struct jit_client_opt defs[] = {
+		{ "identity", &t.identity, NULL }, { "known-hosts", &t.known_hosts, NULL },
+		{ NULL, NULL, NULL },
+	};
 	int cmd;
 
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
@@ -354,9 +336,12 @@ int jitctl_remote(int argc, char **argv)
 	if (argc < 2 || parse_target(argv[1], &t) != 0)
 		return jitctl_usage_error("--remote", "'%s' is not USER@HOST[:PORT]",
 					  argc < 2 ? "" : argv[1]);
-	cmd = parse_remote_options(argc, argv, &t, 2);
-	if (cmd < 0)
-		return JITCTL_USAGE;
+	/* The options between TARGET and the command: TARGET stands where
+	 * the parser expects the program's name. */
+	cmd = jit_client_parse_opts(JITCTL_STDIO, "--remote", remote_usage, argc - 1, argv + 1, defs);
+	if (cmd >= 0)
+		return cmd;
+	cmd = optind + 1;
 	if (cmd >= argc)
 		return jitctl_usage_error("--remote", "a command is missing");
 	if (ssh_init() != SSH_OK) {
@@ -382,8 +367,14 @@ static int get_ticket(struct ssh_args *a, char **ticket)
 	int n = 3, status;
 	size_t len = 0;
 
-	if (a->broker == NULL)
-		return jitctl_request_ticket(a->port, a->from, a->duration, a->justification, ticket);
+	if (a->broker == NULL) {
+		const struct jit_client local = { .io = { stdout, stderr } };
+		const struct jit_client_request r = { .port = a->port, .from = a->from,
+						      .duration = a->duration,
+						      .justification = a->justification };
+
+		return jit_client_request_ticket(&local, &r, ticket);
+	}
 	if (a->duration != NULL) {
 		words[n++] = "--duration";
 		words[n++] = (char *)a->duration;
@@ -405,43 +396,31 @@ static int get_ticket(struct ssh_args *a, char **ticket)
 	return status;
 }
 
-static int parse_ssh_options(int argc, char **argv, struct ssh_args *a)
+/* Returns -1 to go on, with the index of TARGET in *target, or an exit
+ * status. "--" ends jitctl's options: ssh's own may follow, as in ssh -v. */
+static int parse_ssh_options(int argc, char **argv, struct ssh_args *a, int *target)
 {
-	const struct { const char *name; const char **dst; } opts[] = {
-		{ "--broker", &a->broker }, { "--port", &a->port }, { "--duration", &a->duration },
-		{ "--justification", &a->justification }, { "--from", &a->from },
-		{ "--identity", &a->t.identity }, { "--known-hosts", &a->t.known_hosts },
+	const char *port = NULL;
+	const struct jit_client_opt defs[] = {
+		{ "broker", &a->broker, NULL }, { "port", &port, NULL },
+		{ "duration", &a->duration, NULL }, { "justification", &a->justification, NULL },
+		{ "from", &a->from, NULL }, { "identity", &a->t.identity, NULL },
+		{ "known-hosts", &a->t.known_hosts, NULL }, { NULL, NULL, NULL },
 	};
-	int i = 1;
+	int rc = jit_client_parse_opts(JITCTL_STDIO, "ssh", ssh_usage, argc, argv, defs);
 
-	while (i < argc && strncmp(argv[i], "--", 2) == 0) {
-		size_t k = 0;
-
-		/* "--" ends jitctl's options: ssh's own may follow, as in ssh -v. */
-		if (strcmp(argv[i], "--") == 0) {
-			i++;
-			break;
-		}
-		if (strcmp(argv[i], "--help") == 0) {
-			fputs(ssh_usage, stdout);
-			return 0;
-		}
-		while (k < sizeof(opts) / sizeof(opts[0]) && strcmp(argv[i], opts[k].name) != 0)
-			k++;
-		if (k == sizeof(opts) / sizeof(opts[0]))
-			return -jitctl_usage_error("ssh", "unknown option '%s'", argv[i]);
-		if (i + 1 >= argc)
-			return -jitctl_usage_error("ssh", "option '%s' needs a value", argv[i]);
-		*opts[k].dst = argv[i + 1];
-		i += 2;
-	}
-	if (i >= argc)
-		return -jitctl_usage_error("ssh", "TARGET is missing");
+	if (rc >= 0)
+		return rc;
+	if (port != NULL)
+		a->port = port;
+	if (optind >= argc)
+		return jitctl_usage_error("ssh", "TARGET is missing");
 	if (a->broker != NULL && parse_target(a->broker, &a->t) != 0)
-		return -jitctl_usage_error("ssh", "--broker: '%s' is not USER@HOST[:PORT]", a->broker);
+		return jitctl_usage_error("ssh", "--broker: '%s' is not USER@HOST[:PORT]", a->broker);
 	if (a->broker == NULL && a->from == NULL)
-		return -jitctl_usage_error("ssh", "--from is required without --broker");
-	return i;
+		return jitctl_usage_error("ssh", "--from is required without --broker");
+	*target = optind;
+	return -1;
 }
 
 int jitctl_ssh(int argc, char **argv)
@@ -449,11 +428,11 @@ int jitctl_ssh(int argc, char **argv)
 	struct ssh_args a = { .port = "22/tcp", .t = { .port = 22 } };
 	char self[4096], **args;
 	char *ticket = NULL;
-	int target = parse_ssh_options(argc, argv, &a), status;
+	int target = 0, status = parse_ssh_options(argc, argv, &a, &target);
 	ssize_t n;
 
-	if (target <= 0)
-		return -target;
+	if (status >= 0)
+		return status;
 	status = get_ticket(&a, &ticket);
 	if (status != JITCTL_OK) {
 		free(ticket);

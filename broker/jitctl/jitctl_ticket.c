@@ -9,7 +9,6 @@
 #include "ticket.h"
 #include "timeutil.h"
 
-#include <getopt.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,25 +38,15 @@ static const char ticket_usage[] =
 	"Exit status: 0 valid, 1 refused (reason on stderr), 2 usage error.\n";
 
 enum ticket_opt {
-	OPT_PUBKEY = 256, OPT_KEY, OPT_USER, OPT_HOST, OPT_FROM, OPT_PORT, OPT_AT, OPT_SKEW,
-	OPT_DURATION, OPT_ROLE, OPT_ISS, OPT_NOT_BEFORE,
+	OPT_PUBKEY, OPT_KEY, OPT_USER, OPT_HOST, OPT_FROM, OPT_PORT, OPT_AT, OPT_SKEW,
+	OPT_DURATION, OPT_ROLE, OPT_ISS, OPT_NOT_BEFORE, N_TICKET_OPTS
 };
 
-static const struct option ticket_opts[] = {
-	{ "pubkey", required_argument, NULL, OPT_PUBKEY },
-	{ "key", required_argument, NULL, OPT_KEY },
-	{ "user", required_argument, NULL, OPT_USER },
-	{ "host", required_argument, NULL, OPT_HOST },
-	{ "from", required_argument, NULL, OPT_FROM },
-	{ "port", required_argument, NULL, OPT_PORT },
-	{ "at", required_argument, NULL, OPT_AT },
-	{ "skew", required_argument, NULL, OPT_SKEW },
-	{ "duration", required_argument, NULL, OPT_DURATION },
-	{ "role", required_argument, NULL, OPT_ROLE },
-	{ "iss", required_argument, NULL, OPT_ISS },
-	{ "not-before", required_argument, NULL, OPT_NOT_BEFORE },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+static const char *const ticket_opt_names[N_TICKET_OPTS] = {
+	[OPT_PUBKEY] = "pubkey", [OPT_KEY] = "key", [OPT_USER] = "user", [OPT_HOST] = "host",
+	[OPT_FROM] = "from", [OPT_PORT] = "port", [OPT_AT] = "at", [OPT_SKEW] = "skew",
+	[OPT_DURATION] = "duration", [OPT_ROLE] = "role", [OPT_ISS] = "iss",
+	[OPT_NOT_BEFORE] = "not-before",
 };
 
 /* Options as given, before any of them is interpreted. */
@@ -65,12 +54,12 @@ struct ticket_args {
 	const char *pubkey, *key, *user, *host, *from, *port, *at, *skew;
 	const char *duration, *role, *iss, *not_before, *token;
 	const char *cmd;		/* "ticket inspect", ... for messages */
-	unsigned allowed;		/* bit (opt - OPT_PUBKEY) set when the command takes it */
+	unsigned allowed;		/* bit ALLOW(opt) set when the command takes it */
 };
 
-#define ALLOW(o) (1u << ((o) - OPT_PUBKEY))
+#define ALLOW(o) (1u << (o))
 
-static const char **arg_slot(struct ticket_args *a, int opt)
+static const char **arg_slot(struct ticket_args *a, enum ticket_opt opt)
 {
 	switch (opt) {
 	case OPT_PUBKEY: return &a->pubkey;
@@ -85,47 +74,26 @@ static const char **arg_slot(struct ticket_args *a, int opt)
 	case OPT_ROLE: return &a->role;
 	case OPT_ISS: return &a->iss;
 	case OPT_NOT_BEFORE: return &a->not_before;
-	default: return NULL;
+	case N_TICKET_OPTS: break;
 	}
+	return NULL;
 }
 
-static const char *option_name(int opt)
-{
-	for (const struct option *o = ticket_opts; o->name != NULL; o++)
-		if (o->val == opt)
-			return o->name;
-	return "?";
-}
-
-/* Returns -1 to go on, or an exit status to return at once. */
+/* The options the command takes, and TOKEN when want_token. Returns -1 to
+ * go on, or an exit status to return at once. */
 static int parse_ticket_args(int argc, char **argv, struct ticket_args *a, int want_token)
 {
-	int c;
+	struct jit_client_opt defs[N_TICKET_OPTS + 1];
+	size_t n = 0;
+	int rc;
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:h", ticket_opts, NULL)) != -1) {
-		const char **slot = arg_slot(a, c);
-
-		if (c == 'h') {
-			fputs(ticket_usage, stdout);
-			return JITCTL_OK;
-		}
-		if (c == ':')
-			return jitctl_usage_error(a->cmd, "option '%s' needs a value",
-						  argv[optind - 1]);
-		if (slot == NULL)
-			return jitctl_usage_error(a->cmd, "unknown option '%s'", argv[optind - 1]);
-		if (!(a->allowed & ALLOW(c)))
-			return jitctl_usage_error(a->cmd, "unknown option '--%s'", option_name(c));
-		if (*slot != NULL)
-			return jitctl_usage_error(a->cmd, "option '--%s' given twice",
-						  option_name(c));
-		if (!jitctl_valid_utf8(optarg))
-			return jitctl_usage_error(a->cmd, "option '--%s': the value is not valid"
-						  " UTF-8", option_name(c));
-		*slot = optarg;
-	}
+	for (enum ticket_opt o = OPT_PUBKEY; o < N_TICKET_OPTS; o++)
+		if (a->allowed & ALLOW(o))
+			defs[n++] = (struct jit_client_opt){ ticket_opt_names[o], arg_slot(a, o), NULL };
+	defs[n] = (struct jit_client_opt){ NULL, NULL, NULL };
+	rc = jit_client_parse_opts(JITCTL_STDIO, a->cmd, ticket_usage, argc, argv, defs);
+	if (rc >= 0)
+		return rc;
 	if (want_token) {
 		if (optind >= argc)
 			return jitctl_usage_error(a->cmd, "TOKEN is missing");
@@ -140,7 +108,7 @@ static int require(const struct ticket_args *a, const char *value, const char *n
 {
 	if (value != NULL)
 		return 0;
-	jitctl_usage_message(a->cmd, "%s is required", name);
+	jit_client_usage(JITCTL_STDIO, a->cmd, "%s is required", name);
 	return -1;
 }
 
@@ -229,7 +197,7 @@ static int parse_time_opt(const struct ticket_args *a, const char *value, const 
 	}
 	if (jit_rfc3339_parse(value, out) == 0)
 		return 0;
-	jitctl_usage_message(a->cmd, "%s '%s' is not an RFC 3339 time", name, value);
+	jit_client_usage(JITCTL_STDIO, a->cmd, "%s '%s' is not an RFC 3339 time", name, value);
 	return -1;
 }
 
@@ -242,7 +210,7 @@ static int parse_duration_opt(const struct ticket_args *a, const char *value, co
 	}
 	if (jit_duration_parse(value, out) == 0)
 		return 0;
-	jitctl_usage_message(a->cmd, "%s '%s' is not a duration like 90s, 30m, 3h, 1d", name,
+	jit_client_usage(JITCTL_STDIO, a->cmd, "%s '%s' is not a duration like 90s, 30m, 3h, 1d", name,
 			   value);
 	return -1;
 }
@@ -256,12 +224,12 @@ static int build_expect(const struct ticket_args *a, struct jit_expect *want)
 	want->user = a->user;
 	want->host = a->host;
 	if (jit_addr_parse(a->from, &want->from) != 0) {
-		jitctl_usage_message(a->cmd, "--from '%s' is not a numeric IPv4 or IPv6 address",
+		jit_client_usage(JITCTL_STDIO, a->cmd, "--from '%s' is not a numeric IPv4 or IPv6 address",
 				   a->from);
 		return -1;
 	}
 	if (jit_portspec_parse(a->port, &want->port) != 0) {
-		jitctl_usage_message(a->cmd, "--port '%s' is not like 22/tcp or 53/udp", a->port);
+		jit_client_usage(JITCTL_STDIO, a->cmd, "--port '%s' is not like 22/tcp or 53/udp", a->port);
 		return -1;
 	}
 	if (parse_time_opt(a, a->at, "--at", &want->now) != 0 ||
@@ -327,7 +295,7 @@ static int copy_claim(const struct ticket_args *a, char *dst, const char *value,
 	size_t len = strlen(value);
 
 	if (len == 0 || len >= JIT_CLAIM_MAX) {
-		jitctl_usage_message(a->cmd, "%s must have 1 to %d characters", name,
+		jit_client_usage(JITCTL_STDIO, a->cmd, "%s must have 1 to %d characters", name,
 				   JIT_CLAIM_MAX - 1);
 		return -1;
 	}
@@ -348,12 +316,12 @@ static int build_claims(const struct ticket_args *a, struct jit_claims *c)
 	    copy_claim(a, c->iss, a->iss ? a->iss : "jitctl", "--iss"))
 		return -1;
 	if (jit_cidr_list_parse(a->from, c->src, JIT_MAX_SRC, &c->n_src) != 0) {
-		jitctl_usage_message(a->cmd, "--from '%s': want up to %d CIDRs like 192.0.2.0/24, "
+		jit_client_usage(JITCTL_STDIO, a->cmd, "--from '%s': want up to %d CIDRs like 192.0.2.0/24, "
 				   "with no host bits set", a->from, JIT_MAX_SRC);
 		return -1;
 	}
 	if (jit_portspec_list_parse(a->port, c->ports, JIT_MAX_PORTS, &c->n_ports) != 0) {
-		jitctl_usage_message(a->cmd, "--port '%s': want up to %d items like 22/tcp", a->port,
+		jit_client_usage(JITCTL_STDIO, a->cmd, "--port '%s': want up to %d items like 22/tcp", a->port,
 				   JIT_MAX_PORTS);
 		return -1;
 	}

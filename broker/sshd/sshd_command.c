@@ -3,14 +3,12 @@
 
 #include "sshd_command.h"
 
-#include "jitctl.h"
+#include "jitclient.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 static const char remote_usage[] =
 	"Usage: ssh [-p PORT] jit@BROKER COMMAND [OPTIONS]\n"
@@ -125,115 +123,70 @@ static bool names_socket(int argc, char **argv)
 	return false;
 }
 
-/* The words, checked and dispatched; prints to stdout and stderr. */
-static int dispatch(const char *line, const char *socket, json_t *remote)
+/* The words, checked and run for the remote user; prints to cl's streams. */
+static int dispatch(const char *line, const struct jit_client *cl)
 {
 	char buf[JIT_SSHD_COMMAND_MAX + 1];
 	char *words[JIT_SSHD_WORDS_MAX + 1];
 	const char *why = NULL;
+	FILE *err = cl->io.err;
 	int n;
 
 	if (strlen(line) > JIT_SSHD_COMMAND_MAX) {
-		fprintf(stderr, "jit-sshd: the command is longer than %d bytes\n", JIT_SSHD_COMMAND_MAX);
+		fprintf(err, "jit-sshd: the command is longer than %d bytes\n", JIT_SSHD_COMMAND_MAX);
 		return JITCTL_USAGE;
 	}
 	n = jit_sshd_split(line, buf, words, JIT_SSHD_WORDS_MAX, &why);
 	if (n < 0) {
-		fprintf(stderr, "jit-sshd: %s\n%s", why, remote_usage);
+		fprintf(err, "jit-sshd: %s\n%s", why, remote_usage);
 		return JITCTL_USAGE;
 	}
 	words[n] = NULL;
 	if (n == 0 || !remote_command(words[0])) {
 		if (n > 0 && strcmp(words[0], "help") != 0 && strcmp(words[0], "--help") != 0)
-			fprintf(stderr, "jit-sshd: unknown command '%.64s'\n", words[0]);
-		fputs(remote_usage, stderr);
+			fprintf(err, "jit-sshd: unknown command '%.64s'\n", words[0]);
+		fputs(remote_usage, err);
 		return JITCTL_USAGE;
 	}
 	if (names_socket(n, words)) {
-		fprintf(stderr, "jit-sshd: --socket is not for remote users\n");
+		fprintf(err, "jit-sshd: --socket is not for remote users\n");
 		return JITCTL_USAGE;
 	}
-	jitctl_broker_remote(socket, remote);
-	return jitctl_broker(words[0], n, words);
+	return jit_client_command(cl, words[0], n, words);
 }
 
-/* Reads back what was written to fd, NUL-terminated. */
-static char *read_back(int fd, size_t *len)
+/* What a memory stream holds, at most JIT_SSHD_OUTPUT_MAX bytes of it. */
+static void stream_take(FILE *f, char **text, size_t *len, char **out, size_t *out_len)
 {
-	off_t size = lseek(fd, 0, SEEK_END);
-	size_t want = size > 0 ? (size_t)size : 0, got = 0;
-	char *text;
-
-	if (want > JIT_SSHD_OUTPUT_MAX)
-		want = JIT_SSHD_OUTPUT_MAX;
-	text = calloc(1, want + 1);
-	if (text == NULL || lseek(fd, 0, SEEK_SET) != 0) {
-		free(text);
-		*len = 0;
-		return NULL;
+	if (f == NULL || fclose(f) != 0 || *text == NULL) {
+		free(*text);
+		*out = NULL;
+		*out_len = 0;
+		return;
 	}
-	while (got < want) {
-		ssize_t r = read(fd, text + got, want - got);
-
-		if (r <= 0)
-			break;
-		got += (size_t)r;
+	if (*len > JIT_SSHD_OUTPUT_MAX) {
+		*len = JIT_SSHD_OUTPUT_MAX;
+		(*text)[*len] = '\0';
 	}
-	*len = got;
-	return text;
-}
-
-/* Points fd 1 and 2 at memory files while the command runs. */
-struct capture {
-	int mem[2];
-	int saved[2];
-};
-
-static int capture_begin(struct capture *c)
-{
-	const char *names[2] = { "jit-sshd-out", "jit-sshd-err" };
-
-	fflush(stdout);
-	fflush(stderr);
-	for (int i = 0; i < 2; i++) {
-		c->mem[i] = memfd_create(names[i], MFD_CLOEXEC);
-		c->saved[i] = dup(i + 1);
-		if (c->mem[i] < 0 || c->saved[i] < 0 || dup2(c->mem[i], i + 1) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-static void capture_end(struct capture *c, struct jit_sshd_output *out)
-{
-	fflush(stdout);
-	fflush(stderr);
-	for (int i = 0; i < 2; i++) {
-		if (c->saved[i] >= 0) {
-			(void)dup2(c->saved[i], i + 1);
-			close(c->saved[i]);
-		}
-	}
-	out->out = c->mem[0] >= 0 ? read_back(c->mem[0], &out->out_len) : NULL;
-	out->err = c->mem[1] >= 0 ? read_back(c->mem[1], &out->err_len) : NULL;
-	for (int i = 0; i < 2; i++)
-		if (c->mem[i] >= 0)
-			close(c->mem[i]);
+	*out = *text;
+	*out_len = *len;
 }
 
 int jit_sshd_run(const char *line, const char *socket, json_t *remote,
 		 struct jit_sshd_output *out)
 {
-	struct capture c = { { -1, -1 }, { -1, -1 } };
-	int status;
+	char *text[2] = { NULL, NULL };
+	size_t len[2] = { 0, 0 };
+	struct jit_client cl = { .socket = socket, .remote = remote };
+	int status = JITCTL_FAILED;
 
 	memset(out, 0, sizeof(*out));
-	if (capture_begin(&c) != 0) {
-		capture_end(&c, out);
-		return JITCTL_FAILED;
-	}
-	status = dispatch(line, socket, remote);
-	capture_end(&c, out);
+	cl.io.out = open_memstream(&text[0], &len[0]);
+	cl.io.err = open_memstream(&text[1], &len[1]);
+	if (cl.io.out != NULL && cl.io.err != NULL)
+		status = dispatch(line, &cl);
+	stream_take(cl.io.out, &text[0], &len[0], &out->out, &out->out_len);
+	stream_take(cl.io.err, &text[1], &len[1], &out->err, &out->err_len);
 	return status;
 }
 

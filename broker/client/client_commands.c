@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
-/* jitctl request | list | revoke | status | audit: the broker's clients. */
+/* request | list | revoke | status | audit: the broker's client commands,
+ * for jitctl and jit-sshd. */
 #include "config.h"
 
-#include "jitctl.h"
+#include "jitclient.h"
 #include "escape.h"
 #include "netaddr.h"
 #include "proto.h"
@@ -48,23 +49,12 @@ struct common {
 	bool json;
 };
 
-/* Set by jit-sshd, which runs these commands for a remote user: every
- * request carries this "remote" object and goes to remote_socket. */
-static json_t *remote_identity;
-static const char *remote_socket;
-
-void jitctl_broker_remote(const char *socket, json_t *remote)
-{
-	remote_socket = socket;
-	remote_identity = remote;
-}
-
-static const char *socket_path(const struct common *co)
+static const char *socket_path(const struct jit_client *cl, const struct common *co)
 {
 	const char *env = getenv("JIT_SOCKET");
 
-	if (remote_socket != NULL)
-		return remote_socket;
+	if (cl->socket != NULL)
+		return cl->socket;
 	if (co->socket != NULL)
 		return co->socket;
 	return env != NULL && env[0] != '\0' ? env : JIT_DEFAULT_SOCKET;
@@ -72,18 +62,19 @@ static const char *socket_path(const struct common *co)
 
 /* Sends req (consumed) and returns the successful response, or NULL with
  * the exit status in *status and the reason printed. */
-static json_t *call(const char *cmd, const struct common *co, json_t *req, int *status)
+static json_t *call(const struct jit_client *cl, const char *cmd, const struct common *co,
+		    json_t *req, int *status)
 {
 	json_t *resp = NULL;
 	jit_error err;
 	enum jit_call_status rc;
 
-	if (remote_identity != NULL)
-		json_object_set(req, "remote", remote_identity);
-	rc = jit_proto_call(socket_path(co), req, CALL_TIMEOUT_MS, &resp, &err);
+	if (cl->remote != NULL)
+		json_object_set(req, "remote", cl->remote);
+	rc = jit_proto_call(socket_path(cl, co), req, CALL_TIMEOUT_MS, &resp, &err);
 	json_decref(req);
 	if (rc != JIT_CALL_OK) {
-		fprintf(stderr, "jitctl %s: %s\n", cmd, err.msg);
+		fprintf(cl->io.err, "jitctl %s: %s\n", cmd, err.msg);
 		*status = rc == JIT_CALL_UNREACHABLE ? JITCTL_UNREACHABLE : JITCTL_FAILED;
 		return NULL;
 	}
@@ -93,10 +84,10 @@ static json_t *call(const char *cmd, const struct common *co, json_t *req, int *
 		const char *code = json_string_value(json_object_get(resp, "code"));
 
 		if (code != NULL)
-			fprintf(stderr, "jitctl %s: %s (%s): %s\n", cmd, error ? error : "failed", code,
+			fprintf(cl->io.err, "jitctl %s: %s (%s): %s\n", cmd, error ? error : "failed", code,
 				reason ? reason : "(no reason given)");
 		else
-			fprintf(stderr, "jitctl %s: %s: %s\n", cmd, error ? error : "failed",
+			fprintf(cl->io.err, "jitctl %s: %s: %s\n", cmd, error ? error : "failed",
 				reason ? reason : "(no reason given)");
 		/* busy: jitd had no connection slot, so it could not be asked. */
 		*status = error != NULL && strcmp(error, "busy") == 0 ? JITCTL_UNREACHABLE
@@ -110,11 +101,11 @@ static json_t *call(const char *cmd, const struct common *co, json_t *req, int *
 
 /* Colour only for a person at a terminal, and never with NO_COLOR set
  * (no-color.org). */
-static bool use_colour(void)
+static bool use_colour(FILE *out)
 {
 	const char *no = getenv("NO_COLOR");
 
-	return isatty(STDOUT_FILENO) && (no == NULL || no[0] == '\0');
+	return isatty(fileno(out)) && (no == NULL || no[0] == '\0');
 }
 
 /* The SGR colour of a grant state or an audit result: green for what let
@@ -142,30 +133,31 @@ static const char *safe_field(json_t *o, const char *key, char *out, size_t size
 }
 
 /* word, padded to width, coloured when colour is on and the word has one. */
-static void print_word(const char *word, int width, bool colour)
+static void print_word(FILE *out, const char *word, int width, bool colour)
 {
 	const char *sgr = colour ? word_colour(word) : NULL;
 	int len = (int)strlen(word);
 
 	if (sgr != NULL)
-		printf("\033[%sm%s\033[0m%*s", sgr, word, width > len ? width - len : 0, "");
+		fprintf(out, "\033[%sm%s\033[0m%*s", sgr, word, width > len ? width - len : 0, "");
 	else
-		printf("%-*s", width, word);
+		fprintf(out, "%-*s", width, word);
 }
 
-static void print_json(json_t *v)
+static void print_json(FILE *out, json_t *v)
 {
 	char *text = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
 
 	if (text != NULL)
-		puts(text);
+		fprintf(out, "%s\n", text);
 	free(text);
 }
 
-static int no_operands(const char *cmd, int argc, char **argv)
+static int no_operands(const struct jit_client *cl, const char *cmd, int argc, char **argv)
 {
 	if (optind < argc)
-		return jitctl_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+		return jit_client_usage_error(&cl->io, cmd, "unexpected argument '%s'",
+					      argv[optind]);
 	return -1;
 }
 
@@ -181,11 +173,8 @@ static int add_port(const char *item, size_t index, void *ctx)
 	return json_array_append_new(ctx, json_string(item));
 }
 
-struct request_args {
-	const char *port, *from, *duration, *justification, *for_user;
-};
-
-static json_t *build_request(const struct request_args *a, int *status)
+static json_t *build_request(const struct jit_client *cl, const struct jit_client_request *a,
+			     int *status)
 {
 	json_t *ports = json_array(), *req;
 	int64_t seconds = 0;
@@ -193,24 +182,24 @@ static json_t *build_request(const struct request_args *a, int *status)
 
 	*status = JITCTL_USAGE;
 	/* A remote request comes from the address jit-sshd saw, unless told. */
-	if (a->port == NULL || (a->from == NULL && remote_identity == NULL)) {
-		jitctl_usage_message("request", "%s is required", a->port ? "--from" : "--port");
+	if (a->port == NULL || (a->from == NULL && cl->remote == NULL)) {
+		jit_client_usage(&cl->io, "request", "%s is required", a->port ? "--from" : "--port");
 		json_decref(ports);
 		return NULL;
 	}
 	if (jit_list_each(a->port, add_port, ports) != 0) {
-		jitctl_usage_message("request", "--port: '%s' is not a list of PORT/tcp or PORT/udp",
+		jit_client_usage(&cl->io, "request", "--port: '%s' is not a list of PORT/tcp or PORT/udp",
 				     a->port);
 		json_decref(ports);
 		return NULL;
 	}
 	if (a->from != NULL && jit_cidr_parse(a->from, &cidr) != 0) {
-		jitctl_usage_message("request", "--from: '%s' is not an address or CIDR", a->from);
+		jit_client_usage(&cl->io, "request", "--from: '%s' is not an address or CIDR", a->from);
 		json_decref(ports);
 		return NULL;
 	}
 	if (a->duration != NULL && jit_duration_parse(a->duration, &seconds) != 0) {
-		jitctl_usage_message("request", "--duration: '%s' is not like 90s, 30m, 3h or 1d",
+		jit_client_usage(&cl->io, "request", "--duration: '%s' is not like 90s, 30m, 3h or 1d",
 				     a->duration);
 		json_decref(ports);
 		return NULL;
@@ -225,50 +214,50 @@ static json_t *build_request(const struct request_args *a, int *status)
 	return req;
 }
 
-static int cmd_request(int argc, char **argv)
+static int cmd_request(const struct jit_client *cl, int argc, char **argv)
 {
-	struct request_args a = { 0 };
+	FILE *out = cl->io.out;
+	struct jit_client_request a = { 0 };
 	struct common co = { 0 };
-	const struct jitctl_opt defs[] = {
+	const struct jit_client_opt defs[] = {
 		{ "port", &a.port, NULL }, { "from", &a.from, NULL },
 		{ "duration", &a.duration, NULL }, { "justification", &a.justification, NULL },
 		{ "for", &a.for_user, NULL }, { "json", NULL, &co.json },
 		{ "socket", &co.socket, NULL }, { NULL, NULL, NULL },
 	};
-	int status = jitctl_parse_opts("request", request_usage, argc, argv, defs);
+	int status = jit_client_parse_opts(&cl->io, "request", request_usage, argc, argv, defs);
 	json_t *req, *resp, *grant;
 
-	if (status >= 0 || (status = no_operands("request", argc, argv)) >= 0)
+	if (status >= 0 || (status = no_operands(cl, "request", argc, argv)) >= 0)
 		return status;
-	req = build_request(&a, &status);
-	if (req == NULL || (resp = call("request", &co, req, &status)) == NULL)
+	req = build_request(cl, &a, &status);
+	if (req == NULL || (resp = call(cl, "request", &co, req, &status)) == NULL)
 		return status;
 	grant = json_object_get(resp, "grant");
 	if (co.json) {
-		json_t *out = json_pack("{s:O, s:O, s:O}", "ticket", json_object_get(resp, "ticket"),
-					"grant_id", json_object_get(grant, "id"), "expires",
-					json_object_get(grant, "expires"));
+		json_t *answer = json_pack("{s:O, s:O, s:O}", "ticket",
+					   json_object_get(resp, "ticket"), "grant_id",
+					   json_object_get(grant, "id"), "expires",
+					   json_object_get(grant, "expires"));
 
-		print_json(out);
-		json_decref(out);
+		print_json(out, answer);
+		json_decref(answer);
 	} else {
-		puts(json_string_value(json_object_get(resp, "ticket")));
+		fprintf(out, "%s\n", json_string_value(json_object_get(resp, "ticket")));
 	}
 	json_decref(resp);
 	return JITCTL_OK;
 }
 
-int jitctl_request_ticket(const char *port, const char *from, const char *duration,
-			  const char *justification, char **ticket)
+int jit_client_request_ticket(const struct jit_client *cl, const struct jit_client_request *r,
+			      char **ticket)
 {
-	struct request_args a = { .port = port, .from = from, .duration = duration,
-				  .justification = justification };
 	struct common co = { 0 };
 	json_t *req, *resp;
 	int status;
 
-	req = build_request(&a, &status);
-	if (req == NULL || (resp = call("request", &co, req, &status)) == NULL)
+	req = build_request(cl, r, &status);
+	if (req == NULL || (resp = call(cl, "request", &co, req, &status)) == NULL)
 		return status;
 	*ticket = strdup(json_string_value(json_object_get(resp, "ticket")));
 	json_decref(resp);
@@ -337,12 +326,12 @@ static int width(int w, const char *s)
 	return len > w ? len : w;
 }
 
-static void print_table(json_t *grants)
+static void print_table(FILE *out, json_t *grants)
 {
 	static const struct row head = { "ID", "USER", "FROM", "PORTS", "EXPIRES IN", "STATE" };
 	size_t n = json_array_size(grants);
 	struct row *rows = calloc(n + 1, sizeof(*rows));
-	bool colour = use_colour();
+	bool colour = use_colour(out);
 	int w[5] = { 0 };
 
 	if (rows == NULL)
@@ -358,35 +347,36 @@ static void print_table(json_t *grants)
 		w[4] = width(w[4], rows[i].left);
 	}
 	for (size_t i = 0; i <= n; i++) {
-		printf("%-*s  %-*s  %-*s  %-*s  %-*s  ", w[0], rows[i].id, w[1], rows[i].user,
+		fprintf(out, "%-*s  %-*s  %-*s  %-*s  %-*s  ", w[0], rows[i].id, w[1], rows[i].user,
 		       w[2], rows[i].from, w[3], rows[i].ports, w[4], rows[i].left);
-		print_word(rows[i].state, 0, colour && i > 0);
-		putchar('\n');
+		print_word(out, rows[i].state, 0, colour && i > 0);
+		fputc('\n', out);
 	}
 	free(rows);
 }
 
-static int cmd_list(int argc, char **argv)
+static int cmd_list(const struct jit_client *cl, int argc, char **argv)
 {
+	FILE *out = cl->io.out;
 	struct common co = { 0 };
 	bool all = false, active = false;
-	const struct jitctl_opt defs[] = {
+	const struct jit_client_opt defs[] = {
 		{ "all", NULL, &all }, { "active", NULL, &active }, { "json", NULL, &co.json },
 		{ "socket", &co.socket, NULL }, { NULL, NULL, NULL },
 	};
-	int status = jitctl_parse_opts("list", list_usage, argc, argv, defs);
+	int status = jit_client_parse_opts(&cl->io, "list", list_usage, argc, argv, defs);
 	json_t *resp;
 
-	if (status >= 0 || (status = no_operands("list", argc, argv)) >= 0)
+	if (status >= 0 || (status = no_operands(cl, "list", argc, argv)) >= 0)
 		return status;
-	resp = call("list", &co, json_pack("{s:s, s:b, s:b}", "op", "list", "all", all, "active",
+	resp = call(cl, "list", &co, json_pack("{s:s, s:b, s:b}", "op", "list", "all", all, "active",
 					   active), &status);
 	if (resp == NULL)
 		return status;
 	if (co.json)
-		print_json(json_object_get(resp, "grants"));
+		print_json(out, json_object_get(resp, "grants"));
 	else
-		print_table(json_object_get(resp, "grants"));
+		print_table(out, json_object_get(resp, "grants"));
 	json_decref(resp);
 	return JITCTL_OK;
 }
@@ -407,13 +397,14 @@ static int parse_id(const char *s, json_int_t *id)
 	return 0;
 }
 
-static int cmd_revoke(int argc, char **argv)
+static int cmd_revoke(const struct jit_client *cl, int argc, char **argv)
 {
+	FILE *out = cl->io.out;
 	struct common co = { 0 };
-	const struct jitctl_opt defs[] = {
+	const struct jit_client_opt defs[] = {
 		{ "json", NULL, &co.json }, { "socket", &co.socket, NULL }, { NULL, NULL, NULL },
 	};
-	int status = jitctl_parse_opts("revoke", revoke_usage, argc, argv, defs);
+	int status = jit_client_parse_opts(&cl->io, "revoke", revoke_usage, argc, argv, defs);
 	json_int_t id;
 	json_t *resp, *g;
 	char ports[128];
@@ -421,26 +412,26 @@ static int cmd_revoke(int argc, char **argv)
 	if (status >= 0)
 		return status;
 	if (optind >= argc)
-		return jitctl_usage_error("revoke", "ID is missing");
+		return jit_client_usage_error(&cl->io, "revoke", "ID is missing");
 	if (parse_id(argv[optind], &id) != 0)
-		return jitctl_usage_error("revoke", "'%s' is not a grant id", argv[optind]);
+		return jit_client_usage_error(&cl->io, "revoke", "'%s' is not a grant id", argv[optind]);
 	optind++;
-	if ((status = no_operands("revoke", argc, argv)) >= 0)
+	if ((status = no_operands(cl, "revoke", argc, argv)) >= 0)
 		return status;
-	resp = call("revoke", &co, json_pack("{s:s, s:I}", "op", "revoke", "id", id), &status);
+	resp = call(cl, "revoke", &co, json_pack("{s:s, s:I}", "op", "revoke", "id", id), &status);
 	if (resp == NULL)
 		return status;
 	g = json_object_get(resp, "grant");
 	if (json_is_string(json_object_get(resp, "warning")))
-		fprintf(stderr, "jitctl revoke: warning: %s\n",
+		fprintf(cl->io.err, "jitctl revoke: warning: %s\n",
 			json_string_value(json_object_get(resp, "warning")));
 	if (co.json) {
-		print_json(g);
+		print_json(out, g);
 		json_decref(resp);
 		return JITCTL_OK;
 	}
 	ports_joined(json_object_get(g, "ports"), ports, sizeof(ports));
-	printf("revoked grant %lld: %s from %s to %s\n", (long long)id,
+	fprintf(out, "revoked grant %lld: %s from %s to %s\n", (long long)id,
 	       json_string_value(json_object_get(g, "user")),
 	       json_string_value(json_object_get(g, "from")), ports);
 	json_decref(resp);
@@ -449,20 +440,20 @@ static int cmd_revoke(int argc, char **argv)
 
 /* --- status ----------------------------------------------------------------------------- */
 
-static void print_status(json_t *r)
+static void print_status(FILE *out, json_t *r)
 {
 	json_t *caller = json_object_get(r, "caller"), *v, *uid = json_object_get(caller, "uid");
 	char uptime[32], list[512], safe[4][2048], who[64];
 	size_t i, len = 0;
 
 	duration_text(json_integer_value(json_object_get(r, "uptime")), uptime, sizeof(uptime));
-	printf("jitd %s on host %s, firewall %s, up %s\n", safe_field(r, "version", safe[0], 256),
+	fprintf(out, "jitd %s on host %s, firewall %s, up %s\n", safe_field(r, "version", safe[0], 256),
 	       safe_field(r, "host", safe[1], sizeof(safe[1])),
 	       safe_field(r, "firewall", safe[2], 256), uptime);
-	printf("active grants: %lld\n", (long long)json_integer_value(json_object_get(r, "active_grants")));
+	fprintf(out, "active grants: %lld\n", (long long)json_integer_value(json_object_get(r, "active_grants")));
 	ports_joined(json_object_get(r, "policies"), list, sizeof(list));
-	printf("policies: %s\n", list[0] ? jit_escape_text(list, safe[0], sizeof(safe[0])) : "(none)");
-	printf("signing key: %s\n", safe_field(r, "key", safe[1], sizeof(safe[1])));
+	fprintf(out, "policies: %s\n", list[0] ? jit_escape_text(list, safe[0], sizeof(safe[0])) : "(none)");
+	fprintf(out, "signing key: %s\n", safe_field(r, "key", safe[1], sizeof(safe[1])));
 	list[0] = '\0';
 	json_array_foreach(json_object_get(caller, "roles"), i, v) {
 		(void)snprintf(list + len, sizeof(list) - len, "%s%s", i ? ", " : "",
@@ -474,30 +465,31 @@ static void print_status(json_t *r)
 		(void)snprintf(who, sizeof(who), "uid %lld", (long long)json_integer_value(uid));
 	else
 		(void)snprintf(who, sizeof(who), "remote, through jit-sshd");
-	printf("you: %s (%s), roles: %s\n", safe_field(caller, "user", safe[2], sizeof(safe[2])), who,
+	fprintf(out, "you: %s (%s), roles: %s\n", safe_field(caller, "user", safe[2], sizeof(safe[2])), who,
 	       list[0] ? jit_escape_text(list, safe[3], sizeof(safe[3])) : "(none)");
 }
 
-static int cmd_status(int argc, char **argv)
+static int cmd_status(const struct jit_client *cl, int argc, char **argv)
 {
+	FILE *out = cl->io.out;
 	struct common co = { 0 };
-	const struct jitctl_opt defs[] = {
+	const struct jit_client_opt defs[] = {
 		{ "json", NULL, &co.json }, { "socket", &co.socket, NULL }, { NULL, NULL, NULL },
 	};
-	int status = jitctl_parse_opts("status", status_usage, argc, argv, defs);
+	int status = jit_client_parse_opts(&cl->io, "status", status_usage, argc, argv, defs);
 	json_t *resp;
 
-	if (status >= 0 || (status = no_operands("status", argc, argv)) >= 0)
+	if (status >= 0 || (status = no_operands(cl, "status", argc, argv)) >= 0)
 		return status;
-	resp = call("status", &co, json_pack("{s:s}", "op", "status"), &status);
+	resp = call(cl, "status", &co, json_pack("{s:s}", "op", "status"), &status);
 	if (resp == NULL)
 		return status;
 	json_object_del(resp, "v");
 	json_object_del(resp, "ok");
 	if (co.json)
-		print_json(resp);
+		print_json(out, resp);
 	else
-		print_status(resp);
+		print_status(out, resp);
 	json_decref(resp);
 	return JITCTL_OK;
 }
@@ -517,9 +509,9 @@ static int since_time(const char *arg, char out[JIT_RFC3339_LEN])
 	return jit_rfc3339_format(t, out);
 }
 
-static void print_entries(json_t *entries)
+static void print_entries(FILE *out, json_t *entries)
 {
-	bool colour = use_colour();
+	bool colour = use_colour(out);
 	size_t i;
 	json_t *e;
 
@@ -529,13 +521,13 @@ static void print_entries(json_t *entries)
 		char *details = json_dumps(json_object_get(e, "details"), JSON_COMPACT);
 		char when[64], actor[256], action[64], subj[256], result[64], why[2048], more[16384];
 
-		printf("%s  %-10s %-8s %-10s ", safe_field(e, "time", when, sizeof(when)),
+		fprintf(out, "%s  %-10s %-8s %-10s ", safe_field(e, "time", when, sizeof(when)),
 		       safe_field(e, "actor", actor, sizeof(actor)),
 		       safe_field(e, "action", action, sizeof(action)),
 		       subject ? jit_escape_text(subject, subj, sizeof(subj)) : "-");
-		print_word(json_is_string(json_object_get(e, "result"))
+		print_word(out, json_is_string(json_object_get(e, "result"))
 				   ? safe_field(e, "result", result, sizeof(result)) : "-", 8, colour);
-		printf("%s%s%s%s\n", reason ? "  " : "", reason ? jit_escape_text(reason, why, sizeof(why)) : "",
+		fprintf(out, "%s%s%s%s\n", reason ? "  " : "", reason ? jit_escape_text(reason, why, sizeof(why)) : "",
 		       details ? "  " : "", details ? jit_escape_text(details, more, sizeof(more)) : "");
 		free(details);
 	}
@@ -545,66 +537,67 @@ static void print_entries(json_t *entries)
  * break, quotes doubled. A field a spreadsheet could take for a formula
  * (leading =, +, -, @, TAB or CR) gets a ' first, inside the quotes, and is
  * quoted, so that the ' never shifts a column. */
-static void csv_field(const char *text, bool last)
+static void csv_field(FILE *out, const char *text, bool last)
 {
 	bool formula = text != NULL && text[0] != '\0' && strchr("=+-@\t\r", text[0]) != NULL;
 	bool quote = formula || (text != NULL && strpbrk(text, ",\"\r\n") != NULL);
 
 	if (quote)
-		putchar('"');
+		fputc('"', out);
 	if (formula)
-		putchar('\'');
+		fputc('\'', out);
 	for (const char *c = text ? text : ""; *c != '\0'; c++) {
 		if (*c == '"')
-			putchar('"');
-		putchar(*c);
+			fputc('"', out);
+		fputc(*c, out);
 	}
 	if (quote)
-		putchar('"');
-	putchar(last ? '\n' : ',');
+		fputc('"', out);
+	fputc(last ? '\n' : ',', out);
 }
 
-static void print_entries_csv(json_t *entries)
+static void print_entries_csv(FILE *out, json_t *entries)
 {
 	static const char *const fields[] = { "time", "actor", "action", "subject", "result",
 					      "reason" };
 	size_t i;
 	json_t *e;
 
-	puts("id,time,actor,action,subject,result,reason,details");
+	fprintf(out, "%s\n", "id,time,actor,action,subject,result,reason,details");
 	json_array_foreach(entries, i, e) {
 		char id[32], *details = json_dumps(json_object_get(e, "details"), JSON_COMPACT);
 
 		(void)snprintf(id, sizeof(id), "%lld",
 			       (long long)json_integer_value(json_object_get(e, "id")));
-		csv_field(id, false);
+		csv_field(out, id, false);
 		for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++)
-			csv_field(json_string_value(json_object_get(e, fields[f])), false);
-		csv_field(details, true);
+			csv_field(out, json_string_value(json_object_get(e, fields[f])), false);
+		csv_field(out, details, true);
 		free(details);
 	}
 }
 
-static int cmd_audit(int argc, char **argv)
+static int cmd_audit(const struct jit_client *cl, int argc, char **argv)
 {
+	FILE *out = cl->io.out;
 	struct common co = { 0 };
 	const char *since = NULL, *format = NULL;
-	const struct jitctl_opt defs[] = {
+	const struct jit_client_opt defs[] = {
 		{ "since", &since, NULL }, { "json", NULL, &co.json },
 		{ "format", &format, NULL }, { "socket", &co.socket, NULL },
 		{ NULL, NULL, NULL },
 	};
-	int status = jitctl_parse_opts("audit", audit_usage, argc, argv, defs);
+	int status = jit_client_parse_opts(&cl->io, "audit", audit_usage, argc, argv, defs);
 	json_t *req, *resp;
 
-	if (status >= 0 || (status = no_operands("audit", argc, argv)) >= 0)
+	if (status >= 0 || (status = no_operands(cl, "audit", argc, argv)) >= 0)
 		return status;
 	if (format != NULL && strcmp(format, "csv") != 0 && strcmp(format, "json") != 0 &&
 	    strcmp(format, "table") != 0)
-		return jitctl_usage_error("audit", "--format: '%s' is not table, json or csv",
+		return jit_client_usage_error(&cl->io, "audit", "--format: '%s' is not table, json or csv",
 					  format);
 	if (format != NULL && co.json && strcmp(format, "json") != 0)
-		return jitctl_usage_error("audit", "--json and --format %s contradict", format);
+		return jit_client_usage_error(&cl->io, "audit", "--json and --format %s contradict", format);
 	if (format != NULL && strcmp(format, "json") == 0)
 		co.json = true;
 	req = json_pack("{s:s}", "op", "audit");
@@ -613,38 +606,38 @@ static int cmd_audit(int argc, char **argv)
 
 		if (since_time(since, since_text) != 0) {
 			json_decref(req);
-			return jitctl_usage_error("audit", "--since: '%s' is neither a duration"
+			return jit_client_usage_error(&cl->io, "audit", "--since: '%s' is neither a duration"
 						  " (1h) nor an RFC 3339 time", since);
 		}
 		json_object_set_new(req, "since", json_string(since_text));
 	}
-	resp = call("audit", &co, req, &status);
+	resp = call(cl, "audit", &co, req, &status);
 	if (resp == NULL)
 		return status;
 	if (co.json)
-		print_json(json_object_get(resp, "entries"));
+		print_json(out, json_object_get(resp, "entries"));
 	else if (format != NULL && strcmp(format, "csv") == 0)
-		print_entries_csv(json_object_get(resp, "entries"));
+		print_entries_csv(out, json_object_get(resp, "entries"));
 	else
-		print_entries(json_object_get(resp, "entries"));
+		print_entries(out, json_object_get(resp, "entries"));
 	if (json_is_true(json_object_get(resp, "truncated")))
-		fprintf(stderr, "jitctl audit: showing the newest %zu entries only; narrow with --since\n",
+		fprintf(cl->io.err, "jitctl audit: showing the newest %zu entries only; narrow with --since\n",
 			json_array_size(json_object_get(resp, "entries")));
 	json_decref(resp);
 	return JITCTL_OK;
 }
 
-int jitctl_broker(const char *cmd, int argc, char **argv)
+int jit_client_command(const struct jit_client *cl, const char *cmd, int argc, char **argv)
 {
 	if (strcmp(cmd, "request") == 0)
-		return cmd_request(argc, argv);
+		return cmd_request(cl, argc, argv);
 	if (strcmp(cmd, "list") == 0)
-		return cmd_list(argc, argv);
+		return cmd_list(cl, argc, argv);
 	if (strcmp(cmd, "revoke") == 0)
-		return cmd_revoke(argc, argv);
+		return cmd_revoke(cl, argc, argv);
 	if (strcmp(cmd, "status") == 0)
-		return cmd_status(argc, argv);
+		return cmd_status(cl, argc, argv);
 	if (strcmp(cmd, "audit") == 0)
-		return cmd_audit(argc, argv);
+		return cmd_audit(cl, argc, argv);
 	return -1;
 }
