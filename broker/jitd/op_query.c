@@ -105,14 +105,12 @@ json_t *jit_op_list(struct jit_broker *b, struct jit_peer *peer, json_t *req)
 				      .now = time(NULL) };
 	struct grants_out out = { json_array(), f.now };
 	json_int_t limit;
-	char why[128];
 	jit_error err;
 	json_t *r;
 
-	if (jit_op_int(req, "limit", 1, LIST_LIMIT_MAX, LIST_LIMIT_DEFAULT, &limit, why,
-		      sizeof(why)) != 0) {
+	if (jit_op_int(req, "limit", 1, LIST_LIMIT_MAX, LIST_LIMIT_DEFAULT, &limit, &err) != 0) {
 		json_decref(out.array);
-		return jit_broker_error("bad_request", why);
+		return jit_broker_error("bad_request", err.msg);
 	}
 	if (all && !jit_op_peer_may(b, peer, PRIV_AUDIT)) {
 		json_decref(out.array);
@@ -259,14 +257,12 @@ json_t *jit_op_audit(struct jit_broker *b, struct jit_peer *peer, json_t *req)
 	struct entries_out out = { NULL, 0, false };
 	json_t *r;
 	json_int_t limit;
-	char why[128];
 	jit_error err;
 
 	if (since_text != NULL && jit_rfc3339_parse(since_text, &since) != 0)
 		return jit_op_error("bad_request", "since: '%s' is not an RFC 3339 time", since_text);
-	if (jit_op_int(req, "limit", 1, AUDIT_LIMIT_MAX, AUDIT_LIMIT_DEFAULT, &limit, why,
-		      sizeof(why)) != 0)
-		return jit_broker_error("bad_request", why);
+	if (jit_op_int(req, "limit", 1, AUDIT_LIMIT_MAX, AUDIT_LIMIT_DEFAULT, &limit, &err) != 0)
+		return jit_broker_error("bad_request", err.msg);
 	out.array = json_array();
 	/* One more than asked tells whether older entries were left out. */
 	if (jit_store_audit_each(b->store, since, jit_op_peer_may(b, peer, PRIV_AUDIT) ? NULL : peer->user,

@@ -36,37 +36,37 @@ static bool user_exists(const char *name)
 	return getpwnam_r(name, &pw, buf, sizeof(buf), &res) == 0 && res != NULL;
 }
 
-/* The request's fields as jit_decide() takes them; NULL or a bad_request. */
-static json_t *parse_request(json_t *req, struct jit_request *out)
+/* The request's fields as jit_decide() takes them; -1 with the reason (a
+ * bad request) in err. */
+static int parse_request(json_t *req, struct jit_request *out, jit_error *err)
 {
 	json_t *ports = json_object_get(req, "ports"), *item;
 	const char *from = jit_op_str(req, "from");
 	json_int_t duration = 0;
-	char why[256];
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
 	json_array_foreach(ports, i, item) {
 		if (jit_portspec_parse(json_string_value(item), &out->ports[i]) != 0)
-			return jit_op_error("bad_request", "ports: '%s' is not PORT/tcp or PORT/udp",
-					 json_string_value(item));
+			return jit_error_set(err, "ports: '%s' is not PORT/tcp or PORT/udp",
+					     json_string_value(item));
 	}
 	out->n_ports = json_array_size(ports);
 	if (from != NULL) {
 		if (jit_cidr_parse(from, &out->source) != 0)
-			return jit_op_error("bad_request", "from: '%s' is not an address or CIDR"
-					 " (host bits must be zero)", from);
+			return jit_error_set(err, "from: '%s' is not an address or CIDR"
+					     " (host bits must be zero)", from);
 		out->has_source = true;
 	}
 	if (json_object_get(req, "duration") != NULL &&
-	    jit_op_int(req, "duration", 1, JIT_DURATION_MAX, 0, &duration, why, sizeof(why)) != 0)
-		return jit_broker_error("bad_request", why);
+	    jit_op_int(req, "duration", 1, JIT_DURATION_MAX, 0, &duration, err) != 0)
+		return -1;
 	out->duration = duration;
 	out->justification = jit_op_str(req, "justification");
 	out->for_user = jit_op_str(req, "for");
 	if (out->for_user != NULL && !user_exists(out->for_user))
-		return jit_op_error("bad_request", "for: no user named '%s'", out->for_user);
-	return NULL;
+		return jit_error_set(err, "for: no user named '%s'", out->for_user);
+	return 0;
 }
 
 static json_t *request_details(const struct jit_request *r)
@@ -215,30 +215,31 @@ static json_t *grant_and_sign(struct jit_broker *b, struct jit_peer *peer,
 }
 
 /* A remote request's source: the address jit-sshd saw, or a CIDR that holds
- * it. NULL, or the denial. */
-static json_t *remote_source(struct jit_broker *b, struct jit_peer *peer, struct jit_request *r)
+ * it. Else -1, the denial recorded and its reason in err. */
+static int remote_source(struct jit_broker *b, struct jit_peer *peer, struct jit_request *r,
+			 jit_error *err)
 {
-	char from[JIT_CIDR_STRLEN], seen[JIT_CIDR_STRLEN], reason[160];
+	char from[JIT_CIDR_STRLEN], seen[JIT_CIDR_STRLEN];
 
 	if (!r->has_source) {
 		r->source.addr = peer->remote_address;
 		r->source.prefix = peer->remote_address.family == AF_INET ? 32 : 128;
 		r->has_source = true;
-		return NULL;
+		return 0;
 	}
 	if (jit_cidr_contains(&r->source, &peer->remote_address))
-		return NULL;
+		return 0;
 	jit_cidr_format(&r->source, from, sizeof(from));
 	jit_addr_format(&peer->remote_address, seen, sizeof(seen));
-	(void)snprintf(reason, sizeof(reason), "from %s does not hold %s, the address the request"
-		       " came from", from, seen);
-	jit_broker_audit_denial(b, peer, "request", peer->user, reason,
+	jit_error_set(err, "from %s does not hold %s, the address the request came from", from,
+		      seen);
+	jit_broker_audit_denial(b, peer, "request", peer->user, err->msg,
 				json_pack("{s:s, s:s}", "from", from, "denial", "source_not_observed"));
 	jit_op_count(b, &b->metrics.requests, "denied", "source_not_observed");
 	jit_broker_event(b, "denial", json_pack("{s:s, s:s, s:s, s:s}", "user", peer->user,
-						"code", "source_not_observed", "reason", reason,
+						"code", "source_not_observed", "reason", err->msg,
 						"from", from));
-	return jit_op_refusal("denied", "source_not_observed", reason);
+	return -1;
 }
 
 static json_t *deny_request(struct jit_broker *b, struct jit_peer *peer,
@@ -258,32 +259,34 @@ static json_t *deny_request(struct jit_broker *b, struct jit_peer *peer,
 	return jit_op_refusal("denied", code, d->reason);
 }
 
-/* rate_requests, for the caller and for the source asked. NULL, or the denial. */
-static json_t *request_rate(struct jit_broker *b, struct jit_peer *peer,
-			    const struct jit_request *r)
+/* rate_requests, for the caller and for the source asked. Over it: -1, the
+ * denial recorded and its reason in err. */
+static int request_rate(struct jit_broker *b, struct jit_peer *peer, const struct jit_request *r,
+			jit_error *err)
 {
 	const struct jit_rate_limit *lim = &b->cfg->rate_requests;
-	char key[JIT_RATE_KEY_MAX], reason[256];
+	char key[JIT_RATE_KEY_MAX], *reason = err->msg;
+	size_t size = sizeof(err->msg);
 	bool ok;
 
 	if (peer->remote)
 		(void)snprintf(key, sizeof(key), "user:%s", peer->user);
 	else
 		(void)snprintf(key, sizeof(key), "uid:%u", (unsigned)peer->uid);
-	ok = jit_op_within_rate(&b->request_rates, lim, key, "requests", reason, sizeof(reason));
+	ok = jit_op_within_rate(&b->request_rates, lim, key, "requests", reason, size);
 	if (ok && r->has_source) {
 		jit_rate_source_key(&r->source.addr, key, sizeof(key));
-		ok = jit_op_within_rate(&b->request_rates, lim, key, "requests", reason, sizeof(reason));
+		ok = jit_op_within_rate(&b->request_rates, lim, key, "requests", reason, size);
 	}
 	if (ok)
-		return NULL;
+		return 0;
 	log_warn("request by %s refused: %s", peer->user, reason);
 	jit_broker_audit_denial(b, peer, "request", r->for_user ? r->for_user : peer->user, reason,
 				json_pack("{s:s}", "denial", "rate_limited"));
 	jit_op_count(b, &b->metrics.requests, "denied", "rate_limited");
 	jit_broker_event(b, "denial", json_pack("{s:s, s:s, s:s}", "user", peer->user,
 						"code", "rate_limited", "reason", reason));
-	return jit_op_refusal("denied", "rate_limited", reason);
+	return -1;
 }
 
 static json_t *decide_request(struct jit_broker *b, struct jit_peer *peer, json_t *req)
@@ -291,14 +294,14 @@ static json_t *decide_request(struct jit_broker *b, struct jit_peer *peer, json_
 	struct jit_request r;
 	struct jit_decision d;
 	struct jit_caller caller = jit_peer_caller(peer);
-	json_t *bad = parse_request(req, &r);
+	jit_error err;
 
-	if (bad != NULL)
-		return bad;
-	if (peer->remote && (bad = remote_source(b, peer, &r)) != NULL)
-		return bad;
-	if ((bad = request_rate(b, peer, &r)) != NULL)
-		return bad;
+	if (parse_request(req, &r, &err) != 0)
+		return jit_broker_error("bad_request", err.msg);
+	if (peer->remote && remote_source(b, peer, &r, &err) != 0)
+		return jit_op_refusal("denied", "source_not_observed", err.msg);
+	if (request_rate(b, peer, &r, &err) != 0)
+		return jit_op_refusal("denied", "rate_limited", err.msg);
 	if (jit_decide(b->cfg, &caller, &r, &d) != JIT_GRANTED)
 		return deny_request(b, peer, &r, &d);
 	return grant_and_sign(b, peer, &r, &d);

@@ -89,49 +89,40 @@ static bool has_control_char(const char *s)
 	return false;
 }
 
-static int check_string(const char *name, json_t *v, size_t max, char *why, size_t size)
+static int check_string(const char *name, json_t *v, size_t max, jit_error *err)
 {
-	if (!json_is_string(v)) {
-		(void)snprintf(why, size, "field '%s' must be a string", name);
-		return -1;
-	}
-	if (json_string_length(v) > max) {
-		(void)snprintf(why, size, "field '%s' is longer than %zu bytes", name, max);
-		return -1;
-	}
-	if (has_control_char(json_string_value(v))) {
-		(void)snprintf(why, size, "field '%s' contains a control character", name);
-		return -1;
-	}
+	if (!json_is_string(v))
+		return jit_error_set(err, "field '%s' must be a string", name);
+	if (json_string_length(v) > max)
+		return jit_error_set(err, "field '%s' is longer than %zu bytes", name, max);
+	if (has_control_char(json_string_value(v)))
+		return jit_error_set(err, "field '%s' contains a control character", name);
 	return 0;
 }
 
-static int check_type(const struct field *f, json_t *v, char *why, size_t size)
+static int check_type(const struct field *f, json_t *v, jit_error *err)
 {
 	size_t i;
 	json_t *item;
 
 	switch (f->type) {
 	case F_STRING:
-		return check_string(f->name, v, f->max, why, size);
+		return check_string(f->name, v, f->max, err);
 	case F_INT:
 		if (json_is_integer(v))
 			return 0;
-		(void)snprintf(why, size, "field '%s' must be an integer", f->name);
-		return -1;
+		return jit_error_set(err, "field '%s' must be an integer", f->name);
 	case F_BOOL:
 		if (json_is_boolean(v))
 			return 0;
-		(void)snprintf(why, size, "field '%s' must be true or false", f->name);
-		return -1;
+		return jit_error_set(err, "field '%s' must be true or false", f->name);
 	case F_STRINGS:
 		if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > f->max) {
-			(void)snprintf(why, size, "field '%s' must be an array of 1 to %zu strings",
+			return jit_error_set(err, "field '%s' must be an array of 1 to %zu strings",
 				       f->name, f->max);
-			return -1;
 		}
 		json_array_foreach(v, i, item)
-			if (check_string(f->name, item, 64, why, size) != 0)
+			if (check_string(f->name, item, 64, err) != 0)
 				return -1;
 		return 0;
 	}
@@ -147,7 +138,7 @@ static const struct field *find_field(const struct field *fields, const char *na
 }
 
 /* Every member known to the operation and of its type, every required one present. */
-int jit_op_validate(const struct op *op, json_t *req, char *why, size_t size)
+int jit_op_validate(const struct op *op, json_t *req, jit_error *err)
 {
 	const char *key;
 	json_t *v;
@@ -159,16 +150,14 @@ int jit_op_validate(const struct op *op, json_t *req, char *why, size_t size)
 			continue;
 		f = find_field(op->fields, key);
 		if (f == NULL) {
-			(void)snprintf(why, size, "op '%s' has no field '%.64s'", op->name, key);
-			return -1;
+			return jit_error_set(err, "op '%s' has no field '%.64s'", op->name, key);
 		}
-		if (check_type(f, v, why, size) != 0)
+		if (check_type(f, v, err) != 0)
 			return -1;
 	}
 	for (const struct field *f = op->fields; f->name != NULL; f++) {
 		if (f->required && json_object_get(req, f->name) == NULL) {
-			(void)snprintf(why, size, "op '%s' needs field '%s'", op->name, f->name);
-			return -1;
+			return jit_error_set(err, "op '%s' needs field '%s'", op->name, f->name);
 		}
 	}
 	return 0;
@@ -181,16 +170,13 @@ const char *jit_op_str(json_t *req, const char *name)
 
 /* An optional integer field within [min, max], else `dflt` when absent. */
 int jit_op_int(json_t *req, const char *name, json_int_t min, json_int_t max,
-		     json_int_t dflt, json_int_t *out, char *why, size_t size)
+	       json_int_t dflt, json_int_t *out, jit_error *err)
 {
 	json_t *v = json_object_get(req, name);
 
 	*out = v ? json_integer_value(v) : dflt;
-	if (*out < min || *out > max) {
-		(void)snprintf(why, size, "field '%s' must be between %lld and %lld", name,
+	if (*out < min || *out > max) return jit_error_set(err, "field '%s' must be between %lld and %lld", name,
 			       (long long)min, (long long)max);
-		return -1;
-	}
 	return 0;
 }
 
@@ -274,41 +260,36 @@ static const struct op *find_op(const char *name)
 	return NULL;
 }
 
-/* The operation a well-formed request names, or NULL with the error response. */
-static const struct op *request_op(json_t *req, json_t **error)
+/* The operation a well-formed request names; NULL with the reason (a bad
+ * request) in err. */
+static const struct op *request_op(json_t *req, jit_error *err)
 {
 	json_t *v = json_object_get(req, "v"), *name = json_object_get(req, "op");
 	const struct op *op;
-	char why[256];
 
 	if (!json_is_object(req)) {
-		*error = jit_broker_error("bad_request", "a request is a JSON object");
+		jit_error_set(err, "a request is a JSON object");
 		return NULL;
 	}
 	if (v == NULL || !json_is_integer(v)) {
-		*error = jit_broker_error("bad_request", "field 'v' (the protocol version, 1) is"
-					  " missing or not an integer");
+		jit_error_set(err, "field 'v' (the protocol version, 1) is missing or not an integer");
 		return NULL;
 	}
 	if (json_integer_value(v) != JIT_PROTO_VERSION) {
-		*error = jit_op_error("bad_request", "protocol version %lld is not supported (1 is)",
-				   (long long)json_integer_value(v));
+		jit_error_set(err, "protocol version %lld is not supported (1 is)",
+			      (long long)json_integer_value(v));
 		return NULL;
 	}
 	if (!json_is_string(name)) {
-		*error = jit_broker_error("bad_request", "field 'op' is missing or not a string");
+		jit_error_set(err, "field 'op' is missing or not a string");
 		return NULL;
 	}
 	op = find_op(json_string_value(name));
 	if (op == NULL) {
-		*error = jit_op_error("bad_request", "unknown op '%.64s'", json_string_value(name));
+		jit_error_set(err, "unknown op '%.64s'", json_string_value(name));
 		return NULL;
 	}
-	if (jit_op_validate(op, req, why, sizeof(why)) != 0) {
-		*error = jit_broker_error("bad_request", why);
-		return NULL;
-	}
-	return op;
+	return jit_op_validate(op, req, err) == 0 ? op : NULL;
 }
 
 /* --- remote users ---------------------------------------------------------------------------- */
@@ -331,94 +312,91 @@ bool jit_broker_is_front_door(const struct jit_broker *b, const struct jit_peer 
 }
 
 /* The remote user of the request's "remote" object, as a peer of its own:
- * its name, no uid, no groups. NULL, or the error. */
-static json_t *remote_peer(const struct jit_peer *caller, json_t *remote, struct jit_peer *out)
+ * its name, no uid, no groups. -1 with the reason (a bad request) in err. */
+static int remote_peer(const struct jit_peer *caller, json_t *remote, struct jit_peer *out,
+		       jit_error *err)
 {
 	static const struct op remote_op = { "remote", remote_fields, NULL, false };
 	const char *user, *key;
-	char why[256];
 
+	memset(out, 0, sizeof(*out));
 	if (!json_is_object(remote))
-		return jit_broker_error("bad_request", "field 'remote' must be an object");
-	if (jit_op_validate(&remote_op, remote, why, sizeof(why)) != 0)
-		return jit_broker_error("bad_request", why);
+		return jit_error_set(err, "field 'remote' must be an object");
+	if (jit_op_validate(&remote_op, remote, err) != 0)
+		return -1;
 	user = jit_op_str(remote, "user");
 	key = jit_op_str(remote, "key");
-	memset(out, 0, sizeof(*out));
 	if (!jit_config_valid_name(user))
-		return jit_op_error("bad_request", "remote: '%s' is not a valid user name", user);
+		return jit_error_set(err, "remote: '%s' is not a valid user name", user);
 	if (jit_addr_parse(jit_op_str(remote, "address"), &out->remote_address) != 0)
-		return jit_op_error("bad_request", "remote: '%s' is not an address",
-				 jit_op_str(remote, "address"));
+		return jit_error_set(err, "remote: '%s' is not an address",
+				     jit_op_str(remote, "address"));
 	for (const char *c = key; *c != '\0'; c++)
 		if (*c <= ' ' || *c > '~')
-			return jit_broker_error("bad_request", "remote: the key fingerprint must be"
-						" printable ASCII");
+			return jit_error_set(err, "remote: the key fingerprint must be printable"
+					     " ASCII");
 	out->uid = (uid_t)-1;
 	out->pid = caller->pid;
 	out->remote = true;
 	(void)snprintf(out->user, sizeof(out->user), "%s", user);
 	(void)snprintf(out->remote_key, sizeof(out->remote_key), "%s", key);
 	(void)snprintf(out->front_door, sizeof(out->front_door), "%s", caller->user);
-	return NULL;
+	return 0;
 }
 
-/* Moves the request's "remote" object, if any, into *as: who jit-sshd speaks
- * for. Only jit-sshd's user may; anyone else is denied and audited. */
-static json_t *take_remote(struct jit_broker *b, struct jit_peer *caller, json_t *req,
-			   struct jit_peer *as, bool *is_remote)
+/* Only jit-sshd's user may speak for a remote user: anyone else is denied
+ * and audited, and nothing of the request is written (its text is the
+ * caller's). */
+static json_t *refuse_remote(struct jit_broker *b, const struct jit_peer *caller)
 {
-	json_t *remote = json_is_object(req) ? json_object_get(req, "remote") : NULL, *err;
+	log_info("%s (uid %lu) tried to speak for a remote user", caller->user,
+		 (unsigned long)caller->uid);
+	jit_broker_audit_denial(b, caller, "remote", NULL,
+				"only jit-sshd's user may speak for remote users", NULL);
+	return jit_op_refusal("denied", "not_front_door",
+			      "only jit-sshd's user ([sshd] user) may speak for remote users");
+}
 
-	*is_remote = remote != NULL;
-	if (remote == NULL)
-		return NULL;
-	if (!jit_broker_is_front_door(b, caller)) {
-		log_info("%s (uid %lu) tried to speak for a remote user", caller->user,
-			 (unsigned long)caller->uid);
-		/* Nothing of the request is written: its text is the caller's. */
-		jit_broker_audit_denial(b, caller, "remote", NULL,
-					"only jit-sshd's user may speak for remote users", NULL);
-		return jit_op_refusal("denied", "not_front_door",
-			       "only jit-sshd's user ([sshd] user) may speak for remote users");
-	}
-	err = remote_peer(caller, remote, as);
-	if (err == NULL)
-		json_object_del(req, "remote");
-	return err;
+/* The operation req names, run for as (the caller, or the remote user it
+ * speaks for). */
+static json_t *run_op(struct jit_broker *b, struct jit_peer *as, json_t *req, bool *bad)
+{
+	const struct op *op;
+	jit_error err;
+	json_t *resp;
+
+	(void)json_object_del(req, "remote");
+	op = request_op(req, &err);
+	if (op == NULL)
+		return jit_broker_error("bad_request", err.msg);
+	if (as->remote && !op->remote_ok)
+		return jit_op_error("denied", "op '%s' is not available to remote users", op->name);
+	*bad = false;
+	resp = op->run(b, as, req);
+	return resp != NULL ? resp : jit_broker_error("internal", "out of memory");
 }
 
 json_t *jit_broker_handle(struct jit_broker *b, struct jit_peer *peer, const char *line,
 			  size_t len, bool *bad)
 {
 	json_error_t jerr;
-	json_t *req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr), *resp = NULL;
-	const struct op *op;
-	struct jit_peer remote;
-	bool is_remote = false;
+	json_t *req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr), *remote, *resp;
+	struct jit_peer remote_user;
+	jit_error err;
 
 	*bad = true;
 	if (req == NULL)
 		return jit_op_error("bad_request", "invalid JSON at column %d: %s", jerr.column,
-				 jerr.text);
+				    jerr.text);
 	/* A refused or malformed remote object counts as a bad request: three
 	 * in a row close the connection. */
-	resp = take_remote(b, peer, req, &remote, &is_remote);
-	if (resp != NULL) {
-		json_decref(req);
-		return resp;
-	}
-	op = request_op(req, &resp);
-	if (op != NULL && is_remote && !op->remote_ok) {
-		resp = jit_op_error("denied", "op '%s' is not available to remote users", op->name);
-		op = NULL;
-	}
-	if (op != NULL) {
-		*bad = false;
-		resp = op->run(b, is_remote ? &remote : peer, req);
-		if (resp == NULL)
-			resp = jit_broker_error("internal", "out of memory");
-	}
+	remote = json_is_object(req) ? json_object_get(req, "remote") : NULL;
+	if (remote != NULL && !jit_broker_is_front_door(b, peer))
+		resp = refuse_remote(b, peer);
+	else if (remote != NULL && remote_peer(peer, remote, &remote_user, &err) != 0)
+		resp = jit_broker_error("bad_request", err.msg);
+	else
+		resp = run_op(b, remote != NULL ? &remote_user : peer, req, bad);
 	json_decref(req);
 	return resp;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* What the operations of the socket protocol share, private to jitd's
- * operations (ops.c, op_query.c, jit_op_request.c, jit_op_verify.c). */
+ * operations (ops.c, op_query.c, op_request.c, op_verify.c). */
 #ifndef JIT_OPS_H
 #define JIT_OPS_H
 
@@ -10,7 +10,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
-
 
 enum field_type { F_STRING, F_INT, F_BOOL, F_STRINGS };
 
@@ -29,7 +28,6 @@ struct op {
 	op_fn run;
 	bool remote_ok;		/* may jit-sshd ask it for a remote user */
 };
-
 
 /* The operations and their field tables. */
 extern const struct field jit_no_fields[], jit_request_fields[], jit_list_fields[], jit_revoke_fields[],
@@ -59,13 +57,14 @@ json_t *jit_rfc3339_json(time_t t);
 json_t *jit_ports_json(const struct jit_portspec *ports, size_t n);
 
 /* Every member known to the operation and of its type, every required one
- * present; else -1 with the reason in why. */
-int jit_op_validate(const struct op *op, json_t *req, char *why, size_t size);
+ * present; else -1 with the reason in err. */
+int jit_op_validate(const struct op *op, json_t *req, jit_error *err);
 /* A string field (validated), or NULL. */
 const char *jit_op_str(json_t *req, const char *name);
-/* An optional integer field within [min, max], else dflt when absent. */
+/* An optional integer field within [min, max], else dflt when absent;
+ * -1 with the reason in err when out of range. */
 int jit_op_int(json_t *req, const char *name, json_int_t min, json_int_t max, json_int_t dflt,
-	       json_int_t *out, char *why, size_t size);
+	       json_int_t *out, jit_error *err);
 
 enum privilege { PRIV_AUDIT, PRIV_REVOKE_ANY };
 
