@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,10 +33,33 @@ struct parser {
 	bool seen_jitd, seen_sshd;
 };
 
-typedef int (*value_fn)(struct parser *p, const char *key, const char *value);
+/* A key whose value needs more than a type: it reads value into field. */
+typedef int (*value_fn)(struct parser *p, const char *key, const char *value, void *field);
 
+/* How a key's value is read, and what its field is. */
+enum key_type {
+	K_PATH,		/* an absolute path: char[JIT_PATH_MAX] */
+	K_USER,		/* a user name: char[JIT_NAME_MAX] */
+	K_GROUP,	/* a group name: char[JIT_NAME_MAX] */
+	K_DURATION,	/* int64_t seconds, within [min, max] */
+	K_INT,		/* int, within [min, max] */
+	K_YES_NO,	/* bool */
+	K_NAMES,	/* struct jit_names */
+	K_RATE,		/* struct jit_rate_limit */
+	K_CUSTOM,	/* read by parse */
+};
+
+/* One key of a section: its field's offset in the section's struct
+ * (jit_config for [jitd], jit_sshd_config for [sshd], jit_policy, jit_role);
+ * for durations and numbers the range (a duration's min 0: from 1s, its max
+ * 0: up to JIT_DURATION_MAX); and the default, written as in the file,
+ * read by the same code when the section begins (NULL: zero, empty). */
 struct key_def {
 	const char *name;
+	enum key_type type;
+	size_t offset;
+	int64_t min, max;
+	const char *dflt;
 	value_fn parse;
 };
 
@@ -123,11 +147,35 @@ static int set_path(struct parser *p, const char *key, const char *value, char *
 	return 0;
 }
 
-static int set_duration(struct parser *p, const char *key, const char *value, int64_t *dst)
+static int set_name(struct parser *p, const char *key, const char *value, const char *what,
+		    char *dst)
 {
-	if (jit_duration_parse(value, dst) == 0)
+	if (!jit_config_valid_name(value)) {
+		perr(p, "%s: '%s' is not a valid %s name", key, value, what);
+		return -1;
+	}
+	memcpy(dst, value, strlen(value) + 1);
+	return 0;
+}
+
+static int set_duration(struct parser *p, const struct key_def *k, const char *value,
+			int64_t *dst)
+{
+	char min[16], max[16];
+
+	if (jit_duration_parse(value, dst) != 0) {
+		perr(p, "%s: '%s' is not a duration like 90s, 30m, 3h or 1d (at most 366d)", k->name,
+		     value);
+		return -1;
+	}
+	if ((k->max == 0 || *dst <= k->max) && *dst >= k->min)
 		return 0;
-	perr(p, "%s: '%s' is not a duration like 90s, 30m, 3h or 1d (at most 366d)", key, value);
+	jit_duration_format(k->min, min, sizeof(min));
+	jit_duration_format(k->max, max, sizeof(max));
+	if (k->min == 0)
+		perr(p, "%s: '%s' is more than %s", k->name, value, max);
+	else
+		perr(p, "%s: '%s' is not between %s and %s", k->name, value, min, max);
 	return -1;
 }
 
@@ -144,16 +192,16 @@ static int set_yes_no(struct parser *p, const char *key, const char *value, bool
 	return 0;
 }
 
-static int set_int(struct parser *p, const char *key, const char *value, int min, int max,
-		   int *dst)
+static int set_int(struct parser *p, const struct key_def *k, const char *value, int *dst)
 {
 	char *end;
 	long n;
 
 	errno = 0;
 	n = strtol(value, &end, 10);
-	if (*end != '\0' || errno != 0 || n < min || n > max || value[0] == '\0') {
-		perr(p, "%s: '%s' is not a whole number from %d to %d", key, value, min, max);
+	if (*end != '\0' || errno != 0 || n < k->min || n > k->max || value[0] == '\0') {
+		perr(p, "%s: '%s' is not a whole number from %lld to %lld", k->name, value,
+		     (long long)k->min, (long long)k->max);
 		return -1;
 	}
 	*dst = (int)n;
@@ -202,108 +250,6 @@ static int set_names(struct parser *p, const char *key, const char *value,
 	return -1;
 }
 
-/* --- [jitd] ---------------------------------------------------------------- */
-
-static int jitd_host(struct parser *p, const char *key, const char *value)
-{
-	if (!valid_host_id(value)) {
-		perr(p, "%s: '%s' is not a host id (letters, digits, '.', '-', '_')", key, value);
-		return -1;
-	}
-	memcpy(p->cfg->host, value, strlen(value) + 1);
-	return 0;
-}
-
-static int jitd_socket(struct parser *p, const char *key, const char *value)
-{
-	return set_path(p, key, value, p->cfg->socket);
-}
-
-static int jitd_socket_group(struct parser *p, const char *key, const char *value)
-{
-	if (!jit_config_valid_name(value)) {
-		perr(p, "%s: '%s' is not a valid group name", key, value);
-		return -1;
-	}
-	memcpy(p->cfg->socket_group, value, strlen(value) + 1);
-	return 0;
-}
-
-static int jitd_database(struct parser *p, const char *key, const char *value)
-{
-	return set_path(p, key, value, p->cfg->database);
-}
-
-static int jitd_key(struct parser *p, const char *key, const char *value)
-{
-	return set_path(p, key, value, p->cfg->key);
-}
-
-static int jitd_firewall(struct parser *p, const char *key, const char *value)
-{
-	static const enum jit_firewall_kind kinds[] = { JIT_FW_NFTABLES, JIT_FW_IPTABLES,
-							JIT_FW_NONE };
-
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		if (strcmp(value, jit_firewall_name(kinds[i])) == 0) {
-			p->cfg->firewall = kinds[i];
-			return 0;
-		}
-	}
-	perr(p, "%s: '%s' is not one of nftables, iptables, none", key, value);
-	return -1;
-}
-
-static int jitd_default_duration(struct parser *p, const char *key, const char *value)
-{
-	return set_duration(p, key, value, &p->cfg->default_duration);
-}
-
-static int jitd_skew(struct parser *p, const char *key, const char *value)
-{
-	if (set_duration(p, key, value, &p->cfg->skew) != 0)
-		return -1;
-	/* A large skew would let tickets live far past their window. */
-	if (p->cfg->skew > 300) {
-		perr(p, "%s: '%s' is more than 5m", key, value);
-		return -1;
-	}
-	return 0;
-}
-
-static int jitd_reconcile_interval(struct parser *p, const char *key, const char *value)
-{
-	if (set_duration(p, key, value, &p->cfg->reconcile_interval) != 0)
-		return -1;
-	if (p->cfg->reconcile_interval > 3600) {
-		perr(p, "%s: '%s' is more than 1h", key, value);
-		return -1;
-	}
-	return 0;
-}
-
-static int jitd_metrics_file(struct parser *p, const char *key, const char *value)
-{
-	return set_path(p, key, value, p->cfg->metrics_file);
-}
-
-static int jitd_notify_command(struct parser *p, const char *key, const char *value)
-{
-	p->cfg->notify_line = p->line;
-	return set_path(p, key, value, p->cfg->notify_command);
-}
-
-static int jitd_notify_timeout(struct parser *p, const char *key, const char *value)
-{
-	if (set_duration(p, key, value, &p->cfg->notify_timeout) != 0)
-		return -1;
-	if (p->cfg->notify_timeout < 1 || p->cfg->notify_timeout > 60) {
-		perr(p, "%s: '%s' is not between 1s and 1m", key, value);
-		return -1;
-	}
-	return 0;
-}
-
 static int set_rate(struct parser *p, const char *key, const char *value,
 		    struct jit_rate_limit *dst)
 {
@@ -314,57 +260,82 @@ static int set_rate(struct parser *p, const char *key, const char *value,
 	return -1;
 }
 
-static int jitd_rate_requests(struct parser *p, const char *key, const char *value)
+/* Reads value into the key's field of the section's struct at base. */
+static int set_value(struct parser *p, const struct key_def *k, void *base, const char *value)
 {
-	return set_rate(p, key, value, &p->cfg->rate_requests);
+	void *field = (char *)base + k->offset;
+
+	switch (k->type) {
+	case K_PATH: return set_path(p, k->name, value, field);
+	case K_USER: return set_name(p, k->name, value, "user", field);
+	case K_GROUP: return set_name(p, k->name, value, "group", field);
+	case K_DURATION: return set_duration(p, k, value, field);
+	case K_INT: return set_int(p, k, value, field);
+	case K_YES_NO: return set_yes_no(p, k->name, value, field);
+	case K_NAMES: return set_names(p, k->name, value, field);
+	case K_RATE: return set_rate(p, k->name, value, field);
+	case K_CUSTOM: return k->parse(p, k->name, value, field);
+	}
+	return -1;
 }
 
-static int jitd_rate_verifications(struct parser *p, const char *key, const char *value)
+/* --- [jitd] ---------------------------------------------------------------- */
+
+static int jitd_host(struct parser *p, const char *key, const char *value, void *field)
 {
-	return set_rate(p, key, value, &p->cfg->rate_verifications);
+	if (!valid_host_id(value)) {
+		perr(p, "%s: '%s' is not a host id (letters, digits, '.', '-', '_')", key, value);
+		return -1;
+	}
+	memcpy(field, value, strlen(value) + 1);
+	return 0;
 }
 
-static int jitd_audit_denials(struct parser *p, const char *key, const char *value)
+static int jitd_firewall(struct parser *p, const char *key, const char *value, void *field)
 {
-	return set_rate(p, key, value, &p->cfg->audit_denials);
+	static const enum jit_firewall_kind kinds[] = { JIT_FW_NFTABLES, JIT_FW_IPTABLES,
+							JIT_FW_NONE };
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		if (strcmp(value, jit_firewall_name(kinds[i])) == 0) {
+			*(enum jit_firewall_kind *)field = kinds[i];
+			return 0;
+		}
+	}
+	perr(p, "%s: '%s' is not one of nftables, iptables, none", key, value);
+	return -1;
 }
 
-static int jitd_connections_per_uid(struct parser *p, const char *key, const char *value)
+static int jitd_notify_command(struct parser *p, const char *key, const char *value, void *field)
 {
-	return set_int(p, key, value, 1, 1024, &p->cfg->connections_per_uid);
+	p->cfg->notify_line = p->line;
+	return set_path(p, key, value, field);
 }
+
+#define JITD(f) offsetof(struct jit_config, f)
 
 static const struct key_def jitd_keys[] = {
-	{ "host", jitd_host },
-	{ "socket", jitd_socket },
-	{ "socket_group", jitd_socket_group },
-	{ "database", jitd_database },
-	{ "key", jitd_key },
-	{ "firewall", jitd_firewall },
-	{ "default_duration", jitd_default_duration },
-	{ "skew", jitd_skew },
-	{ "reconcile_interval", jitd_reconcile_interval },
-	{ "metrics_file", jitd_metrics_file },
-	{ "notify_command", jitd_notify_command },
-	{ "notify_timeout", jitd_notify_timeout },
-	{ "rate_requests", jitd_rate_requests },
-	{ "rate_verifications", jitd_rate_verifications },
-	{ "connections_per_uid", jitd_connections_per_uid },
-	{ "audit_denials", jitd_audit_denials },
-	{ NULL, NULL },
+	{ "host", K_CUSTOM, JITD(host), 0, 0, NULL, jitd_host },
+	{ "socket", K_PATH, JITD(socket), 0, 0, "/run/jit/jitd.sock", NULL },
+	{ "socket_group", K_GROUP, JITD(socket_group), 0, 0, "jit", NULL },
+	{ "database", K_PATH, JITD(database), 0, 0, "/var/lib/jit/jit.db", NULL },
+	{ "key", K_PATH, JITD(key), 0, 0, "/etc/jit/broker.key", NULL },
+	{ "firewall", K_CUSTOM, JITD(firewall), 0, 0, "nftables", jitd_firewall },
+	{ "default_duration", K_DURATION, JITD(default_duration), 0, 0, "1h", NULL },
+	/* A large skew would let tickets live far past their window. */
+	{ "skew", K_DURATION, JITD(skew), 0, 300, "30s", NULL },
+	{ "reconcile_interval", K_DURATION, JITD(reconcile_interval), 0, 3600, "5s", NULL },
+	{ "metrics_file", K_PATH, JITD(metrics_file), 0, 0, NULL, NULL },
+	{ "notify_command", K_CUSTOM, JITD(notify_command), 0, 0, NULL, jitd_notify_command },
+	{ "notify_timeout", K_DURATION, JITD(notify_timeout), 1, 60, "5s", NULL },
+	{ "rate_requests", K_RATE, JITD(rate_requests), 0, 0, "20/1m", NULL },
+	{ "rate_verifications", K_RATE, JITD(rate_verifications), 0, 0, "60/1m", NULL },
+	{ "connections_per_uid", K_INT, JITD(connections_per_uid), 1, 1024, "32", NULL },
+	{ "audit_denials", K_RATE, JITD(audit_denials), 0, 0, "10/1m", NULL },
+	{ NULL, K_CUSTOM, 0, 0, 0, NULL, NULL },
 };
 
 /* --- [sshd] ---------------------------------------------------------------- */
-
-static int sshd_user(struct parser *p, const char *key, const char *value)
-{
-	if (!jit_config_valid_name(value)) {
-		perr(p, "%s: '%s' is not a valid user name", key, value);
-		return -1;
-	}
-	memcpy(p->cfg->sshd.user, value, strlen(value) + 1);
-	return 0;
-}
 
 /* "ADDR:PORT", with IPv6 addresses in brackets: "[2001:db8::1]:2222". */
 static int parse_listen(const char *text, struct jit_listen *out)
@@ -378,9 +349,9 @@ static int parse_listen(const char *text, struct jit_listen *out)
 	return 0;
 }
 
-static int sshd_listen(struct parser *p, const char *key, const char *value)
+static int sshd_listen(struct parser *p, const char *key, const char *value, void *field)
 {
-	struct jit_sshd_config *s = &p->cfg->sshd;
+	struct jit_sshd_config *s = field;
 	char copy[CONFIG_LINE_MAX + 1], *item, *next;
 
 	(void)snprintf(copy, sizeof(copy), "%s", value);
@@ -404,44 +375,16 @@ static int sshd_listen(struct parser *p, const char *key, const char *value)
 	return 0;
 }
 
-static int sshd_host_key(struct parser *p, const char *key, const char *value)
-{
-	return set_path(p, key, value, p->cfg->sshd.host_key);
-}
-
-static int sshd_authorized_keys(struct parser *p, const char *key, const char *value)
-{
-	return set_path(p, key, value, p->cfg->sshd.authorized_keys);
-}
-
-static int sshd_login_grace(struct parser *p, const char *key, const char *value)
-{
-	int64_t *grace = &p->cfg->sshd.login_grace;
-
-	if (set_duration(p, key, value, grace) != 0)
-		return -1;
-	if (*grace < 1 || *grace > 600) {
-		perr(p, "%s: '%s' is not between 1s and 10m", key, value);
-		return -1;
-	}
-	return 0;
-}
-
-
-static int sshd_max_auth_tries(struct parser *p, const char *key, const char *value)
-{
-	return set_int(p, key, value, 1, 20, &p->cfg->sshd.max_auth_tries);
-}
-
 /* N, or OpenSSH's start:rate:full (random early drop from start on, rate
  * percent there, rising to all at full). */
-static int sshd_max_startups(struct parser *p, const char *key, const char *value)
+static int sshd_max_startups(struct parser *p, const char *key, const char *value, void *field)
 {
-	struct jit_sshd_config *c = &p->cfg->sshd;
+	static const struct key_def whole = { "max_startups", K_INT, 0, 1, 1000, NULL, NULL };
+	struct jit_sshd_config *c = field;
 	int start, rate, full, used = 0;
 
 	if (strchr(value, ':') == NULL) {
-		if (set_int(p, key, value, 1, 1000, &c->max_startups) != 0)
+		if (set_int(p, &whole, value, &c->max_startups) != 0)
 			return -1;
 		c->startups_begin = c->max_startups;
 		c->startups_rate = 100;
@@ -460,21 +403,18 @@ static int sshd_max_startups(struct parser *p, const char *key, const char *valu
 	return 0;
 }
 
-static int sshd_per_source_max_startups(struct parser *p, const char *key, const char *value)
-{
-	return set_int(p, key, value, 1, 1000, &p->cfg->sshd.per_source_max_startups);
-}
+#define SSHD(f) offsetof(struct jit_sshd_config, f)
 
 static const struct key_def sshd_keys[] = {
-	{ "user", sshd_user },
-	{ "listen", sshd_listen },
-	{ "host_key", sshd_host_key },
-	{ "authorized_keys", sshd_authorized_keys },
-	{ "login_grace", sshd_login_grace },
-	{ "max_auth_tries", sshd_max_auth_tries },
-	{ "max_startups", sshd_max_startups },
-	{ "per_source_max_startups", sshd_per_source_max_startups },
-	{ NULL, NULL },
+	{ "user", K_USER, SSHD(user), 0, 0, NULL, NULL },
+	{ "listen", K_CUSTOM, 0, 0, 0, NULL, sshd_listen },
+	{ "host_key", K_PATH, SSHD(host_key), 0, 0, "/etc/jit/ssh_host_ed25519_key", NULL },
+	{ "authorized_keys", K_PATH, SSHD(authorized_keys), 0, 0, "/etc/jit/authorized_keys", NULL },
+	{ "login_grace", K_DURATION, SSHD(login_grace), 1, 600, "10s", NULL },
+	{ "max_auth_tries", K_INT, SSHD(max_auth_tries), 1, 20, "3", NULL },
+	{ "max_startups", K_CUSTOM, 0, 0, 0, "20:30:60", sshd_max_startups },
+	{ "per_source_max_startups", K_INT, SSHD(per_source_max_startups), 1, 1000, "5", NULL },
+	{ NULL, K_CUSTOM, 0, 0, 0, NULL, NULL },
 };
 
 /* --- [policy NAME] ----------------------------------------------------------- */
@@ -484,9 +424,9 @@ static struct jit_policy *cur_policy(struct parser *p)
 	return &p->cfg->policies[p->cfg->n_policies - 1];
 }
 
-static int policy_ports(struct parser *p, const char *key, const char *value)
+static int policy_ports(struct parser *p, const char *key, const char *value, void *field)
 {
-	struct jit_policy *pol = cur_policy(p);
+	struct jit_policy *pol = field;
 
 	if (jit_portspec_list_parse(value, pol->ports, JIT_POLICY_PORTS_MAX, &pol->n_ports) == 0)
 		return 0;
@@ -496,9 +436,9 @@ static int policy_ports(struct parser *p, const char *key, const char *value)
 	return -1;
 }
 
-static int policy_sources(struct parser *p, const char *key, const char *value)
+static int policy_sources(struct parser *p, const char *key, const char *value, void *field)
 {
-	struct jit_policy *pol = cur_policy(p);
+	struct jit_policy *pol = field;
 
 	if (strcmp(value, "any") == 0) {
 		pol->any_source = true;
@@ -514,17 +454,14 @@ static int policy_sources(struct parser *p, const char *key, const char *value)
 	return -1;
 }
 
-static int policy_max_duration(struct parser *p, const char *key, const char *value)
+static int policy_justification(struct parser *p, const char *key, const char *value, void *field)
 {
-	return set_duration(p, key, value, &cur_policy(p)->max_duration);
-}
+	bool *required = field;
 
-static int policy_justification(struct parser *p, const char *key, const char *value)
-{
 	if (strcmp(value, "required") == 0)
-		cur_policy(p)->justification_required = true;
+		*required = true;
 	else if (strcmp(value, "optional") == 0)
-		cur_policy(p)->justification_required = false;
+		*required = false;
 	else {
 		perr(p, "%s: '%s' is neither required nor optional", key, value);
 		return -1;
@@ -532,12 +469,15 @@ static int policy_justification(struct parser *p, const char *key, const char *v
 	return 0;
 }
 
+#define POLICY(f) offsetof(struct jit_policy, f)
+
 static const struct key_def policy_keys[] = {
-	{ "ports", policy_ports },
-	{ "sources", policy_sources },
-	{ "max_duration", policy_max_duration },
-	{ "justification", policy_justification },
-	{ NULL, NULL },
+	{ "ports", K_CUSTOM, 0, 0, 0, NULL, policy_ports },
+	{ "sources", K_CUSTOM, 0, 0, 0, NULL, policy_sources },
+	{ "max_duration", K_DURATION, POLICY(max_duration), 0, 0, "1h", NULL },
+	{ "justification", K_CUSTOM, POLICY(justification_required), 0, 0, "optional",
+	  policy_justification },
+	{ NULL, K_CUSTOM, 0, 0, 0, NULL, NULL },
 };
 
 /* --- [role NAME] ---------------------------------------------------------------- */
@@ -547,57 +487,24 @@ static struct jit_role *cur_role(struct parser *p)
 	return &p->cfg->roles[p->cfg->n_roles - 1];
 }
 
-static int role_users(struct parser *p, const char *key, const char *value)
-{
-	return set_names(p, key, value, &cur_role(p)->users);
-}
-
-static int role_groups(struct parser *p, const char *key, const char *value)
-{
-	return set_names(p, key, value, &cur_role(p)->groups);
-}
-
-static int role_remote_users(struct parser *p, const char *key, const char *value)
-{
-	return set_names(p, key, value, &cur_role(p)->remote_users);
-}
-
-static int role_policies(struct parser *p, const char *key, const char *value)
+static int role_policies(struct parser *p, const char *key, const char *value, void *field)
 {
 	cur_role(p)->policies_line = p->line;
-	return set_names(p, key, value, &cur_role(p)->policy_names);
+	return set_names(p, key, value, field);
 }
 
-static int role_max_duration(struct parser *p, const char *key, const char *value)
-{
-	return set_duration(p, key, value, &cur_role(p)->max_duration);
-}
-
-static int role_grant_others(struct parser *p, const char *key, const char *value)
-{
-	return set_yes_no(p, key, value, &cur_role(p)->grant_others);
-}
-
-static int role_revoke_any(struct parser *p, const char *key, const char *value)
-{
-	return set_yes_no(p, key, value, &cur_role(p)->revoke_any);
-}
-
-static int role_audit(struct parser *p, const char *key, const char *value)
-{
-	return set_yes_no(p, key, value, &cur_role(p)->audit);
-}
+#define ROLE(f) offsetof(struct jit_role, f)
 
 static const struct key_def role_keys[] = {
-	{ "users", role_users },
-	{ "groups", role_groups },
-	{ "remote_users", role_remote_users },
-	{ "policies", role_policies },
-	{ "max_duration", role_max_duration },
-	{ "grant_others", role_grant_others },
-	{ "revoke_any", role_revoke_any },
-	{ "audit", role_audit },
-	{ NULL, NULL },
+	{ "users", K_NAMES, ROLE(users), 0, 0, NULL, NULL },
+	{ "groups", K_NAMES, ROLE(groups), 0, 0, NULL, NULL },
+	{ "remote_users", K_NAMES, ROLE(remote_users), 0, 0, NULL, NULL },
+	{ "policies", K_CUSTOM, ROLE(policy_names), 0, 0, NULL, role_policies },
+	{ "max_duration", K_DURATION, ROLE(max_duration), 0, 0, NULL, NULL },
+	{ "grant_others", K_YES_NO, ROLE(grant_others), 0, 0, NULL, NULL },
+	{ "revoke_any", K_YES_NO, ROLE(revoke_any), 0, 0, NULL, NULL },
+	{ "audit", K_YES_NO, ROLE(audit), 0, 0, NULL, NULL },
+	{ NULL, K_CUSTOM, 0, 0, 0, NULL, NULL },
 };
 
 /* --- sections ------------------------------------------------------------------- */
@@ -612,6 +519,27 @@ static const struct key_def *section_keys(enum section_kind kind)
 	case SEC_NONE: break;
 	}
 	return NULL;
+}
+
+/* The struct the current section's keys are fields of. */
+static void *section_base(struct parser *p)
+{
+	switch (p->section) {
+	case SEC_JITD: return p->cfg;
+	case SEC_SSHD: return &p->cfg->sshd;
+	case SEC_POLICY: return cur_policy(p);
+	case SEC_ROLE: return cur_role(p);
+	case SEC_NONE: break;
+	}
+	return NULL;
+}
+
+/* The defaults of a section's keys, into the struct at base. */
+static void set_section_defaults(struct parser *p, const struct key_def *keys, void *base)
+{
+	for (const struct key_def *k = keys; k->name != NULL; k++)
+		if (k->dflt != NULL)
+			(void)set_value(p, k, base, k->dflt);
 }
 
 /* Whether the current section set key (rightly or not). */
@@ -682,8 +610,8 @@ static int add_named_section(struct parser *p, enum section_kind kind, const cha
 		memset(&p->cfg->policies[p->cfg->n_policies], 0, sizeof(struct jit_policy));
 		p->cfg->n_policies++;
 		memcpy(cur_policy(p)->name, name, strlen(name) + 1);
-		cur_policy(p)->max_duration = 3600;
 		cur_policy(p)->line = p->line;
+		set_section_defaults(p, policy_keys, cur_policy(p));
 	} else {
 		grown = realloc(p->cfg->roles, (p->cfg->n_roles + 1) * sizeof(struct jit_role));
 		if (grown == NULL) {
@@ -695,6 +623,7 @@ static int add_named_section(struct parser *p, enum section_kind kind, const cha
 		p->cfg->n_roles++;
 		memcpy(cur_role(p)->name, name, strlen(name) + 1);
 		cur_role(p)->line = p->line;
+		set_section_defaults(p, role_keys, cur_role(p));
 	}
 	return 0;
 }
@@ -774,7 +703,7 @@ static void parse_assignment(struct parser *p, char *line)
 		else if (*value == '\0')
 			perr(p, "%s has no value", key);
 		else
-			(void)keys[i].parse(p, key, value);
+			(void)set_value(p, &keys[i], section_base(p), value);
 		p->seen |= 1u << i;
 		return;
 	}
@@ -958,34 +887,6 @@ static void sort_errors(struct jit_config_errors *errs)
 	}
 }
 
-static void set_defaults(struct jit_config *cfg)
-{
-	memset(cfg, 0, sizeof(*cfg));
-	(void)snprintf(cfg->socket, sizeof(cfg->socket), "%s", "/run/jit/jitd.sock");
-	(void)snprintf(cfg->socket_group, sizeof(cfg->socket_group), "%s", "jit");
-	(void)snprintf(cfg->database, sizeof(cfg->database), "%s", "/var/lib/jit/jit.db");
-	(void)snprintf(cfg->key, sizeof(cfg->key), "%s", "/etc/jit/broker.key");
-	cfg->firewall = JIT_FW_NFTABLES;
-	cfg->default_duration = 3600;
-	cfg->skew = 30;
-	cfg->reconcile_interval = 5;
-	cfg->notify_timeout = 5;
-	cfg->rate_requests = (struct jit_rate_limit){ 20, 60 };
-	cfg->rate_verifications = (struct jit_rate_limit){ 60, 60 };
-	cfg->connections_per_uid = 32;
-	cfg->audit_denials = (struct jit_rate_limit){ 10, 60 };
-	(void)snprintf(cfg->sshd.host_key, sizeof(cfg->sshd.host_key), "%s",
-		       "/etc/jit/ssh_host_ed25519_key");
-	(void)snprintf(cfg->sshd.authorized_keys, sizeof(cfg->sshd.authorized_keys), "%s",
-		       "/etc/jit/authorized_keys");
-	cfg->sshd.login_grace = 10;
-	cfg->sshd.max_auth_tries = 3;
-	cfg->sshd.max_startups = 60;
-	cfg->sshd.startups_begin = 20;
-	cfg->sshd.startups_rate = 30;
-	cfg->sshd.per_source_max_startups = 5;
-}
-
 static void parse_text(struct parser *p, const char *text, size_t len)
 {
 	char buf[CONFIG_LINE_MAX + 1];
@@ -1029,7 +930,9 @@ struct jit_config *jit_config_parse(const char *name, const char *text, size_t l
 		perr_at(&p, 0, "out of memory");
 		return NULL;
 	}
-	set_defaults(cfg);
+	memset(cfg, 0, sizeof(*cfg));
+	set_section_defaults(&p, jitd_keys, cfg);
+	set_section_defaults(&p, sshd_keys, &cfg->sshd);
 	parse_text(&p, text, len);
 	if (errs->n > 0) {
 		jit_config_free(cfg);
