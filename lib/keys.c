@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "keys.h"
+#include "safefile.h"
 
 #include "b64url.h"
 
@@ -120,103 +121,70 @@ int jit_paserk_public_parse(const char *s, size_t len, struct jit_public_key *ou
 	return 0;
 }
 
-static int check_secret_file_mode(const char *path, const struct stat *st, jit_error *err)
+static int check_secret_file_mode(const struct stat *st, jit_error *err)
 {
 	unsigned mode = (unsigned)st->st_mode & 07777u;
 
 	if (mode != 0600u && mode != 0400u)
-		return jit_error_set(err, "%s: mode %04o, the secret key file must be 0600",
-				     path, mode);
+		return jit_error_set(err, "mode %04o, the secret key file must be 0600", mode);
 	if (st->st_uid != geteuid() && st->st_uid != 0)
-		return jit_error_set(err, "%s: owned by uid %u, but this process runs as uid %u: the"
+		return jit_error_set(err, "owned by uid %u, but this process runs as uid %u: the"
 				     " key must belong to root or to the user reading it (run jitd"
 				     " as the key's owner, as jitd.service does; see jitd(8))",
-				     path, (unsigned)st->st_uid, (unsigned)geteuid());
+				     (unsigned)st->st_uid, (unsigned)geteuid());
 	return 0;
 }
 
-static int check_public_file_mode(const char *path, const struct stat *st, jit_error *err)
+static int check_public_file_mode(const struct stat *st, jit_error *err)
 {
 	unsigned mode = (unsigned)st->st_mode & 07777u;
 
 	if (mode & 022u)
-		return jit_error_set(err, "%s: mode %04o, a public key file must not be "
-				     "writable by group or others", path, mode);
+		return jit_error_set(err, "mode %04o, a public key file must not be writable by"
+				     " group or others", mode);
 	return 0;
 }
 
-/* Reads the one line of a key file into buf (without the newline). */
-static int read_key_line(int fd, const char *path, char *buf, size_t size, size_t *len,
+/* A key file's one line (the newline, if any, dropped), read the safe way;
+ * the caller wipes and frees *text. */
+static int read_key_file(const char *path, jit_file_check_fn check, char **text, size_t *len,
 			 jit_error *err)
 {
-	size_t n = 0;
-
-	for (;;) {
-		ssize_t r = read(fd, buf + n, size - n);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return jit_error_set(err, "%s: %s", path, strerror(errno));
-		if (r == 0)
-			break;
-		n += (size_t)r;
-		if (n == size)
-			return jit_error_set(err, "%s: too long for a key file", path);
+	if (jit_file_read(path, KEYFILE_MAX, check, text, len, err) != 0)
+		return jit_error_prefix(err, "%s", path);
+	if (*len > 0 && (*text)[*len - 1] == '\n')
+		(*text)[--*len] = '\0';
+	if (memchr(*text, '\n', *len) != NULL) {
+		jit_file_wipe(*text, *len);
+		*text = NULL;
+		jit_error_set(err, "%s: a key file holds one line", path);
+		return -1;
 	}
-	if (n > 0 && buf[n - 1] == '\n')
-		n--;
-	if (memchr(buf, '\n', n) != NULL)
-		return jit_error_set(err, "%s: a key file holds one line", path);
-	*len = n;
 	return 0;
-}
-
-typedef int (*mode_check_fn)(const char *, const struct stat *, jit_error *);
-
-static int read_key_file(const char *path, mode_check_fn check, char *buf, size_t size,
-			 size_t *len, jit_error *err)
-{
-	struct stat st;
-	int rc;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-
-	if (fd < 0)
-		return jit_error_set(err, "%s: %s", path, strerror(errno));
-	if (fstat(fd, &st) != 0)
-		rc = jit_error_set(err, "%s: %s", path, strerror(errno));
-	else if (!S_ISREG(st.st_mode))
-		rc = jit_error_set(err, "%s: not a regular file", path);
-	else
-		rc = check(path, &st, err);
-	if (rc == 0)
-		rc = read_key_line(fd, path, buf, size, len, err);
-	(void)close(fd);
-	return rc;
 }
 
 int jit_secret_key_load(const char *path, struct jit_secret_key *out, jit_error *err)
 {
-	char buf[KEYFILE_MAX];
-	size_t len = 0;
-	int rc = read_key_file(path, check_secret_file_mode, buf, sizeof(buf), &len, err);
+	char *text;
+	size_t len;
+	int rc = read_key_file(path, check_secret_file_mode, &text, &len, err);
 
-	if (rc == 0 && jit_paserk_secret_parse(buf, len, out, err) != 0)
+	if (rc == 0 && jit_paserk_secret_parse(text, len, out, err) != 0)
 		rc = jit_error_prefix(err, "%s", path);
-	sodium_memzero(buf, sizeof(buf));
+	jit_file_wipe(text, len);
 	return rc;
 }
 
 int jit_public_key_load(const char *path, struct jit_public_key *out, jit_error *err)
 {
-	char buf[KEYFILE_MAX];
-	size_t len = 0;
+	char *text;
+	size_t len;
+	int rc = read_key_file(path, check_public_file_mode, &text, &len, err);
 
-	if (read_key_file(path, check_public_file_mode, buf, sizeof(buf), &len, err) != 0)
-		return -1;
-	if (jit_paserk_public_parse(buf, len, out, err) != 0)
-		return jit_error_prefix(err, "%s", path);
-	return 0;
+	if (rc == 0 && jit_paserk_public_parse(text, len, out, err) != 0)
+		rc = jit_error_prefix(err, "%s", path);
+	jit_file_wipe(text, len);
+	return rc;
 }
 
 void jit_secret_key_wipe(struct jit_secret_key *key)

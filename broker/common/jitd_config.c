@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "jitd_config.h"
+#include "safefile.h"
 #include "strlist.h"
 #include "timeutil.h"
 
@@ -941,52 +942,30 @@ struct jit_config *jit_config_parse(const char *name, const char *text, size_t l
 	return cfg;
 }
 
-/* Reads a regular file of at most CONFIG_FILE_MAX bytes. */
+/* jitd.conf's rule for what it trusts: root's or ours, writable by nobody else. */
+static int config_owner_check(const struct stat *st, jit_error *err)
+{
+	char why[160];
+
+	if (jit_config_unsafe_owner(st, why, sizeof(why)))
+		return jit_error_set(err, "%s", why);
+	return 0;
+}
+
+int jit_config_file_read(const char *path, size_t max, char **text, size_t *len, jit_error *err)
+{
+	return jit_file_read(path, max, config_owner_check, text, len, err);
+}
+
 static char *read_config_file(const char *path, size_t *len, struct jit_config_errors *errs)
 {
 	struct parser p = { .file = path, .errs = errs };
-	struct stat st;
-	char *buf = NULL;
-	size_t n = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
-	char why[160];
+	char *text;
+	jit_error err;
 
-	if (fd < 0) {
-		perr_at(&p, 0, "%s", errno == ELOOP ? "a symbolic link: jitd reads only the file itself"
-						   : strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-		perr_at(&p, 0, "not a regular file");
-	else if (jit_config_unsafe_owner(&st, why, sizeof(why)))
-		perr_at(&p, 0, "%s", why);
-	else if (st.st_size > CONFIG_FILE_MAX)
-		perr_at(&p, 0, "larger than %d bytes", CONFIG_FILE_MAX);
-	else if ((buf = malloc((size_t)st.st_size + 1)) == NULL)
-		perr_at(&p, 0, "out of memory");
-	while (buf != NULL && n <= (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + n, (size_t)st.st_size + 1 - n);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			if (r < 0) {
-				perr_at(&p, 0, "%s", strerror(errno));
-				free(buf);
-				buf = NULL;
-			}
-			break;
-		}
-		n += (size_t)r;
-	}
-	if (buf != NULL && n > (size_t)st.st_size) {
-		perr_at(&p, 0, "file grew while being read");
-		free(buf);
-		buf = NULL;
-	}
-	(void)close(fd);
-	*len = n;
-	return buf;
+	if (jit_config_file_read(path, CONFIG_FILE_MAX, &text, len, &err) != 0)
+		perr_at(&p, 0, "%s", err.msg);
+	return text;
 }
 
 void jit_config_errors_report(const struct jit_config_errors *errs, const char *path,

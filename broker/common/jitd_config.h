@@ -4,6 +4,7 @@
 #ifndef JIT_JITD_CONFIG_H
 #define JIT_JITD_CONFIG_H
 
+#include "jit_error.h"
 #include "netaddr.h"
 #include "ratelimit.h"
 
@@ -152,6 +153,11 @@ struct stat;
  * user reading it: owned by another uid, or writable by group or others.
  * True with the reason in why. */
 bool jit_config_unsafe_owner(const struct stat *st, char *why, size_t size);
+
+/* Reads such a file the safe way (jit_file_read()) with that owner and mode
+ * rule: at most max bytes into *text, which the caller frees. -1 with the
+ * reason in err. */
+int jit_config_file_read(const char *path, size_t max, char **text, size_t *len, jit_error *err);
 
 const struct jit_policy *jit_config_policy(const struct jit_config *cfg, const char *name);
 const char *jit_firewall_name(enum jit_firewall_kind kind);

@@ -361,62 +361,22 @@ int jit_authkeys_parse(const char *name, const char *text, size_t len, struct ji
 	return 0;
 }
 
-static int read_whole(int fd, const char *path, char **text, size_t *len,
-		      struct jit_config_errors *errs)
-{
-	struct parse_ctx c = { .name = path, .errs = errs };
-	struct stat st;
-	char why[160];
-	ssize_t n;
-
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		line_error(&c, "not a regular file");
-		return -1;
-	}
-	/* jitd.conf's rule: root's or ours, writable by nobody else. */
-	if (jit_config_unsafe_owner(&st, why, sizeof(why))) {
-		line_error(&c, "writable by group or others, or owned by neither root nor us: %s",
-			   why);
-		return -1;
-	}
-	if (st.st_size > JIT_AUTHKEYS_FILE_MAX) {
-		line_error(&c, "larger than %d bytes", JIT_AUTHKEYS_FILE_MAX);
-		return -1;
-	}
-	*text = calloc(1, (size_t)st.st_size + 1);
-	if (*text == NULL)
-		return -1;
-	*len = 0;
-	while ((n = read(fd, *text + *len, (size_t)st.st_size + 1 - *len)) > 0)
-		*len += (size_t)n;
-	if (n < 0 || *len > (size_t)st.st_size) {
-		line_error(&c, n < 0 ? "cannot be read" : "changed while read");
-		free(*text);
-		return -1;
-	}
-	return 0;
-}
-
 int jit_authkeys_load(const char *path, struct jit_authkeys *out, struct jit_config_errors *errs)
 {
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	char *text = NULL;
-	size_t len = 0;
+	char *text;
+	size_t len;
+	jit_error err;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (fd < 0) {
+	if (jit_config_file_read(path, JIT_AUTHKEYS_FILE_MAX, &text, &len, &err) != 0) {
 		struct parse_ctx c = { .name = path, .errs = errs };
 
-		line_error(&c, "%s%s", strerror(errno), errno != ENOENT ? "" :
+		line_error(&c, "%s%s", err.msg, errno != ENOENT ? "" :
 			   " (create it: one line per key, jit-user=\"NAME\" and the key as in"
 			   " ~/.ssh/authorized_keys, owned by root, mode 0644: see jit-sshd(8))");
 		return -1;
 	}
-	rc = read_whole(fd, path, &text, &len, errs);
-	close(fd);
-	if (rc != 0)
-		return -1;
 	rc = jit_authkeys_parse(path, text, len, out, errs);
 	free(text);
 	return rc;

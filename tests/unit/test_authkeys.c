@@ -232,7 +232,7 @@ static void test_load_checks_the_file(void **state)
 	assert_int_equal(chmod(path, 0664), 0);
 	memset(&errs, 0, sizeof(errs));
 	assert_int_equal(jit_authkeys_load(path, &keys, &errs), -1);
-	assert_non_null(strstr(errs.msg[0], "writable by group or others"));
+	assert_non_null(strstr(errs.msg[0], "writable by its group (mode 0664)"));
 
 	assert_int_equal(chmod(path, 0644), 0);
 	assert_int_equal(symlink(path, link), 0);

@@ -200,7 +200,7 @@ static void test_key_file_shape(void **state)
 	memset(buf, 'A', sizeof(buf) - 1);
 	buf[sizeof(buf) - 1] = '\0';
 	assert_int_equal(jit_secret_key_load(write_file(f, buf, 0600), &key, &err), -1);
-	assert_non_null(strstr(err.msg, "too long"));
+	assert_non_null(strstr(err.msg, "larger than 256 bytes"));
 	assert_int_equal(jit_secret_key_load(write_file(f, "", 0600), &key, &err), -1);
 	assert_int_equal(jit_secret_key_load(f->dir, &key, &err), -1);
 	assert_int_equal(jit_secret_key_load("/nonexistent/broker.key", &key, &err), -1);
