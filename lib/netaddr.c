@@ -117,6 +117,12 @@ int jit_cidr_parse(const char *s, struct jit_cidr *out)
 	return 0;
 }
 
+void jit_cidr_host(const struct jit_addr *addr, struct jit_cidr *out)
+{
+	out->addr = *addr;
+	out->prefix = family_bits(addr->family);
+}
+
 static bool prefix_matches(const uint8_t *a, const uint8_t *b, unsigned prefix)
 {
 	unsigned full = prefix / 8u;

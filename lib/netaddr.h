@@ -38,6 +38,9 @@ int jit_addr_parse(const char *s, struct jit_addr *out);
  * prefix (::ffff:192.0.2.0/120) becomes the IPv4 one (192.0.2.0/24). */
 int jit_cidr_parse(const char *s, struct jit_cidr *out);
 
+/* The prefix holding addr alone: its /32 or /128. */
+void jit_cidr_host(const struct jit_addr *addr, struct jit_cidr *out);
+
 /* True when addr lies inside cidr. An IPv4 address is never inside an IPv6
  * prefix (not even ::/0) and the other way round. */
 bool jit_cidr_contains(const struct jit_cidr *cidr, const struct jit_addr *addr);

@@ -16,6 +16,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* The child could not run the program: the shell's "command not found". */
+#define EXIT_NOT_RUN 127
+
 extern char **environ;
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -90,7 +93,7 @@ pid_t jit_spawn(const struct jit_spawn *sp)
 		child_setup(sp, report[1]);
 		child_errno = errno;
 		(void)!write(report[1], &child_errno, sizeof(child_errno));
-		_exit(127);
+		_exit(EXIT_NOT_RUN);
 	}
 	(void)close(report[1]);
 	if (pid < 0) {

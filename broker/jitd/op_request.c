@@ -222,8 +222,7 @@ static int remote_source(struct jit_broker *b, struct jit_peer *peer, struct jit
 	char from[JIT_CIDR_STRLEN], seen[JIT_CIDR_STRLEN];
 
 	if (!r->has_source) {
-		r->source.addr = peer->remote_address;
-		r->source.prefix = peer->remote_address.family == AF_INET ? 32 : 128;
+		jit_cidr_host(&peer->remote_address, &r->source);
 		r->has_source = true;
 		return 0;
 	}

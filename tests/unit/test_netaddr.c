@@ -141,6 +141,23 @@ static void test_cidr_within(void **state)
 	assert_false(jit_cidr_within(&v6, &outer));
 }
 
+static void test_cidr_host(void **state)
+{
+	struct jit_addr a4, a6;
+	struct jit_cidr c;
+	char text[JIT_CIDR_STRLEN];
+
+	(void)state;
+	assert_int_equal(jit_addr_parse("192.0.2.7", &a4), 0);
+	assert_int_equal(jit_addr_parse("2001:db8::7", &a6), 0);
+	jit_cidr_host(&a4, &c);
+	jit_cidr_format(&c, text, sizeof(text));
+	assert_string_equal(text, "192.0.2.7/32");
+	jit_cidr_host(&a6, &c);
+	jit_cidr_format(&c, text, sizeof(text));
+	assert_string_equal(text, "2001:db8::7/128");
+}
+
 static void test_portspec(void **state)
 {
 	struct jit_portspec p;
@@ -226,6 +243,7 @@ int main(void)
 		cmocka_unit_test(test_cidr_parse_refusals),
 		cmocka_unit_test(test_cidr_contains_edges),
 		cmocka_unit_test(test_cidr_within),
+		cmocka_unit_test(test_cidr_host),
 		cmocka_unit_test(test_portspec),
 		cmocka_unit_test(test_lists),
 	};
