@@ -107,6 +107,8 @@ say "hardening of the optimised build"
 extra_tap+=$'\n'$(harness "hardening" bash tests/lint/hardening.test "$build/release")
 say "make install of the optimised build, examples included"
 extra_tap+=$'\n'$(harness "make install" bash tests/package/install.test "$build/release")
+say "a build without jit-sshd, iptables and cmocka"
+extra_tap+=$'\n'$(harness "reduced build" bash tests/package/reduced-build.test)
 # Every fuzz target for a short time on its corpus (contrib/fuzz.sh SECONDS
 # runs them longer).
 say "fuzz targets, ${JIT_FUZZ_SECONDS:=10} s each (clang, libFuzzer)"

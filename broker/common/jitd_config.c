@@ -298,10 +298,17 @@ static int jitd_firewall(struct parser *p, const char *key, const char *value, v
 							JIT_FW_NONE };
 
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		if (strcmp(value, jit_firewall_name(kinds[i])) == 0) {
-			*(enum jit_firewall_kind *)field = kinds[i];
-			return 0;
+		if (strcmp(value, jit_firewall_name(kinds[i])) != 0)
+			continue;
+#ifndef JIT_WITH_IPTABLES
+		if (kinds[i] == JIT_FW_IPTABLES) {
+			perr(p, "%s: this jitd was built without iptables (./configure"
+			     " --without-iptables): use nftables", key);
+			return -1;
 		}
+#endif
+		*(enum jit_firewall_kind *)field = kinds[i];
+		return 0;
 	}
 	perr(p, "%s: '%s' is not one of nftables, iptables, none", key, value);
 	return -1;

@@ -54,7 +54,15 @@ struct jit_firewall *jit_firewall_new(const struct jit_config *cfg, jit_error *e
 	switch (cfg->firewall) {
 	case JIT_FW_NONE: fw->ops = &jit_firewall_none; break;
 	case JIT_FW_NFTABLES: fw->ops = &jit_firewall_nftables; break;
-	case JIT_FW_IPTABLES: fw->ops = &jit_firewall_iptables; break;
+	case JIT_FW_IPTABLES:
+#ifdef JIT_WITH_IPTABLES
+		fw->ops = &jit_firewall_iptables;
+		break;
+#else
+		free(fw);
+		jit_error_set(err, "this build has no iptables backend (./configure --without-iptables)");
+		return NULL;
+#endif
 	}
 	fw->state = fw->ops->create(err);
 	if (fw->state == NULL) {

@@ -52,6 +52,24 @@ void jitctl_err(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* --remote and ssh, which speak SSH (libssh): not in a build without it. */
+static int ssh_command(const char *cmd, int argc, char **argv)
+{
+#ifdef JIT_WITH_SSHD
+	if (strcmp(cmd, "ssh") == 0)
+		return jitctl_ssh(argc - 1, argv + 1);
+	if (strcmp(cmd, "--remote") == 0)
+		return jitctl_remote(argc - 1, argv + 1);
+	argv[1] += 9;	/* --remote=TARGET */
+	return jitctl_remote(argc, argv);
+#else
+	(void)argc;
+	(void)argv;
+	return jitctl_usage_error(strcmp(cmd, "ssh") == 0 ? "ssh" : "--remote",
+				  "this jitctl was built without SSH (./configure --without-jit-sshd)");
+#endif
+}
+
 int main(int argc, char **argv)
 {
 	const struct jit_client local = { .io = { stdout, stderr } };
@@ -64,10 +82,12 @@ int main(int argc, char **argv)
 		fputs(main_usage, stderr);
 		return JITCTL_USAGE;
 	}
+#ifdef JIT_WITH_SSHD
 	/* Run by ssh as the askpass of jitctl ssh: the one argument is a prompt. */
 	if (argc == 2 && getenv("JITCTL_ASKPASS_TICKET") != NULL &&
 	    (strstr(cmd, ": ") != NULL || strstr(cmd, "? ") != NULL))
 		return jitctl_askpass(cmd);
+#endif
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
 		fputs(main_usage, stdout);
 		return JITCTL_OK;
@@ -86,14 +106,9 @@ int main(int argc, char **argv)
 		return jitctl_ticket(argc - 1, argv + 1);
 	if (strcmp(cmd, "firewall") == 0)
 		return jitctl_firewall(argc - 1, argv + 1);
-	if (strcmp(cmd, "--remote") == 0)
-		return jitctl_remote(argc - 1, argv + 1);
-	if (strncmp(cmd, "--remote=", 9) == 0) {
-		argv[1] += 9;
-		return jitctl_remote(argc, argv);
-	}
-	if (strcmp(cmd, "ssh") == 0)
-		return jitctl_ssh(argc - 1, argv + 1);
+	if (strcmp(cmd, "--remote") == 0 || strncmp(cmd, "--remote=", 9) == 0 ||
+	    strcmp(cmd, "ssh") == 0)
+		return ssh_command(cmd, argc, argv);
 	rc = jit_client_command(&local, cmd, argc - 1, argv + 1);
 	if (rc >= 0)
 		return rc;
