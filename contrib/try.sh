@@ -84,10 +84,9 @@ if ! scn_world; then
 	echo "the demo could not start: $(tail -n 3 "$work/jitd.log")" >&2
 	exit 1
 fi
-scenario_1
-scenario_2
-scenario_3
-scenario_5
+for n in 1 2 3 5; do
+	scn_run "$n"
+done
 
 echo
 if [ "$tap_failures" -eq 0 ]; then
