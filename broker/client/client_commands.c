@@ -184,25 +184,21 @@ static json_t *build_request(const struct jit_client *cl, const struct jit_clien
 	/* A remote request comes from the address jit-sshd saw, unless told. */
 	if (a->port == NULL || (a->from == NULL && cl->remote == NULL)) {
 		jit_client_usage(&cl->io, "request", "%s is required", a->port ? "--from" : "--port");
-		json_decref(ports);
-		return NULL;
+		goto refused;
 	}
 	if (jit_list_each(a->port, add_port, ports) != 0) {
-		jit_client_usage(&cl->io, "request", "--port: '%s' is not a list of PORT/tcp or PORT/udp",
-				     a->port);
-		json_decref(ports);
-		return NULL;
+		jit_client_usage(&cl->io, "request", "--port: '%s' is not a list of PORT/tcp or"
+				 " PORT/udp", a->port);
+		goto refused;
 	}
 	if (a->from != NULL && jit_cidr_parse(a->from, &cidr) != 0) {
 		jit_client_usage(&cl->io, "request", "--from: '%s' is not an address or CIDR", a->from);
-		json_decref(ports);
-		return NULL;
+		goto refused;
 	}
 	if (a->duration != NULL && jit_duration_parse(a->duration, &seconds) != 0) {
 		jit_client_usage(&cl->io, "request", "--duration: '%s' is not like 90s, 30m, 3h or 1d",
-				     a->duration);
-		json_decref(ports);
-		return NULL;
+				 a->duration);
+		goto refused;
 	}
 	req = json_pack("{s:s, s:o, s:s*}", "op", "request", "ports", ports, "from", a->from);
 	if (seconds > 0)
@@ -212,6 +208,9 @@ static json_t *build_request(const struct jit_client *cl, const struct jit_clien
 	if (a->for_user != NULL)
 		json_object_set_new(req, "for", json_string(a->for_user));
 	return req;
+refused:
+	json_decref(ports);
+	return NULL;
 }
 
 static int cmd_request(const struct jit_client *cl, int argc, char **argv)

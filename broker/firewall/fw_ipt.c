@@ -50,42 +50,14 @@ struct ipt_backend {
 
 /* --- processes ----------------------------------------------------------------------- */
 
-/* Runs argv with `input` on its standard input; its standard output and
- * error together land in *output (NUL-terminated, to free). Returns the
- * exit status, or -1 when it could not run. */
-static int run_process(char *const argv[], const char *input, char **output)
+/* What the child wrote to fd until it closed it: at most
+ * PROCESS_OUTPUT_MAX bytes, NUL-terminated; NULL when out of memory. */
+static char *read_output(int fd)
 {
-	int in[2], out[2], status = -1;
 	size_t len = 0, cap = 4096;
-	char *buf = malloc(cap), path[JIT_PATH_MAX];
-	struct jit_spawn sp = { .path = path, .argv = argv, .keep_capabilities = true };
-	pid_t pid;
+	char *buf = malloc(cap);
 
-	*output = NULL;
-	if (jit_spawn_find(argv[0], path, sizeof(path)) != 0) {
-		free(buf);
-		return -1;
-	}
-	if (buf == NULL || pipe2(in, O_CLOEXEC) != 0) {
-		free(buf);
-		return -1;
-	}
-	if (pipe2(out, O_CLOEXEC) != 0) {
-		close(in[0]);
-		close(in[1]);
-		free(buf);
-		return -1;
-	}
-	/* The firewall tools need jitd's CAP_NET_ADMIN, and only they get it. */
-	sp.stdin_fd = in[0];
-	sp.stdout_fd = sp.stderr_fd = out[1];
-	pid = jit_spawn(&sp);
-	close(in[0]);
-	close(out[1]);
-	if (pid > 0 && input != NULL && write(in[1], input, strlen(input)) < 0)
-		log_debug("writing to %s: %s", argv[0], strerror(errno));
-	close(in[1]);
-	for (ssize_t n; pid > 0 && (n = read(out[0], buf + len, cap - len - 1)) > 0;) {
+	for (ssize_t n; buf != NULL && (n = read(fd, buf + len, cap - len - 1)) > 0;) {
 		len += (size_t)n;
 		if (len + 1 == cap && cap < PROCESS_OUTPUT_MAX) {
 			char *grown = realloc(buf, cap * 2);
@@ -96,11 +68,55 @@ static int run_process(char *const argv[], const char *input, char **output)
 			cap *= 2;
 		}
 	}
-	close(out[0]);
-	buf[len] = '\0';
-	if (pid > 0 && waitpid(pid, &status, 0) == pid)
+	if (buf != NULL)
+		buf[len] = '\0';
+	return buf;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		(void)close(*fd);
+	*fd = -1;
+}
+
+/* Runs argv with `input` on its standard input; its standard output and
+ * error together land in *output (NUL-terminated, to free). Returns the
+ * exit status, or -1 when it could not run. */
+static int run_process(char *const argv[], const char *input, char **output)
+{
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, status = -1;
+	char path[JIT_PATH_MAX];
+	struct jit_spawn sp = { .path = path, .argv = argv, .keep_capabilities = true };
+	pid_t pid;
+
+	*output = NULL;
+	if (jit_spawn_find(argv[0], path, sizeof(path)) != 0 || pipe2(in, O_CLOEXEC) != 0 ||
+	    pipe2(out, O_CLOEXEC) != 0)
+		goto out;
+	/* The firewall tools need jitd's CAP_NET_ADMIN, and only they get it. */
+	sp.stdin_fd = in[0];
+	sp.stdout_fd = sp.stderr_fd = out[1];
+	pid = jit_spawn(&sp);
+	close_fd(&in[0]);
+	close_fd(&out[1]);
+	if (pid <= 0)
+		goto out;
+	if (input != NULL && write(in[1], input, strlen(input)) < 0)
+		log_debug("writing to %s: %s", argv[0], strerror(errno));
+	close_fd(&in[1]);
+	*output = read_output(out[0]);
+	/* Closed before the wait: a child with more to say gets EPIPE. */
+	close_fd(&out[0]);
+	if (waitpid(pid, &status, 0) != pid || *output == NULL)
+		status = -1;
+	else
 		status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-	*output = buf;
+out:
+	close_fd(&in[0]);
+	close_fd(&in[1]);
+	close_fd(&out[0]);
+	close_fd(&out[1]);
 	return status;
 }
 

@@ -426,7 +426,7 @@ static int parse_ssh_options(int argc, char **argv, struct ssh_args *a, int *tar
 int jitctl_ssh(int argc, char **argv)
 {
 	struct ssh_args a = { .port = "22/tcp", .t = { .port = 22 } };
-	char self[4096], **args;
+	char self[4096], **args = NULL;
 	char *ticket = NULL;
 	int target = 0, status = parse_ssh_options(argc, argv, &a, &target);
 	ssize_t n;
@@ -434,17 +434,14 @@ int jitctl_ssh(int argc, char **argv)
 	if (status >= 0)
 		return status;
 	status = get_ticket(&a, &ticket);
-	if (status != JITCTL_OK) {
-		free(ticket);
-		return status;
-	}
+	if (status != JITCTL_OK)
+		goto out;
+	status = JITCTL_FAILED;
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	args = calloc((size_t)(argc - target) + 2, sizeof(*args));
 	if (n <= 0 || args == NULL) {
 		jitctl_err("cannot find this program to answer ssh's prompt");
-		free(ticket);
-		free(args);
-		return JITCTL_FAILED;
+		goto out;
 	}
 	self[n] = '\0';
 	args[0] = "ssh";
@@ -454,16 +451,17 @@ int jitctl_ssh(int argc, char **argv)
 	if (setenv("SSH_ASKPASS", self, 1) != 0 || setenv("SSH_ASKPASS_REQUIRE", "force", 1) != 0 ||
 	    setenv("JITCTL_ASKPASS_TICKET", ticket, 1) != 0) {
 		jitctl_err("setenv: %s", strerror(errno));
-		free(ticket);
-		free(args);
-		return JITCTL_FAILED;
+		goto out;
 	}
 	free(ticket);
+	ticket = NULL;
 	fflush(NULL);
 	execvp("ssh", args);
 	jitctl_err("cannot run ssh: %s", strerror(errno));
+out:
+	free(ticket);
 	free(args);
-	return JITCTL_FAILED;
+	return status;
 }
 
 /* --- the askpass -------------------------------------------------------------------------- */
