@@ -62,14 +62,10 @@ tap_not_ok() {
 	for line in "$@"; do printf '            %s\n' "$line"; done
 }
 
-work=$(mktemp -d /tmp/jit-try.XXXXXX)
+tap_workdir try
 backend=nftables
 . tests/e2e/scenarios.sh
-cleanup() {
-	scn_cleanup
-	rm -rf --one-file-system "$work" "$tap_out"
-}
-trap cleanup EXIT
+tap_atexit scn_cleanup
 
 say "the stage"
 cat <<TEXT

@@ -7,6 +7,29 @@ tap_count=0
 tap_failures=0
 tap_out=$(mktemp -d "${TMPDIR:-/tmp}/jit-tap.XXXXXX")
 
+# Commands run when the script exits, the last registered first.
+tap_exit_cmds=()
+tap_run_exit() {
+	local cmd
+	for cmd in "${tap_exit_cmds[@]}"; do eval "$cmd"; done
+}
+# tap_atexit CMD: runs CMD when the script exits (before what was
+# registered earlier: a work directory goes last).
+tap_atexit() {
+	tap_exit_cmds=("$1" "${tap_exit_cmds[@]}")
+	trap tap_run_exit EXIT
+}
+tap_atexit 'rm -rf "$tap_out"'
+
+# tap_workdir NAME [VAR]: a new directory /tmp/jit-NAME.XXXXXX in $VAR
+# (default work), removed with all it holds when the script exits.
+tap_workdir() {
+	local tap_new_dir	# a name no caller's VAR is
+	tap_new_dir=$(mktemp -d "${TMPDIR:-/tmp}/jit-$1.XXXXXX") || { echo "mktemp failed" >&2; exit 99; }
+	printf -v "${2:-work}" '%s' "$tap_new_dir"
+	tap_atexit "rm -rf --one-file-system '$tap_new_dir'"
+}
+
 tap_ok() { tap_count=$((tap_count + 1)); echo "ok $tap_count - $1"; }
 
 tap_not_ok() {
