@@ -7,6 +7,7 @@
 # finds no memory error and no definite or indirect leak, and jitd exits 0.
 # Prints TAP.
 set -u
+. "${JIT_TESTS_SRCDIR:-$(dirname "$0")}/tap.sh"	# tap_workdir, tap_atexit
 build=$(cd "${1:?usage: valgrind-jitd.sh BUILDDIR}" && pwd)
 jitd=$build/broker/jitd/jitd jitctl=$build/broker/jitctl/jitctl sockcat=$build/tests/helpers/sockcat
 n=0
@@ -19,13 +20,12 @@ if ! command -v valgrind >/dev/null; then
 	echo "1..1"
 	exit 0
 fi
-work=$(mktemp -d /tmp/jit-jitd-valgrind.XXXXXX)
+tap_workdir jitd-valgrind
 pid=
 cleanup() {
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	rm -rf "$work"
 }
-trap cleanup EXIT
+tap_atexit cleanup
 export JIT_SOCKET=$work/jitd.sock
 "$jitctl" keygen --out "$work" >/dev/null
 cat >"$work/jitd.conf" <<CONF

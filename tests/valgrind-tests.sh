@@ -6,6 +6,7 @@
 # passes when all its cases pass and valgrind reports no memory error and no
 # definite or indirect leak in any of its jitd processes. Prints TAP.
 set -u
+. "${JIT_TESTS_SRCDIR:-$(dirname "$0")}/tap.sh"	# tap_workdir, tap_atexit
 build=$(cd "${1:?usage: valgrind-tests.sh BUILDDIR TEST...}" && pwd)
 shift
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,8 +18,7 @@ if ! command -v valgrind >/dev/null; then
 fi
 # The helpers the tests drive are check programs: build them, run nothing.
 make -s -C "$build" check TESTS= >/dev/null || { echo "not ok 1 - building the test helpers"; exit 1; }
-logs=$(mktemp -d /tmp/jit-valgrind-tests.XXXXXX)
-trap 'rm -rf "$logs"' EXIT
+tap_workdir valgrind-tests logs
 export JIT_TESTS_SRCDIR=$top/tests JIT_SRCDIR=$top JIT_BUILDDIR=$build \
 	JITCTL=$build/broker/jitctl/jitctl JITD=$top/tests/valgrind-wrap.sh \
 	JIT_VALGRIND_JITD=$build/broker/jitd/jitd JIT_VALGRIND_LOGS=$logs JIT_FAULT_INJECTION=no

@@ -5,15 +5,15 @@
 # it would under systemd (-f), and bench_broker's clients check every ticket.
 # Target on the 2-core reference machine: >= 2,000 grants/s, p99 <= 5 ms.
 set -euo pipefail
+. "${JIT_TESTS_SRCDIR:-$(dirname "$0")/..}/tap.sh"	# tap_workdir, tap_atexit
 : "${JITD:?}" "${JITCTL:?}" "${BENCH:?}"
 
-work=$(mktemp -d /tmp/jit-bench.XXXXXX)
+tap_workdir bench
 pid=
 cleanup() {
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	rm -rf "$work"
 }
-trap cleanup EXIT
+tap_atexit cleanup
 
 . "$(dirname "${BASH_SOURCE[0]}")/../temp-jitd.sh"
 temp_jitd "$work" bench <<'CONF'

@@ -9,6 +9,7 @@
 # process per grant. Targets: p99 <= 5 ms; for nftables, the 10,000-grant
 # figures within 1.5x of the 0-grant ones.
 set -euo pipefail
+. "${JIT_TESTS_SRCDIR:-$(dirname "$0")/..}/tap.sh"	# tap_workdir, tap_atexit
 : "${JITD:?}" "${JITCTL:?}" "${BENCH:?}" "${SOCKCAT:?}" "${ECHO_SERVER:?}"
 
 if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null || ! command -v nft >/dev/null; then
@@ -16,16 +17,15 @@ if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null || ! command -v nft >/dev/
 	exit 0
 fi
 srv=jbsrv$$ cli=jbcli$$
-work=$(mktemp -d /tmp/jit-fwbench.XXXXXX)
+tap_workdir fwbench
 jitd_pid= echo_pid=
 cleanup() {
 	[ -n "$jitd_pid" ] && kill "$jitd_pid" 2>/dev/null && wait "$jitd_pid" 2>/dev/null
 	[ -n "$echo_pid" ] && kill "$echo_pid" 2>/dev/null
 	ip netns del "$srv" 2>/dev/null || true
 	ip netns del "$cli" 2>/dev/null || true
-	rm -rf "$work"
 }
-trap cleanup EXIT
+tap_atexit cleanup
 
 ip netns add "$srv"
 ip netns add "$cli"

@@ -4,15 +4,15 @@
 # with the online question to jitd (backend none, on a temporary socket).
 # Targets: offline <= 200 us; the online check adds <= 1 ms.
 set -euo pipefail
+. "${JIT_TESTS_SRCDIR:-$(dirname "$0")/..}/tap.sh"	# tap_workdir, tap_atexit
 : "${JITD:?}" "${JITCTL:?}" "${BENCH_PAM:?}" "${PAM_MODULE:?}"
 
-work=$(mktemp -d /tmp/jit-pambench.XXXXXX)
+tap_workdir pambench
 pid=
 cleanup() {
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	rm -rf "$work"
 }
-trap cleanup EXIT
+tap_atexit cleanup
 mkdir "$work/pam.d"
 . "$(dirname "${BASH_SOURCE[0]}")/../temp-jitd.sh"
 temp_jitd "$work" bench <<'CONF'

@@ -6,6 +6,7 @@
 # with backend none, the ticket back). Prints p50/p99 of one at a time, and
 # requests per second with 20 clients at once. Needs root (namespaces).
 set -u
+. "${JIT_TESTS_SRCDIR:-$(dirname "$0")/..}/tap.sh"	# tap_workdir, tap_atexit
 : "${JITD:?}" "${JITCTL:?}" "${JIT_SSHD_BIN:?}" "${JIT_BUILDDIR:?}" "${JIT_TESTS_SRCDIR:?}"
 if [ "$(id -u)" -ne 0 ] || ! command -v ssh-keygen >/dev/null; then
 	echo "bench_remote: skipped (needs root and ssh-keygen)"
@@ -17,16 +18,15 @@ sshenv_private_mounts "$@"
 
 SEQUENTIAL=${BENCH_SEQUENTIAL:-200} CLIENTS=${BENCH_CLIENTS:-20} PER_CLIENT=${BENCH_PER_CLIENT:-20}
 srv=jbsrv$$ cli=jbcli$$
-work=$(mktemp -d /tmp/jit-remotebench.XXXXXX)
+tap_workdir remotebench
 pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
 	sshenv_cleanup
 	ip netns del "$srv" 2>/dev/null
 	ip netns del "$cli" 2>/dev/null
-	rm -rf --one-file-system "$work"
 }
-trap cleanup EXIT
+tap_atexit cleanup
 sshenv_setup alice jitsshd >/dev/null
 ip netns add "$srv"
 ip netns add "$cli"

@@ -5,17 +5,17 @@
 # online check and the account check, each with no memory error and no
 # definite or indirect leak. Prints one TAP line per case.
 set -u
+. "${JIT_TESTS_SRCDIR:-$(dirname "$0")/..}/tap.sh"	# tap_workdir, tap_atexit
 build=$(cd "${1:?usage: valgrind.sh BUILDDIR}" && pwd)
 harness=$build/tests/pam/pam_harness
 module=$build/pam_jit/.libs/pam_jit.so
 jitctl=$build/broker/jitctl/jitctl
-work=$(mktemp -d /tmp/jit-pam-valgrind.XXXXXX)
+tap_workdir pam-valgrind
 pid=
 cleanup() {
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	rm -rf "$work"
 }
-trap cleanup EXIT
+tap_atexit cleanup
 n=0 failed=0
 result() {
 	n=$((n + 1))
