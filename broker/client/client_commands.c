@@ -23,9 +23,12 @@
 
 static const char request_usage[] =
 	"Usage: jitctl request --port PORT/PROTO[,...] --from ADDR|CIDR [--duration DURATION]\n"
-	"                      [--justification TEXT] [--for USER] [--json] [--socket PATH]\n"
+	"                      [--justification TEXT] [--for USER] [--host HOST|@GROUP[,...]]\n"
+	"                      [--json] [--socket PATH]\n"
 	"  Ask jitd for access; print the ticket alone (with --json: an object with\n"
-	"  ticket, grant_id and expires). --duration defaults to the policy's default.\n";
+	"  ticket, grant_id and expires). --duration defaults to the policy's default.\n"
+	"  --host (a controller's hosts; default this host): for several hosts, a line\n"
+	"  HOST TICKET each (with --json, an object each, with host and applied).\n";
 static const char list_usage[] =
 	"Usage: jitctl list [--all] [--active] [--json] [--socket PATH]\n"
 	"  Your grants, newest first (--all: everyone's, for uid 0 and audit roles;\n"
@@ -173,10 +176,16 @@ static int add_port(const char *item, size_t index, void *ctx)
 	return json_array_append_new(ctx, json_string(item));
 }
 
+static int add_host_name(const char *item, size_t index, void *ctx)
+{
+	(void)index;
+	return json_array_append_new(ctx, json_string(item));
+}
+
 static json_t *build_request(const struct jit_client *cl, const struct jit_client_request *a,
 			     int *status)
 {
-	json_t *ports = json_array(), *req;
+	json_t *ports = json_array(), *hosts = json_array(), *req;
 	int64_t seconds = 0;
 	struct jit_cidr cidr;
 
@@ -200,17 +209,73 @@ static json_t *build_request(const struct jit_client *cl, const struct jit_clien
 				 a->duration);
 		goto refused;
 	}
+	if (a->hosts != NULL && jit_list_each(a->hosts, add_host_name, hosts) != 0) {
+		jit_client_usage(&cl->io, "request", "--host: '%s' is not a list of HOST or @HOSTGROUP",
+				 a->hosts);
+		goto refused;
+	}
 	req = json_pack("{s:s, s:o, s:s*}", "op", "request", "ports", ports, "from", a->from);
+	if (a->hosts != NULL)
+		json_object_set(req, "hosts", hosts);
 	if (seconds > 0)
 		json_object_set_new(req, "duration", json_integer(seconds));
 	if (a->justification != NULL)
 		json_object_set_new(req, "justification", json_string(a->justification));
 	if (a->for_user != NULL)
 		json_object_set_new(req, "for", json_string(a->for_user));
+	json_decref(hosts);
 	return req;
 refused:
 	json_decref(ports);
+	json_decref(hosts);
 	return NULL;
+}
+
+/* Hosts whose enforcer has not applied the grant yet, on stderr. */
+static void report_pending(const struct jit_client *cl, json_t *grants)
+{
+	size_t i;
+	json_t *g;
+	char why[512];
+
+	json_array_foreach(grants, i, g) {
+		if (!json_is_string(json_object_get(g, "pending")))
+			continue;
+		fprintf(cl->io.err, "jitctl request: %s: the window opens when its enforcer applies"
+			" it, for what is left of it\n", safe_field(g, "pending", why, sizeof(why)));
+	}
+}
+
+/* One host's grant as --json shows it. */
+static void print_granted_json(FILE *out, json_t *g, bool with_host)
+{
+	json_t *grant = json_object_get(g, "grant");
+	json_t *o = json_pack("{s:O, s:O, s:O}", "ticket", json_object_get(g, "ticket"),
+			      "grant_id", json_object_get(grant, "id"), "expires",
+			      json_object_get(grant, "expires"));
+
+	if (with_host) {
+		json_object_set(o, "host", json_object_get(g, "host"));
+		json_object_set(o, "applied", json_object_get(g, "applied"));
+	}
+	print_json(out, o);
+	json_decref(o);
+}
+
+/* Several hosts: a line "HOST TICKET" each, or with --json an object a line. */
+static void print_granted(FILE *out, json_t *grants, bool json)
+{
+	size_t i;
+	json_t *g;
+	char host[256];
+
+	json_array_foreach(grants, i, g) {
+		if (json)
+			print_granted_json(out, g, true);
+		else
+			fprintf(out, "%s %s\n", safe_field(g, "host", host, sizeof(host)),
+				json_string_value(json_object_get(g, "ticket")));
+	}
 }
 
 static int cmd_request(const struct jit_client *cl, int argc, char **argv)
@@ -221,29 +286,26 @@ static int cmd_request(const struct jit_client *cl, int argc, char **argv)
 	const struct jit_client_opt defs[] = {
 		{ "port", &a.port, NULL }, { "from", &a.from, NULL },
 		{ "duration", &a.duration, NULL }, { "justification", &a.justification, NULL },
-		{ "for", &a.for_user, NULL }, { "json", NULL, &co.json },
-		{ "socket", &co.socket, NULL }, { NULL, NULL, NULL },
+		{ "for", &a.for_user, NULL }, { "host", &a.hosts, NULL },
+		{ "json", NULL, &co.json }, { "socket", &co.socket, NULL }, { NULL, NULL, NULL },
 	};
 	int status = jit_client_parse_opts(&cl->io, "request", request_usage, argc, argv, defs);
-	json_t *req, *resp, *grant;
+	json_t *req, *resp, *grants;
 
 	if (status >= 0 || (status = no_operands(cl, "request", argc, argv)) >= 0)
 		return status;
 	req = build_request(cl, &a, &status);
 	if (req == NULL || (resp = call(cl, "request", &co, req, &status)) == NULL)
 		return status;
-	grant = json_object_get(resp, "grant");
-	if (co.json) {
-		json_t *answer = json_pack("{s:O, s:O, s:O}", "ticket",
-					   json_object_get(resp, "ticket"), "grant_id",
-					   json_object_get(grant, "id"), "expires",
-					   json_object_get(grant, "expires"));
-
-		print_json(out, answer);
-		json_decref(answer);
-	} else {
-		fprintf(out, "%s\n", json_string_value(json_object_get(resp, "ticket")));
-	}
+	grants = json_object_get(resp, "grants");
+	report_pending(cl, grants);
+	if (json_array_size(grants) == 1 && co.json)
+		print_granted_json(out, json_array_get(grants, 0), false);
+	else if (json_array_size(grants) == 1)
+		fprintf(out, "%s\n", json_string_value(json_object_get(json_array_get(grants, 0),
+									"ticket")));
+	else
+		print_granted(out, grants, co.json);
 	json_decref(resp);
 	return JITCTL_OK;
 }
@@ -299,8 +361,8 @@ static void ports_joined(json_t *ports, char *buf, size_t size)
 }
 
 struct row {
-	char id[24], user[JIT_LIST_ITEM_MAX + 1], from[JIT_CIDR_STRLEN], ports[128], left[32],
-		state[16];
+	char id[24], user[JIT_LIST_ITEM_MAX + 1], host[256], from[JIT_CIDR_STRLEN], ports[128],
+		left[32], state[16];
 };
 
 static void grant_row(json_t *g, struct row *r)
@@ -310,6 +372,7 @@ static void grant_row(json_t *g, struct row *r)
 	(void)snprintf(r->id, sizeof(r->id), "%lld",
 		       (long long)json_integer_value(json_object_get(g, "id")));
 	(void)safe_field(g, "user", r->user, sizeof(r->user));
+	(void)safe_field(g, "host", r->host, sizeof(r->host));
 	(void)safe_field(g, "from", r->from, sizeof(r->from));
 	ports_joined(json_object_get(g, "ports"), ports, sizeof(ports));
 	(void)jit_escape_text(ports, r->ports, sizeof(r->ports));
@@ -327,11 +390,12 @@ static int width(int w, const char *s)
 
 static void print_table(FILE *out, json_t *grants)
 {
-	static const struct row head = { "ID", "USER", "FROM", "PORTS", "EXPIRES IN", "STATE" };
+	static const struct row head = { "ID", "USER", "HOST", "FROM", "PORTS", "EXPIRES IN",
+					 "STATE" };
 	size_t n = json_array_size(grants);
 	struct row *rows = calloc(n + 1, sizeof(*rows));
 	bool colour = use_colour(out);
-	int w[5] = { 0 };
+	int w[6] = { 0 };
 
 	if (rows == NULL)
 		return;
@@ -341,13 +405,15 @@ static void print_table(FILE *out, json_t *grants)
 	for (size_t i = 0; i <= n; i++) {
 		w[0] = width(w[0], rows[i].id);
 		w[1] = width(w[1], rows[i].user);
-		w[2] = width(w[2], rows[i].from);
-		w[3] = width(w[3], rows[i].ports);
-		w[4] = width(w[4], rows[i].left);
+		w[2] = width(w[2], rows[i].host);
+		w[3] = width(w[3], rows[i].from);
+		w[4] = width(w[4], rows[i].ports);
+		w[5] = width(w[5], rows[i].left);
 	}
 	for (size_t i = 0; i <= n; i++) {
-		fprintf(out, "%-*s  %-*s  %-*s  %-*s  %-*s  ", w[0], rows[i].id, w[1], rows[i].user,
-		       w[2], rows[i].from, w[3], rows[i].ports, w[4], rows[i].left);
+		fprintf(out, "%-*s  %-*s  %-*s  %-*s  %-*s  %-*s  ", w[0], rows[i].id, w[1],
+			rows[i].user, w[2], rows[i].host, w[3], rows[i].from, w[4], rows[i].ports,
+			w[5], rows[i].left);
 		print_word(out, rows[i].state, 0, colour && i > 0);
 		fputc('\n', out);
 	}

@@ -67,6 +67,7 @@ int jit_client_command(const struct jit_client *cl, const char *cmd, int argc, c
 /* What `jitctl request` asks for, as given on its command line. */
 struct jit_client_request {
 	const char *port, *from, *duration, *justification, *for_user;
+	const char *hosts;	/* "web01,@web"; NULL: jitd's own host */
 };
 
 /* Asks jitd for a window as `jitctl request` would; the ticket in *ticket

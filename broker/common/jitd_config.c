@@ -21,7 +21,7 @@
 #define CONFIG_FILE_MAX (1024 * 1024)
 #define CONFIG_LINE_MAX 4096
 
-enum section_kind { SEC_NONE, SEC_JITD, SEC_POLICY, SEC_ROLE, SEC_SSHD };
+enum section_kind { SEC_NONE, SEC_JITD, SEC_POLICY, SEC_ROLE, SEC_SSHD, SEC_HOSTGROUP };
 
 struct parser {
 	const char *file;
@@ -122,7 +122,7 @@ bool jit_config_valid_name(const char *s)
 	return true;
 }
 
-static bool valid_host_id(const char *s)
+bool jit_config_valid_host(const char *s)
 {
 	size_t len = strlen(s);
 
@@ -261,6 +261,51 @@ static int set_rate(struct parser *p, const char *key, const char *value,
 	return -1;
 }
 
+struct hosts_target {
+	struct parser *p;
+	const char *key;
+	struct jit_hosts *dst;
+	bool groups_allowed;		/* a policy's hosts: "@GROUP" too */
+	bool reported;
+};
+
+static int add_host(const char *item, size_t index, void *ctx)
+{
+	struct hosts_target *t = ctx;
+	bool group = item[0] == '@' && t->groups_allowed;
+	void *grown;
+
+	(void)index;
+	if (group ? !jit_config_valid_name(item + 1) : !jit_config_valid_host(item)) {
+		perr(t->p, "%s: '%s' is not a host id%s", t->key, item,
+		     t->groups_allowed ? " or @HOSTGROUP" : "");
+		t->reported = true;
+		return -1;
+	}
+	grown = realloc(t->dst->items, (t->dst->n + 1) * sizeof(*t->dst->items));
+	if (grown == NULL) {
+		perr(t->p, "out of memory");
+		t->reported = true;
+		return -1;
+	}
+	t->dst->items = grown;
+	memcpy(t->dst->items[t->dst->n++], item, strlen(item) + 1);
+	return 0;
+}
+
+/* Comma-separated host ids (with groups_allowed, "@GROUP" too). */
+static int set_hosts(struct parser *p, const char *key, const char *value, struct jit_hosts *dst,
+		     bool groups_allowed)
+{
+	struct hosts_target t = { p, key, dst, groups_allowed, false };
+
+	if (jit_list_each(value, add_host, &t) == 0)
+		return 0;
+	if (!t.reported)
+		perr(p, "%s: empty or overlong host id in '%s'", key, value);
+	return -1;
+}
+
 /* Reads value into the key's field of the section's struct at base. */
 static int set_value(struct parser *p, const struct key_def *k, void *base, const char *value)
 {
@@ -284,7 +329,7 @@ static int set_value(struct parser *p, const struct key_def *k, void *base, cons
 
 static int jitd_host(struct parser *p, const char *key, const char *value, void *field)
 {
-	if (!valid_host_id(value)) {
+	if (!jit_config_valid_host(value)) {
 		perr(p, "%s: '%s' is not a host id (letters, digits, '.', '-', '_')", key, value);
 		return -1;
 	}
@@ -477,10 +522,17 @@ static int policy_justification(struct parser *p, const char *key, const char *v
 	return 0;
 }
 
+static int policy_hosts(struct parser *p, const char *key, const char *value, void *field)
+{
+	cur_policy(p)->hosts_line = p->line;
+	return set_hosts(p, key, value, field, true);
+}
+
 #define POLICY(f) offsetof(struct jit_policy, f)
 
 static const struct key_def policy_keys[] = {
 	{ "ports", K_CUSTOM, 0, 0, 0, NULL, policy_ports },
+	{ "hosts", K_CUSTOM, POLICY(hosts_written), 0, 0, NULL, policy_hosts },
 	{ "sources", K_CUSTOM, 0, 0, 0, NULL, policy_sources },
 	{ "max_duration", K_DURATION, POLICY(max_duration), 0, 0, "1h", NULL },
 	{ "justification", K_CUSTOM, POLICY(justification_required), 0, 0, "optional",
@@ -515,6 +567,23 @@ static const struct key_def role_keys[] = {
 	{ NULL, K_CUSTOM, 0, 0, 0, NULL, NULL },
 };
 
+/* --- [hostgroup NAME] ----------------------------------------------------------- */
+
+static struct jit_hostgroup *cur_hostgroup(struct parser *p)
+{
+	return &p->cfg->hostgroups[p->cfg->n_hostgroups - 1];
+}
+
+static int hostgroup_hosts(struct parser *p, const char *key, const char *value, void *field)
+{
+	return set_hosts(p, key, value, field, false);
+}
+
+static const struct key_def hostgroup_keys[] = {
+	{ "hosts", K_CUSTOM, offsetof(struct jit_hostgroup, hosts), 0, 0, NULL, hostgroup_hosts },
+	{ NULL, K_CUSTOM, 0, 0, 0, NULL, NULL },
+};
+
 /* --- sections ------------------------------------------------------------------- */
 
 static const struct key_def *section_keys(enum section_kind kind)
@@ -524,6 +593,7 @@ static const struct key_def *section_keys(enum section_kind kind)
 	case SEC_POLICY: return policy_keys;
 	case SEC_ROLE: return role_keys;
 	case SEC_SSHD: return sshd_keys;
+	case SEC_HOSTGROUP: return hostgroup_keys;
 	case SEC_NONE: break;
 	}
 	return NULL;
@@ -537,6 +607,7 @@ static void *section_base(struct parser *p)
 	case SEC_SSHD: return &p->cfg->sshd;
 	case SEC_POLICY: return cur_policy(p);
 	case SEC_ROLE: return cur_role(p);
+	case SEC_HOSTGROUP: return cur_hostgroup(p);
 	case SEC_NONE: break;
 	}
 	return NULL;
@@ -573,6 +644,8 @@ static void section_end(struct parser *p)
 		perr_at(p, p->section_line, "[policy %s]: sources is required: the prefixes requests"
 			" may come from, or 'sources = any' to allow every address",
 			cur_policy(p)->name);
+	if (p->section == SEC_HOSTGROUP && !key_seen(p, hostgroup_keys, "hosts"))
+		perr_at(p, p->section_line, "[hostgroup %s]: hosts is required", cur_hostgroup(p)->name);
 	if (p->section == SEC_ROLE) {
 		struct jit_role *r = cur_role(p);
 
@@ -590,10 +663,34 @@ static bool name_taken(const struct jit_config *cfg, enum section_kind kind, con
 {
 	if (kind == SEC_POLICY)
 		return jit_config_policy(cfg, name) != NULL;
+	if (kind == SEC_HOSTGROUP)
+		return jit_config_hostgroup(cfg, name) != NULL;
 	for (size_t i = 0; i < cfg->n_roles; i++)
 		if (strcmp(cfg->roles[i].name, name) == 0)
 			return true;
 	return false;
+}
+
+static const char *section_word(enum section_kind kind)
+{
+	return kind == SEC_POLICY ? "policy" : kind == SEC_ROLE ? "role" : "hostgroup";
+}
+
+static int add_hostgroup(struct parser *p, const char *name)
+{
+	void *grown = realloc(p->cfg->hostgroups,
+			      (p->cfg->n_hostgroups + 1) * sizeof(struct jit_hostgroup));
+
+	if (grown == NULL) {
+		perr(p, "out of memory");
+		return -1;
+	}
+	p->cfg->hostgroups = grown;
+	memset(&p->cfg->hostgroups[p->cfg->n_hostgroups], 0, sizeof(struct jit_hostgroup));
+	p->cfg->n_hostgroups++;
+	memcpy(cur_hostgroup(p)->name, name, strlen(name) + 1);
+	cur_hostgroup(p)->line = p->line;
+	return 0;
 }
 
 static int add_named_section(struct parser *p, enum section_kind kind, const char *name)
@@ -605,9 +702,11 @@ static int add_named_section(struct parser *p, enum section_kind kind, const cha
 		return -1;
 	}
 	if (name_taken(p->cfg, kind, name)) {
-		perr(p, "[%s %s] is defined twice", kind == SEC_POLICY ? "policy" : "role", name);
+		perr(p, "[%s %s] is defined twice", section_word(kind), name);
 		return -1;
 	}
+	if (kind == SEC_HOSTGROUP)
+		return add_hostgroup(p, name);
 	if (kind == SEC_POLICY) {
 		grown = realloc(p->cfg->policies, (p->cfg->n_policies + 1) * sizeof(struct jit_policy));
 		if (grown == NULL) {
@@ -663,14 +762,16 @@ static void parse_section(struct parser *p, char *inner)
 		}
 		p->seen_sshd = true;
 		p->section = SEC_SSHD;
-	} else if ((strcmp(inner, "policy") == 0 || strcmp(inner, "role") == 0) && *name != '\0') {
-		enum section_kind kind = inner[0] == 'p' ? SEC_POLICY : SEC_ROLE;
+	} else if ((strcmp(inner, "policy") == 0 || strcmp(inner, "role") == 0 ||
+		    strcmp(inner, "hostgroup") == 0) && *name != '\0') {
+		enum section_kind kind = inner[0] == 'p' ? SEC_POLICY :
+					 inner[0] == 'r' ? SEC_ROLE : SEC_HOSTGROUP;
 
 		if (add_named_section(p, kind, name) == 0)
 			p->section = kind;
 	} else
-		perr(p, "unknown section [%s%s%s]; expected [jitd], [sshd], [policy NAME] or [role NAME]",
-		     inner, *name ? " " : "", name);
+		perr(p, "unknown section [%s%s%s]; expected [jitd], [sshd], [policy NAME], [role NAME]"
+		     " or [hostgroup NAME]", inner, *name ? " " : "", name);
 }
 
 static char *trim(char *s)
@@ -794,6 +895,52 @@ static bool port_listed(const struct jit_portspec *ports, size_t n, const struct
 /* The guarded ports, every policy's once each, as the firewall takes
  * them; more than it holds is an error here rather than ports left open
  * at run time. */
+static int add_resolved_host(struct parser *p, struct jit_policy *pol, const char *host)
+{
+	void *grown;
+
+	if (jit_policy_covers(pol, host))
+		return 0;
+	grown = realloc(pol->hosts.items, (pol->hosts.n + 1) * sizeof(*pol->hosts.items));
+	if (grown == NULL) {
+		perr_at(p, pol->hosts_line, "out of memory");
+		return -1;
+	}
+	pol->hosts.items = grown;
+	(void)snprintf(pol->hosts.items[pol->hosts.n++], JIT_HOST_MAX, "%s", host);
+	return 0;
+}
+
+/* A policy's hosts, groups expanded: without hosts =, this host alone, as
+ * before there were fleets. */
+static void resolve_policy_hosts(struct parser *p, struct jit_policy *pol)
+{
+	if (pol->hosts_written.n == 0) {
+		(void)add_resolved_host(p, pol, p->cfg->host);
+		return;
+	}
+	for (size_t i = 0; i < pol->hosts_written.n; i++) {
+		const char *item = pol->hosts_written.items[i];
+		const struct jit_hostgroup *g;
+
+		if (item[0] != '@') {
+			if (add_resolved_host(p, pol, item) != 0)
+				return;
+			continue;
+		}
+		g = jit_config_hostgroup(p->cfg, item + 1);
+		if (g == NULL) {
+			perr_at(p, pol->hosts_line, "[policy %s]: no hostgroup named '%s'", pol->name,
+				item + 1);
+			continue;
+		}
+		for (size_t j = 0; j < g->hosts.n; j++)
+			if (add_resolved_host(p, pol, g->hosts.items[j]) != 0)
+				return;
+	}
+}
+
+/* The ports this host guards: those of the policies that cover it. */
 static void collect_guarded_ports(struct parser *p)
 {
 	struct jit_config *cfg = p->cfg;
@@ -801,6 +948,9 @@ static void collect_guarded_ports(struct parser *p)
 	cfg->n_guarded = 0;
 	for (size_t i = 0; i < cfg->n_policies; i++) {
 		const struct jit_policy *pol = &cfg->policies[i];
+
+		if (!jit_policy_covers(pol, cfg->host))
+			continue;
 
 		for (size_t j = 0; j < pol->n_ports; j++) {
 			if (port_listed(cfg->guarded, cfg->n_guarded, &pol->ports[j]))
@@ -921,6 +1071,8 @@ static void parse_text(struct parser *p, const char *text, size_t len)
 	if (!p->seen_jitd)
 		perr_at(p, 0, "no [jitd] section (it must set at least host)");
 	resolve_role_policies(p);
+	for (size_t i = 0; i < p->cfg->n_policies; i++)
+		resolve_policy_hosts(p, &p->cfg->policies[i]);
 	collect_guarded_ports(p);
 	check_durations(p);
 	warn_names_in_both(p);
@@ -1066,6 +1218,13 @@ static void names_free(struct jit_names *names)
 	names->n = 0;
 }
 
+static void hosts_free(struct jit_hosts *hosts)
+{
+	free(hosts->items);
+	hosts->items = NULL;
+	hosts->n = 0;
+}
+
 void jit_config_free(struct jit_config *cfg)
 {
 	if (cfg == NULL)
@@ -1078,7 +1237,14 @@ void jit_config_free(struct jit_config *cfg)
 		free(cfg->roles[i].policies);
 	}
 	free(cfg->roles);
+	for (size_t i = 0; i < cfg->n_policies; i++) {
+		hosts_free(&cfg->policies[i].hosts_written);
+		hosts_free(&cfg->policies[i].hosts);
+	}
 	free(cfg->policies);
+	for (size_t i = 0; i < cfg->n_hostgroups; i++)
+		hosts_free(&cfg->hostgroups[i].hosts);
+	free(cfg->hostgroups);
 	free(cfg);
 }
 
@@ -1088,4 +1254,20 @@ const struct jit_policy *jit_config_policy(const struct jit_config *cfg, const c
 		if (strcmp(cfg->policies[i].name, name) == 0)
 			return &cfg->policies[i];
 	return NULL;
+}
+
+const struct jit_hostgroup *jit_config_hostgroup(const struct jit_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_hostgroups; i++)
+		if (strcmp(cfg->hostgroups[i].name, name) == 0)
+			return &cfg->hostgroups[i];
+	return NULL;
+}
+
+bool jit_policy_covers(const struct jit_policy *pol, const char *host)
+{
+	for (size_t i = 0; i < pol->hosts.n; i++)
+		if (strcmp(pol->hosts.items[i], host) == 0)
+			return true;
+	return false;
 }

@@ -26,8 +26,25 @@
 
 enum jit_firewall_kind { JIT_FW_NFTABLES, JIT_FW_IPTABLES, JIT_FW_NONE };
 
+/* Host ids (as [jitd] host names a host), or for a policy's hosts as
+ * written also "@GROUP". */
+struct jit_hosts {
+	char (*items)[JIT_HOST_MAX];
+	size_t n;
+};
+
+/* [hostgroup NAME]: hosts a policy may name at once as @NAME. */
+struct jit_hostgroup {
+	char name[JIT_NAME_MAX];
+	struct jit_hosts hosts;
+	unsigned line;
+};
+
 struct jit_policy {
 	char name[JIT_NAME_MAX];
+	struct jit_hosts hosts_written;	/* hosts = as written; none: this host only */
+	struct jit_hosts hosts;		/* the hosts it covers, groups expanded, once each */
+	unsigned hosts_line;
 	struct jit_portspec ports[JIT_POLICY_PORTS_MAX];
 	size_t n_ports;
 	struct jit_cidr sources[JIT_POLICY_SOURCES_MAX];
@@ -105,6 +122,8 @@ struct jit_config {
 	size_t n_policies;
 	struct jit_role *roles;
 	size_t n_roles;
+	struct jit_hostgroup *hostgroups;
+	size_t n_hostgroups;
 };
 
 /* Every error found, "FILE:LINE: reason" each; parsing goes on after an
@@ -160,6 +179,13 @@ bool jit_config_unsafe_owner(const struct stat *st, char *why, size_t size);
 int jit_config_file_read(const char *path, size_t max, char **text, size_t *len, jit_error *err);
 
 const struct jit_policy *jit_config_policy(const struct jit_config *cfg, const char *name);
+const struct jit_hostgroup *jit_config_hostgroup(const struct jit_config *cfg, const char *name);
+
+/* Whether the policy's hosts include host. */
+bool jit_policy_covers(const struct jit_policy *pol, const char *host);
+
+/* A host id: letters, digits, '.', '-', '_', shorter than JIT_HOST_MAX. */
+bool jit_config_valid_host(const char *s);
 const char *jit_firewall_name(enum jit_firewall_kind kind);
 
 #endif

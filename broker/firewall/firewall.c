@@ -83,6 +83,11 @@ void jit_firewall_free(struct jit_firewall *fw)
 	free(fw);
 }
 
+size_t jit_firewall_entries(const struct jit_firewall *fw)
+{
+	return fw->plan.n_entries;
+}
+
 const char *jit_firewall_backend(const struct jit_firewall *fw)
 {
 	return fw->ops->name;

@@ -30,6 +30,8 @@ struct jit_firewall;
 struct jit_firewall *jit_firewall_new(const struct jit_config *cfg, jit_error *err);
 void jit_firewall_free(struct jit_firewall *fw);
 const char *jit_firewall_backend(const struct jit_firewall *fw);
+/* How many grants' windows the layer holds open. */
+size_t jit_firewall_entries(const struct jit_firewall *fw);
 
 /* Takes the guarded ports of a (re)loaded configuration; the next
  * reconcile puts them in place. */

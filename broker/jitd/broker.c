@@ -168,8 +168,8 @@ static void close_expired(const struct jit_grant *g, void *ctx)
 	struct jit_broker *b = ctx;
 	jit_error err;
 
-	log_info("grant %lld for %s expired", (long long)g->id, g->user);
-	if (jit_firewall_close(b->fw, g->id, &err) != 0) {
+	log_info("grant %lld for %s on %s expired", (long long)g->id, g->user, g->host);
+	if (strcmp(g->host, b->cfg->host) == 0 && jit_firewall_close(b->fw, g->id, &err) != 0) {
 		log_error("grant %lld: %s; reconciling", (long long)g->id, err.msg);
 		b->metrics.firewall_errors++;
 		b->needs_reconcile = true;
@@ -213,7 +213,9 @@ static int collect_entry(const struct jit_grant *g, void *ctx)
 
 int jit_broker_reconcile(struct jit_broker *b, time_t now)
 {
-	struct jit_grant_filter f = { .active_only = true, .now = now };
+	/* A controller records grants for other hosts: only this host's are
+	 * this firewall's. */
+	struct jit_grant_filter f = { .host = b->cfg->host, .active_only = true, .now = now };
 	struct entry_array active = { 0 };
 	jit_error err;
 	int rc = jit_store_grants_each(b->store, &f, collect_entry, &active, &err);

@@ -22,6 +22,7 @@ const char *jit_denial_name(enum jit_denial d)
 	case JIT_DENY_DURATION_ROLE: return "duration_exceeds_role";
 	case JIT_DENY_JUSTIFICATION: return "justification_required";
 	case JIT_DENY_DURATION_FIREWALL: return "duration_exceeds_firewall";
+	case JIT_DENY_HOST: return "host_not_allowed";
 	}
 	return "unknown";
 }
@@ -139,7 +140,8 @@ static enum jit_denial port_policy(const struct jit_config *cfg, const struct ji
 				   struct jit_decision *why)
 {
 	size_t n_candidates = role ? role->n_policies : cfg->n_policies;
-	bool covered = false;
+	const char *host = req->host != NULL ? req->host : cfg->host;
+	bool covered = false, elsewhere = false;
 	char port[JIT_PORTSPEC_STRLEN];
 
 	for (size_t k = 0; k < n_candidates; k++) {
@@ -149,6 +151,10 @@ static enum jit_denial port_policy(const struct jit_config *cfg, const struct ji
 
 		if (!policy_has_port(pol, &req->ports[p]))
 			continue;
+		if (!jit_policy_covers(pol, host)) {
+			elsewhere = true;
+			continue;
+		}
 		d = duration_for(cfg, role, pol, req);
 		if (role == NULL || policy_check(role, pol, req, d, &attempt) == JIT_GRANTED) {
 			*chosen = pol;
@@ -162,6 +168,11 @@ static enum jit_denial port_policy(const struct jit_config *cfg, const struct ji
 	if (covered)
 		return why->denial;
 	jit_portspec_format(&req->ports[p], port, sizeof(port));
+	if (elsewhere && role != NULL)
+		return deny(why, JIT_DENY_HOST, "no policy of role %s covers %s on host %.64s",
+			    role->name, port, host);
+	if (elsewhere)
+		return deny(why, JIT_DENY_HOST, "no policy covers %s on host %.64s", port, host);
 	if (role != NULL)
 		return deny(why, JIT_DENY_PORT, "no policy of role %s covers %s", role->name, port);
 	return deny(why, JIT_DENY_PORT, "no policy covers %s", port);

@@ -24,6 +24,7 @@ struct jit_caller {
 };
 
 struct jit_request {
+	const char *host;		/* the host the window is for; NULL: this host */
 	const char *for_user;		/* NULL: the caller */
 	struct jit_portspec ports[JIT_REQUEST_PORTS_MAX];
 	size_t n_ports;
@@ -44,6 +45,7 @@ enum jit_denial {
 	JIT_DENY_DURATION_ROLE,		/* longer than the role allows */
 	JIT_DENY_JUSTIFICATION,		/* the policy requires one */
 	JIT_DENY_DURATION_FIREWALL,	/* longer than the firewall can time */
+	JIT_DENY_HOST,			/* the port's policies do not cover the host */
 };
 
 struct jit_decision {
@@ -61,8 +63,8 @@ bool jit_caller_in_role(const struct jit_caller *caller, const struct jit_role *
 /* Short stable name of a denial ("no_role", "source_not_allowed", ...). */
 const char *jit_denial_name(enum jit_denial d);
 
-/* Granted when one of the caller's roles covers every port with one of its
- * policies such that the source fits the policy's prefixes, the duration is
+/* Granted when one of the caller's roles covers every port on the host with
+ * one of its policies such that the source fits the policy's prefixes, the duration is
  * within the role's and the policy's maxima and a justification is present
  * where the policy requires one. uid 0 may ask anything of a port some
  * policy guards. Returns the denial (JIT_GRANTED when granted). */

@@ -22,7 +22,7 @@
 
 /* --- ping and status ---------------------------------------------------------------- */
 
-const struct field jit_no_fields[] = { { NULL, F_STRING, false, 0 } };
+const struct field jit_no_fields[] = { { NULL, F_STRING, false, 0, 0 } };
 
 json_t *jit_op_ping(struct jit_broker *b, struct jit_peer *peer, json_t *req)
 {
@@ -79,10 +79,10 @@ json_t *jit_op_status(struct jit_broker *b, struct jit_peer *peer, json_t *req)
 /* --- list ---------------------------------------------------------------------------- */
 
 const struct field jit_list_fields[] = {
-	{ "all", F_BOOL, false, 0 },
-	{ "active", F_BOOL, false, 0 },
-	{ "limit", F_INT, false, 0 },
-	{ NULL, F_STRING, false, 0 },
+	{ "all", F_BOOL, false, 0, 0 },
+	{ "active", F_BOOL, false, 0, 0 },
+	{ "limit", F_INT, false, 0, 0 },
+	{ NULL, F_STRING, false, 0, 0 },
 };
 
 struct grants_out {
@@ -131,8 +131,8 @@ json_t *jit_op_list(struct jit_broker *b, struct jit_peer *peer, json_t *req)
 /* --- revoke ------------------------------------------------------------------------------- */
 
 const struct field jit_revoke_fields[] = {
-	{ "id", F_INT, true, 0 },
-	{ NULL, F_STRING, false, 0 },
+	{ "id", F_INT, true, 0, 0 },
+	{ NULL, F_STRING, false, 0, 0 },
 };
 
 json_t *jit_op_revoke(struct jit_broker *b, struct jit_peer *peer, json_t *req)
@@ -167,7 +167,9 @@ json_t *jit_op_revoke(struct jit_broker *b, struct jit_peer *peer, json_t *req)
 		return jit_op_error("not_active", "grant %lld is already %s", (long long)id,
 				 jit_grant_state_name(jit_grant_state(&g, now)));
 	r = jit_op_ok();
-	if (jit_firewall_close(b->fw, g.id, &err) != 0) {
+	/* Another host's grant: its enforcer closes the window (until one is
+	 * connected, its kernel timeout does). */
+	if (strcmp(g.host, b->cfg->host) == 0 && jit_firewall_close(b->fw, g.id, &err) != 0) {
 		log_error("revoke %lld: %s; reconciling", (long long)id, err.msg);
 		b->metrics.firewall_errors++;
 		if (jit_broker_reconcile(b, now) != 0)
@@ -189,9 +191,9 @@ json_t *jit_op_revoke(struct jit_broker *b, struct jit_peer *peer, json_t *req)
 /* --- audit ----------------------------------------------------------------------------------- */
 
 const struct field jit_audit_fields[] = {
-	{ "since", F_STRING, false, 64 },
-	{ "limit", F_INT, false, 0 },
-	{ NULL, F_STRING, false, 0 },
+	{ "since", F_STRING, false, 64, 0 },
+	{ "limit", F_INT, false, 0, 0 },
+	{ NULL, F_STRING, false, 0, 0 },
 };
 
 /* An audit answer's entries, newest first while they are read, and how

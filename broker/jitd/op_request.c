@@ -19,13 +19,17 @@
 
 /* --- request ---------------------------------------------------------------------- */
 
+/* Hosts one request may name, groups expanded. */
+#define REQUEST_HOSTS_MAX 256
+
 const struct field jit_request_fields[] = {
-	{ "ports", F_STRINGS, true, JIT_REQUEST_PORTS_MAX },
-	{ "from", F_STRING, false, JIT_CIDR_STRLEN },
-	{ "duration", F_INT, false, 0 },
-	{ "justification", F_STRING, false, JIT_JUSTIFICATION_MAX - 1 },
-	{ "for", F_STRING, false, JIT_NAME_MAX - 1 },
-	{ NULL, F_STRING, false, 0 },
+	{ "ports", F_STRINGS, true, JIT_REQUEST_PORTS_MAX, 0 },
+	{ "hosts", F_STRINGS, false, REQUEST_HOSTS_MAX, JIT_HOST_MAX - 1 },
+	{ "from", F_STRING, false, JIT_CIDR_STRLEN, 0 },
+	{ "duration", F_INT, false, 0, 0 },
+	{ "justification", F_STRING, false, JIT_JUSTIFICATION_MAX - 1, 0 },
+	{ "for", F_STRING, false, JIT_NAME_MAX - 1, 0 },
+	{ NULL, F_STRING, false, 0, 0 },
 };
 
 static bool user_exists(const char *name)
@@ -75,10 +79,10 @@ static json_t *request_details(const struct jit_request *r)
 
 	if (r->has_source)
 		jit_cidr_format(&r->source, from, sizeof(from));
-	return json_pack("{s:o, s:s, s:o, s:s?}", "ports", jit_ports_json(r->ports, r->n_ports),
+	return json_pack("{s:o, s:s, s:o, s:s?, s:s?}", "ports", jit_ports_json(r->ports, r->n_ports),
 			 "from", from, "duration",
 			 r->duration > 0 ? json_integer((json_int_t)r->duration) : json_null(),
-			 "justification", r->justification);
+			 "justification", r->justification, "host", r->host);
 }
 
 /* Policy names of the decision, each once, comma-separated. */
@@ -99,9 +103,8 @@ static void policy_names(const struct jit_decision *d, size_t n, char *buf, size
 	}
 }
 
-static void fill_grant(const struct jit_broker *b, const struct jit_peer *peer,
-		       const struct jit_request *r, const struct jit_decision *d, time_t now,
-		       struct jit_grant *g)
+static void fill_grant(const struct jit_peer *peer, const struct jit_request *r,
+		       const struct jit_decision *d, time_t now, struct jit_grant *g)
 {
 	memset(g, 0, sizeof(*g));
 	(void)snprintf(g->user, sizeof(g->user), "%s", r->for_user ? r->for_user : peer->user);
@@ -111,7 +114,7 @@ static void fill_grant(const struct jit_broker *b, const struct jit_peer *peer,
 	g->source = r->source;
 	memcpy(g->ports, r->ports, r->n_ports * sizeof(r->ports[0]));
 	g->n_ports = r->n_ports;
-	(void)snprintf(g->host, sizeof(g->host), "%s", b->cfg->host);
+	(void)snprintf(g->host, sizeof(g->host), "%s", r->host);
 	g->created = g->not_before = now;
 	g->expires = now + d->duration;
 	(void)snprintf(g->justification, sizeof(g->justification), "%s",
@@ -151,6 +154,25 @@ static void withdraw_grant(struct jit_broker *b, const struct jit_grant *g, cons
 			  (long long)g->id, err.msg);
 }
 
+/* The grants a request made before one of its hosts failed. */
+static void withdraw_granted(struct jit_broker *b, json_t *granted, const char *why)
+{
+	size_t i;
+	json_t *o;
+
+	json_array_foreach(granted, i, o) {
+		struct jit_grant g = { 0 };
+		jit_error err;
+
+		g.id = json_integer_value(json_object_get(json_object_get(o, "grant"), "id"));
+		if (jit_store_grant_get(b->store, g.id, &g, &err) == 1) {
+			withdraw_grant(b, &g, why);
+			if (strcmp(g.host, b->cfg->host) == 0)
+				(void)jit_firewall_close(b->fw, g.id, &err);
+		}
+	}
+}
+
 static void log_grant(const struct jit_grant *g)
 {
 	char from[JIT_CIDR_STRLEN], until[JIT_RFC3339_LEN];
@@ -161,56 +183,151 @@ static void log_grant(const struct jit_grant *g)
 		 (long long)g->id, g->user, from, g->policy, g->role, g->requested_by, until);
 }
 
-static json_t *grant_and_sign(struct jit_broker *b, struct jit_peer *peer,
-			      const struct jit_request *r, const struct jit_decision *d)
+/* The hosts a request names ("hosts": ids and @GROUPs), each once; none
+ * named: this host. -1 with the reason (a bad request) in err. */
+struct host_list {
+	const char *items[REQUEST_HOSTS_MAX];
+	size_t n;
+};
+
+static int add_request_host(struct host_list *l, const char *host, jit_error *err)
 {
-	struct jit_grant g;
-	struct jit_audit_entry e = { .actor = peer->user, .action = "request",
-				     .result = "granted" };
-	time_t now = time(NULL);
-	char *ticket = NULL;
-	json_t *resp;
-	jit_error err;
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->items[i], host) == 0)
+			return 0;
+	if (l->n == REQUEST_HOSTS_MAX)
+		return jit_error_set(err, "hosts: more than %d hosts in one request",
+				     REQUEST_HOSTS_MAX);
+	l->items[l->n++] = host;
+	return 0;
+}
 
-	json_t *remote = jit_broker_remote_json(peer);
-	char *remote_text = remote ? json_dumps(remote, JSON_COMPACT) : NULL;
-	int rc;
+static int request_hosts(const struct jit_config *cfg, json_t *hosts, struct host_list *out,
+			 jit_error *err)
+{
+	size_t i;
+	json_t *item;
 
-	json_decref(remote);
-	fill_grant(b, peer, r, d, now, &g);
-	if (sign_ticket(b, &g, &ticket, &err) != 0) {
-		free(remote_text);
-		return jit_op_store_error("signing the ticket", &err);
+	out->n = 0;
+	if (hosts == NULL)
+		return add_request_host(out, cfg->host, err);
+	json_array_foreach(hosts, i, item) {
+		const char *name = json_string_value(item);
+		const struct jit_hostgroup *g;
+
+		if (name[0] != '@') {
+			if (!jit_config_valid_host(name))
+				return jit_error_set(err, "hosts: '%s' is not a host id or @HOSTGROUP",
+						     name);
+			if (add_request_host(out, name, err) != 0)
+				return -1;
+			continue;
+		}
+		g = jit_config_hostgroup(cfg, name + 1);
+		if (g == NULL)
+			return jit_error_set(err, "hosts: no hostgroup named '%.64s'", name + 1);
+		for (size_t j = 0; j < g->hosts.n; j++)
+			if (add_request_host(out, g->hosts.items[j], err) != 0)
+				return -1;
 	}
-	e.time = now;
-	e.subject = g.user;
-	e.details = remote_text;
-	rc = jit_store_grant_add(b->store, &g, &e, &err);
-	free(remote_text);
-	if (rc != 0) {
-		free(ticket);
-		jit_op_count(b, &b->metrics.requests, "error", "store");
-		return jit_op_store_error("recording the grant", &err);
-	}
+	return 0;
+}
+
+/* One host's grant: signed, recorded with its audit entry, and opened when
+ * the host is this one. -1 with err and *what (the step that failed). */
+static int grant_one(struct jit_broker *b, const struct jit_peer *peer,
+		     const struct jit_request *r, const struct jit_decision *d, time_t now,
+		     const char *remote_text, struct jit_grant *g, char **ticket, const char **what,
+		     jit_error *err)
+{
+	struct jit_audit_entry e = { .time = now, .actor = peer->user, .action = "request",
+				     .result = "granted", .details = remote_text };
 	struct jit_fw_entry entry;
 
-	jit_fw_entry_from_grant(&g, &entry);
-	if (jit_firewall_open(b->fw, &entry, &err) != 0) {
-		log_error("grant %lld: %s", (long long)g.id, err.msg);
-		b->metrics.firewall_errors++;
-		jit_op_count(b, &b->metrics.requests, "error", "firewall");
-		withdraw_grant(b, &g, err.msg);
-		(void)jit_broker_reconcile(b, now);
-		free(ticket);
-		return jit_op_error("internal", "the firewall could not be opened: %s", err.msg);
+	fill_grant(peer, r, d, now, g);
+	e.subject = g->user;
+	*what = "signing the ticket";
+	if (sign_ticket(b, g, ticket, err) != 0)
+		return -1;
+	*what = "recording the grant";
+	if (jit_store_grant_add(b->store, g, &e, err) != 0) {
+		free(*ticket);
+		*ticket = NULL;
+		return -1;
 	}
-	log_grant(&g);
+	if (strcmp(g->host, b->cfg->host) != 0)
+		return 0;
+	*what = "opening the firewall";
+	jit_fw_entry_from_grant(g, &entry);
+	if (jit_firewall_open(b->fw, &entry, err) != 0) {
+		log_error("grant %lld: %s", (long long)g->id, err->msg);
+		b->metrics.firewall_errors++;
+		withdraw_grant(b, g, err->msg);
+		(void)jit_broker_reconcile(b, now);
+		free(*ticket);
+		*ticket = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* What the answer says of one host's grant: its ticket, the grant, and
+ * whether its window is open yet (another host's opens when its enforcer
+ * applies it). */
+static json_t *granted_json(const struct jit_broker *b, const struct jit_grant *g,
+			    const char *ticket, time_t now)
+{
+	bool here = strcmp(g->host, b->cfg->host) == 0;
+	json_t *o = json_pack("{s:s, s:s, s:o, s:b}", "host", g->host, "ticket", ticket, "grant",
+			      jit_grant_json(g, now), "applied", here);
+
+	if (!here)
+		json_object_set_new(o, "pending", json_sprintf("%s is not connected", g->host));
+	return o;
+}
+
+/* Every host's grant, or none: a failure withdraws those made before it. */
+static json_t *grant_all(struct jit_broker *b, struct jit_peer *peer, struct jit_request *r,
+			 const struct host_list *hosts, const struct jit_decision *d)
+{
+	json_t *remote = jit_broker_remote_json(peer), *grants = json_array(), *resp;
+	char *remote_text = remote ? json_dumps(remote, JSON_COMPACT) : NULL;
+	time_t now = time(NULL);
+	const char *what = NULL;
+	jit_error err;
+
+	json_decref(remote);
+	for (size_t i = 0; i < hosts->n; i++) {
+		struct jit_grant g;
+		char *ticket = NULL;
+
+		r->host = hosts->items[i];
+		if (grant_one(b, peer, r, &d[i], now, remote_text, &g, &ticket, &what, &err) != 0)
+			break;
+		log_grant(&g);
+		jit_broker_event(b, "grant", json_pack("{s:o}", "grant", jit_grant_json(&g, now)));
+		json_array_append_new(grants, granted_json(b, &g, ticket, now));
+		free(ticket);
+		what = NULL;
+	}
+	free(remote_text);
+	if (what != NULL) {
+		withdraw_granted(b, grants, err.msg);
+		json_decref(grants);
+		jit_op_count(b, &b->metrics.requests, "error", strcmp(what, "opening the firewall") == 0
+							      ? "firewall" : "store");
+		return jit_op_store_error(what, &err);
+	}
 	jit_op_count(b, &b->metrics.requests, "granted", NULL);
-	jit_broker_event(b, "grant", json_pack("{s:o}", "grant", jit_grant_json(&g, now)));
 	resp = jit_op_ok();
-	json_object_set_new(resp, "ticket", json_string(ticket));
-	json_object_set_new(resp, "grant", jit_grant_json(&g, now));
-	free(ticket);
+	/* One host: the ticket and the grant as before there were fleets. */
+	if (hosts->n == 1) {
+		json_t *only = json_array_get(grants, 0);
+
+		json_object_set(resp, "ticket", json_object_get(only, "ticket"));
+		json_object_set(resp, "grant", json_object_get(only, "grant"));
+	}
+	json_object_set_new(resp, "grants", grants);
 	return resp;
 }
 
@@ -288,22 +405,49 @@ static int request_rate(struct jit_broker *b, struct jit_peer *peer, const struc
 	return -1;
 }
 
+/* The role and policy check for every host, all or nothing; granted, the
+ * grants. */
+static json_t *decide_hosts(struct jit_broker *b, struct jit_peer *peer, struct jit_request *r,
+			    const struct host_list *hosts)
+{
+	struct jit_caller caller = jit_peer_caller(peer);
+	struct jit_decision *d = hosts->n > 0 ? calloc(hosts->n, sizeof(*d)) : NULL;
+	json_t *resp = NULL;
+
+	if (d == NULL)
+		return jit_broker_error(hosts->n > 0 ? "internal" : "bad_request",
+					hosts->n > 0 ? "out of memory" : "the request names no host");
+	for (size_t i = 0; i < hosts->n && resp == NULL; i++) {
+		r->host = hosts->items[i];
+		if (jit_decide(b->cfg, &caller, r, &d[i]) != JIT_GRANTED)
+			resp = deny_request(b, peer, r, &d[i]);
+	}
+	if (resp == NULL)
+		resp = grant_all(b, peer, r, hosts, d);
+	free(d);
+	return resp;
+}
+
 static json_t *decide_request(struct jit_broker *b, struct jit_peer *peer, json_t *req)
 {
 	struct jit_request r;
-	struct jit_decision d;
-	struct jit_caller caller = jit_peer_caller(peer);
+	struct host_list *hosts = malloc(sizeof(*hosts));
 	jit_error err;
+	json_t *resp;
 
-	if (parse_request(req, &r, &err) != 0)
-		return jit_broker_error("bad_request", err.msg);
-	if (peer->remote && remote_source(b, peer, &r, &err) != 0)
-		return jit_op_refusal("denied", "source_not_observed", err.msg);
-	if (request_rate(b, peer, &r, &err) != 0)
-		return jit_op_refusal("denied", "rate_limited", err.msg);
-	if (jit_decide(b->cfg, &caller, &r, &d) != JIT_GRANTED)
-		return deny_request(b, peer, &r, &d);
-	return grant_and_sign(b, peer, &r, &d);
+	if (hosts == NULL)
+		return jit_broker_error("internal", "out of memory");
+	if (parse_request(req, &r, &err) != 0 ||
+	    request_hosts(b->cfg, json_object_get(req, "hosts"), hosts, &err) != 0)
+		resp = jit_broker_error("bad_request", err.msg);
+	else if (peer->remote && remote_source(b, peer, &r, &err) != 0)
+		resp = jit_op_refusal("denied", "source_not_observed", err.msg);
+	else if (request_rate(b, peer, &r, &err) != 0)
+		resp = jit_op_refusal("denied", "rate_limited", err.msg);
+	else
+		resp = decide_hosts(b, peer, &r, hosts);
+	free(hosts);
+	return resp;
 }
 
 json_t *jit_op_request(struct jit_broker *b, struct jit_peer *peer, json_t *req)

@@ -13,11 +13,11 @@
 #include <string.h>
 
 const struct field jit_verify_fields[] = {
-	{ "ticket", F_STRING, false, JIT_PASETO_MAX_TOKEN },
-	{ "user", F_STRING, true, JIT_NAME_MAX - 1 },
-	{ "from", F_STRING, true, JIT_CIDR_STRLEN },
-	{ "port", F_STRING, true, JIT_PORTSPEC_STRLEN },
-	{ NULL, F_STRING, false, 0 },
+	{ "ticket", F_STRING, false, JIT_PASETO_MAX_TOKEN, 0 },
+	{ "user", F_STRING, true, JIT_NAME_MAX - 1, 0 },
+	{ "from", F_STRING, true, JIT_CIDR_STRLEN, 0 },
+	{ "port", F_STRING, true, JIT_PORTSPEC_STRLEN, 0 },
+	{ NULL, F_STRING, false, 0, 0 },
 };
 
 /* A login as the PAM module describes it, and what its ticket must allow. */
@@ -77,7 +77,7 @@ static json_t *verify_ticket(struct jit_broker *b, struct jit_peer *peer, const 
 	rc = jit_store_grant_by_jti(b->store, c.jti, &g, &err);
 	if (rc < 0)
 		return jit_op_store_error("finding the ticket's grant", &err);
-	if (rc == 0 || strcmp(g.user, c.sub) != 0)
+	if (rc == 0 || strcmp(g.user, c.sub) != 0 || strcmp(g.host, l->want.host) != 0)
 		return verify_refused(b, peer, l, "unknown ticket", "unknown ticket: jitd has no"
 				      " grant with this ticket id");
 	if (jit_grant_state(&g, l->want.now) != JIT_GRANT_ACTIVE)
@@ -114,8 +114,8 @@ static int match_grant(const struct jit_grant *g, void *ctx)
 /* Without a ticket: is there an active grant for this login? */
 static json_t *verify_grant(struct jit_broker *b, struct jit_peer *peer, const struct login *l)
 {
-	struct jit_grant_filter f = { .user = l->want.user, .active_only = true,
-				      .now = l->want.now };
+	struct jit_grant_filter f = { .user = l->want.user, .host = l->want.host,
+				      .active_only = true, .now = l->want.now };
 	struct grant_match m = { .login = l };
 	jit_error err;
 

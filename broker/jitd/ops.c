@@ -122,7 +122,7 @@ static int check_type(const struct field *f, json_t *v, jit_error *err)
 				       f->name, f->max);
 		}
 		json_array_foreach(v, i, item)
-			if (check_string(f->name, item, 64, err) != 0)
+			if (check_string(f->name, item, f->item_max ? f->item_max : 64, err) != 0)
 				return -1;
 		return 0;
 	}
@@ -295,10 +295,10 @@ static const struct op *request_op(json_t *req, jit_error *err)
 /* --- remote users ---------------------------------------------------------------------------- */
 
 static const struct field remote_fields[] = {
-	{ "user", F_STRING, true, JIT_NAME_MAX - 1 },
-	{ "address", F_STRING, true, JIT_CIDR_STRLEN },
-	{ "key", F_STRING, true, JIT_PEER_KEY_MAX - 1 },
-	{ NULL, F_STRING, false, 0 },
+	{ "user", F_STRING, true, JIT_NAME_MAX - 1, 0 },
+	{ "address", F_STRING, true, JIT_CIDR_STRLEN, 0 },
+	{ "key", F_STRING, true, JIT_PEER_KEY_MAX - 1, 0 },
+	{ NULL, F_STRING, false, 0, 0 },
 };
 
 bool jit_broker_is_front_door(const struct jit_broker *b, const struct jit_peer *peer)

@@ -18,6 +18,7 @@ struct field {
 	enum field_type type;
 	bool required;
 	size_t max;		/* strings: bytes; string arrays: items */
+	size_t item_max;	/* string arrays: bytes of an item; 0: 64 */
 };
 
 typedef json_t *(*op_fn)(struct jit_broker *b, struct jit_peer *peer, json_t *req);

@@ -708,6 +708,7 @@ int jit_store_grants_each(struct jit_store *st, const struct jit_grant_filter *f
 		"SELECT " GRANT_COLUMNS " FROM grants"
 		" WHERE (?1 IS NULL OR user = ?1 OR requested_by = ?1)"
 		" AND (?2 = 0 OR (revoked_at IS NULL AND expired_at IS NULL AND expires > ?3))"
+		" AND (?5 IS NULL OR host = ?5)"
 		" ORDER BY id DESC LIMIT ?4";
 	struct grant_cb cb = { fn, ctx };
 	sqlite3_stmt *s;
@@ -719,6 +720,7 @@ int jit_store_grants_each(struct jit_store *st, const struct jit_grant_filter *f
 	sqlite3_bind_int(s, 2, f->active_only ? 1 : 0);
 	sqlite3_bind_int64(s, 3, (sqlite3_int64)f->now);
 	sqlite3_bind_int64(s, 4, f->limit > 0 ? f->limit : -1);
+	bind_text(s, 5, f->host);
 	return query_each(st, s, grant_row, &cb, "listing grants", err);
 }
 

@@ -103,11 +103,13 @@ int jit_store_expire_due(struct jit_store *st, time_t now,
 int jit_store_next_expiry(struct jit_store *st, time_t *when, jit_error *err);
 
 /* Calls fn for each matching grant, newest first. user: NULL for everyone,
- * else grants for or requested by that user. active_only: grants whose
- * window is still open at `now`. limit: at most that many (0: no limit).
- * fn returns non-zero to stop. Returns 0, or -1. */
+ * else grants for or requested by that user. host: NULL for every host,
+ * else that host's grants. active_only: grants whose window is still open
+ * at `now`. limit: at most that many (0: no limit). fn returns non-zero to
+ * stop. Returns 0, or -1. */
 struct jit_grant_filter {
 	const char *user;
+	const char *host;
 	bool active_only;
 	time_t now;
 	int64_t limit;

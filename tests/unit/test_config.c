@@ -187,6 +187,17 @@ static void test_error_paths(void **state)
 		{ "[jitd]\nhost = h\n[sshd]\nuser = a\nper_source_max_startups = 0\n", "per_source_max_startups: '0' is not a whole number from 1 to 1000" },
 		{ "[jitd]\nhost = h\n[policy a]\nports = 22/tcp\nsources = any\n[policy a]\nports = 22/tcp\n",
 		  "test.conf:6: [policy a] is defined twice" },
+		{ "[jitd]\nhost = h\n[hostgroup web]\n", "test.conf:3: [hostgroup web]: hosts is required" },
+		{ "[jitd]\nhost = h\n[hostgroup web]\nhosts = a\n[hostgroup web]\nhosts = b\n",
+		  "test.conf:5: [hostgroup web] is defined twice" },
+		{ "[jitd]\nhost = h\n[hostgroup web]\nhosts = web 01\n",
+		  "test.conf:4: hosts: 'web 01' is not a host id" },
+		{ "[jitd]\nhost = h\n[hostgroup web]\nhosts = @db\n",
+		  "test.conf:4: hosts: '@db' is not a host id" },
+		{ "[jitd]\nhost = h\n[policy p]\nports = 22/tcp\nsources = any\nhosts = h, @web\n",
+		  "test.conf:6: [policy p]: no hostgroup named 'web'" },
+		{ "[jitd]\nhost = h\n[policy p]\nports = 22/tcp\nsources = any\nhosts = h,,i\n",
+		  "test.conf:6: hosts: empty or overlong host id" },
 		{ "[jitd]\nsocket = /x\n", "test.conf:1: [jitd]: host is required" },
 		{ "# nothing\n", "test.conf: no [jitd] section" },
 		{ "[jitd]\nhost = h\ndefault_duration = 1w\n", "test.conf:3: default_duration: '1w' is not a duration" },
@@ -397,6 +408,41 @@ static void test_remote_users(void **state)
 	jit_config_free(cfg);
 }
 
+/* A policy covers the hosts it names, groups expanded, each once; without
+ * hosts = it covers this host alone; this host guards only the ports of the
+ * policies that cover it. */
+static void test_policy_hosts(void **state)
+{
+	static const char text[] = "[jitd]\nhost = ctl\n"
+				   "[hostgroup web]\nhosts = web01, web02\n"
+				   "[policy ssh]\nports = 22/tcp\nsources = any\n"
+				   "hosts = web02, @web, db01\n"
+				   "[policy rdp]\nports = 3389/tcp\nsources = any\n"
+				   "[role ops]\nusers = alice\npolicies = ssh, rdp\n";
+	struct jit_config_errors errs;
+	struct jit_config *cfg = parse(text, &errs);
+	const struct jit_policy *ssh, *rdp;
+
+	(void)state;
+	assert_non_null(cfg);
+	ssh = jit_config_policy(cfg, "ssh");
+	rdp = jit_config_policy(cfg, "rdp");
+	assert_int_equal(ssh->hosts.n, 3);
+	assert_string_equal(ssh->hosts.items[0], "web02");
+	assert_string_equal(ssh->hosts.items[1], "web01");
+	assert_string_equal(ssh->hosts.items[2], "db01");
+	assert_true(jit_policy_covers(ssh, "web01"));
+	assert_false(jit_policy_covers(ssh, "ctl"));
+	assert_int_equal(rdp->hosts.n, 1);
+	assert_true(jit_policy_covers(rdp, "ctl"));
+	assert_non_null(jit_config_hostgroup(cfg, "web"));
+	assert_null(jit_config_hostgroup(cfg, "db"));
+	/* ctl guards 3389 (rdp covers it), not 22 (ssh is for other hosts). */
+	assert_int_equal(cfg->n_guarded, 1);
+	assert_int_equal(cfg->guarded[0].port, 3389);
+	jit_config_free(cfg);
+}
+
 static void test_max_startups_openssh_form(void **state)
 {
 	struct jit_config_errors errs;
@@ -439,6 +485,7 @@ int main(void)
 		cmocka_unit_test(test_duration_cap),
 		cmocka_unit_test(test_remote_users),
 		cmocka_unit_test(test_max_startups_openssh_form),
+		cmocka_unit_test(test_policy_hosts),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

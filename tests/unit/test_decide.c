@@ -199,6 +199,42 @@ static void test_firewall_duration_cap(void **state)
 	jit_config_free(cfg);
 }
 
+/* A controller's policy covers the hosts it names: a window for one of them
+ * is granted, one for a host no policy of the role covers is refused as
+ * host_not_allowed, and without hosts = a policy is this host's alone. */
+static void test_hosts(void **state)
+{
+	static const char text[] = "[jitd]\nhost = ctl\n[hostgroup web]\nhosts = web01, web02\n"
+				   "[policy ssh-web]\nports = 22/tcp\nsources = any\nhosts = @web\n"
+				   "[policy ssh-ctl]\nports = 2222/tcp\nsources = any\n"
+				   "[role ops]\nusers = alice\npolicies = ssh-web, ssh-ctl\n";
+	struct jit_config_errors errs;
+	struct jit_config *cfg = jit_config_parse("fleet.conf", text, strlen(text), &errs);
+	struct jit_caller alice = { .uid = 1000, .user = "alice" };
+	struct jit_caller root = { .uid = 0, .user = "root" };
+	struct jit_request req = { .n_ports = 1, .has_source = true, .host = "web02" };
+	struct jit_decision d;
+
+	(void)state;
+	assert_non_null(cfg);
+	assert_int_equal(jit_portspec_parse("22/tcp", &req.ports[0]), 0);
+	assert_int_equal(jit_cidr_parse("192.0.2.1", &req.source), 0);
+	assert_int_equal(jit_decide(cfg, &alice, &req, &d), JIT_GRANTED);
+	assert_string_equal(d.policy[0]->name, "ssh-web");
+	req.host = "db01";
+	assert_int_equal(jit_decide(cfg, &alice, &req, &d), JIT_DENY_HOST);
+	assert_string_equal(d.reason, "no policy of role ops covers 22/tcp on host db01");
+	assert_string_equal(jit_denial_name(d.denial), "host_not_allowed");
+	assert_int_equal(jit_decide(cfg, &root, &req, &d), JIT_DENY_HOST);
+	req.host = NULL;	/* the controller itself: ssh-web is not for it */
+	assert_int_equal(jit_decide(cfg, &alice, &req, &d), JIT_DENY_HOST);
+	assert_int_equal(jit_portspec_parse("2222/tcp", &req.ports[0]), 0);
+	assert_int_equal(jit_decide(cfg, &alice, &req, &d), JIT_GRANTED);
+	req.host = "web01";
+	assert_int_equal(jit_decide(cfg, &alice, &req, &d), JIT_DENY_HOST);
+	jit_config_free(cfg);
+}
+
 static void test_denial_names(void **state)
 {
 	(void)state;
@@ -214,6 +250,7 @@ int main(void)
 		cmocka_unit_test(test_decisions),
 		cmocka_unit_test(test_denial_names),
 		cmocka_unit_test(test_firewall_duration_cap),
+		cmocka_unit_test(test_hosts),
 	};
 
 	return cmocka_run_group_tests_name("decide", tests, NULL, NULL);

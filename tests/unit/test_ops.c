@@ -82,7 +82,9 @@ static int setup(void **state)
 		       "firewall = none\nrate_requests = off\nrate_verifications = off\n\n"
 		       "[policy ssh]\nports = 22/tcp\nsources = 192.0.2.0/24\nmax_duration = 2h\n"
 		       "justification = required\n\n"
-		       "[role all]\nusers = %s\nremote_users = erin\npolicies = ssh\n"
+		       "[hostgroup web]\nhosts = web01, web02\n\n"
+		       "[policy ssh-web]\nports = 22/tcp\nsources = 192.0.2.0/24\nhosts = @web\n\n"
+		       "[role all]\nusers = %s\nremote_users = erin\npolicies = ssh, ssh-web\n"
 		       "grant_others = yes\nrevoke_any = yes\naudit = yes\n\n[sshd]\nuser = %s\n",
 		       f->dir, f->db, f->key, f->caller.user, f->caller.user);
 	write_file(f->conf, text, 0644);
@@ -184,6 +186,57 @@ static void test_request_verify_revoke(void **state)
 	json_decref(r);
 }
 
+#include "firewall.h"
+
+/* A controller's request for other hosts: one grant and ticket per host,
+ * signed for that host and recorded, this host's firewall left as it was;
+ * a host no policy covers or a group not defined refuses the request. */
+static void test_request_for_hosts(void **state)
+{
+	struct fixture *f = *state;
+	size_t open_before = jit_firewall_entries(f->b.fw);
+	json_t *r = ask(f, "{\"v\":1,\"op\":\"request\",\"ports\":[\"22/tcp\"],\"from\":\"192.0.2.10\","
+			   "\"hosts\":[\"web02\",\"@web\"],\"duration\":600}", NULL);
+	json_t *grants = json_object_get(r, "grants"), *g;
+	char line[1024];
+
+	assert_true(json_is_true(json_object_get(r, "ok")));
+	assert_int_equal(json_array_size(grants), 2);	/* web02 once */
+	assert_null(json_object_get(r, "ticket"));	/* several hosts: in grants only */
+	g = json_array_get(grants, 0);
+	assert_string_equal(str(g, "host"), "web02");
+	assert_string_equal(str(json_object_get(g, "grant"), "host"), "web02");
+	assert_false(json_is_true(json_object_get(g, "applied")));
+	assert_string_equal(str(g, "pending"), "web02 is not connected");
+	assert_string_equal(str(json_array_get(grants, 1), "host"), "web01");
+	assert_int_equal(jit_firewall_entries(f->b.fw), open_before);
+	/* web02's ticket does not let anyone in here. */
+	(void)snprintf(line, sizeof(line), "{\"v\":1,\"op\":\"verify\",\"ticket\":\"%s\",\"user\":\"%s\","
+		       "\"from\":\"192.0.2.10\",\"port\":\"22/tcp\"}", str(g, "ticket"), f->caller.user);
+	json_decref(r);
+	r = ask(f, line, NULL);
+	assert_string_equal(str(r, "error"), "refused");
+	assert_string_equal(str(r, "code"), "wrong host");
+	json_decref(r);
+	r = ask(f, "{\"v\":1,\"op\":\"request\",\"ports\":[\"22/tcp\"],\"from\":\"192.0.2.10\","
+		   "\"hosts\":[\"web01\",\"db01\"]}", NULL);
+	assert_string_equal(str(r, "code"), "host_not_allowed");
+	assert_string_equal(str(r, "reason"), "no policy of role all covers 22/tcp on host db01");
+	json_decref(r);
+	r = ask(f, "{\"v\":1,\"op\":\"request\",\"ports\":[\"22/tcp\"],\"from\":\"192.0.2.10\","
+		   "\"hosts\":[\"@db\"]}", NULL);
+	assert_string_equal(str(r, "error"), "bad_request");
+	assert_string_equal(str(r, "reason"), "hosts: no hostgroup named 'db'");
+	json_decref(r);
+	/* This host's own window still opens here. */
+	r = ask(f, "{\"v\":1,\"op\":\"request\",\"ports\":[\"22/tcp\"],\"from\":\"192.0.2.10\","
+		   "\"hosts\":[\"ops01\"],\"justification\":\"own\"}", NULL);
+	assert_true(json_is_true(json_object_get(json_array_get(json_object_get(r, "grants"), 0),
+						 "applied")));
+	assert_int_equal(jit_firewall_entries(f->b.fw), open_before + 1);
+	json_decref(r);
+}
+
 /* jit-sshd speaking for erin, a remote identity of role all; nobody else
  * may. */
 static void test_remote_identity(void **state)
@@ -232,6 +285,7 @@ int main(void)
 		cmocka_unit_test(test_ping_and_malformed),
 		cmocka_unit_test(test_request_verify_revoke),
 		cmocka_unit_test(test_remote_identity),
+		cmocka_unit_test(test_request_for_hosts),
 		cmocka_unit_test(test_audit_limit),
 	};
 
