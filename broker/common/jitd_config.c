@@ -21,7 +21,8 @@
 #define CONFIG_FILE_MAX (1024 * 1024)
 #define CONFIG_LINE_MAX 4096
 
-enum section_kind { SEC_NONE, SEC_JITD, SEC_POLICY, SEC_ROLE, SEC_SSHD, SEC_HOSTGROUP };
+enum section_kind { SEC_NONE, SEC_JITD, SEC_POLICY, SEC_ROLE, SEC_SSHD, SEC_HOSTGROUP,
+		    SEC_CONTROLLER };
 
 struct parser {
 	const char *file;
@@ -31,7 +32,8 @@ struct parser {
 	enum section_kind section;
 	unsigned section_line;
 	unsigned seen;			/* keys of the current section, one bit each */
-	bool seen_jitd, seen_sshd;
+	bool seen_jitd, seen_sshd, seen_controller;
+	unsigned key_line, pubkey_line;	/* where [jitd] key and pubkey were set */
 };
 
 /* A key whose value needs more than a type: it reads value into field. */
@@ -359,6 +361,20 @@ static int jitd_firewall(struct parser *p, const char *key, const char *value, v
 	return -1;
 }
 
+/* The signing key's path, and whether the file set it (an enforcer's must not). */
+static int jitd_key(struct parser *p, const char *key, const char *value, void *field)
+{
+	if (p->line > 0)
+		p->key_line = p->line;
+	return set_path(p, key, value, field);
+}
+
+static int jitd_pubkey(struct parser *p, const char *key, const char *value, void *field)
+{
+	p->pubkey_line = p->line;
+	return set_path(p, key, value, field);
+}
+
 static int jitd_notify_command(struct parser *p, const char *key, const char *value, void *field)
 {
 	p->cfg->notify_line = p->line;
@@ -372,7 +388,8 @@ static const struct key_def jitd_keys[] = {
 	{ "socket", K_PATH, JITD(socket), 0, 0, "/run/jit/jitd.sock", NULL },
 	{ "socket_group", K_GROUP, JITD(socket_group), 0, 0, "jit", NULL },
 	{ "database", K_PATH, JITD(database), 0, 0, "/var/lib/jit/jit.db", NULL },
-	{ "key", K_PATH, JITD(key), 0, 0, "/etc/jit/broker.key", NULL },
+	{ "key", K_CUSTOM, JITD(key), 0, 0, "/etc/jit/broker.key", jitd_key },
+	{ "pubkey", K_CUSTOM, JITD(pubkey), 0, 0, NULL, jitd_pubkey },
 	{ "firewall", K_CUSTOM, JITD(firewall), 0, 0, "nftables", jitd_firewall },
 	{ "default_duration", K_DURATION, JITD(default_duration), 0, 0, "1h", NULL },
 	/* A large skew would let tickets live far past their window. */
@@ -584,6 +601,73 @@ static const struct key_def hostgroup_keys[] = {
 	{ NULL, K_CUSTOM, 0, 0, 0, NULL, NULL },
 };
 
+/* --- [controller] ----------------------------------------------------------------- */
+
+/* "USER@HOST[:PORT]", port 22 unless given, IPv6 in brackets with a port. */
+static int parse_controller_address(const char *text, struct jit_controller_address *out)
+{
+	const char *at = strchr(text, '@');
+	bool bracketed;
+
+	if (at == NULL || at == text || (size_t)(at - text) >= sizeof(out->user))
+		return -1;
+	memcpy(out->user, text, (size_t)(at - text));
+	out->user[at - text] = '\0';
+	out->port = 22;
+	return jit_config_valid_name(out->user) &&
+			       jit_hostport_split(at + 1, true, out->host, sizeof(out->host),
+						  &out->port, &bracketed) == 0 ? 0 : -1;
+}
+
+static int controller_address(struct parser *p, const char *key, const char *value, void *field)
+{
+	struct jit_controller_config *c = field;
+	char copy[CONFIG_LINE_MAX + 1], *item, *next;
+
+	(void)snprintf(copy, sizeof(copy), "%s", value);
+	for (item = copy; item != NULL; item = next) {
+		next = strchr(item, ',');
+		if (next != NULL)
+			*next++ = '\0';
+		item += strspn(item, " \t");
+		item[strcspn(item, " \t")] = '\0';
+		if (c->n_address == JIT_CONTROLLER_ADDRESSES_MAX) {
+			perr(p, "%s: more than %d addresses", key, JIT_CONTROLLER_ADDRESSES_MAX);
+			return -1;
+		}
+		if (parse_controller_address(item, &c->address[c->n_address]) != 0) {
+			perr(p, "%s: '%s' is not USER@HOST[:PORT] (IPv6 as USER@[ADDR]:PORT)", key,
+			     item);
+			c->n_address = 0;
+			return -1;
+		}
+		c->n_address++;
+	}
+	return 0;
+}
+
+static int controller_guard(struct parser *p, const char *key, const char *value, void *field)
+{
+	struct jit_controller_config *c = field;
+
+	if (jit_portspec_list_parse(value, c->guard, JIT_POLICY_PORTS_MAX, &c->n_guard) == 0)
+		return 0;
+	c->n_guard = 0;
+	perr(p, "%s: '%s' is not a list of up to %d ports like 22/tcp, 3389/tcp", key, value,
+	     JIT_POLICY_PORTS_MAX);
+	return -1;
+}
+
+#define CONTROLLER(f) offsetof(struct jit_controller_config, f)
+
+static const struct key_def controller_keys[] = {
+	{ "address", K_CUSTOM, 0, 0, 0, NULL, controller_address },
+	{ "identity", K_PATH, CONTROLLER(identity), 0, 0, NULL, NULL },
+	{ "known_hosts", K_PATH, CONTROLLER(known_hosts), 0, 0, NULL, NULL },
+	{ "guard", K_CUSTOM, 0, 0, 0, NULL, controller_guard },
+	{ NULL, K_CUSTOM, 0, 0, 0, NULL, NULL },
+};
+
 /* --- sections ------------------------------------------------------------------- */
 
 static const struct key_def *section_keys(enum section_kind kind)
@@ -594,6 +678,7 @@ static const struct key_def *section_keys(enum section_kind kind)
 	case SEC_ROLE: return role_keys;
 	case SEC_SSHD: return sshd_keys;
 	case SEC_HOSTGROUP: return hostgroup_keys;
+	case SEC_CONTROLLER: return controller_keys;
 	case SEC_NONE: break;
 	}
 	return NULL;
@@ -608,6 +693,7 @@ static void *section_base(struct parser *p)
 	case SEC_POLICY: return cur_policy(p);
 	case SEC_ROLE: return cur_role(p);
 	case SEC_HOSTGROUP: return cur_hostgroup(p);
+	case SEC_CONTROLLER: return &p->cfg->controller;
 	case SEC_NONE: break;
 	}
 	return NULL;
@@ -644,6 +730,13 @@ static void section_end(struct parser *p)
 		perr_at(p, p->section_line, "[policy %s]: sources is required: the prefixes requests"
 			" may come from, or 'sources = any' to allow every address",
 			cur_policy(p)->name);
+	if (p->section == SEC_CONTROLLER) {
+		static const char *const required[] = { "address", "identity", "known_hosts" };
+
+		for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
+			if (!key_seen(p, controller_keys, required[i]))
+				perr_at(p, p->section_line, "[controller]: %s is required", required[i]);
+	}
 	if (p->section == SEC_HOSTGROUP && !key_seen(p, hostgroup_keys, "hosts"))
 		perr_at(p, p->section_line, "[hostgroup %s]: hosts is required", cur_hostgroup(p)->name);
 	if (p->section == SEC_ROLE) {
@@ -755,6 +848,13 @@ static void parse_section(struct parser *p, char *inner)
 		}
 		p->seen_jitd = true;
 		p->section = SEC_JITD;
+	} else if (strcmp(inner, "controller") == 0 && *name == '\0') {
+		if (p->seen_controller) {
+			perr(p, "[controller] is defined twice");
+			return;
+		}
+		p->seen_controller = true;
+		p->section = SEC_CONTROLLER;
 	} else if (strcmp(inner, "sshd") == 0 && *name == '\0') {
 		if (p->seen_sshd) {
 			perr(p, "[sshd] is defined twice");
@@ -770,8 +870,8 @@ static void parse_section(struct parser *p, char *inner)
 		if (add_named_section(p, kind, name) == 0)
 			p->section = kind;
 	} else
-		perr(p, "unknown section [%s%s%s]; expected [jitd], [sshd], [policy NAME], [role NAME]"
-		     " or [hostgroup NAME]", inner, *name ? " " : "", name);
+		perr(p, "unknown section [%s%s%s]; expected [jitd], [sshd], [controller], [policy NAME],"
+		     " [role NAME] or [hostgroup NAME]", inner, *name ? " " : "", name);
 }
 
 static char *trim(char *s)
@@ -940,12 +1040,45 @@ static void resolve_policy_hosts(struct parser *p, struct jit_policy *pol)
 	}
 }
 
-/* The ports this host guards: those of the policies that cover it. */
+/* An enforcer ([controller] given) holds the broker's public key and no
+ * signing key, and takes its policies and roles from the controller. */
+static void check_enforcer(struct parser *p)
+{
+	struct jit_config *cfg = p->cfg;
+
+	cfg->enforcer = p->seen_controller;
+	if (!cfg->enforcer) {
+		if (p->pubkey_line > 0)
+			perr_at(p, p->pubkey_line, "pubkey is for an enforcer, which has a [controller]"
+				" section; this jitd signs with key");
+		return;
+	}
+	if (p->key_line > 0)
+		perr_at(p, p->key_line, "key: an enforcer holds no signing key; pubkey names the"
+			" broker's public key");
+	if (cfg->pubkey[0] == '\0')
+		perr_at(p, 0, "[jitd]: an enforcer needs pubkey, the broker's public key");
+	if (cfg->n_policies > 0)
+		perr_at(p, cfg->policies[0].line, "[policy %s]: an enforcer takes its policies from"
+			" its controller", cfg->policies[0].name);
+	if (cfg->n_roles > 0)
+		perr_at(p, cfg->roles[0].line, "[role %s]: an enforcer takes its roles from its"
+			" controller", cfg->roles[0].name);
+}
+
+/* The ports this host guards: those of the policies that cover it, or an
+ * enforcer's guard ports (the controller's policies add to them). */
 static void collect_guarded_ports(struct parser *p)
 {
 	struct jit_config *cfg = p->cfg;
 
 	cfg->n_guarded = 0;
+	if (cfg->enforcer) {
+		memcpy(cfg->guarded, cfg->controller.guard,
+		       cfg->controller.n_guard * sizeof(cfg->guarded[0]));
+		cfg->n_guarded = cfg->controller.n_guard;
+		return;
+	}
 	for (size_t i = 0; i < cfg->n_policies; i++) {
 		const struct jit_policy *pol = &cfg->policies[i];
 
@@ -1073,6 +1206,7 @@ static void parse_text(struct parser *p, const char *text, size_t len)
 	resolve_role_policies(p);
 	for (size_t i = 0; i < p->cfg->n_policies; i++)
 		resolve_policy_hosts(p, &p->cfg->policies[i]);
+	check_enforcer(p);
 	collect_guarded_ports(p);
 	check_durations(p);
 	warn_names_in_both(p);

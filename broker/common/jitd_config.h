@@ -96,12 +96,34 @@ struct jit_sshd_config {
 	int per_source_max_startups;	/* from one address (IPv6: one /64) */
 };
 
+#define JIT_CONTROLLER_ADDRESSES_MAX 8
+
+/* USER@HOST[:PORT] of a controller's front door. */
+struct jit_controller_address {
+	char user[JIT_NAME_MAX];
+	char host[JIT_HOST_MAX];
+	unsigned port;
+};
+
+/* [controller]: an enforcer's way to its controller. */
+struct jit_controller_config {
+	struct jit_controller_address address[JIT_CONTROLLER_ADDRESSES_MAX];	/* tried in order */
+	size_t n_address;
+	char identity[JIT_PATH_MAX];	/* this host's SSH private key */
+	char known_hosts[JIT_PATH_MAX];	/* the controller's host key */
+	struct jit_portspec guard[JIT_POLICY_PORTS_MAX];	/* closed from the first second */
+	size_t n_guard;
+};
+
 struct jit_config {
 	char host[JIT_HOST_MAX];
 	char socket[JIT_PATH_MAX];
 	char socket_group[JIT_NAME_MAX];
 	char database[JIT_PATH_MAX];
 	char key[JIT_PATH_MAX];
+	char pubkey[JIT_PATH_MAX];	/* an enforcer's: the broker's public key */
+	bool enforcer;			/* [controller] given: follows it, signs nothing */
+	struct jit_controller_config controller;
 	enum jit_firewall_kind firewall;
 	int64_t default_duration;
 	int64_t skew;

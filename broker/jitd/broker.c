@@ -81,9 +81,35 @@ int jit_make_parent_dir(const char *path, mode_t mode, jit_error *err)
 	return 0;
 }
 
-int jit_broker_start(struct jit_broker *b, const char *config_path, jit_error *err)
+/* An enforcer verifies with the broker's public key and signs nothing. */
+static int install_public_key(struct jit_broker *b, const struct jit_config *cfg, jit_error *err)
+{
+	struct jit_public_key pub;
+
+	if (jit_public_key_load(cfg->pubkey, &pub, err) != 0)
+		return -1;
+	jit_secret_key_wipe(&b->key);
+	b->keys[0] = pub;
+	b->n_keys = 1;
+	return 0;
+}
+
+/* The signing key (its public half first among the verifying keys), or an
+ * enforcer's public key alone. */
+static int install_keys(struct jit_broker *b, const struct jit_config *cfg, jit_error *err)
 {
 	struct jit_secret_key key;
+
+	if (cfg->enforcer)
+		return install_public_key(b, cfg, err);
+	if (jit_secret_key_load(cfg->key, &key, err) != 0)
+		return -1;
+	install_key(b, &key);
+	return 0;
+}
+
+int jit_broker_start(struct jit_broker *b, const char *config_path, jit_error *err)
+{
 	time_t now = time(NULL);
 
 	memset(b, 0, sizeof(*b));
@@ -92,9 +118,8 @@ int jit_broker_start(struct jit_broker *b, const char *config_path, jit_error *e
 	b->cfg = load_config(config_path, err);
 	if (b->cfg == NULL)
 		return -1;
-	if (jit_secret_key_load(b->cfg->key, &key, err) != 0)
+	if (install_keys(b, b->cfg, err) != 0)
 		return -1;
-	install_key(b, &key);
 	if (jit_make_parent_dir(b->cfg->database, 0700, err) != 0)
 		return -1;
 	b->store = jit_store_open(b->cfg->database, err);
@@ -140,7 +165,6 @@ static void keep_restart_settings(const struct jit_config *old, struct jit_confi
 int jit_broker_reload(struct jit_broker *b)
 {
 	struct jit_config *cfg;
-	struct jit_secret_key key;
 	jit_error err;
 
 	cfg = load_config(b->config_path, &err);
@@ -148,13 +172,18 @@ int jit_broker_reload(struct jit_broker *b)
 		log_error("reload refused, the running configuration stays: %s", err.msg);
 		return -1;
 	}
-	if (jit_secret_key_load(cfg->key, &key, &err) != 0) {
+	if (cfg->enforcer != b->cfg->enforcer) {
+		log_error("reload refused, the running configuration stays: becoming or ceasing to"
+			  " be an enforcer ([controller]) takes a restart");
+		jit_config_free(cfg);
+		return -1;
+	}
+	if (install_keys(b, cfg, &err) != 0) {
 		log_error("reload refused, the running configuration stays: %s", err.msg);
 		jit_config_free(cfg);
 		return -1;
 	}
 	keep_restart_settings(b->cfg, cfg);
-	install_key(b, &key);
 	jit_config_free(b->cfg);
 	b->cfg = cfg;
 	jit_firewall_configure(b->fw, cfg);

@@ -61,12 +61,20 @@ static void warn_missing_groups(const char *path, const struct jit_config *cfg)
 }
 
 /* The signing key as jitd will read it at start: there, readable by this
- * user, mode 0600, owned by root or this user, a k4.secret PASERK. */
+ * user, mode 0600, owned by root or this user, a k4.secret PASERK; an
+ * enforcer's public key, a k4.public PASERK. */
 static int check_key(const struct jit_config *cfg)
 {
 	struct jit_secret_key key;
+	struct jit_public_key pub;
 	jit_error err;
 
+	if (cfg->enforcer && jit_public_key_load(cfg->pubkey, &pub, &err) != 0) {
+		fprintf(stderr, "pubkey: %s\n", err.msg);
+		return -1;
+	}
+	if (cfg->enforcer)
+		return 0;
 	if (jit_secret_key_load(cfg->key, &key, &err) != 0) {
 		fprintf(stderr, "key: %s\n", err.msg);
 		return -1;

@@ -135,7 +135,7 @@ const struct field jit_revoke_fields[] = {
 	{ NULL, F_STRING, false, 0, 0 },
 };
 
-json_t *jit_op_revoke(struct jit_broker *b, struct jit_peer *peer, json_t *req)
+static json_t *revoke_grant(struct jit_broker *b, struct jit_peer *peer, json_t *req)
 {
 	json_int_t id = json_integer_value(json_object_get(req, "id"));
 	time_t now = time(NULL);
@@ -186,6 +186,13 @@ json_t *jit_op_revoke(struct jit_broker *b, struct jit_peer *peer, json_t *req)
 	jit_broker_event(b, "revocation", json_pack("{s:o, s:s}", "grant", jit_grant_json(&g, now),
 						    "by", peer->user));
 	return r;
+}
+
+json_t *jit_op_revoke(struct jit_broker *b, struct jit_peer *peer, json_t *req)
+{
+	if (b->cfg->enforcer)
+		return jit_op_ask_controller(b, "revoke it");
+	return revoke_grant(b, peer, req);
 }
 
 /* --- audit ----------------------------------------------------------------------------------- */

@@ -453,7 +453,8 @@ static json_t *decide_request(struct jit_broker *b, struct jit_peer *peer, json_
 json_t *jit_op_request(struct jit_broker *b, struct jit_peer *peer, json_t *req)
 {
 	double start = jit_monotonic_seconds();
-	json_t *resp = decide_request(b, peer, req);
+	json_t *resp = b->cfg->enforcer ? jit_op_ask_controller(b, "ask for a window")
+					: decide_request(b, peer, req);
 
 	jit_metrics_observe_request(&b->metrics, jit_monotonic_seconds() - start);
 	b->metrics_dirty = true;

@@ -208,6 +208,18 @@ bool jit_op_owns_grant(const struct jit_peer *peer, const struct jit_grant *g)
 	return strcmp(g->user, peer->user) == 0 || strcmp(g->requested_by, peer->user) == 0;
 }
 
+json_t *jit_op_ask_controller(const struct jit_broker *b, const char *what)
+{
+	const struct jit_controller_address *a = &b->cfg->controller.address[0];
+	char reason[JIT_HOST_MAX * 3 + JIT_NAME_MAX + 256];
+	bool v6 = strchr(a->host, ':') != NULL;
+
+	(void)snprintf(reason, sizeof(reason), "%s is an enforcer: %s on its controller, %s@%s%s%s:%u"
+		       " (jitctl --remote ... --host %s)", b->cfg->host, what, a->user, v6 ? "[" : "",
+		       a->host, v6 ? "]" : "", a->port, b->cfg->host);
+	return jit_op_refusal("denied", "ask_controller", reason);
+}
+
 json_t *jit_op_store_error(const char *what, const jit_error *err)
 {
 	log_error("%s: %s", what, err->msg);

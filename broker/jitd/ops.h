@@ -50,6 +50,9 @@ json_t *jit_op_refusal(const char *error, const char *code, const char *reason);
 /* Counts into one of the broker's metrics. */
 void jit_op_count(struct jit_broker *b, struct jit_counter *c, const char *result,
 		  const char *reason);
+/* An enforcer decides nothing: what (a request, a revocation) is for its
+ * controller, which the refusal names. */
+json_t *jit_op_ask_controller(const struct jit_broker *b, const char *what);
 /* The store failed: logged, and answered as internal. */
 json_t *jit_op_store_error(const char *what, const jit_error *err);
 

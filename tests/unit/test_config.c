@@ -188,6 +188,27 @@ static void test_error_paths(void **state)
 		{ "[jitd]\nhost = h\n[policy a]\nports = 22/tcp\nsources = any\n[policy a]\nports = 22/tcp\n",
 		  "test.conf:6: [policy a] is defined twice" },
 		{ "[jitd]\nhost = h\n[hostgroup web]\n", "test.conf:3: [hostgroup web]: hosts is required" },
+		{ "[jitd]\nhost = h\npubkey = /k.pub\n",
+		  "test.conf:3: pubkey is for an enforcer, which has a [controller] section" },
+		{ "[jitd]\nhost = h\npubkey = /k.pub\nkey = /k\n[controller]\naddress = jit@192.0.2.1\n"
+		  "identity = /id\nknown_hosts = /kh\n",
+		  "test.conf:4: key: an enforcer holds no signing key" },
+		{ "[jitd]\nhost = h\n[controller]\naddress = jit@192.0.2.1\nidentity = /id\nknown_hosts = /kh\n",
+		  "test.conf: [jitd]: an enforcer needs pubkey" },
+		{ "[jitd]\nhost = h\npubkey = /k.pub\n[controller]\nidentity = /id\nknown_hosts = /kh\n",
+		  "test.conf:4: [controller]: address is required" },
+		{ "[jitd]\nhost = h\npubkey = /k.pub\n[controller]\naddress = 192.0.2.1:22\n"
+		  "identity = /id\nknown_hosts = /kh\n",
+		  "test.conf:5: address: '192.0.2.1:22' is not USER@HOST[:PORT]" },
+		{ "[jitd]\nhost = h\npubkey = /k.pub\n[controller]\naddress = jit@[2001:db8::1\n"
+		  "identity = /id\nknown_hosts = /kh\n",
+		  "is not USER@HOST[:PORT]" },
+		{ "[jitd]\nhost = h\npubkey = /k.pub\n[controller]\naddress = jit@c\nguard = 22\n"
+		  "identity = /id\nknown_hosts = /kh\n",
+		  "test.conf:6: guard: '22' is not a list of up to 32 ports" },
+		{ "[jitd]\nhost = h\npubkey = /k.pub\n[controller]\naddress = jit@c\nidentity = /id\n"
+		  "known_hosts = /kh\n[policy p]\nports = 22/tcp\nsources = any\n",
+		  "test.conf:8: [policy p]: an enforcer takes its policies from its controller" },
 		{ "[jitd]\nhost = h\n[hostgroup web]\nhosts = a\n[hostgroup web]\nhosts = b\n",
 		  "test.conf:5: [hostgroup web] is defined twice" },
 		{ "[jitd]\nhost = h\n[hostgroup web]\nhosts = web 01\n",
@@ -443,6 +464,40 @@ static void test_policy_hosts(void **state)
 	jit_config_free(cfg);
 }
 
+/* An enforcer: the broker's public key, its controller's addresses tried
+ * in order (port 22 unless given), and the guard ports it closes from the
+ * start, which are all it guards until the controller says more. */
+static void test_enforcer(void **state)
+{
+	static const char text[] = "[jitd]\nhost = web02\npubkey = /etc/jit/broker.pub\n"
+				   "[controller]\naddress = jit@192.0.2.1:2222, jit@[2001:db8::1]:2222,"
+				   " jit@ctl.example\nidentity = /etc/jit/host_key\n"
+				   "known_hosts = /etc/jit/controller_known_hosts\n"
+				   "guard = 22/tcp, 3389/tcp\n";
+	struct jit_config_errors errs;
+	struct jit_config *cfg = parse(text, &errs);
+
+	(void)state;
+	assert_non_null(cfg);
+	assert_true(cfg->enforcer);
+	assert_string_equal(cfg->pubkey, "/etc/jit/broker.pub");
+	assert_int_equal(cfg->controller.n_address, 3);
+	assert_string_equal(cfg->controller.address[0].user, "jit");
+	assert_string_equal(cfg->controller.address[0].host, "192.0.2.1");
+	assert_int_equal(cfg->controller.address[0].port, 2222);
+	assert_string_equal(cfg->controller.address[1].host, "2001:db8::1");
+	assert_string_equal(cfg->controller.address[2].host, "ctl.example");
+	assert_int_equal(cfg->controller.address[2].port, 22);
+	assert_string_equal(cfg->controller.identity, "/etc/jit/host_key");
+	assert_int_equal(cfg->n_guarded, 2);
+	assert_int_equal(cfg->guarded[1].port, 3389);
+	jit_config_free(cfg);
+	cfg = parse("[jitd]\nhost = ctl\n", &errs);
+	assert_non_null(cfg);
+	assert_false(cfg->enforcer);
+	jit_config_free(cfg);
+}
+
 static void test_max_startups_openssh_form(void **state)
 {
 	struct jit_config_errors errs;
@@ -486,6 +541,7 @@ int main(void)
 		cmocka_unit_test(test_remote_users),
 		cmocka_unit_test(test_max_startups_openssh_form),
 		cmocka_unit_test(test_policy_hosts),
+		cmocka_unit_test(test_enforcer),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
