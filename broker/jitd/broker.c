@@ -125,6 +125,7 @@ int jit_broker_start(struct jit_broker *b, const char *config_path, jit_error *e
 	b->store = jit_store_open(b->cfg->database, err);
 	if (b->store == NULL)
 		return -1;
+	jit_store_set_host(b->store, b->cfg->host);
 	b->fw = jit_firewall_new(b->cfg, err);
 	if (b->fw == NULL)
 		return -1;

@@ -39,6 +39,13 @@ static const char *const migrations[] = {
 	" WHERE revoked_at IS NULL AND expires <= CAST(strftime('%s','now') AS INTEGER);"
 	"CREATE INDEX grants_active ON grants(expires)"
 	" WHERE revoked_at IS NULL AND expired_at IS NULL;",
+	/* 2 -> 3: what each other host must follow (a controller's grants and
+	 * revocations for it, numbered without gaps per host) and how far it has. */
+	"CREATE TABLE hosts (host TEXT PRIMARY KEY, last_seq INTEGER NOT NULL DEFAULT 0,"
+	" acked INTEGER NOT NULL DEFAULT 0, acked_at INTEGER);"
+	"CREATE TABLE host_changes (host TEXT NOT NULL, seq INTEGER NOT NULL,"
+	" kind TEXT NOT NULL, grant_id INTEGER NOT NULL, time INTEGER NOT NULL,"
+	" PRIMARY KEY (host, seq)) WITHOUT ROWID;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == JIT_STORE_SCHEMA_VERSION,
@@ -47,11 +54,18 @@ _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == JIT_STORE_SCHEMA_VE
 #define GRANT_COLUMNS \
 	"id, user, requested_by, role, policy, source, ports, host, created, not_before," \
 	" expires, revoked_at, revoked_by, expired_at, justification, jti, uses, last_used"
+/* The same, of the table named t in a join. */
+#define GRANT_COLUMNS_OF(t) \
+	t ".id, " t ".user, " t ".requested_by, " t ".role, " t ".policy, " t ".source, " \
+	t ".ports, " t ".host, " t ".created, " t ".not_before, " t ".expires, " \
+	t ".revoked_at, " t ".revoked_by, " t ".expired_at, " t ".justification, " t ".jti, " \
+	t ".uses, " t ".last_used"
 
 enum stmt_id {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
 	ST_GRANT_INSERT, ST_GRANT_GET, ST_GRANT_BY_JTI, ST_GRANT_REVOKE, ST_GRANT_USE,
 	ST_DUE, ST_MARK_EXPIRED, ST_NEXT_EXPIRY, ST_COUNT_ACTIVE, ST_AUDIT_INSERT,
+	ST_GRANT_HOST, ST_HOST_NEXT_SEQ, ST_CHANGE_INSERT, ST_HOST_ACK,
 	ST_COUNT
 };
 
@@ -79,11 +93,19 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_AUDIT_INSERT] =
 		"INSERT INTO audit (time, actor, action, subject, result, reason, details)"
 		" VALUES (?,?,?,?,?,?,?)",
+	[ST_GRANT_HOST] = "SELECT host FROM grants WHERE id = ?",
+	[ST_HOST_NEXT_SEQ] = "INSERT INTO hosts (host, last_seq) VALUES (?1, 1)"
+			     " ON CONFLICT (host) DO UPDATE SET last_seq = last_seq + 1",
+	[ST_CHANGE_INSERT] = "INSERT INTO host_changes (host, seq, kind, grant_id, time)"
+			     " SELECT host, last_seq, ?2, ?3, ?4 FROM hosts WHERE host = ?1",
+	[ST_HOST_ACK] = "UPDATE hosts SET acked = ?2, acked_at = ?3"
+			" WHERE host = ?1 AND ?2 <= last_seq AND ?2 >= acked",
 };
 
 struct jit_store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[ST_COUNT];
+	char own_host[JIT_HOST_MAX];	/* grants for any other host queue a change */
 };
 
 /* --- errors ------------------------------------------------------------------ */
@@ -377,35 +399,41 @@ static void copy_column(sqlite3_stmt *s, int col, char *dst, size_t size)
 	(void)snprintf(dst, size, "%s", text ? (const char *)text : "");
 }
 
-/* Fills g from a row of GRANT_COLUMNS; -1 when a stored value does not parse. */
-static int row_to_grant(sqlite3_stmt *s, struct jit_grant *g, jit_error *err)
+/* Fills g from GRANT_COLUMNS, the first at column c; -1 when a stored
+ * value does not parse. */
+static int columns_to_grant(sqlite3_stmt *s, int c, struct jit_grant *g, jit_error *err)
 {
 	char source[JIT_CIDR_STRLEN + 1], ports[JIT_GRANT_PORTS_MAX * JIT_PORTSPEC_STRLEN];
 
 	memset(g, 0, sizeof(*g));
-	g->id = sqlite3_column_int64(s, 0);
-	copy_column(s, 1, g->user, sizeof(g->user));
-	copy_column(s, 2, g->requested_by, sizeof(g->requested_by));
-	copy_column(s, 3, g->role, sizeof(g->role));
-	copy_column(s, 4, g->policy, sizeof(g->policy));
-	copy_column(s, 5, source, sizeof(source));
-	copy_column(s, 6, ports, sizeof(ports));
-	copy_column(s, 7, g->host, sizeof(g->host));
-	g->created = (time_t)sqlite3_column_int64(s, 8);
-	g->not_before = (time_t)sqlite3_column_int64(s, 9);
-	g->expires = (time_t)sqlite3_column_int64(s, 10);
-	g->revoked_at = (time_t)sqlite3_column_int64(s, 11);
-	copy_column(s, 12, g->revoked_by, sizeof(g->revoked_by));
-	g->expired_at = (time_t)sqlite3_column_int64(s, 13);
-	copy_column(s, 14, g->justification, sizeof(g->justification));
-	copy_column(s, 15, g->jti, sizeof(g->jti));
-	g->uses = sqlite3_column_int64(s, 16);
-	g->last_used = (time_t)sqlite3_column_int64(s, 17);
+	g->id = sqlite3_column_int64(s, c);
+	copy_column(s, c + 1, g->user, sizeof(g->user));
+	copy_column(s, c + 2, g->requested_by, sizeof(g->requested_by));
+	copy_column(s, c + 3, g->role, sizeof(g->role));
+	copy_column(s, c + 4, g->policy, sizeof(g->policy));
+	copy_column(s, c + 5, source, sizeof(source));
+	copy_column(s, c + 6, ports, sizeof(ports));
+	copy_column(s, c + 7, g->host, sizeof(g->host));
+	g->created = (time_t)sqlite3_column_int64(s, c + 8);
+	g->not_before = (time_t)sqlite3_column_int64(s, c + 9);
+	g->expires = (time_t)sqlite3_column_int64(s, c + 10);
+	g->revoked_at = (time_t)sqlite3_column_int64(s, c + 11);
+	copy_column(s, c + 12, g->revoked_by, sizeof(g->revoked_by));
+	g->expired_at = (time_t)sqlite3_column_int64(s, c + 13);
+	copy_column(s, c + 14, g->justification, sizeof(g->justification));
+	copy_column(s, c + 15, g->jti, sizeof(g->jti));
+	g->uses = sqlite3_column_int64(s, c + 16);
+	g->last_used = (time_t)sqlite3_column_int64(s, c + 17);
 	if (jit_cidr_parse(source, &g->source) != 0 ||
 	    jit_portspec_list_parse(ports, g->ports, JIT_GRANT_PORTS_MAX, &g->n_ports) != 0)
 		return jit_error_set(err, "grant %lld: stored source or ports do not parse",
 				     (long long)g->id);
 	return 0;
+}
+
+static int row_to_grant(sqlite3_stmt *s, struct jit_grant *g, jit_error *err)
+{
+	return columns_to_grant(s, 0, g, err);
 }
 
 static int insert_audit(struct jit_store *st, const struct jit_audit_entry *e, jit_error *err)
@@ -462,6 +490,32 @@ static void grant_details(const struct jit_grant *g, const char *remote, char *b
 		       remote ? ",\"remote\":" : "", remote ? remote : "");
 }
 
+void jit_store_set_host(struct jit_store *st, const char *host)
+{
+	(void)snprintf(st->own_host, sizeof(st->own_host), "%s", host);
+}
+
+/* Within the caller's transaction: host's next change, numbered one past
+ * its last, for a grant of another host than this one. */
+static int queue_change(struct jit_store *st, const char *host, const char *kind,
+			int64_t grant_id, time_t now, jit_error *err)
+{
+	sqlite3_stmt *s;
+
+	if (st->own_host[0] == '\0' || strcmp(host, st->own_host) == 0)
+		return 0;
+	s = stmt(st, ST_HOST_NEXT_SEQ);
+	bind_text(s, 1, host);
+	if (step_done(st, s, "numbering the host's change", err) != 0)
+		return -1;
+	s = stmt(st, ST_CHANGE_INSERT);
+	bind_text(s, 1, host);
+	bind_text(s, 2, kind);
+	sqlite3_bind_int64(s, 3, grant_id);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)now);
+	return step_done(st, s, "queueing the host's change", err);
+}
+
 int jit_store_grant_add(struct jit_store *st, struct jit_grant *g,
 			const struct jit_audit_entry *audit, jit_error *err)
 {
@@ -470,7 +524,8 @@ int jit_store_grant_add(struct jit_store *st, struct jit_grant *g,
 
 	if (begin(st, err) != 0)
 		return -1;
-	if (insert_grant(st, g, err) != 0)
+	if (insert_grant(st, g, err) != 0 ||
+	    queue_change(st, g->host, "grant", g->id, g->created, err) != 0)
 		return rollback(st);
 	grant_details(g, audit->details, details, sizeof(details));
 	e.details = details;
@@ -511,9 +566,23 @@ int jit_store_grant_by_jti(struct jit_store *st, const char *jti, struct jit_gra
 	return grant_lookup(st, s, g, err);
 }
 
+static int grant_host(struct jit_store *st, int64_t id, char *host, size_t size, jit_error *err)
+{
+	sqlite3_stmt *s = stmt(st, ST_GRANT_HOST);
+	int rc;
+
+	sqlite3_bind_int64(s, 1, id);
+	rc = db_step(s, "reading the grant's host");
+	if (rc == SQLITE_ROW)
+		copy_column(s, 0, host, size);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : db_fail(st, rc, "reading the grant's host", err);
+}
+
 int jit_store_grant_revoke(struct jit_store *st, int64_t id, const char *by, time_t now,
 			   const struct jit_audit_entry *audit, jit_error *err)
 {
+	char host[JIT_HOST_MAX];
 	sqlite3_stmt *s;
 
 	if (begin(st, err) != 0)
@@ -529,7 +598,9 @@ int jit_store_grant_revoke(struct jit_store *st, int64_t id, const char *by, tim
 		rollback(st);
 		return 0;
 	}
-	if (insert_audit(st, audit, err) != 0 || commit(st, err) != 0)
+	if (grant_host(st, id, host, sizeof(host), err) != 0 ||
+	    queue_change(st, host, "revoke", id, now, err) != 0 ||
+	    insert_audit(st, audit, err) != 0 || commit(st, err) != 0)
 		return rollback(st);
 	return 1;
 }
@@ -722,6 +793,91 @@ int jit_store_grants_each(struct jit_store *st, const struct jit_grant_filter *f
 	sqlite3_bind_int64(s, 4, f->limit > 0 ? f->limit : -1);
 	bind_text(s, 5, f->host);
 	return query_each(st, s, grant_row, &cb, "listing grants", err);
+}
+
+/* --- what other hosts follow ------------------------------------------------------- */
+
+struct change_cb {
+	int (*fn)(const struct jit_host_change *c, void *ctx);
+	void *ctx;
+};
+
+static int change_row(sqlite3_stmt *s, void *ctx, jit_error *err)
+{
+	struct change_cb *cb = ctx;
+	struct jit_host_change c = { .seq = sqlite3_column_int64(s, 0),
+				     .time = (time_t)sqlite3_column_int64(s, 2) };
+
+	copy_column(s, 1, c.kind, sizeof(c.kind));
+	if (columns_to_grant(s, 3, &c.grant, err) != 0)
+		return -1;
+	return cb->fn(&c, cb->ctx);
+}
+
+int jit_store_changes_each(struct jit_store *st, const char *host, int64_t since, int64_t limit,
+			   int (*fn)(const struct jit_host_change *c, void *ctx), void *ctx,
+			   jit_error *err)
+{
+	static const char sql[] =
+		"SELECT c.seq, c.kind, c.time, " GRANT_COLUMNS_OF("g") " FROM host_changes c"
+		" JOIN grants g ON g.id = c.grant_id WHERE c.host = ?1 AND c.seq > ?2"
+		" ORDER BY c.seq LIMIT ?3";
+	struct change_cb cb = { fn, ctx };
+	sqlite3_stmt *s;
+	int rc = db_prepare(st->db, sql, 0, &s, "reading the host's changes");
+
+	if (rc != SQLITE_OK)
+		return db_fail(st, rc, "reading the host's changes", err);
+	bind_text(s, 1, host);
+	sqlite3_bind_int64(s, 2, since);
+	sqlite3_bind_int64(s, 3, limit > 0 ? limit : -1);
+	return query_each(st, s, change_row, &cb, "reading the host's changes", err);
+}
+
+int jit_store_host_ack(struct jit_store *st, const char *host, int64_t seq, time_t now,
+		       jit_error *err)
+{
+	sqlite3_stmt *s = stmt(st, ST_HOST_ACK);
+
+	bind_text(s, 1, host);
+	sqlite3_bind_int64(s, 2, seq);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)now);
+	if (step_done(st, s, "recording the host's ack", err) != 0)
+		return -1;
+	if (sqlite3_changes(st->db) == 0)
+		return jit_error_set(err, "%s acked change %lld, which it was never sent or"
+				     " which it acked before", host, (long long)seq);
+	return 0;
+}
+
+struct host_cb {
+	int (*fn)(const struct jit_host_state *h, void *ctx);
+	void *ctx;
+};
+
+static int host_row(sqlite3_stmt *s, void *ctx, jit_error *err)
+{
+	struct host_cb *cb = ctx;
+	struct jit_host_state h = { .last_seq = sqlite3_column_int64(s, 1),
+				    .acked = sqlite3_column_int64(s, 2),
+				    .acked_at = (time_t)sqlite3_column_int64(s, 3) };
+
+	(void)err;
+	copy_column(s, 0, h.host, sizeof(h.host));
+	return cb->fn(&h, cb->ctx);
+}
+
+int jit_store_hosts_each(struct jit_store *st, int (*fn)(const struct jit_host_state *h, void *ctx),
+			 void *ctx, jit_error *err)
+{
+	static const char sql[] = "SELECT host, last_seq, acked, acked_at FROM hosts ORDER BY host";
+	struct host_cb cb = { fn, ctx };
+	sqlite3_stmt *s;
+	int rc = db_prepare(st->db, sql, 0, &s, "listing the hosts");
+
+	if (rc != SQLITE_OK)
+		return db_fail(st, rc, "listing the hosts", err);
+	return query_each(st, s, host_row, &cb, "listing the hosts", err);
 }
 
 /* --- audit ------------------------------------------------------------------------ */

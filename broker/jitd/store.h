@@ -14,7 +14,7 @@
 #include <time.h>
 
 /* The schema version this build writes; older databases are migrated. */
-#define JIT_STORE_SCHEMA_VERSION 2
+#define JIT_STORE_SCHEMA_VERSION 3
 #define JIT_JUSTIFICATION_MAX 1024	/* with the NUL */
 #define JIT_GRANT_PORTS_MAX 32
 #define JIT_POLICY_LIST_MAX 512
@@ -120,6 +120,40 @@ int jit_store_grants_each(struct jit_store *st, const struct jit_grant_filter *f
 
 /* How many grants are active at `now`. */
 int jit_store_count_active(struct jit_store *st, time_t now, int64_t *count, jit_error *err);
+
+/* This jitd's own host. A grant for any other host, and its revocation,
+ * queue a change for that host in the same transaction, numbered one past
+ * its last (1, 2, ...: no gap, none twice): what its enforcer follows. */
+void jit_store_set_host(struct jit_store *st, const char *host);
+
+struct jit_host_change {
+	int64_t seq;
+	char kind[16];			/* "grant" or "revoke" */
+	time_t time;
+	struct jit_grant grant;		/* as it is now */
+};
+
+/* host's changes after since, oldest first, at most limit (0: all); fn
+ * returns as for jit_store_grants_each(). */
+int jit_store_changes_each(struct jit_store *st, const char *host, int64_t since, int64_t limit,
+			   int (*fn)(const struct jit_host_change *c, void *ctx), void *ctx,
+			   jit_error *err);
+
+/* host has applied every change up to seq: refused (-1) for a change never
+ * queued or one before what it acked already. */
+int jit_store_host_ack(struct jit_store *st, const char *host, int64_t seq, time_t now,
+		       jit_error *err);
+
+struct jit_host_state {
+	char host[JIT_HOST_MAX];
+	int64_t last_seq;		/* its last change */
+	int64_t acked;			/* the last it applied */
+	time_t acked_at;		/* 0: never */
+};
+
+/* Every host that has had a change, by name. */
+int jit_store_hosts_each(struct jit_store *st, int (*fn)(const struct jit_host_state *h, void *ctx),
+			 void *ctx, jit_error *err);
 
 int jit_store_audit_add(struct jit_store *st, const struct jit_audit_entry *e, jit_error *err);
 

@@ -152,6 +152,79 @@ static void test_revoke_once(void **state)
 	assert_int_equal(jit_grant_state(&g, NOW + 1), JIT_GRANT_REVOKED);
 }
 
+struct change_log {
+	char text[512];
+};
+
+static int log_change(const struct jit_host_change *c, void *ctx)
+{
+	struct change_log *l = ctx;
+	size_t len = strlen(l->text);
+
+	(void)snprintf(l->text + len, sizeof(l->text) - len, "%lld:%s:%lld:%s ", (long long)c->seq,
+		       c->kind, (long long)c->grant.id, c->grant.host);
+	return 0;
+}
+
+static int host_seen;
+
+static int count_host(const struct jit_host_state *h, void *ctx)
+{
+	(void)ctx;
+	assert_string_equal(h->host, "web02");
+	assert_int_equal(h->last_seq, 3);
+	assert_int_equal(h->acked, 2);
+	assert_int_equal(h->acked_at, NOW + 5);
+	host_seen++;
+	return 0;
+}
+
+/* With this store's own host set, a grant for another host and its
+ * revocation queue that host's changes, numbered 1, 2, ... without a gap;
+ * this host's grants queue none. Acks move forward only, and never past the
+ * last change. */
+static void test_host_changes(void **state)
+{
+	struct fixture *f = *state;
+	struct jit_audit_entry e = { .time = NOW, .actor = "root", .action = "revoke", .result = "ok" };
+	struct change_log log = { "" };
+	struct jit_grant g;
+	jit_error err;
+	int64_t own, other, third;
+
+	jit_store_set_host(open_store(f), "web01");
+	own = add_grant(f->st, "alice", "AAAAAAAAAAAAAAAAAAAAAA", NOW + 60);
+	sample_grant(&g, "bob", "BBBBBBBBBBBBBBBBBBBBBB", NOW + 60);
+	(void)snprintf(g.host, sizeof(g.host), "web02");
+	assert_int_equal(jit_store_grant_add(f->st, &g, &e, &err), 0);
+	other = g.id;
+	sample_grant(&g, "carol", "CCCCCCCCCCCCCCCCCCCCCC", NOW + 60);
+	(void)snprintf(g.host, sizeof(g.host), "web02");
+	assert_int_equal(jit_store_grant_add(f->st, &g, &e, &err), 0);
+	third = g.id;
+	assert_int_equal(jit_store_grant_revoke(f->st, other, "root", NOW + 1, &e, &err), 1);
+	assert_int_equal(jit_store_grant_revoke(f->st, own, "root", NOW + 1, &e, &err), 1);
+	assert_int_equal(jit_store_changes_each(f->st, "web02", 0, 0, log_change, &log, &err), 0);
+	(void)snprintf(g.user, sizeof(g.user), "%lld:grant:%lld:web02 %lld:grant:%lld:web02 "
+		       "3:revoke:%lld:web02 ", 1LL, (long long)other, 2LL, (long long)third,
+		       (long long)other);
+	assert_string_equal(log.text, g.user);
+	log.text[0] = '\0';
+	assert_int_equal(jit_store_changes_each(f->st, "web02", 2, 0, log_change, &log, &err), 0);
+	assert_non_null(strstr(log.text, "3:revoke:"));
+	assert_null(strstr(log.text, "2:grant:"));
+	log.text[0] = '\0';
+	assert_int_equal(jit_store_changes_each(f->st, "web01", 0, 0, log_change, &log, &err), 0);
+	assert_string_equal(log.text, "");
+	assert_int_equal(jit_store_host_ack(f->st, "web02", 2, NOW + 5, &err), 0);
+	assert_int_equal(jit_store_host_ack(f->st, "web02", 1, NOW + 6, &err), -1);
+	assert_int_equal(jit_store_host_ack(f->st, "web02", 4, NOW + 6, &err), -1);
+	assert_non_null(strstr(err.msg, "web02 acked change 4, which it was never sent"));
+	assert_int_equal(jit_store_host_ack(f->st, "db01", 1, NOW + 6, &err), -1);
+	assert_int_equal(jit_store_hosts_each(f->st, count_host, NULL, &err), 0);
+	assert_int_equal(host_seen, 1);
+}
+
 static int marked;
 
 static void count_marked(const struct jit_grant *g, void *ctx)
@@ -396,6 +469,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_grant_round_trip_and_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate_jti_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revoke_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_host_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expiry_marking, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expiry_in_batches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_filters, setup, teardown),
