@@ -241,8 +241,8 @@ static void report_pending(const struct jit_client *cl, json_t *grants)
 	json_array_foreach(grants, i, g) {
 		if (!json_is_string(json_object_get(g, "pending")))
 			continue;
-		fprintf(cl->io.err, "jitctl request: %s: the window opens when its enforcer applies"
-			" it, for what is left of it\n", safe_field(g, "pending", why, sizeof(why)));
+		fprintf(cl->io.err, "jitctl request: %s: its window opens when it has, for what is"
+			" left of it\n", safe_field(g, "pending", why, sizeof(why)));
 	}
 }
 

@@ -56,6 +56,12 @@ struct jit_broker {
 	struct jit_rate_table request_rates;	/* rate_requests' buckets */
 	struct jit_rate_table verify_rates;	/* rate_verifications' buckets */
 	struct jit_denial_quota denial_quota[JIT_DENIAL_QUOTAS];
+	/* Set by follow, taken by the server (jit_broker_take_follow()). */
+	struct {
+		bool started;
+		char host[JIT_HOST_MAX];
+		int64_t since;
+	} follow;
 };
 
 /* Loads the configuration and key, opens the store and the firewall
@@ -90,6 +96,12 @@ int jit_broker_next_expiry(struct jit_broker *b, time_t *when);
  * Returns the response object, never NULL. */
 json_t *jit_broker_handle(struct jit_broker *b, struct jit_peer *peer, const char *line,
 			  size_t len, bool *bad);
+
+/* After jit_broker_handle(): whether that request started a follow, and
+ * then the host whose changes the connection follows, from which number on.
+ * The server then pushes them (jit_store_changes_each()) as they come. */
+void jit_broker_take_follow(struct jit_broker *b, char *host, size_t size, int64_t *since,
+			    bool *started);
 
 /* uid 0, or a member of a role with audit = yes: who may ask verify, and
  * whose connections the server keeps slots for. */

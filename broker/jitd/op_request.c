@@ -282,7 +282,7 @@ static json_t *granted_json(const struct jit_broker *b, const struct jit_grant *
 			      jit_grant_json(g, now), "applied", here);
 
 	if (!here)
-		json_object_set_new(o, "pending", json_sprintf("%s is not connected", g->host));
+		json_object_set_new(o, "pending", json_sprintf("%s's enforcer has not applied it yet", g->host));
 	return o;
 }
 

@@ -255,13 +255,15 @@ bool jit_op_within_rate(struct jit_rate_table *t, const struct jit_rate_limit *l
 /* --- dispatch ---------------------------------------------------------------------------------- */
 
 static const struct op ops[] = {
-	{ "ping", jit_no_fields, jit_op_ping, true },
-	{ "status", jit_no_fields, jit_op_status, true },
-	{ "request", jit_request_fields, jit_op_request, true },
-	{ "list", jit_list_fields, jit_op_list, true },
-	{ "revoke", jit_revoke_fields, jit_op_revoke, true },
-	{ "audit", jit_audit_fields, jit_op_audit, false },
-	{ "verify", jit_verify_fields, jit_op_verify, false },
+	{ "ping", jit_no_fields, jit_op_ping, true, false },
+	{ "status", jit_no_fields, jit_op_status, true, false },
+	{ "request", jit_request_fields, jit_op_request, true, false },
+	{ "list", jit_list_fields, jit_op_list, true, false },
+	{ "revoke", jit_revoke_fields, jit_op_revoke, true, false },
+	{ "audit", jit_audit_fields, jit_op_audit, false, false },
+	{ "verify", jit_verify_fields, jit_op_verify, false, false },
+	{ "follow", jit_follow_fields, jit_op_follow, true, true },
+	{ "ack", jit_ack_fields, jit_op_ack, true, true },
 };
 
 static const struct op *find_op(const char *name)
@@ -307,7 +309,8 @@ static const struct op *request_op(json_t *req, jit_error *err)
 /* --- remote users ---------------------------------------------------------------------------- */
 
 static const struct field remote_fields[] = {
-	{ "user", F_STRING, true, JIT_NAME_MAX - 1, 0 },
+	{ "user", F_STRING, false, JIT_NAME_MAX - 1, 0 },
+	{ "host", F_STRING, false, JIT_HOST_MAX - 1, 0 },
 	{ "address", F_STRING, true, JIT_CIDR_STRLEN, 0 },
 	{ "key", F_STRING, true, JIT_PEER_KEY_MAX - 1, 0 },
 	{ NULL, F_STRING, false, 0, 0 },
@@ -328,8 +331,8 @@ bool jit_broker_is_front_door(const struct jit_broker *b, const struct jit_peer 
 static int remote_peer(const struct jit_peer *caller, json_t *remote, struct jit_peer *out,
 		       jit_error *err)
 {
-	static const struct op remote_op = { "remote", remote_fields, NULL, false };
-	const char *user, *key;
+	static const struct op remote_op = { "remote", remote_fields, NULL, false, false };
+	const char *user, *host, *key;
 
 	memset(out, 0, sizeof(*out));
 	if (!json_is_object(remote))
@@ -337,9 +340,14 @@ static int remote_peer(const struct jit_peer *caller, json_t *remote, struct jit
 	if (jit_op_validate(&remote_op, remote, err) != 0)
 		return -1;
 	user = jit_op_str(remote, "user");
+	host = jit_op_str(remote, "host");
 	key = jit_op_str(remote, "key");
-	if (!jit_config_valid_name(user))
+	if ((user == NULL) == (host == NULL))
+		return jit_error_set(err, "remote: exactly one of user and host");
+	if (user != NULL && !jit_config_valid_name(user))
 		return jit_error_set(err, "remote: '%s' is not a valid user name", user);
+	if (host != NULL && !jit_config_valid_host(host))
+		return jit_error_set(err, "remote: '%.64s' is not a host id", host);
 	if (jit_addr_parse(jit_op_str(remote, "address"), &out->remote_address) != 0)
 		return jit_error_set(err, "remote: '%s' is not an address",
 				     jit_op_str(remote, "address"));
@@ -350,7 +358,9 @@ static int remote_peer(const struct jit_peer *caller, json_t *remote, struct jit
 	out->uid = (uid_t)-1;
 	out->pid = caller->pid;
 	out->remote = true;
-	(void)snprintf(out->user, sizeof(out->user), "%s", user);
+	(void)snprintf(out->user, sizeof(out->user), "%s", user ? user : host);
+	if (host != NULL)
+		(void)snprintf(out->remote_host, sizeof(out->remote_host), "%s", host);
 	(void)snprintf(out->remote_key, sizeof(out->remote_key), "%s", key);
 	(void)snprintf(out->front_door, sizeof(out->front_door), "%s", caller->user);
 	return 0;
@@ -383,6 +393,12 @@ static json_t *run_op(struct jit_broker *b, struct jit_peer *as, json_t *req, bo
 		return jit_broker_error("bad_request", err.msg);
 	if (as->remote && !op->remote_ok)
 		return jit_op_error("denied", "op '%s' is not available to remote users", op->name);
+	if (as->remote_host[0] != '\0' && !op->host_only)
+		return jit_op_refusal("denied", "host_key", "a host's key (jit-host=) may only"
+				      " follow that host's changes");
+	if (as->remote_host[0] == '\0' && op->host_only)
+		return jit_op_refusal("denied", "not_a_host", "follow and ack are an enforcer's,"
+				      " through jit-sshd with its host's key (jit-host=)");
 	*bad = false;
 	resp = op->run(b, as, req);
 	return resp != NULL ? resp : jit_broker_error("internal", "out of memory");

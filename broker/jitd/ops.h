@@ -28,11 +28,12 @@ struct op {
 	const struct field *fields;
 	op_fn run;
 	bool remote_ok;		/* may jit-sshd ask it for a remote user */
+	bool host_only;		/* an enforcer's (a jit-host= key's), and no one else's */
 };
 
 /* The operations and their field tables. */
 extern const struct field jit_no_fields[], jit_request_fields[], jit_list_fields[], jit_revoke_fields[],
-	jit_audit_fields[], jit_verify_fields[];
+	jit_audit_fields[], jit_verify_fields[], jit_follow_fields[], jit_ack_fields[];
 json_t *jit_op_ping(struct jit_broker *b, struct jit_peer *peer, json_t *req);
 json_t *jit_op_status(struct jit_broker *b, struct jit_peer *peer, json_t *req);
 json_t *jit_op_request(struct jit_broker *b, struct jit_peer *peer, json_t *req);
@@ -40,6 +41,8 @@ json_t *jit_op_list(struct jit_broker *b, struct jit_peer *peer, json_t *req);
 json_t *jit_op_revoke(struct jit_broker *b, struct jit_peer *peer, json_t *req);
 json_t *jit_op_audit(struct jit_broker *b, struct jit_peer *peer, json_t *req);
 json_t *jit_op_verify(struct jit_broker *b, struct jit_peer *peer, json_t *req);
+json_t *jit_op_follow(struct jit_broker *b, struct jit_peer *peer, json_t *req);
+json_t *jit_op_ack(struct jit_broker *b, struct jit_peer *peer, json_t *req);
 
 /* {"v":1,"ok":true}, to add the operation's fields to. */
 json_t *jit_op_ok(void);

@@ -27,6 +27,9 @@ struct jit_peer {
 	struct jit_addr remote_address;	/* as jit-sshd's connection saw it */
 	char remote_key[JIT_PEER_KEY_MAX];	/* the key's fingerprint, "SHA256:…" */
 	char front_door[JIT_NAME_MAX];	/* the local user jit-sshd runs as */
+	/* A jit-host= key: the enforcer of this host, which may only follow
+	 * its changes; user is then the host id (cut to fit). */
+	char remote_host[JIT_HOST_MAX];
 };
 
 /* Fills peer from the socket's credentials. -1 when the kernel gives none. */

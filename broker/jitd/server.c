@@ -67,6 +67,10 @@ struct client {
 	bool privileged;		/* uid 0 or a verify caller: may use the reserved slots */
 	uint32_t events;		/* what epoll watches for now */
 	int64_t progress_ms;		/* last request read or answer byte taken */
+	bool follower;			/* an enforcer (through jit-sshd) following a host */
+	char follow_host[JIT_HOST_MAX];
+	int64_t follow_sent;		/* the last change pushed to it */
+	bool push_pending;		/* more to push once its output drains (or in a second) */
 	struct client *prev, *next;
 };
 
@@ -82,6 +86,8 @@ struct server {
 	size_t reserved;		/* of them, kept for uid 0 and verify callers */
 	bool listener_paused;		/* out of descriptors: accept again later */
 	struct jit_log_limit refused;	/* log lines about refused connections */
+	uint64_t changes_seen;		/* the store's queued count at the last push */
+	bool push_more;			/* a follower has more to be sent */
 	bool stop;
 };
 
@@ -312,11 +318,18 @@ static void count_bad(struct client *c, bool bad)
 
 static void handle_line(struct server *s, struct client *c, const char *line, size_t len)
 {
-	bool bad;
+	bool bad, follows;
+	int64_t since = 0;
 	json_t *resp = jit_broker_handle(s->b, &c->peer, line, len, &bad);
 
 	client_reply(c, resp);
 	count_bad(c, bad);
+	jit_broker_take_follow(s->b, c->follow_host, sizeof(c->follow_host), &since, &follows);
+	if (follows) {
+		c->follower = true;
+		c->follow_sent = since;
+		s->push_more = true;
+	}
 }
 
 static void refuse_long_line(struct client *c)
@@ -424,6 +437,10 @@ static void client_event(struct server *s, struct client *c, uint32_t events)
 	    (c->out_len == 0 && (c->closing || (c->eof && !has_complete_line(c))))) {
 		client_close(s, c);
 		return;
+	}
+	if (c->push_pending && c->out_len - c->out_off < OUT_HIGH_WATER) {
+		c->push_pending = false;
+		s->push_more = true;
 	}
 	/* Lines left for when the output drained: a writable socket wakes us
 	 * for them even if the client sends nothing more. */
@@ -586,6 +603,69 @@ static void accept_clients(struct server *s)
 	}
 }
 
+/* --- followers ------------------------------------------------------------------------ */
+
+/* Changes pushed to one follower per round: the rest in the next. */
+#define PUSH_BATCH 64
+
+static int push_change(const struct jit_host_change *ch, void *ctx)
+{
+	struct client *c = ctx;
+	json_t *line = json_pack("{s:i, s:{s:I, s:s, s:o}}", "v", JIT_PROTO_VERSION, "change",
+				 "seq", (json_int_t)ch->seq, "kind", ch->kind, "grant",
+				 jit_grant_json(&ch->grant, time(NULL)));
+
+	if (line == NULL)
+		return -1;
+	client_reply(c, line);
+	c->follow_sent = ch->seq;
+	return 0;
+}
+
+/* What c has not been sent of its host's changes, as far as its output
+ * takes; false when the connection failed. */
+static bool push_to(struct server *s, struct client *c)
+{
+	int64_t before = c->follow_sent;
+	jit_error err;
+
+	if (c->out_len - c->out_off >= OUT_HIGH_WATER) {
+		c->push_pending = true;	/* client_event, once it drains */
+		return true;
+	}
+	if (jit_store_changes_each(s->b->store, c->follow_host, c->follow_sent, PUSH_BATCH,
+				   push_change, c, &err) != 0) {
+		log_error("changes for %s: %s; trying again in a second", c->follow_host, err.msg);
+		c->push_pending = true;	/* the chores' second */
+		return true;
+	}
+	if (c->follow_sent - before == PUSH_BATCH)
+		s->push_more = true;
+	if (c->follow_sent == before)
+		return true;
+	if (!client_flush(c))
+		return false;
+	client_watch(s, c, c->out_len > 0 ? EPOLLIN | EPOLLOUT : EPOLLIN);
+	return true;
+}
+
+/* After each batch of events: news for the followers, when there is any. */
+static void push_changes(struct server *s)
+{
+	uint64_t queued = jit_store_changes_queued(s->b->store);
+	struct client *c, *next;
+
+	if (queued == s->changes_seen && !s->push_more)
+		return;
+	s->changes_seen = queued;
+	s->push_more = false;
+	for (c = s->clients; c != NULL; c = next) {
+		next = c->next;
+		if (c->follower && !c->closing && !push_to(s, c))
+			client_close(s, c);
+	}
+}
+
 /* --- signals and the expiry timer ---------------------------------------------------- */
 
 /* In a second, relative: for retries after the database failed. */
@@ -653,7 +733,8 @@ static void close_idle_clients(struct server *s)
 
 	for (; c != NULL; c = next) {
 		next = c->next;
-		if (now - c->progress_ms < CLIENT_IDLE_MS)
+		/* A follower waits for changes: its silence is the rule. */
+		if (c->follower || now - c->progress_ms < CLIENT_IDLE_MS)
 			continue;
 		log_info("client %s (uid %u, pid %d) idle for %d s: closed", c->peer.user,
 			 (unsigned)c->peer.uid, (int)c->peer.pid, CLIENT_IDLE_MS / 1000);
@@ -668,6 +749,11 @@ static void chores_event(struct server *s)
 	if (read(s->chores.fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 		log_error("timerfd: %s", strerror(errno));
 	close_idle_clients(s);
+	for (struct client *c = s->clients; c != NULL; c = c->next)
+		if (c->push_pending) {
+			c->push_pending = false;
+			s->push_more = true;
+		}
 	resume_listener(s);
 	if (jit_broker_has_housekeeping(s->b))
 		jit_broker_housekeeping(s->b);
@@ -834,7 +920,8 @@ int jit_server_run(struct jit_broker *b, int listen_fd)
 				  " ($NOTIFY_SOCKET)");
 	}
 	while (rc == 0 && !s.stop) {
-		int n = epoll_wait(s.epfd, events, 64, -1);
+		/* A follower with more to be sent: look again at once. */
+		int n = epoll_wait(s.epfd, events, 64, s.push_more ? 0 : -1);
 
 		if (n < 0 && errno != EINTR) {
 			log_error("epoll_wait: %s", strerror(errno));
@@ -842,6 +929,7 @@ int jit_server_run(struct jit_broker *b, int listen_fd)
 		}
 		for (int i = 0; i < n && !s.stop; i++)
 			dispatch(&s, events[i].data.ptr, events[i].events);
+		push_changes(&s);
 		free_closed_clients(&s);
 	}
 	server_teardown(&s);

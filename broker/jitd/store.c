@@ -106,6 +106,7 @@ struct jit_store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[ST_COUNT];
 	char own_host[JIT_HOST_MAX];	/* grants for any other host queue a change */
+	uint64_t changes_queued;	/* ever, by this process: followers compare */
 };
 
 /* --- errors ------------------------------------------------------------------ */
@@ -513,7 +514,15 @@ static int queue_change(struct jit_store *st, const char *host, const char *kind
 	bind_text(s, 2, kind);
 	sqlite3_bind_int64(s, 3, grant_id);
 	sqlite3_bind_int64(s, 4, (sqlite3_int64)now);
-	return step_done(st, s, "queueing the host's change", err);
+	if (step_done(st, s, "queueing the host's change", err) != 0)
+		return -1;
+	st->changes_queued++;
+	return 0;
+}
+
+uint64_t jit_store_changes_queued(const struct jit_store *st)
+{
+	return st->changes_queued;
 }
 
 int jit_store_grant_add(struct jit_store *st, struct jit_grant *g,

@@ -133,6 +133,10 @@ struct jit_host_change {
 	struct jit_grant grant;		/* as it is now */
 };
 
+/* How many changes this process has queued so far: a follower has news
+ * when it grew. */
+uint64_t jit_store_changes_queued(const struct jit_store *st);
+
 /* host's changes after since, oldest first, at most limit (0: all); fn
  * returns as for jit_store_grants_each(). */
 int jit_store_changes_each(struct jit_store *st, const char *host, int64_t since, int64_t limit,
