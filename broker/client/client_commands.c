@@ -40,6 +40,11 @@ static const char revoke_usage[] =
 static const char status_usage[] =
 	"Usage: jitctl status [--json] [--socket PATH]\n"
 	"  What jitd runs with, how many grants are active, and your roles.\n";
+static const char hosts_usage[] =
+	"Usage: jitctl hosts [--json] [--socket PATH]\n"
+	"  A controller's hosts (uid 0 and audit roles): whether its enforcer is\n"
+	"  connected and since when, the last change it acked, how many it lags,\n"
+	"  its open grants and the ports the policies guard there.\n";
 static const char audit_usage[] =
 	"Usage: jitctl audit [--since DURATION|RFC3339] [--json | --format table|json|csv]\n"
 	"                    [--socket PATH]\n"
@@ -559,6 +564,53 @@ static int cmd_status(const struct jit_client *cl, int argc, char **argv)
 	return JITCTL_OK;
 }
 
+/* --- hosts ---------------------------------------------------------------------------------- */
+
+static void print_hosts(FILE *out, json_t *hosts)
+{
+	size_t i;
+	json_t *h;
+	char host[256], since[64], guard[256];
+
+	fprintf(out, "%-16s %-9s %-20s %6s %4s %5s  %s\n", "HOST", "CONNECTED", "SINCE", "ACKED",
+		"LAG", "OPEN", "GUARD");
+	json_array_foreach(hosts, i, h) {
+		ports_joined(json_object_get(h, "guard"), guard, sizeof(guard));
+		fprintf(out, "%-16s %-9s %-20s %6lld %4lld %5lld  %s\n",
+			safe_field(h, "host", host, sizeof(host)),
+			json_is_true(json_object_get(h, "connected")) ? "yes" : "no",
+			json_is_string(json_object_get(h, "since")) ?
+				safe_field(h, "since", since, sizeof(since)) : "-",
+			(long long)json_integer_value(json_object_get(h, "acked")),
+			(long long)json_integer_value(json_object_get(h, "lag")),
+			(long long)json_integer_value(json_object_get(h, "open_grants")),
+			guard[0] ? guard : "-");
+	}
+}
+
+static int cmd_hosts(const struct jit_client *cl, int argc, char **argv)
+{
+	FILE *out = cl->io.out;
+	struct common co = { 0 };
+	const struct jit_client_opt defs[] = {
+		{ "json", NULL, &co.json }, { "socket", &co.socket, NULL }, { NULL, NULL, NULL },
+	};
+	int status = jit_client_parse_opts(&cl->io, "hosts", hosts_usage, argc, argv, defs);
+	json_t *resp;
+
+	if (status >= 0 || (status = no_operands(cl, "hosts", argc, argv)) >= 0)
+		return status;
+	resp = call(cl, "hosts", &co, json_pack("{s:s}", "op", "hosts"), &status);
+	if (resp == NULL)
+		return status;
+	if (co.json)
+		print_json(out, json_object_get(resp, "hosts"));
+	else
+		print_hosts(out, json_object_get(resp, "hosts"));
+	json_decref(resp);
+	return JITCTL_OK;
+}
+
 /* --- audit ---------------------------------------------------------------------------------- */
 
 /* "1h" (that long ago) or an RFC 3339 time, as RFC 3339. */
@@ -704,5 +756,7 @@ int jit_client_command(const struct jit_client *cl, const char *cmd, int argc, c
 		return cmd_status(cl, argc, argv);
 	if (strcmp(cmd, "audit") == 0)
 		return cmd_audit(cl, argc, argv);
+	if (strcmp(cmd, "hosts") == 0)
+		return cmd_hosts(cl, argc, argv);
 	return -1;
 }

@@ -21,6 +21,7 @@ static const char main_usage[] =
 	"  revoke ID                 close a grant's window at once\n"
 	"  status                    what jitd runs with, and your roles\n"
 	"  audit [--since 1h]        the audit log\n"
+	"  hosts                     a controller's hosts and their enforcers\n"
 	"\n"
 	"Through jit-sshd, the SSH front door:\n"
 	"  --remote USER@HOST[:PORT] COMMAND ...   request, list, revoke or status there\n"

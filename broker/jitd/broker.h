@@ -38,6 +38,15 @@ struct jit_denial_quota {
 	unsigned long suppressed;	/* not audited one by one */
 };
 
+#define JIT_BROKER_FOLLOWERS_MAX 1024
+
+/* A host whose enforcer is connected, and since when. */
+struct jit_follower {
+	char host[JIT_HOST_MAX];
+	unsigned connections;		/* a reconnect may overlap the old one */
+	time_t since;
+};
+
 struct jit_broker {
 	struct jit_config *cfg;
 	char config_path[JIT_PATH_MAX];
@@ -56,6 +65,9 @@ struct jit_broker {
 	struct jit_rate_table request_rates;	/* rate_requests' buckets */
 	struct jit_rate_table verify_rates;	/* rate_verifications' buckets */
 	struct jit_denial_quota denial_quota[JIT_DENIAL_QUOTAS];
+	/* The hosts whose enforcer follows this controller now. */
+	struct jit_follower followers[JIT_BROKER_FOLLOWERS_MAX];
+	size_t n_followers;
 	/* Set by follow, taken by the server (jit_broker_take_follow()). */
 	struct {
 		bool started;
@@ -102,6 +114,9 @@ json_t *jit_broker_handle(struct jit_broker *b, struct jit_peer *peer, const cha
  * The server then pushes them (jit_store_changes_each()) as they come. */
 void jit_broker_take_follow(struct jit_broker *b, char *host, size_t size, int64_t *since,
 			    bool *started);
+
+/* The server's word that a follower of host connected or went away. */
+void jit_broker_follower(struct jit_broker *b, const char *host, bool connected, time_t now);
 
 /* uid 0, or a member of a role with audit = yes: who may ask verify, and
  * whose connections the server keeps slots for. */

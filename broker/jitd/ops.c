@@ -264,6 +264,7 @@ static const struct op ops[] = {
 	{ "verify", jit_verify_fields, jit_op_verify, false, false },
 	{ "follow", jit_follow_fields, jit_op_follow, true, true },
 	{ "ack", jit_ack_fields, jit_op_ack, true, true },
+	{ "hosts", jit_no_fields, jit_op_hosts, true, false },
 };
 
 static const struct op *find_op(const char *name)

@@ -213,6 +213,10 @@ static void resume_listener(struct server *s);
 
 static void client_close(struct server *s, struct client *c)
 {
+	if (c->follower) {
+		log_info("%s stopped following", c->follow_host);
+		jit_broker_follower(s->b, c->follow_host, false, time(NULL));
+	}
 	(void)epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->src.fd, NULL);
 	close(c->src.fd);
 	if (c->prev != NULL)
@@ -320,15 +324,20 @@ static void handle_line(struct server *s, struct client *c, const char *line, si
 {
 	bool bad, follows;
 	int64_t since = 0;
+	char host[JIT_HOST_MAX];
 	json_t *resp = jit_broker_handle(s->b, &c->peer, line, len, &bad);
 
 	client_reply(c, resp);
 	count_bad(c, bad);
-	jit_broker_take_follow(s->b, c->follow_host, sizeof(c->follow_host), &since, &follows);
+	jit_broker_take_follow(s->b, host, sizeof(host), &since, &follows);
 	if (follows) {
+		if (c->follower)	/* following again: another host, or anew */
+			jit_broker_follower(s->b, c->follow_host, false, time(NULL));
+		(void)snprintf(c->follow_host, sizeof(c->follow_host), "%s", host);
 		c->follower = true;
 		c->follow_sent = since;
 		s->push_more = true;
+		jit_broker_follower(s->b, c->follow_host, true, time(NULL));
 	}
 }
 
