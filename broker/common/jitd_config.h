@@ -5,6 +5,7 @@
 #define JIT_JITD_CONFIG_H
 
 #include "jit_error.h"
+#include "jit_limits.h"
 #include "netaddr.h"
 #include "ratelimit.h"
 
@@ -12,9 +13,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define JIT_NAME_MAX 64		/* section, user, group names, with the NUL */
-#define JIT_HOST_MAX 256
-#define JIT_PATH_MAX 4096
 #define JIT_POLICY_PORTS_MAX 32
 #define JIT_POLICY_SOURCES_MAX 64
 #define JIT_CONFIG_ERRORS_MAX 64

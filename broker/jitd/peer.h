@@ -5,7 +5,7 @@
 #define JIT_PEER_H
 
 #include "decide.h"
-#include "jitd_config.h"
+#include "jit_limits.h"
 
 #include <stddef.h>
 #include <sys/types.h>

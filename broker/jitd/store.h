@@ -6,7 +6,7 @@
 
 #include "claims.h"
 #include "jit_error.h"
-#include "jitd_config.h"
+#include "jit_limits.h"
 #include "netaddr.h"
 
 #include <stdbool.h>
