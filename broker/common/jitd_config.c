@@ -1040,6 +1040,25 @@ static void resolve_policy_hosts(struct parser *p, struct jit_policy *pol)
 	}
 }
 
+/* A policy for other hosts on a jitd with no front door: their enforcers
+ * would have nowhere to follow it from. */
+static void warn_unreachable_hosts(struct parser *p)
+{
+	const struct jit_config *cfg = p->cfg;
+
+	if (p->seen_sshd)
+		return;
+	for (size_t i = 0; i < cfg->n_policies; i++)
+		for (size_t j = 0; j < cfg->policies[i].hosts.n; j++)
+			if (strcmp(cfg->policies[i].hosts.items[j], cfg->host) != 0) {
+				pwarn_at(p, cfg->policies[i].hosts_line, "[policy %s]: host %s has"
+					 " no way to follow this controller: there is no [sshd]"
+					 " section (jit-sshd) for its enforcer", cfg->policies[i].name,
+					 cfg->policies[i].hosts.items[j]);
+				return;
+			}
+}
+
 /* An enforcer ([controller] given) holds the broker's public key and no
  * signing key, and takes its policies and roles from the controller. */
 static void check_enforcer(struct parser *p)
@@ -1051,6 +1070,7 @@ static void check_enforcer(struct parser *p)
 		if (p->pubkey_line > 0)
 			perr_at(p, p->pubkey_line, "pubkey is for an enforcer, which has a [controller]"
 				" section; this jitd signs with key");
+		warn_unreachable_hosts(p);
 		return;
 	}
 	if (p->key_line > 0)

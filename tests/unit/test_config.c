@@ -462,6 +462,15 @@ static void test_policy_hosts(void **state)
 	assert_int_equal(cfg->n_guarded, 1);
 	assert_int_equal(cfg->guarded[0].port, 3389);
 	jit_config_free(cfg);
+	/* ... and, with no [sshd], says the other hosts cannot follow it. */
+	assert_int_equal(errs.n_warnings, 1);
+	assert_non_null(strstr(errs.warning[0], "test.conf:8: warning: [policy ssh]: host web02 has"
+				" no way to follow this controller"));
+	cfg = parse("[jitd]\nhost = ctl\n[policy ssh]\nports = 22/tcp\nsources = any\n"
+		    "hosts = web02\n[sshd]\nuser = jit-sshd\n", &errs);
+	assert_non_null(cfg);
+	assert_int_equal(errs.n_warnings, 0);
+	jit_config_free(cfg);
 }
 
 /* An enforcer: the broker's public key, its controller's addresses tried
