@@ -262,6 +262,20 @@ static int parse_port(const char *s, unsigned *port)
 	return 0;
 }
 
+int jit_userhost_split(const char *text, char *user, size_t user_size, char *host,
+		       size_t host_size, unsigned *port)
+{
+	const char *at = strchr(text, '@');
+	bool bracketed;
+
+	if (at == NULL || at == text || (size_t)(at - text) >= user_size)
+		return -1;
+	memcpy(user, text, (size_t)(at - text));
+	user[at - text] = '\0';
+	*port = 22;
+	return jit_hostport_split(at + 1, true, host, host_size, port, &bracketed);
+}
+
 int jit_hostport_split(const char *text, bool port_optional, char *host, size_t size,
 		       unsigned *port, bool *bracketed)
 {

@@ -68,6 +68,12 @@ int jit_portspec_list_parse(const char *list, struct jit_portspec *out, size_t m
  * "[IPV6]", *port then left as it is): the host into host (without
  * brackets), the port 1..65535. *bracketed says whether brackets were
  * used. -1 when malformed or the host does not fit. */
+/* "USER@HOST[:PORT]" (HOST as jit_hostport_split() takes it, the port 22
+ * unless given): the user (not empty) and the host into their buffers. -1
+ * when malformed or a part does not fit. */
+int jit_userhost_split(const char *text, char *user, size_t user_size, char *host,
+		       size_t host_size, unsigned *port);
+
 int jit_hostport_split(const char *text, bool port_optional, char *host, size_t size,
 		       unsigned *port, bool *bracketed);
 

@@ -419,30 +419,55 @@ static int parse_listen(const char *text, struct jit_listen *out)
 	return 0;
 }
 
-static int sshd_listen(struct parser *p, const char *key, const char *value, void *field)
+/* value's comma-separated addresses, each given to add (which says -1 for
+ * one it does not take), at most max: -1 after reporting the first that
+ * does not do, with what, the form expected. */
+static int each_address(struct parser *p, const char *key, const char *value, size_t max,
+			const char *what, int (*add)(const char *item, size_t index, void *ctx),
+			void *ctx)
 {
-	struct jit_sshd_config *s = field;
 	char copy[CONFIG_LINE_MAX + 1], *item, *next;
+	size_t n = 0;
 
 	(void)snprintf(copy, sizeof(copy), "%s", value);
-	for (item = copy; item != NULL; item = next) {
+	for (item = copy; item != NULL; item = next, n++) {
 		next = strchr(item, ',');
 		if (next != NULL)
 			*next++ = '\0';
 		item += strspn(item, " \t");
 		item[strcspn(item, " \t")] = '\0';
-		if (s->n_listen == JIT_SSHD_LISTEN_MAX) {
-			perr(p, "%s: more than %d addresses", key, JIT_SSHD_LISTEN_MAX);
+		if (n == max) {
+			perr(p, "%s: more than %zu addresses", key, max);
 			return -1;
 		}
-		if (parse_listen(item, &s->listen[s->n_listen]) != 0) {
-			perr(p, "%s: '%s' is not ADDR:PORT (IPv6 as [ADDR]:PORT)", key, item);
-			s->n_listen = 0;
+		if (add(item, n, ctx) != 0) {
+			perr(p, "%s: '%s' is not %s", key, item, what);
 			return -1;
 		}
-		s->n_listen++;
 	}
 	return 0;
+}
+
+static int add_listen(const char *item, size_t index, void *ctx)
+{
+	struct jit_sshd_config *s = ctx;
+
+	if (parse_listen(item, &s->listen[index]) != 0)
+		return -1;
+	s->n_listen = index + 1;
+	return 0;
+}
+
+static int sshd_listen(struct parser *p, const char *key, const char *value, void *field)
+{
+	struct jit_sshd_config *s = field;
+
+	s->n_listen = 0;
+	if (each_address(p, key, value, JIT_SSHD_LISTEN_MAX, "ADDR:PORT (IPv6 as [ADDR]:PORT)",
+			 add_listen, s) == 0)
+		return 0;
+	s->n_listen = 0;
+	return -1;
 }
 
 /* N, or OpenSSH's start:rate:full (random early drop from start on, rate
@@ -606,44 +631,33 @@ static const struct key_def hostgroup_keys[] = {
 /* "USER@HOST[:PORT]", port 22 unless given, IPv6 in brackets with a port. */
 static int parse_controller_address(const char *text, struct jit_controller_address *out)
 {
-	const char *at = strchr(text, '@');
-	bool bracketed;
-
-	if (at == NULL || at == text || (size_t)(at - text) >= sizeof(out->user))
+	if (jit_userhost_split(text, out->user, sizeof(out->user), out->host, sizeof(out->host),
+			       &out->port) != 0 || !jit_config_valid_name(out->user))
 		return -1;
-	memcpy(out->user, text, (size_t)(at - text));
-	out->user[at - text] = '\0';
-	out->port = 22;
-	return jit_config_valid_name(out->user) &&
-			       jit_hostport_split(at + 1, true, out->host, sizeof(out->host),
-						  &out->port, &bracketed) == 0 ? 0 : -1;
+	return 0;
+}
+
+static int add_controller_address(const char *item, size_t index, void *ctx)
+{
+	struct jit_controller_config *c = ctx;
+
+	if (parse_controller_address(item, &c->address[index]) != 0)
+		return -1;
+	c->n_address = index + 1;
+	return 0;
 }
 
 static int controller_address(struct parser *p, const char *key, const char *value, void *field)
 {
 	struct jit_controller_config *c = field;
-	char copy[CONFIG_LINE_MAX + 1], *item, *next;
 
-	(void)snprintf(copy, sizeof(copy), "%s", value);
-	for (item = copy; item != NULL; item = next) {
-		next = strchr(item, ',');
-		if (next != NULL)
-			*next++ = '\0';
-		item += strspn(item, " \t");
-		item[strcspn(item, " \t")] = '\0';
-		if (c->n_address == JIT_CONTROLLER_ADDRESSES_MAX) {
-			perr(p, "%s: more than %d addresses", key, JIT_CONTROLLER_ADDRESSES_MAX);
-			return -1;
-		}
-		if (parse_controller_address(item, &c->address[c->n_address]) != 0) {
-			perr(p, "%s: '%s' is not USER@HOST[:PORT] (IPv6 as USER@[ADDR]:PORT)", key,
-			     item);
-			c->n_address = 0;
-			return -1;
-		}
-		c->n_address++;
-	}
-	return 0;
+	c->n_address = 0;
+	if (each_address(p, key, value, JIT_CONTROLLER_ADDRESSES_MAX,
+			 "USER@HOST[:PORT] (IPv6 as USER@[ADDR]:PORT)", add_controller_address,
+			 c) == 0)
+		return 0;
+	c->n_address = 0;
+	return -1;
 }
 
 static int controller_guard(struct parser *p, const char *key, const char *value, void *field)

@@ -52,15 +52,8 @@ struct remote_target {
 /* USER@HOST[:PORT], HOST an IPv6 address in brackets when a port follows. */
 static int parse_target(const char *text, struct remote_target *t)
 {
-	const char *at = strchr(text, '@');
-	bool bracketed;
-
-	if (at == NULL || at == text || (size_t)(at - text) >= sizeof(t->user))
-		return -1;
-	memcpy(t->user, text, (size_t)(at - text));
-	t->user[at - text] = '\0';
-	t->port = 22;
-	return jit_hostport_split(at + 1, true, t->host, sizeof(t->host), &t->port, &bracketed);
+	return jit_userhost_split(text, t->user, sizeof(t->user), t->host, sizeof(t->host),
+				  &t->port);
 }
 
 /* --- connecting ---------------------------------------------------------------------- */

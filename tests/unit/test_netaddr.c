@@ -158,6 +158,31 @@ static void test_cidr_host(void **state)
 	assert_string_equal(text, "2001:db8::7/128");
 }
 
+static void test_userhost_split(void **state)
+{
+	char user[8], host[64];
+	unsigned port = 0;
+
+	(void)state;
+	assert_int_equal(jit_userhost_split("jit@192.0.2.1:2222", user, sizeof(user), host,
+					    sizeof(host), &port), 0);
+	assert_string_equal(user, "jit");
+	assert_string_equal(host, "192.0.2.1");
+	assert_int_equal(port, 2222);
+	assert_int_equal(jit_userhost_split("jit@[2001:db8::1]", user, sizeof(user), host,
+					    sizeof(host), &port), 0);
+	assert_string_equal(host, "2001:db8::1");
+	assert_int_equal(port, 22);
+	assert_int_equal(jit_userhost_split("192.0.2.1:22", user, sizeof(user), host, sizeof(host),
+					    &port), -1);
+	assert_int_equal(jit_userhost_split("@192.0.2.1", user, sizeof(user), host, sizeof(host),
+					    &port), -1);
+	assert_int_equal(jit_userhost_split("longusername@h", user, sizeof(user), host,
+					    sizeof(host), &port), -1);
+	assert_int_equal(jit_userhost_split("jit@2001:db8::1", user, sizeof(user), host,
+					    sizeof(host), &port), -1);
+}
+
 static void test_portspec(void **state)
 {
 	struct jit_portspec p;
@@ -244,6 +269,7 @@ int main(void)
 		cmocka_unit_test(test_cidr_contains_edges),
 		cmocka_unit_test(test_cidr_within),
 		cmocka_unit_test(test_cidr_host),
+		cmocka_unit_test(test_userhost_split),
 		cmocka_unit_test(test_portspec),
 		cmocka_unit_test(test_lists),
 	};
