@@ -5,8 +5,9 @@
 
 #include <stddef.h>
 
-/* Longest item, without the NUL. */
-#define JIT_LIST_ITEM_MAX 63
+/* Longest item, without the NUL: a host id's (each caller checks its own
+ * kind of item, a user name being shorter). */
+#define JIT_LIST_ITEM_MAX 255
 
 /* Calls fn on each item of `list`, trimmed of blanks, as a NUL-terminated
  * string; `index` counts from 0. Stops and returns -1 at an empty or overlong

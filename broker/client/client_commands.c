@@ -366,7 +366,7 @@ static void ports_joined(json_t *ports, char *buf, size_t size)
 }
 
 struct row {
-	char id[24], user[JIT_LIST_ITEM_MAX + 1], host[256], from[JIT_CIDR_STRLEN], ports[128],
+	char id[24], user[256], host[256], from[JIT_CIDR_STRLEN], ports[128],
 		left[32], state[16];
 };
 

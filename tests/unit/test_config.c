@@ -457,6 +457,23 @@ static void test_policy_hosts(void **state)
 	assert_int_equal(rdp->hosts.n, 1);
 	assert_true(jit_policy_covers(rdp, "ctl"));
 	assert_non_null(jit_config_hostgroup(cfg, "web"));
+	jit_config_free(cfg);
+	/* A host id as long as [jitd] host may be is a list item too. */
+	{
+		char long_host[JIT_HOST_MAX], conf[1024];
+
+		memset(long_host, 'h', sizeof(long_host) - 1);
+		long_host[sizeof(long_host) - 1] = '\0';
+		(void)snprintf(conf, sizeof(conf), "[jitd]\nhost = ctl\n[hostgroup g]\nhosts = a, %s\n",
+			       long_host);
+		cfg = parse(conf, &errs);
+		assert_non_null(cfg);
+		assert_int_equal(jit_config_hostgroup(cfg, "g")->hosts.n, 2);
+		jit_config_free(cfg);
+	}
+	cfg = parse(text, &errs);
+	assert_non_null(cfg);
+	ssh = jit_config_policy(cfg, "ssh");
 	assert_null(jit_config_hostgroup(cfg, "db"));
 	/* ctl guards 3389 (rdp covers it), not 22 (ssh is for other hosts). */
 	assert_int_equal(cfg->n_guarded, 1);
