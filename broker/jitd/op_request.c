@@ -154,22 +154,16 @@ static void withdraw_grant(struct jit_broker *b, const struct jit_grant *g, cons
 			  (long long)g->id, err.msg);
 }
 
-/* The grants a request made before one of its hosts failed. */
-static void withdraw_granted(struct jit_broker *b, json_t *granted, const char *why)
+/* The n grants a request made before one of its hosts failed. */
+static void withdraw_granted(struct jit_broker *b, const struct jit_grant *made, size_t n,
+			     const char *why)
 {
-	size_t i;
-	json_t *o;
+	jit_error err;
 
-	json_array_foreach(granted, i, o) {
-		struct jit_grant g = { 0 };
-		jit_error err;
-
-		g.id = json_integer_value(json_object_get(json_object_get(o, "grant"), "id"));
-		if (jit_store_grant_get(b->store, g.id, &g, &err) == 1) {
-			withdraw_grant(b, &g, why);
-			if (strcmp(g.host, b->cfg->host) == 0)
-				(void)jit_firewall_close(b->fw, g.id, &err);
-		}
+	for (size_t i = 0; i < n; i++) {
+		withdraw_grant(b, &made[i], why);
+		if (strcmp(made[i].host, b->cfg->host) == 0)
+			(void)jit_firewall_close(b->fw, made[i].id, &err);
 	}
 }
 
@@ -233,12 +227,15 @@ static int request_hosts(const struct jit_config *cfg, json_t *hosts, struct hos
 	return 0;
 }
 
+/* The step of a grant that failed. */
+enum grant_step { STEP_SIGN, STEP_STORE, STEP_FIREWALL };
+
 /* One host's grant: signed, recorded with its audit entry, and opened when
- * the host is this one. -1 with err and *what (the step that failed). */
+ * the host is this one. -1 with err and *failed. */
 static int grant_one(struct jit_broker *b, const struct jit_peer *peer,
 		     const struct jit_request *r, const struct jit_decision *d, time_t now,
-		     const char *remote_text, struct jit_grant *g, char **ticket, const char **what,
-		     jit_error *err)
+		     const char *remote_text, struct jit_grant *g, char **ticket,
+		     enum grant_step *failed, jit_error *err)
 {
 	struct jit_audit_entry e = { .time = now, .actor = peer->user, .action = "request",
 				     .result = "granted", .details = remote_text };
@@ -246,10 +243,10 @@ static int grant_one(struct jit_broker *b, const struct jit_peer *peer,
 
 	fill_grant(peer, r, d, now, g);
 	e.subject = g->user;
-	*what = "signing the ticket";
+	*failed = STEP_SIGN;
 	if (sign_ticket(b, g, ticket, err) != 0)
 		return -1;
-	*what = "recording the grant";
+	*failed = STEP_STORE;
 	if (jit_store_grant_add(b->store, g, &e, err) != 0) {
 		free(*ticket);
 		*ticket = NULL;
@@ -257,7 +254,7 @@ static int grant_one(struct jit_broker *b, const struct jit_peer *peer,
 	}
 	if (strcmp(g->host, b->cfg->host) != 0)
 		return 0;
-	*what = "opening the firewall";
+	*failed = STEP_FIREWALL;
 	jit_fw_entry_from_grant(g, &entry);
 	if (jit_firewall_open(b->fw, &entry, err) != 0) {
 		log_error("grant %lld: %s", (long long)g->id, err->msg);
@@ -286,38 +283,61 @@ static json_t *granted_json(const struct jit_broker *b, const struct jit_grant *
 	return o;
 }
 
+/* The answer to a grant that failed at step (the grants made before it
+ * withdrawn), as one host's failure always was. */
+static json_t *grant_failed(struct jit_broker *b, enum grant_step step, const jit_error *err)
+{
+	switch (step) {
+	case STEP_SIGN:
+		return jit_op_store_error("signing the ticket", err);
+	case STEP_STORE:
+		jit_op_count(b, &b->metrics.requests, "error", "store");
+		return jit_op_store_error("recording the grant", err);
+	case STEP_FIREWALL:
+		break;
+	}
+	jit_op_count(b, &b->metrics.requests, "error", "firewall");
+	return jit_op_error("internal", "the firewall could not be opened: %s", err->msg);
+}
+
 /* Every host's grant, or none: a failure withdraws those made before it. */
 static json_t *grant_all(struct jit_broker *b, struct jit_peer *peer, struct jit_request *r,
 			 const struct host_list *hosts, const struct jit_decision *d)
 {
-	json_t *remote = jit_broker_remote_json(peer), *grants = json_array(), *resp;
+	json_t *remote = jit_broker_remote_json(peer), *grants, *resp;
 	char *remote_text = remote ? json_dumps(remote, JSON_COMPACT) : NULL;
+	struct jit_grant *made = calloc(hosts->n, sizeof(*made));
 	time_t now = time(NULL);
-	const char *what = NULL;
+	enum grant_step failed = STEP_SIGN;
+	size_t n = 0;
 	jit_error err;
 
 	json_decref(remote);
-	for (size_t i = 0; i < hosts->n; i++) {
-		struct jit_grant g;
+	if (made == NULL) {
+		free(remote_text);
+		return jit_broker_error("internal", "out of memory");
+	}
+	grants = json_array();
+	for (; n < hosts->n; n++) {
 		char *ticket = NULL;
 
-		r->host = hosts->items[i];
-		if (grant_one(b, peer, r, &d[i], now, remote_text, &g, &ticket, &what, &err) != 0)
+		r->host = hosts->items[n];
+		if (grant_one(b, peer, r, &d[n], now, remote_text, &made[n], &ticket, &failed,
+			      &err) != 0)
 			break;
-		log_grant(&g);
-		jit_broker_event(b, "grant", json_pack("{s:o}", "grant", jit_grant_json(&g, now)));
-		json_array_append_new(grants, granted_json(b, &g, ticket, now));
+		log_grant(&made[n]);
+		jit_broker_event(b, "grant", json_pack("{s:o}", "grant", jit_grant_json(&made[n], now)));
+		json_array_append_new(grants, granted_json(b, &made[n], ticket, now));
 		free(ticket);
-		what = NULL;
 	}
 	free(remote_text);
-	if (what != NULL) {
-		withdraw_granted(b, grants, err.msg);
+	if (n < hosts->n) {
+		withdraw_granted(b, made, n, err.msg);
+		free(made);
 		json_decref(grants);
-		jit_op_count(b, &b->metrics.requests, "error", strcmp(what, "opening the firewall") == 0
-							      ? "firewall" : "store");
-		return jit_op_store_error(what, &err);
+		return grant_failed(b, failed, &err);
 	}
+	free(made);
 	jit_op_count(b, &b->metrics.requests, "granted", NULL);
 	resp = jit_op_ok();
 	/* One host: the ticket and the grant as before there were fleets. */
@@ -431,23 +451,17 @@ static json_t *decide_hosts(struct jit_broker *b, struct jit_peer *peer, struct 
 static json_t *decide_request(struct jit_broker *b, struct jit_peer *peer, json_t *req)
 {
 	struct jit_request r;
-	struct host_list *hosts = malloc(sizeof(*hosts));
+	struct host_list hosts;
 	jit_error err;
-	json_t *resp;
 
-	if (hosts == NULL)
-		return jit_broker_error("internal", "out of memory");
 	if (parse_request(req, &r, &err) != 0 ||
-	    request_hosts(b->cfg, json_object_get(req, "hosts"), hosts, &err) != 0)
-		resp = jit_broker_error("bad_request", err.msg);
-	else if (peer->remote && remote_source(b, peer, &r, &err) != 0)
-		resp = jit_op_refusal("denied", "source_not_observed", err.msg);
-	else if (request_rate(b, peer, &r, &err) != 0)
-		resp = jit_op_refusal("denied", "rate_limited", err.msg);
-	else
-		resp = decide_hosts(b, peer, &r, hosts);
-	free(hosts);
-	return resp;
+	    request_hosts(b->cfg, json_object_get(req, "hosts"), &hosts, &err) != 0)
+		return jit_broker_error("bad_request", err.msg);
+	if (peer->remote && remote_source(b, peer, &r, &err) != 0)
+		return jit_op_refusal("denied", "source_not_observed", err.msg);
+	if (request_rate(b, peer, &r, &err) != 0)
+		return jit_op_refusal("denied", "rate_limited", err.msg);
+	return decide_hosts(b, peer, &r, &hosts);
 }
 
 json_t *jit_op_request(struct jit_broker *b, struct jit_peer *peer, json_t *req)
