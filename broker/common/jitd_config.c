@@ -308,6 +308,19 @@ static int set_hosts(struct parser *p, const char *key, const char *value, struc
 	return -1;
 }
 
+/* Up to JIT_POLICY_PORTS_MAX ports, "22/tcp, 3389/tcp": a policy's or an
+ * enforcer's guard. */
+static int set_ports(struct parser *p, const char *key, const char *value,
+		     struct jit_portspec *ports, size_t *n)
+{
+	if (jit_portspec_list_parse(value, ports, JIT_POLICY_PORTS_MAX, n) == 0)
+		return 0;
+	*n = 0;
+	perr(p, "%s: '%s' is not a list of up to %d ports like 22/tcp, 3389/tcp", key, value,
+	     JIT_POLICY_PORTS_MAX);
+	return -1;
+}
+
 /* Reads value into the key's field of the section's struct at base. */
 static int set_value(struct parser *p, const struct key_def *k, void *base, const char *value)
 {
@@ -407,9 +420,11 @@ static const struct key_def jitd_keys[] = {
 
 /* --- [sshd] ---------------------------------------------------------------- */
 
-/* "ADDR:PORT", with IPv6 addresses in brackets: "[2001:db8::1]:2222". */
-static int parse_listen(const char *text, struct jit_listen *out)
+/* "ADDR:PORT", with IPv6 addresses in brackets: "[2001:db8::1]:2222", into
+ * a struct jit_listen. */
+static int parse_listen(const char *text, void *slot)
 {
+	struct jit_listen *out = slot;
 	char addr[JIT_CIDR_STRLEN];
 	bool bracketed;
 
@@ -419,42 +434,34 @@ static int parse_listen(const char *text, struct jit_listen *out)
 	return 0;
 }
 
-/* value's comma-separated addresses, each given to add (which says -1 for
- * one it does not take), at most max: -1 after reporting the first that
- * does not do, with what, the form expected. */
-static int each_address(struct parser *p, const char *key, const char *value, size_t max,
-			const char *what, int (*add)(const char *item, size_t index, void *ctx),
-			void *ctx)
+/* value's comma-separated addresses, at most max, each read by parse into
+ * its slot of out (slots of size bytes); their count in *n, 0 after
+ * reporting the first that is not what (the form expected). */
+static int set_addresses(struct parser *p, const char *key, const char *value, const char *what,
+			 int (*parse)(const char *text, void *slot), void *out, size_t size,
+			 size_t max, size_t *n)
 {
 	char copy[CONFIG_LINE_MAX + 1], *item, *next;
-	size_t n = 0;
 
+	*n = 0;
 	(void)snprintf(copy, sizeof(copy), "%s", value);
-	for (item = copy; item != NULL; item = next, n++) {
+	for (item = copy; item != NULL; item = next) {
 		next = strchr(item, ',');
 		if (next != NULL)
 			*next++ = '\0';
 		item += strspn(item, " \t");
 		item[strcspn(item, " \t")] = '\0';
-		if (n == max) {
+		if (*n == max)
 			perr(p, "%s: more than %zu addresses", key, max);
-			return -1;
-		}
-		if (add(item, n, ctx) != 0) {
+		else if (parse(item, (char *)out + *n * size) != 0)
 			perr(p, "%s: '%s' is not %s", key, item, what);
-			return -1;
+		else {
+			(*n)++;
+			continue;
 		}
-	}
-	return 0;
-}
-
-static int add_listen(const char *item, size_t index, void *ctx)
-{
-	struct jit_sshd_config *s = ctx;
-
-	if (parse_listen(item, &s->listen[index]) != 0)
+		*n = 0;
 		return -1;
-	s->n_listen = index + 1;
+	}
 	return 0;
 }
 
@@ -462,12 +469,8 @@ static int sshd_listen(struct parser *p, const char *key, const char *value, voi
 {
 	struct jit_sshd_config *s = field;
 
-	s->n_listen = 0;
-	if (each_address(p, key, value, JIT_SSHD_LISTEN_MAX, "ADDR:PORT (IPv6 as [ADDR]:PORT)",
-			 add_listen, s) == 0)
-		return 0;
-	s->n_listen = 0;
-	return -1;
+	return set_addresses(p, key, value, "ADDR:PORT (IPv6 as [ADDR]:PORT)", parse_listen,
+			     s->listen, sizeof(s->listen[0]), JIT_SSHD_LISTEN_MAX, &s->n_listen);
 }
 
 /* N, or OpenSSH's start:rate:full (random early drop from start on, rate
@@ -523,12 +526,7 @@ static int policy_ports(struct parser *p, const char *key, const char *value, vo
 {
 	struct jit_policy *pol = field;
 
-	if (jit_portspec_list_parse(value, pol->ports, JIT_POLICY_PORTS_MAX, &pol->n_ports) == 0)
-		return 0;
-	pol->n_ports = 0;
-	perr(p, "%s: '%s' is not a list of up to %d ports like 22/tcp, 3389/tcp", key, value,
-	     JIT_POLICY_PORTS_MAX);
-	return -1;
+	return set_ports(p, key, value, pol->ports, &pol->n_ports);
 }
 
 static int policy_sources(struct parser *p, const char *key, const char *value, void *field)
@@ -628,22 +626,15 @@ static const struct key_def hostgroup_keys[] = {
 
 /* --- [controller] ----------------------------------------------------------------- */
 
-/* "USER@HOST[:PORT]", port 22 unless given, IPv6 in brackets with a port. */
-static int parse_controller_address(const char *text, struct jit_controller_address *out)
+/* "USER@HOST[:PORT]", port 22 unless given, IPv6 in brackets with a port,
+ * into a struct jit_controller_address. */
+static int parse_controller_address(const char *text, void *slot)
 {
+	struct jit_controller_address *out = slot;
+
 	if (jit_userhost_split(text, out->user, sizeof(out->user), out->host, sizeof(out->host),
 			       &out->port) != 0 || !jit_config_valid_name(out->user))
 		return -1;
-	return 0;
-}
-
-static int add_controller_address(const char *item, size_t index, void *ctx)
-{
-	struct jit_controller_config *c = ctx;
-
-	if (parse_controller_address(item, &c->address[index]) != 0)
-		return -1;
-	c->n_address = index + 1;
 	return 0;
 }
 
@@ -651,25 +642,16 @@ static int controller_address(struct parser *p, const char *key, const char *val
 {
 	struct jit_controller_config *c = field;
 
-	c->n_address = 0;
-	if (each_address(p, key, value, JIT_CONTROLLER_ADDRESSES_MAX,
-			 "USER@HOST[:PORT] (IPv6 as USER@[ADDR]:PORT)", add_controller_address,
-			 c) == 0)
-		return 0;
-	c->n_address = 0;
-	return -1;
+	return set_addresses(p, key, value, "USER@HOST[:PORT] (IPv6 as USER@[ADDR]:PORT)",
+			     parse_controller_address, c->address, sizeof(c->address[0]),
+			     JIT_CONTROLLER_ADDRESSES_MAX, &c->n_address);
 }
 
 static int controller_guard(struct parser *p, const char *key, const char *value, void *field)
 {
 	struct jit_controller_config *c = field;
 
-	if (jit_portspec_list_parse(value, c->guard, JIT_POLICY_PORTS_MAX, &c->n_guard) == 0)
-		return 0;
-	c->n_guard = 0;
-	perr(p, "%s: '%s' is not a list of up to %d ports like 22/tcp, 3389/tcp", key, value,
-	     JIT_POLICY_PORTS_MAX);
-	return -1;
+	return set_ports(p, key, value, c->guard, &c->n_guard);
 }
 
 #define CONTROLLER(f) offsetof(struct jit_controller_config, f)
@@ -1105,6 +1087,7 @@ static void check_enforcer(struct parser *p)
 static void collect_guarded_ports(struct parser *p)
 {
 	struct jit_config *cfg = p->cfg;
+	const struct jit_policy *over = NULL;
 
 	cfg->n_guarded = 0;
 	if (cfg->enforcer) {
@@ -1113,24 +1096,33 @@ static void collect_guarded_ports(struct parser *p)
 		cfg->n_guarded = cfg->controller.n_guard;
 		return;
 	}
+	if (jit_config_host_ports(cfg, cfg->host, cfg->guarded, JIT_GUARDED_PORTS_MAX,
+				  &cfg->n_guarded, &over) != 0)
+		perr_at(p, over->line, "[policy %s]: the policies guard more than %d distinct ports,"
+			" more than the firewall holds", over->name, JIT_GUARDED_PORTS_MAX);
+}
+
+int jit_config_host_ports(const struct jit_config *cfg, const char *host,
+			  struct jit_portspec *out, size_t max, size_t *n,
+			  const struct jit_policy **over)
+{
+	*n = 0;
 	for (size_t i = 0; i < cfg->n_policies; i++) {
 		const struct jit_policy *pol = &cfg->policies[i];
 
-		if (!jit_policy_covers(pol, cfg->host))
+		if (!jit_policy_covers(pol, host))
 			continue;
-
 		for (size_t j = 0; j < pol->n_ports; j++) {
-			if (port_listed(cfg->guarded, cfg->n_guarded, &pol->ports[j]))
+			if (port_listed(out, *n, &pol->ports[j]))
 				continue;
-			if (cfg->n_guarded == JIT_GUARDED_PORTS_MAX) {
-				perr_at(p, pol->line, "[policy %s]: the policies guard more than %d"
-					" distinct ports, more than the firewall holds", pol->name,
-					JIT_GUARDED_PORTS_MAX);
-				return;
+			if (*n == max) {
+				*over = pol;
+				return -1;
 			}
-			cfg->guarded[cfg->n_guarded++] = pol->ports[j];
+			out[(*n)++] = pol->ports[j];
 		}
 	}
+	return 0;
 }
 
 /* A maximum the firewall backend cannot time is refused here, not at the

@@ -201,6 +201,13 @@ int jit_config_file_read(const char *path, size_t max, char **text, size_t *len,
 const struct jit_policy *jit_config_policy(const struct jit_config *cfg, const char *name);
 const struct jit_hostgroup *jit_config_hostgroup(const struct jit_config *cfg, const char *name);
 
+/* The ports the policies covering host guard, each once, into out: 0 and
+ * their count in *n, or -1 with the policy that went beyond max in *over
+ * (out then holds the first max). */
+int jit_config_host_ports(const struct jit_config *cfg, const char *host,
+			  struct jit_portspec *out, size_t max, size_t *n,
+			  const struct jit_policy **over);
+
 /* Whether the policy's hosts include host. */
 bool jit_policy_covers(const struct jit_policy *pol, const char *host);
 

@@ -24,27 +24,17 @@ const struct field jit_ack_fields[] = {
 	{ NULL, F_STRING, false, 0, 0 },
 };
 
-/* The ports the controller's policies guard on host, each once. */
+/* The ports the controller's policies guard on host, each once: at most
+ * what a firewall holds (as for this host, where more is a configuration
+ * error). */
 static json_t *host_guarded(const struct jit_config *cfg, const char *host)
 {
-	struct jit_portspec seen[JIT_GUARDED_PORTS_MAX];
-	size_t n = 0;
+	struct jit_portspec ports[JIT_GUARDED_PORTS_MAX];
+	const struct jit_policy *over;
+	size_t n;
 
-	for (size_t i = 0; i < cfg->n_policies; i++) {
-		const struct jit_policy *pol = &cfg->policies[i];
-
-		if (!jit_policy_covers(pol, host))
-			continue;
-		for (size_t j = 0; j < pol->n_ports && n < JIT_GUARDED_PORTS_MAX; j++) {
-			bool dup = false;
-
-			for (size_t k = 0; k < n && !dup; k++)
-				dup = jit_portspec_equal(&seen[k], &pol->ports[j]);
-			if (!dup)
-				seen[n++] = pol->ports[j];
-		}
-	}
-	return jit_ports_json(seen, n);
+	(void)jit_config_host_ports(cfg, host, ports, JIT_GUARDED_PORTS_MAX, &n, &over);
+	return jit_ports_json(ports, n);
 }
 
 void jit_broker_take_follow(struct jit_broker *b, char *host, size_t size, int64_t *since,
@@ -94,13 +84,18 @@ json_t *jit_op_ack(struct jit_broker *b, struct jit_peer *peer, json_t *req)
 
 /* --- hosts ------------------------------------------------------------------------- */
 
+static struct jit_follower *find_follower(struct jit_broker *b, const char *host)
+{
+	for (size_t i = 0; i < b->n_followers; i++)
+		if (strcmp(b->followers[i].host, host) == 0)
+			return &b->followers[i];
+	return NULL;
+}
+
 void jit_broker_follower(struct jit_broker *b, const char *host, bool connected, time_t now)
 {
-	struct jit_follower *f = NULL;
+	struct jit_follower *f = find_follower(b, host);
 
-	for (size_t i = 0; i < b->n_followers && f == NULL; i++)
-		if (strcmp(b->followers[i].host, host) == 0)
-			f = &b->followers[i];
 	if (f == NULL && connected && b->n_followers < JIT_BROKER_FOLLOWERS_MAX) {
 		f = &b->followers[b->n_followers++];
 		memset(f, 0, sizeof(*f));
@@ -114,42 +109,46 @@ void jit_broker_follower(struct jit_broker *b, const char *host, bool connected,
 		f->connections--;
 }
 
-static const struct jit_follower *follower_of(const struct jit_broker *b, const char *host)
-{
-	for (size_t i = 0; i < b->n_followers; i++)
-		if (strcmp(b->followers[i].host, host) == 0 && b->followers[i].connections > 0)
-			return &b->followers[i];
-	return NULL;
-}
-
-/* Every host the controller knows of: its policies', its hostgroups' and
- * those with changes, but itself. */
-struct host_names {
-	char (*items)[JIT_HOST_MAX];
+/* Every host the controller knows of (its policies', its hostgroups' and
+ * those with changes, but itself), each with its changes' state. */
+struct host_table {
+	struct jit_host_state *items;
 	size_t n;
+	bool out_of_memory;
 };
 
-static void add_name(struct host_names *l, const char *host, const char *own)
+static struct jit_host_state *host_entry(struct host_table *t, const char *host)
 {
 	void *grown;
 
-	if (strcmp(host, own) == 0)
-		return;
-	for (size_t i = 0; i < l->n; i++)
-		if (strcmp(l->items[i], host) == 0)
-			return;
-	grown = realloc(l->items, (l->n + 1) * sizeof(*l->items));
-	if (grown == NULL)
-		return;
-	l->items = grown;
-	(void)snprintf(l->items[l->n++], JIT_HOST_MAX, "%s", host);
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->items[i].host, host) == 0)
+			return &t->items[i];
+	grown = realloc(t->items, (t->n + 1) * sizeof(*t->items));
+	if (grown == NULL) {
+		t->out_of_memory = true;
+		return NULL;
+	}
+	t->items = grown;
+	memset(&t->items[t->n], 0, sizeof(t->items[0]));
+	(void)snprintf(t->items[t->n].host, sizeof(t->items[0].host), "%s", host);
+	return &t->items[t->n++];
+}
+
+static void add_hosts(struct host_table *t, const struct jit_hosts *hosts, const char *own)
+{
+	for (size_t i = 0; i < hosts->n; i++)
+		if (strcmp(hosts->items[i], own) != 0)
+			(void)host_entry(t, hosts->items[i]);
 }
 
 static int add_changed_host(const struct jit_host_state *h, void *ctx)
 {
-	struct host_names *l = ctx;
+	struct jit_host_state *e = host_entry(ctx, h->host);
 
-	add_name(l, h->host, "");
+	if (e == NULL)
+		return -1;
+	*e = *h;
 	return 0;
 }
 
@@ -160,44 +159,47 @@ static int count_grant(const struct jit_grant *g, void *ctx)
 	return 0;
 }
 
-struct host_row_ctx {
-	const char *host;
-	struct jit_host_state state;
-};
-
-static int find_state(const struct jit_host_state *h, void *ctx)
+static json_t *host_json(struct jit_broker *b, const struct jit_host_state *h, time_t now,
+			 jit_error *err)
 {
-	struct host_row_ctx *r = ctx;
-
-	if (strcmp(h->host, r->host) != 0)
-		return 0;
-	r->state = *h;
-	return 1;
-}
-
-static json_t *host_json(struct jit_broker *b, const char *host, time_t now, jit_error *err)
-{
-	struct host_row_ctx r = { .host = host };
-	struct jit_grant_filter f = { .host = host, .active_only = true, .now = now };
-	const struct jit_follower *fol = follower_of(b, host);
+	struct jit_grant_filter f = { .host = h->host, .active_only = true, .now = now };
+	const struct jit_follower *fol = find_follower(b, h->host);
 	int64_t open = 0;
 
-	if (jit_store_hosts_each(b->store, find_state, &r, err) != 0 ||
-	    jit_store_grants_each(b->store, &f, count_grant, &open, err) != 0)
+	if (fol != NULL && fol->connections == 0)
+		fol = NULL;
+	if (jit_store_grants_each(b->store, &f, count_grant, &open, err) != 0)
 		return NULL;
-	return json_pack("{s:s, s:b, s:o, s:I, s:I, s:I, s:o, s:I, s:o}", "host", host,
+	return json_pack("{s:s, s:b, s:o, s:I, s:I, s:I, s:o, s:I, s:o}", "host", h->host,
 			 "connected", fol != NULL, "since", jit_rfc3339_json(fol ? fol->since : 0),
-			 "last_change", (json_int_t)r.state.last_seq, "acked",
-			 (json_int_t)r.state.acked, "lag", (json_int_t)(r.state.last_seq - r.state.acked),
-			 "acked_at", jit_rfc3339_json(r.state.acked_at), "open_grants",
-			 (json_int_t)open, "guard", host_guarded(b->cfg, host));
+			 "last_change", (json_int_t)h->last_seq, "acked", (json_int_t)h->acked,
+			 "lag", (json_int_t)(h->last_seq - h->acked), "acked_at",
+			 jit_rfc3339_json(h->acked_at), "open_grants", (json_int_t)open, "guard",
+			 host_guarded(b->cfg, h->host));
+}
+
+/* The table's hosts as the answer lists them; NULL with err on a store error. */
+static json_t *hosts_json(struct jit_broker *b, const struct host_table *t, jit_error *err)
+{
+	json_t *hosts = json_array();
+	time_t now = time(NULL);
+
+	for (size_t i = 0; i < t->n; i++) {
+		json_t *h = host_json(b, &t->items[i], now, err);
+
+		if (h == NULL) {
+			json_decref(hosts);
+			return NULL;
+		}
+		json_array_append_new(hosts, h);
+	}
+	return hosts;
 }
 
 json_t *jit_op_hosts(struct jit_broker *b, struct jit_peer *peer, json_t *req)
 {
-	struct host_names names = { NULL, 0 };
-	json_t *hosts = json_array(), *r;
-	time_t now = time(NULL);
+	struct host_table t = { NULL, 0, false };
+	json_t *hosts, *r;
 	jit_error err;
 
 	(void)req;
@@ -205,27 +207,18 @@ json_t *jit_op_hosts(struct jit_broker *b, struct jit_peer *peer, json_t *req)
 		return jit_op_refusal("denied", "not_auditor", "hosts needs uid 0 or a role with"
 				      " audit = yes");
 	for (size_t i = 0; i < b->cfg->n_policies; i++)
-		for (size_t j = 0; j < b->cfg->policies[i].hosts.n; j++)
-			add_name(&names, b->cfg->policies[i].hosts.items[j], b->cfg->host);
+		add_hosts(&t, &b->cfg->policies[i].hosts, b->cfg->host);
 	for (size_t i = 0; i < b->cfg->n_hostgroups; i++)
-		for (size_t j = 0; j < b->cfg->hostgroups[i].hosts.n; j++)
-			add_name(&names, b->cfg->hostgroups[i].hosts.items[j], b->cfg->host);
-	if (jit_store_hosts_each(b->store, add_changed_host, &names, &err) != 0) {
-		free(names.items);
-		json_decref(hosts);
-		return jit_op_store_error("listing the hosts", &err);
+		add_hosts(&t, &b->cfg->hostgroups[i].hosts, b->cfg->host);
+	if (t.out_of_memory || jit_store_hosts_each(b->store, add_changed_host, &t, &err) != 0) {
+		free(t.items);
+		return t.out_of_memory ? jit_broker_error("internal", "out of memory")
+				       : jit_op_store_error("listing the hosts", &err);
 	}
-	for (size_t i = 0; i < names.n; i++) {
-		json_t *h = host_json(b, names.items[i], now, &err);
-
-		if (h == NULL) {
-			free(names.items);
-			json_decref(hosts);
-			return jit_op_store_error("describing a host", &err);
-		}
-		json_array_append_new(hosts, h);
-	}
-	free(names.items);
+	hosts = hosts_json(b, &t, &err);
+	free(t.items);
+	if (hosts == NULL)
+		return jit_op_store_error("describing a host", &err);
 	r = jit_op_ok();
 	json_object_set_new(r, "hosts", hosts);
 	return r;
