@@ -51,15 +51,14 @@ static const char *const migrations[] = {
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == JIT_STORE_SCHEMA_VERSION,
 	       "one migration per schema version");
 
-#define GRANT_COLUMNS \
-	"id, user, requested_by, role, policy, source, ports, host, created, not_before," \
-	" expires, revoked_at, revoked_by, expired_at, justification, jti, uses, last_used"
-/* The same, of the table named t in a join. */
+/* A grant's columns in the order columns_to_grant() reads them, of the
+ * table named t (in a join, the alias). */
 #define GRANT_COLUMNS_OF(t) \
 	t ".id, " t ".user, " t ".requested_by, " t ".role, " t ".policy, " t ".source, " \
 	t ".ports, " t ".host, " t ".created, " t ".not_before, " t ".expires, " \
 	t ".revoked_at, " t ".revoked_by, " t ".expired_at, " t ".justification, " t ".jti, " \
 	t ".uses, " t ".last_used"
+#define GRANT_COLUMNS GRANT_COLUMNS_OF("grants")
 
 enum stmt_id {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
