@@ -32,7 +32,7 @@ static const char request_usage[] =
 static const char list_usage[] =
 	"Usage: jitctl list [--all] [--active] [--json] [--socket PATH]\n"
 	"  Your grants, newest first (--all: everyone's, for uid 0 and audit roles;\n"
-	"  --active: open windows only): id, user, from, ports, expires in, state.\n";
+	"  --active: open windows only): id, user, host, from, ports, expires in, state.\n";
 static const char revoke_usage[] =
 	"Usage: jitctl revoke [--json] [--socket PATH] ID\n"
 	"  Close grant ID's window at once (yours, or any with a revoke_any role).\n"

@@ -17,7 +17,7 @@ static const char main_usage[] =
 	"\n"
 	"Commands talking to jitd (--socket PATH or $JIT_SOCKET, default " JIT_DEFAULT_SOCKET "):\n"
 	"  request --port P --from A ask for access and print the ticket\n"
-	"  list [--all] [--active]   grants: id, user, from, ports, expires in, state\n"
+	"  list [--all] [--active]   grants: id, user, host, from, ports, expires in, state\n"
 	"  revoke ID                 close a grant's window at once\n"
 	"  status                    what jitd runs with, and your roles\n"
 	"  audit [--since 1h]        the audit log\n"
