@@ -35,7 +35,7 @@ static const char *connect_hint(int e)
 	}
 }
 
-static int connect_socket(const char *path, int timeout_ms, jit_error *err)
+int jit_proto_connect(const char *path, int timeout_ms, jit_error *err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct timeval tv = { .tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000 };
@@ -170,7 +170,7 @@ enum jit_call_status jit_proto_call(const char *socket_path, json_t *req, int ti
 		jit_error_set(err, "cannot encode the request");
 		return JIT_CALL_FAILED;
 	}
-	fd = connect_socket(socket_path, timeout_ms, err);
+	fd = jit_proto_connect(socket_path, timeout_ms, err);
 	if (fd < 0) {
 		free(text);
 		return JIT_CALL_UNREACHABLE;

@@ -23,6 +23,10 @@ enum jit_call_status {
 	JIT_CALL_FAILED,	/* an answer that is not a valid response */
 };
 
+/* A connection to the broker's socket at path (writes on it time out after
+ * timeout_ms), or -1 with err. */
+int jit_proto_connect(const char *path, int timeout_ms, jit_error *err);
+
 /* Connects to the broker at socket_path, sends `req` (with "v":1 added) as
  * one line and reads one response line within timeout_ms in all. On
  * JIT_CALL_OK *resp is a JSON object the caller json_decref()s. Never

@@ -661,6 +661,9 @@ static const struct key_def controller_keys[] = {
 	{ "identity", K_PATH, CONTROLLER(identity), 0, 0, NULL, NULL },
 	{ "known_hosts", K_PATH, CONTROLLER(known_hosts), 0, 0, NULL, NULL },
 	{ "guard", K_CUSTOM, 0, 0, 0, NULL, controller_guard },
+	{ "user", K_USER, CONTROLLER(user), 0, 0, "jit-relay", NULL },
+	{ "reconnect_max", K_DURATION, CONTROLLER(reconnect_max), 1, 3600, "30s", NULL },
+	{ "heartbeat", K_DURATION, CONTROLLER(heartbeat), 1, 3600, "15s", NULL },
 	{ NULL, K_CUSTOM, 0, 0, 0, NULL, NULL },
 };
 
@@ -1253,6 +1256,7 @@ struct jit_config *jit_config_parse(const char *name, const char *text, size_t l
 	memset(cfg, 0, sizeof(*cfg));
 	set_section_defaults(&p, jitd_keys, cfg);
 	set_section_defaults(&p, sshd_keys, &cfg->sshd);
+	set_section_defaults(&p, controller_keys, &cfg->controller);
 	parse_text(&p, text, len);
 	if (errs->n > 0) {
 		jit_config_free(cfg);

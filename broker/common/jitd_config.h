@@ -111,6 +111,9 @@ struct jit_controller_config {
 	char known_hosts[JIT_PATH_MAX];	/* the controller's host key */
 	struct jit_portspec guard[JIT_POLICY_PORTS_MAX];	/* closed from the first second */
 	size_t n_guard;
+	char user[JIT_NAME_MAX];	/* jit-relay's: the only one jitd takes changes from */
+	int64_t reconnect_max;		/* jit-relay's longest wait between attempts, s */
+	int64_t heartbeat;		/* a silent link is tested after this, dropped after twice */
 };
 
 struct jit_config {

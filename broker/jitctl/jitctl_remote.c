@@ -4,20 +4,14 @@
 #include "config.h"
 
 #include "jitctl.h"
-#include "netaddr.h"
+#include "sshlink.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 #include <libssh/libssh.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -42,182 +36,14 @@ static const char ssh_usage[] =
 	"  After --, ssh's own options may come first (-- -v alice@web01).\n"
 	"  --port defaults to 22/tcp.\n";
 
-struct remote_target {
-	char user[64];
-	char host[256];
-	unsigned port;
-	const char *identity, *known_hosts;
-};
-
-/* USER@HOST[:PORT], HOST an IPv6 address in brackets when a port follows. */
-static int parse_target(const char *text, struct remote_target *t)
+/* A session with t, or NULL having said why. */
+static ssh_session connect_to(const struct jit_ssh_target *t)
 {
-	return jit_userhost_split(text, t->user, sizeof(t->user), t->host, sizeof(t->host),
-				  &t->port);
-}
-
-/* --- connecting ---------------------------------------------------------------------- */
-
-static void print_host_key(ssh_session s, const char *why, const struct remote_target *t)
-{
-	ssh_key key = NULL;
-	unsigned char *hash = NULL;
-	size_t len = 0;
-	char *fp = NULL;
-
-	if (ssh_get_server_publickey(s, &key) == SSH_OK &&
-	    ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash, &len) == SSH_OK)
-		fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, len);
-	jitctl_err("the host key of %s (port %u) is %s: %s %s. Refused; check it and add it to"
-		   " known_hosts (ssh-keyscan -p %u %s)", t->host, t->port, why,
-		   key ? ssh_key_type_to_char(ssh_key_type(key)) : "?", fp ? fp : "?", t->port,
-		   t->host);
-	ssh_string_free_char(fp);
-	ssh_clean_pubkey_hash(&hash);
-	ssh_key_free(key);
-}
-
-static int check_host_key(ssh_session s, const struct remote_target *t)
-{
-	switch (ssh_session_is_known_server(s)) {
-	case SSH_KNOWN_HOSTS_OK:
-		return 0;
-	case SSH_KNOWN_HOSTS_CHANGED:
-		print_host_key(s, "CHANGED (someone may be in the middle)", t);
-		return -1;
-	case SSH_KNOWN_HOSTS_OTHER:
-		print_host_key(s, "of another type than the one known", t);
-		return -1;
-	case SSH_KNOWN_HOSTS_NOT_FOUND:
-	case SSH_KNOWN_HOSTS_UNKNOWN:
-		print_host_key(s, "unknown", t);
-		return -1;
-	case SSH_KNOWN_HOSTS_ERROR:
-	default:
-		jitctl_err("known_hosts: %s", ssh_get_error(s));
-		return -1;
-	}
-}
-
-static int authenticate(ssh_session s, const struct remote_target *t)
-{
-	ssh_key key = NULL;
-	int rc;
-
-	if (t->identity == NULL)
-		rc = ssh_userauth_publickey_auto(s, NULL, NULL);
-	else if (ssh_pki_import_privkey_file(t->identity, NULL, NULL, NULL, &key) != SSH_OK) {
-		jitctl_err("--identity %s: cannot read the private key (an encrypted key needs"
-			   " ssh-agent)", t->identity);
-		return -1;
-	} else {
-		rc = ssh_userauth_publickey(s, NULL, key);
-	}
-	ssh_key_free(key);
-	if (rc != SSH_AUTH_SUCCESS) {
-		jitctl_err("%s@%s refused every key offered", t->user, t->host);
-		return -1;
-	}
-	return 0;
-}
-
-/* A TCP connection within timeout_ms, or -1 with errno. */
-static int connect_within(const struct addrinfo *ai, int timeout_ms)
-{
-	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
-			ai->ai_protocol);
-	struct pollfd p = { .fd = fd, .events = POLLOUT };
-	int error = 0, one = 1;
-	socklen_t len = sizeof(error);
-
-	if (fd < 0)
-		return -1;
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS)
-		error = errno;
-	else if (poll(&p, 1, timeout_ms) != 1)
-		error = ETIMEDOUT;
-	else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) != 0)
-		error = errno;
-	if (error == 0 && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0)
-		error = errno;
-	if (error != 0) {
-		close(fd);
-		errno = error;
-		return -1;
-	}
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	return fd;
-}
-
-/* Each address the name resolves to in turn, as OpenSSH's client tries
- * them: the first that takes the connection. -1 when none does. */
-static int dial(const struct remote_target *t, int timeout_ms)
-{
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res, *ai;
-	char port[8];
-	int fd = -1, rc, error = 0;
-
-	(void)snprintf(port, sizeof(port), "%u", t->port);
-	rc = getaddrinfo(t->host, port, &hints, &res);
-	if (rc != 0) {
-		jitctl_err("cannot resolve %s: %s", t->host, gai_strerror(rc));
-		return -1;
-	}
-	for (ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
-		fd = connect_within(ai, timeout_ms);
-		if (fd < 0)
-			error = errno;
-	}
-	freeaddrinfo(res);
-	if (fd < 0)
-		jitctl_err("cannot connect to %s port %u: %s", t->host, t->port, strerror(error));
-	return fd;
-}
-
-static ssh_session connect_to(const struct remote_target *t)
-{
-	ssh_session s = ssh_new();
-	bool no = false;
-	long timeout = 10;
-	int port = (int)t->port, nodelay = 1, fd;
+	jit_error err;
+	ssh_session s = jit_ssh_connect(t, &err);
 
 	if (s == NULL)
-		return NULL;
-	if (ssh_options_set(s, SSH_OPTIONS_HOST, t->host) != SSH_OK ||
-	    ssh_options_set(s, SSH_OPTIONS_USER, t->user) != SSH_OK ||
-	    ssh_options_set(s, SSH_OPTIONS_PORT, &port) != SSH_OK ||
-	    ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout) != SSH_OK ||
-	    ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &no) != SSH_OK ||
-	    ssh_options_set(s, SSH_OPTIONS_NODELAY, &nodelay) != SSH_OK ||
-	    (t->known_hosts != NULL &&
-	     ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, t->known_hosts) != SSH_OK)) {
-		jitctl_err("ssh options: %s", ssh_get_error(s));
-		ssh_free(s);
-		return NULL;
-	}
-	/* The host name stays libssh's: known_hosts is looked up by it. */
-	fd = dial(t, (int)timeout * 1000);
-	if (fd < 0) {
-		ssh_free(s);
-		return NULL;
-	}
-	if (ssh_options_set(s, SSH_OPTIONS_FD, &fd) != SSH_OK) {
-		jitctl_err("ssh options: %s", ssh_get_error(s));
-		close(fd);
-		ssh_free(s);
-		return NULL;
-	}
-	/* From here the session owns the socket. */
-	if (ssh_connect(s) != SSH_OK) {
-		jitctl_err("cannot connect to %s port %u: %s", t->host, t->port, ssh_get_error(s));
-		ssh_free(s);
-		return NULL;
-	}
-	if (check_host_key(s, t) != 0 || authenticate(s, t) != 0) {
-		ssh_disconnect(s);
-		ssh_free(s);
-		return NULL;
-	}
+		jitctl_err("%s", err.msg);
 	return s;
 }
 
@@ -281,7 +107,7 @@ static int drain(ssh_channel ch, char **out, size_t *out_len)
 }
 
 /* Runs the words on jit-sshd; its exit status, or JITCTL_UNREACHABLE. */
-static int remote_exec(const struct remote_target *t, int argc, char **argv, char **out,
+static int remote_exec(const struct jit_ssh_target *t, int argc, char **argv, char **out,
 		       size_t *out_len)
 {
 	ssh_session s = connect_to(t);
@@ -305,17 +131,14 @@ static int remote_exec(const struct remote_target *t, int argc, char **argv, cha
 		ssh_channel_close(ch);
 		ssh_channel_free(ch);
 	}
-	if (s != NULL) {
-		ssh_disconnect(s);
-		ssh_free(s);
-	}
+	jit_ssh_close(s);
 	free(line);
 	return status;
 }
 
 int jitctl_remote(int argc, char **argv)
 {
-	struct remote_target t = { .port = 22 };
+	struct jit_ssh_target t = { .port = 22 };
 	const struct jit_client_opt defs[] = {
 		{ "identity", &t.identity, NULL }, { "known-hosts", &t.known_hosts, NULL },
 		{ NULL, NULL, NULL },
@@ -326,7 +149,7 @@ int jitctl_remote(int argc, char **argv)
 		fputs(remote_usage, stdout);
 		return JITCTL_OK;
 	}
-	if (argc < 2 || parse_target(argv[1], &t) != 0)
+	if (argc < 2 || jit_ssh_target_parse(argv[1], &t) != 0)
 		return jitctl_usage_error("--remote", "'%s' is not USER@HOST[:PORT]",
 					  argc < 2 ? "" : argv[1]);
 	/* The options between TARGET and the command: TARGET stands where
@@ -350,7 +173,7 @@ int jitctl_remote(int argc, char **argv)
 
 struct ssh_args {
 	const char *broker, *port, *duration, *justification, *from;
-	struct remote_target t;
+	struct jit_ssh_target t;
 };
 
 /* The ticket, from jit-sshd or from the local jitd. */
@@ -408,7 +231,7 @@ static int parse_ssh_options(int argc, char **argv, struct ssh_args *a, int *tar
 		a->port = port;
 	if (optind >= argc)
 		return jitctl_usage_error("ssh", "TARGET is missing");
-	if (a->broker != NULL && parse_target(a->broker, &a->t) != 0)
+	if (a->broker != NULL && jit_ssh_target_parse(a->broker, &a->t) != 0)
 		return jitctl_usage_error("ssh", "--broker: '%s' is not USER@HOST[:PORT]", a->broker);
 	if (a->broker == NULL && a->from == NULL)
 		return jitctl_usage_error("ssh", "--from is required without --broker");

@@ -47,6 +47,20 @@ struct jit_follower {
 	time_t since;
 };
 
+/* An enforcer's link to its controller: a connection from jit-relay, on
+ * which jitd speaks the fleet's requests (follow, ack) as a client and the
+ * controller's changes come back. */
+struct jit_upstream {
+	bool taken;			/* upstream accepted; the server marks the connection */
+	bool linked;			/* a relay's connection is the link now */
+	bool following;			/* the controller answered follow */
+	int64_t applied;		/* the last change applied (as the store has it) */
+	int64_t acked;			/* the last number acked */
+	unsigned unanswered;		/* requests sent whose answers have not come */
+	int64_t heard_ms, said_ms;	/* monotonic: the last line each way */
+	time_t linked_at;
+};
+
 struct jit_broker {
 	struct jit_config *cfg;
 	char config_path[JIT_PATH_MAX];
@@ -74,6 +88,7 @@ struct jit_broker {
 		char host[JIT_HOST_MAX];
 		int64_t since;
 	} follow;
+	struct jit_upstream upstream;	/* an enforcer's */
 };
 
 /* Loads the configuration and key, opens the store and the firewall
@@ -117,6 +132,24 @@ void jit_broker_take_follow(struct jit_broker *b, char *host, size_t size, int64
 
 /* The server's word that a follower of host connected or went away. */
 void jit_broker_follower(struct jit_broker *b, const char *host, bool connected, time_t now);
+
+/* An enforcer's link, as the server drives it. After jit_broker_handle():
+ * whether that request (upstream) made the connection the link; the
+ * server then sends jit_upstream_hello() on it and hands each line that
+ * comes back to jit_upstream_line(), which returns -1 when the link must
+ * be dropped (the controller refused, a change is missing). After each
+ * batch, and each second, jit_upstream_next() says what to send (an ack,
+ * a heartbeat); jit_upstream_stale() whether the controller went silent. */
+bool jit_broker_take_upstream(struct jit_broker *b);
+json_t *jit_upstream_hello(struct jit_broker *b, int64_t now_ms);
+int jit_upstream_line(struct jit_broker *b, const char *line, size_t len, int64_t now_ms);
+json_t *jit_upstream_next(struct jit_broker *b, int64_t now_ms);
+bool jit_upstream_stale(const struct jit_broker *b, int64_t now_ms);
+void jit_upstream_unlinked(struct jit_broker *b);
+
+/* A grant as jit_grant_json() shows it, back; -1 with err on anything
+ * missing or invalid. */
+int jit_grant_from_json(json_t *j, struct jit_grant *g, jit_error *err);
 
 /* uid 0, or a member of a role with audit = yes: who may ask verify, and
  * whose connections the server keeps slots for. */

@@ -8,6 +8,7 @@
 #include "timeutil.h"
 
 #include <stdio.h>
+#include <string.h>
 
 json_t *jit_rfc3339_json(time_t t)
 {
@@ -52,3 +53,87 @@ json_t *jit_grant_json(const struct jit_grant *g, time_t now)
 			 "last_used", jit_rfc3339_json(g->last_used), "jti", g->jti);
 }
 
+
+/* --- back from JSON -------------------------------------------------------------- */
+
+static int copy_string(json_t *j, const char *key, bool required, char *dst, size_t size,
+		       jit_error *err)
+{
+	json_t *v = json_object_get(j, key);
+
+	if ((v == NULL || json_is_null(v)) && !required) {
+		dst[0] = '\0';
+		return 0;
+	}
+	if (!json_is_string(v) || json_string_length(v) >= size ||
+	    strlen(json_string_value(v)) != json_string_length(v))
+		return jit_error_set(err, "grant: '%s' is missing, not a string or too long", key);
+	memcpy(dst, json_string_value(v), json_string_length(v) + 1);
+	return 0;
+}
+
+static int read_time(json_t *j, const char *key, bool required, time_t *t, jit_error *err)
+{
+	json_t *v = json_object_get(j, key);
+
+	*t = 0;
+	if ((v == NULL || json_is_null(v)) && !required)
+		return 0;
+	if (!json_is_string(v) || jit_rfc3339_parse(json_string_value(v), t) != 0)
+		return jit_error_set(err, "grant: '%s' is not an RFC 3339 time", key);
+	return 0;
+}
+
+static int read_ports(json_t *j, struct jit_grant *g, jit_error *err)
+{
+	json_t *ports = json_object_get(j, "ports"), *p;
+	size_t i;
+
+	if (!json_is_array(ports) || json_array_size(ports) == 0 ||
+	    json_array_size(ports) > JIT_GRANT_PORTS_MAX)
+		return jit_error_set(err, "grant: 'ports' must list 1 to %d ports",
+				     JIT_GRANT_PORTS_MAX);
+	json_array_foreach(ports, i, p) {
+		if (!json_is_string(p) || jit_portspec_parse(json_string_value(p), &g->ports[i]) != 0)
+			return jit_error_set(err, "grant: a port is not PORT/PROTO");
+	}
+	g->n_ports = json_array_size(ports);
+	return 0;
+}
+
+int jit_grant_from_json(json_t *j, struct jit_grant *g, jit_error *err)
+{
+	char from[JIT_CIDR_STRLEN + 1];
+	json_t *id = json_object_get(j, "id");
+
+	memset(g, 0, sizeof(*g));
+	if (!json_is_object(j))
+		return jit_error_set(err, "grant: not a JSON object");
+	if (!json_is_integer(id) || json_integer_value(id) < 1)
+		return jit_error_set(err, "grant: 'id' is missing or not a positive integer");
+	g->id = json_integer_value(id);
+	if (copy_string(j, "user", true, g->user, sizeof(g->user), err) != 0 ||
+	    copy_string(j, "requested_by", true, g->requested_by, sizeof(g->requested_by), err) ||
+	    copy_string(j, "role", true, g->role, sizeof(g->role), err) != 0 ||
+	    copy_string(j, "policy", true, g->policy, sizeof(g->policy), err) != 0 ||
+	    copy_string(j, "host", true, g->host, sizeof(g->host), err) != 0 ||
+	    copy_string(j, "justification", true, g->justification, sizeof(g->justification),
+			err) != 0 ||
+	    copy_string(j, "jti", true, g->jti, sizeof(g->jti), err) != 0 ||
+	    copy_string(j, "revoked_by", false, g->revoked_by, sizeof(g->revoked_by), err) != 0 ||
+	    copy_string(j, "from", true, from, sizeof(from), err) != 0 ||
+	    read_time(j, "created", true, &g->created, err) != 0 ||
+	    read_time(j, "not_before", true, &g->not_before, err) != 0 ||
+	    read_time(j, "expires", true, &g->expires, err) != 0 ||
+	    read_time(j, "revoked_at", false, &g->revoked_at, err) != 0 ||
+	    read_ports(j, g, err) != 0)
+		return -1;
+	if (!jit_config_valid_name(g->user) || !jit_config_valid_name(g->requested_by) ||
+	    !jit_config_valid_host(g->host))
+		return jit_error_set(err, "grant: a user name or the host id is not valid");
+	if (jit_cidr_parse(from, &g->source) != 0)
+		return jit_error_set(err, "grant: 'from' is not a CIDR");
+	if (g->expires <= g->not_before)
+		return jit_error_set(err, "grant: it ends before it starts");
+	return 0;
+}

@@ -20,7 +20,7 @@ const struct field jit_follow_fields[] = {
 };
 
 const struct field jit_ack_fields[] = {
-	{ "seq", F_INT, true, 0, 0 },
+	{ "seq", F_INT, true, 0, 0 },	/* 0: a heartbeat before any change */
 	{ NULL, F_STRING, false, 0, 0 },
 };
 
@@ -75,9 +75,9 @@ json_t *jit_op_ack(struct jit_broker *b, struct jit_peer *peer, json_t *req)
 	json_int_t seq;
 	jit_error err;
 
-	if (jit_op_int(req, "seq", 1, INT64_MAX, 0, &seq, &err) != 0)
+	if (jit_op_int(req, "seq", 0, INT64_MAX, 0, &seq, &err) != 0)
 		return jit_broker_error("bad_request", err.msg);
-	if (jit_store_host_ack(b->store, peer->remote_host, seq, time(NULL), &err) != 0)
+	if (seq > 0 && jit_store_host_ack(b->store, peer->remote_host, seq, time(NULL), &err) != 0)
 		return jit_broker_error("bad_request", err.msg);
 	return jit_op_ok();
 }

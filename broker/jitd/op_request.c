@@ -247,7 +247,7 @@ static int grant_one(struct jit_broker *b, const struct jit_peer *peer,
 	if (sign_ticket(b, g, ticket, err) != 0)
 		return -1;
 	*failed = STEP_STORE;
-	if (jit_store_grant_add(b->store, g, &e, err) != 0) {
+	if (jit_store_grant_add(b->store, g, *ticket, &e, err) != 0) {
 		free(*ticket);
 		*ticket = NULL;
 		return -1;

@@ -265,6 +265,7 @@ static const struct op ops[] = {
 	{ "follow", jit_follow_fields, jit_op_follow, true, true },
 	{ "ack", jit_ack_fields, jit_op_ack, true, true },
 	{ "hosts", jit_no_fields, jit_op_hosts, true, false },
+	{ "upstream", jit_no_fields, jit_op_upstream, false, false },
 };
 
 static const struct op *find_op(const char *name)

@@ -44,6 +44,7 @@ json_t *jit_op_verify(struct jit_broker *b, struct jit_peer *peer, json_t *req);
 json_t *jit_op_follow(struct jit_broker *b, struct jit_peer *peer, json_t *req);
 json_t *jit_op_ack(struct jit_broker *b, struct jit_peer *peer, json_t *req);
 json_t *jit_op_hosts(struct jit_broker *b, struct jit_peer *peer, json_t *req);
+json_t *jit_op_upstream(struct jit_broker *b, struct jit_peer *peer, json_t *req);
 
 /* {"v":1,"ok":true}, to add the operation's fields to. */
 json_t *jit_op_ok(void);

@@ -71,6 +71,7 @@ struct client {
 	char follow_host[JIT_HOST_MAX];
 	int64_t follow_sent;		/* the last change pushed to it */
 	bool push_pending;		/* more to push once its output drains (or in a second) */
+	bool upstream;			/* an enforcer's link to its controller (jit-relay) */
 	struct client *prev, *next;
 };
 
@@ -88,6 +89,7 @@ struct server {
 	struct jit_log_limit refused;	/* log lines about refused connections */
 	uint64_t changes_seen;		/* the store's queued count at the last push */
 	bool push_more;			/* a follower has more to be sent */
+	struct client *upstream;	/* an enforcer's link, or NULL */
 	bool stop;
 };
 
@@ -217,6 +219,10 @@ static void client_close(struct server *s, struct client *c)
 		log_info("%s stopped following", c->follow_host);
 		jit_broker_follower(s->b, c->follow_host, false, time(NULL));
 	}
+	if (c == s->upstream) {
+		s->upstream = NULL;
+		jit_upstream_unlinked(s->b);
+	}
 	(void)epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->src.fd, NULL);
 	close(c->src.fd);
 	if (c->prev != NULL)
@@ -320,15 +326,35 @@ static void count_bad(struct client *c, bool bad)
 	}
 }
 
+/* c is the link to the controller from now on; one at a time, the newest. */
+static void become_upstream(struct server *s, struct client *c)
+{
+	if (s->upstream != NULL && s->upstream != c) {
+		log_info("a new link to the controller replaces the one before");
+		client_close(s, s->upstream);
+	}
+	s->upstream = c;
+	c->upstream = true;
+	client_reply(c, jit_upstream_hello(s->b, jit_monotonic_ms()));
+}
+
 static void handle_line(struct server *s, struct client *c, const char *line, size_t len)
 {
 	bool bad, follows;
 	int64_t since = 0;
 	char host[JIT_HOST_MAX];
-	json_t *resp = jit_broker_handle(s->b, &c->peer, line, len, &bad);
+	json_t *resp;
 
+	if (c->upstream) {
+		if (jit_upstream_line(s->b, line, len, jit_monotonic_ms()) != 0)
+			c->closing = true;
+		return;
+	}
+	resp = jit_broker_handle(s->b, &c->peer, line, len, &bad);
 	client_reply(c, resp);
 	count_bad(c, bad);
+	if (jit_broker_take_upstream(s->b))
+		become_upstream(s, c);
 	jit_broker_take_follow(s->b, host, sizeof(host), &since, &follows);
 	if (follows) {
 		if (c->follower)	/* following again: another host, or anew */
@@ -430,6 +456,15 @@ static bool has_complete_line(const struct client *c)
 	return !c->closing && c->in_len > 0 && memchr(c->in, '\n', c->in_len) != NULL;
 }
 
+/* An ack or heartbeat for the controller, when one is due. */
+static void upstream_send(struct client *c, struct jit_broker *b)
+{
+	json_t *req = jit_upstream_next(b, jit_monotonic_ms());
+
+	if (req != NULL)
+		client_reply(c, req);
+}
+
 static void client_event(struct server *s, struct client *c, uint32_t events)
 {
 	bool readable = (events & EPOLLIN) && !c->eof && !c->closing;
@@ -442,6 +477,8 @@ static void client_event(struct server *s, struct client *c, uint32_t events)
 	}
 	if (process_input(s, c) > 0)
 		arm_expiry_timer(s);
+	if (c->upstream && !c->closing)
+		upstream_send(c, s->b);
 	if (!client_flush(c) ||
 	    (c->out_len == 0 && (c->closing || (c->eof && !has_complete_line(c))))) {
 		client_close(s, c);
@@ -620,9 +657,9 @@ static void accept_clients(struct server *s)
 static int push_change(const struct jit_host_change *ch, void *ctx)
 {
 	struct client *c = ctx;
-	json_t *line = json_pack("{s:i, s:{s:I, s:s, s:o}}", "v", JIT_PROTO_VERSION, "change",
-				 "seq", (json_int_t)ch->seq, "kind", ch->kind, "grant",
-				 jit_grant_json(&ch->grant, time(NULL)));
+	json_t *line = json_pack("{s:i, s:{s:I, s:s, s:o, s:s*}}", "v", JIT_PROTO_VERSION,
+				 "change", "seq", (json_int_t)ch->seq, "kind", ch->kind, "grant",
+				 jit_grant_json(&ch->grant, time(NULL)), "ticket", ch->ticket);
 
 	if (line == NULL)
 		return -1;
@@ -743,12 +780,34 @@ static void close_idle_clients(struct server *s)
 	for (; c != NULL; c = next) {
 		next = c->next;
 		/* A follower waits for changes: its silence is the rule. */
-		if (c->follower || now - c->progress_ms < CLIENT_IDLE_MS)
+		if (c->follower || c->upstream || now - c->progress_ms < CLIENT_IDLE_MS)
 			continue;
 		log_info("client %s (uid %u, pid %d) idle for %d s: closed", c->peer.user,
 			 (unsigned)c->peer.uid, (int)c->peer.pid, CLIENT_IDLE_MS / 1000);
 		client_close(s, c);
 	}
+}
+
+/* The link to the controller: dropped when it went silent (jit-relay then
+ * dials again), else a heartbeat when one is due. */
+static void tend_upstream(struct server *s)
+{
+	struct client *c = s->upstream;
+
+	if (c == NULL || c->closing)
+		return;
+	if (jit_upstream_stale(s->b, jit_monotonic_ms())) {
+		log_error("the controller said nothing for %lld s; dropping the link",
+			  (long long)(2 * s->b->cfg->controller.heartbeat));
+		client_close(s, c);
+		return;
+	}
+	upstream_send(c, s->b);
+	if (!client_flush(c)) {
+		client_close(s, c);
+		return;
+	}
+	client_watch(s, c, c->out_len > 0 ? EPOLLIN | EPOLLOUT : EPOLLIN);
 }
 
 static void chores_event(struct server *s)
@@ -758,6 +817,7 @@ static void chores_event(struct server *s)
 	if (read(s->chores.fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 		log_error("timerfd: %s", strerror(errno));
 	close_idle_clients(s);
+	tend_upstream(s);
 	for (struct client *c = s->clients; c != NULL; c = c->next)
 		if (c->push_pending) {
 			c->push_pending = false;

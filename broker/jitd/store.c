@@ -46,6 +46,13 @@ static const char *const migrations[] = {
 	"CREATE TABLE host_changes (host TEXT NOT NULL, seq INTEGER NOT NULL,"
 	" kind TEXT NOT NULL, grant_id INTEGER NOT NULL, time INTEGER NOT NULL,"
 	" PRIMARY KEY (host, seq)) WITHOUT ROWID;",
+	/* 3 -> 4: a grant's change carries its signed ticket, which the
+	 * enforcer verifies before it opens anything; an enforcer's own
+	 * account of its controller: the last change it applied. */
+	"ALTER TABLE host_changes ADD COLUMN ticket TEXT;"
+	"CREATE TABLE upstream (id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" applied INTEGER NOT NULL DEFAULT 0);"
+	"INSERT INTO upstream (id) VALUES (1);",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == JIT_STORE_SCHEMA_VERSION,
@@ -65,6 +72,7 @@ enum stmt_id {
 	ST_GRANT_INSERT, ST_GRANT_GET, ST_GRANT_BY_JTI, ST_GRANT_REVOKE, ST_GRANT_USE,
 	ST_DUE, ST_MARK_EXPIRED, ST_NEXT_EXPIRY, ST_COUNT_ACTIVE, ST_AUDIT_INSERT,
 	ST_GRANT_HOST, ST_HOST_NEXT_SEQ, ST_CHANGE_INSERT, ST_HOST_ACK,
+	ST_MIRROR_GRANT, ST_UPSTREAM_APPLIED, ST_UPSTREAM_SET,
 	ST_COUNT
 };
 
@@ -95,10 +103,18 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_GRANT_HOST] = "SELECT host FROM grants WHERE id = ?",
 	[ST_HOST_NEXT_SEQ] = "INSERT INTO hosts (host, last_seq) VALUES (?1, 1)"
 			     " ON CONFLICT (host) DO UPDATE SET last_seq = last_seq + 1",
-	[ST_CHANGE_INSERT] = "INSERT INTO host_changes (host, seq, kind, grant_id, time)"
-			     " SELECT host, last_seq, ?2, ?3, ?4 FROM hosts WHERE host = ?1",
+	[ST_CHANGE_INSERT] = "INSERT INTO host_changes (host, seq, kind, grant_id, time, ticket)"
+			     " SELECT host, last_seq, ?2, ?3, ?4, ?5 FROM hosts WHERE host = ?1",
 	[ST_HOST_ACK] = "UPDATE hosts SET acked = ?2, acked_at = ?3"
 			" WHERE host = ?1 AND ?2 <= last_seq AND ?2 >= acked",
+	/* A change as the controller sent it: the grant as it is now. */
+	[ST_MIRROR_GRANT] =
+		"INSERT INTO grants (user, requested_by, role, policy, source, ports, host, created,"
+		" not_before, expires, justification, jti, id, revoked_at, revoked_by)"
+		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET"
+		" revoked_at = excluded.revoked_at, revoked_by = excluded.revoked_by",
+	[ST_UPSTREAM_APPLIED] = "SELECT applied FROM upstream WHERE id = 1",
+	[ST_UPSTREAM_SET] = "UPDATE upstream SET applied = ? WHERE id = 1",
 };
 
 struct jit_store {
@@ -450,9 +466,9 @@ static int insert_audit(struct jit_store *st, const struct jit_audit_entry *e, j
 	return step_done(st, s, "writing the audit log", err);
 }
 
-static int insert_grant(struct jit_store *st, struct jit_grant *g, jit_error *err)
+/* The columns ST_GRANT_INSERT and ST_MIRROR_GRANT share, 1 to 12. */
+static void bind_grant(sqlite3_stmt *s, const struct jit_grant *g)
 {
-	sqlite3_stmt *s = stmt(st, ST_GRANT_INSERT);
 	char source[JIT_CIDR_STRLEN], ports[JIT_GRANT_PORTS_MAX * JIT_PORTSPEC_STRLEN];
 
 	jit_cidr_format(&g->source, source, sizeof(source));
@@ -461,14 +477,22 @@ static int insert_grant(struct jit_store *st, struct jit_grant *g, jit_error *er
 	bind_text(s, 2, g->requested_by);
 	bind_text(s, 3, g->role);
 	bind_text(s, 4, g->policy);
-	bind_text(s, 5, source);
-	bind_text(s, 6, ports);
+	/* Copied: the text outlives this function only in SQLite. */
+	sqlite3_bind_text(s, 5, source, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 6, ports, -1, SQLITE_TRANSIENT);
 	bind_text(s, 7, g->host);
 	sqlite3_bind_int64(s, 8, (sqlite3_int64)g->created);
 	sqlite3_bind_int64(s, 9, (sqlite3_int64)g->not_before);
 	sqlite3_bind_int64(s, 10, (sqlite3_int64)g->expires);
 	bind_text(s, 11, g->justification);
 	bind_text(s, 12, g->jti);
+}
+
+static int insert_grant(struct jit_store *st, struct jit_grant *g, jit_error *err)
+{
+	sqlite3_stmt *s = stmt(st, ST_GRANT_INSERT);
+
+	bind_grant(s, g);
 	if (step_done(st, s, "recording the grant", err) != 0)
 		return -1;
 	g->id = sqlite3_last_insert_rowid(st->db);
@@ -498,7 +522,7 @@ void jit_store_set_host(struct jit_store *st, const char *host)
 /* Within the caller's transaction: host's next change, numbered one past
  * its last, for a grant of another host than this one. */
 static int queue_change(struct jit_store *st, const char *host, const char *kind,
-			int64_t grant_id, time_t now, jit_error *err)
+			int64_t grant_id, const char *ticket, time_t now, jit_error *err)
 {
 	sqlite3_stmt *s;
 
@@ -513,6 +537,7 @@ static int queue_change(struct jit_store *st, const char *host, const char *kind
 	bind_text(s, 2, kind);
 	sqlite3_bind_int64(s, 3, grant_id);
 	sqlite3_bind_int64(s, 4, (sqlite3_int64)now);
+	bind_text(s, 5, ticket);
 	if (step_done(st, s, "queueing the host's change", err) != 0)
 		return -1;
 	st->changes_queued++;
@@ -524,7 +549,7 @@ uint64_t jit_store_changes_queued(const struct jit_store *st)
 	return st->changes_queued;
 }
 
-int jit_store_grant_add(struct jit_store *st, struct jit_grant *g,
+int jit_store_grant_add(struct jit_store *st, struct jit_grant *g, const char *ticket,
 			const struct jit_audit_entry *audit, jit_error *err)
 {
 	struct jit_audit_entry e = *audit;
@@ -533,7 +558,7 @@ int jit_store_grant_add(struct jit_store *st, struct jit_grant *g,
 	if (begin(st, err) != 0)
 		return -1;
 	if (insert_grant(st, g, err) != 0 ||
-	    queue_change(st, g->host, "grant", g->id, g->created, err) != 0)
+	    queue_change(st, g->host, "grant", g->id, ticket, g->created, err) != 0)
 		return rollback(st);
 	grant_details(g, audit->details, details, sizeof(details));
 	e.details = details;
@@ -607,7 +632,7 @@ int jit_store_grant_revoke(struct jit_store *st, int64_t id, const char *by, tim
 		return 0;
 	}
 	if (grant_host(st, id, host, sizeof(host), err) != 0 ||
-	    queue_change(st, host, "revoke", id, now, err) != 0 ||
+	    queue_change(st, host, "revoke", id, NULL, now, err) != 0 ||
 	    insert_audit(st, audit, err) != 0 || commit(st, err) != 0)
 		return rollback(st);
 	return 1;
@@ -817,7 +842,8 @@ static int change_row(sqlite3_stmt *s, void *ctx, jit_error *err)
 				     .time = (time_t)sqlite3_column_int64(s, 2) };
 
 	copy_column(s, 1, c.kind, sizeof(c.kind));
-	if (columns_to_grant(s, 3, &c.grant, err) != 0)
+	c.ticket = (const char *)sqlite3_column_text(s, 3);
+	if (columns_to_grant(s, 4, &c.grant, err) != 0)
 		return -1;
 	return cb->fn(&c, cb->ctx);
 }
@@ -827,7 +853,7 @@ int jit_store_changes_each(struct jit_store *st, const char *host, int64_t since
 			   jit_error *err)
 {
 	static const char sql[] =
-		"SELECT c.seq, c.kind, c.time, " GRANT_COLUMNS_OF("g") " FROM host_changes c"
+		"SELECT c.seq, c.kind, c.time, c.ticket, " GRANT_COLUMNS_OF("g") " FROM host_changes c"
 		" JOIN grants g ON g.id = c.grant_id WHERE c.host = ?1 AND c.seq > ?2"
 		" ORDER BY c.seq LIMIT ?3";
 	struct change_cb cb = { fn, ctx };
@@ -856,6 +882,53 @@ int jit_store_host_ack(struct jit_store *st, const char *host, int64_t seq, time
 		return jit_error_set(err, "%s acked change %lld, which it was never sent or"
 				     " which it acked before", host, (long long)seq);
 	return 0;
+}
+
+/* --- an enforcer's mirror ------------------------------------------------------------ */
+
+int jit_store_upstream_applied(struct jit_store *st, int64_t *seq, jit_error *err)
+{
+	sqlite3_stmt *s = stmt(st, ST_UPSTREAM_APPLIED);
+	int rc = sqlite3_step(s);
+
+	*seq = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW)
+		return db_fail(st, rc, "reading the last change applied", err);
+	return 0;
+}
+
+static int mirror_grant(struct jit_store *st, const struct jit_grant *g, jit_error *err)
+{
+	sqlite3_stmt *s = stmt(st, ST_MIRROR_GRANT);
+
+	bind_grant(s, g);
+	sqlite3_bind_int64(s, 13, g->id);
+	if (g->revoked_at != 0) {
+		sqlite3_bind_int64(s, 14, (sqlite3_int64)g->revoked_at);
+		bind_text(s, 15, g->revoked_by);
+	} else {
+		sqlite3_bind_null(s, 14);
+		sqlite3_bind_null(s, 15);
+	}
+	return step_done(st, s, "recording the controller's grant", err);
+}
+
+int jit_store_mirror(struct jit_store *st, const struct jit_grant *g, int64_t seq,
+		     const struct jit_audit_entry *audit, jit_error *err)
+{
+	sqlite3_stmt *s;
+
+	if (begin(st, err) != 0)
+		return -1;
+	if (g != NULL && mirror_grant(st, g, err) != 0)
+		return rollback(st);
+	s = stmt(st, ST_UPSTREAM_SET);
+	sqlite3_bind_int64(s, 1, seq);
+	if (step_done(st, s, "recording the change applied", err) != 0 ||
+	    (audit != NULL && insert_audit(st, audit, err) != 0))
+		return rollback(st);
+	return commit(st, err);
 }
 
 struct host_cb {

@@ -14,7 +14,7 @@
 #include <time.h>
 
 /* The schema version this build writes; older databases are migrated. */
-#define JIT_STORE_SCHEMA_VERSION 3
+#define JIT_STORE_SCHEMA_VERSION 4
 #define JIT_JUSTIFICATION_MAX 1024	/* with the NUL */
 #define JIT_GRANT_PORTS_MAX 32
 #define JIT_POLICY_LIST_MAX 512
@@ -67,10 +67,12 @@ void jit_store_close(struct jit_store *st);
 int jit_store_schema_version(struct jit_store *st);
 
 /* Inserts the grant and its audit entry in one transaction; sets g->id.
+ * A grant for another host queues its change with the signed ticket (which
+ * that host's enforcer checks before it opens).
  * The entry's details are filled here: the grant's id, source, ports,
  * expiry and ticket id, and as "remote" the entry's own details when it
  * has any (a JSON object: who jit-sshd spoke for). */
-int jit_store_grant_add(struct jit_store *st, struct jit_grant *g,
+int jit_store_grant_add(struct jit_store *st, struct jit_grant *g, const char *ticket,
 			const struct jit_audit_entry *audit, jit_error *err);
 
 /* 1 and the grant when found, 0 when not, -1 on error. */
@@ -131,6 +133,7 @@ struct jit_host_change {
 	char kind[16];			/* "grant" or "revoke" */
 	time_t time;
 	struct jit_grant grant;		/* as it is now */
+	const char *ticket;		/* a grant's signed ticket; NULL for a revocation */
 };
 
 /* How many changes this process has queued so far: a follower has news
@@ -154,6 +157,17 @@ struct jit_host_state {
 	int64_t acked;			/* the last it applied */
 	time_t acked_at;		/* 0: never */
 };
+
+/* An enforcer's side: the last change of its controller's it applied (0
+ * for none). */
+int jit_store_upstream_applied(struct jit_store *st, int64_t *seq, jit_error *err);
+
+/* Applies the controller's change number seq in one transaction: the grant
+ * as the change shows it (inserted under the controller's id, or its
+ * revocation recorded; NULL: nothing, for a change refused), the number
+ * as the last applied, and the audit entry (may be NULL). */
+int jit_store_mirror(struct jit_store *st, const struct jit_grant *g, int64_t seq,
+		     const struct jit_audit_entry *audit, jit_error *err);
 
 /* Every host that has had a change, by name. */
 int jit_store_hosts_each(struct jit_store *st, int (*fn)(const struct jit_host_state *h, void *ctx),

@@ -107,6 +107,21 @@ static char *quoted_value(struct parse_ctx *c, char **p, const char *option)
 	return value;
 }
 
+/* jit-host="NAME": an enforcer's key, which may only follow NAME's changes. */
+static void apply_host_option(struct parse_ctx *c, struct jit_authkey *k, const char *value)
+{
+	if (value == NULL)
+		line_error(c, "option jit-host needs a value: jit-host=\"NAME\"");
+	else if (k->host[0] != '\0')
+		line_error(c, "option jit-host is given twice");
+	else if (k->identity[0] != '\0')
+		line_error(c, "a key is a user's (jit-user) or a host's (jit-host), not both");
+	else if (!jit_config_valid_host(value))
+		line_error(c, "jit-host \"%.64s\" is not a valid host id", value);
+	else
+		(void)snprintf(k->host, sizeof(k->host), "%s", value);
+}
+
 static void apply_option(struct parse_ctx *c, struct jit_authkey *k, const char *name,
 			 const char *value)
 {
@@ -115,10 +130,14 @@ static void apply_option(struct parse_ctx *c, struct jit_authkey *k, const char 
 			line_error(c, "option jit-user needs a value: jit-user=\"NAME\"");
 		else if (k->identity[0] != '\0')
 			line_error(c, "option jit-user is given twice");
+		else if (k->host[0] != '\0')
+			line_error(c, "a key is a user's (jit-user) or a host's (jit-host), not both");
 		else if (!jit_config_valid_name(value))
 			line_error(c, "jit-user \"%.64s\" is not a valid user name", value);
 		else
 			(void)snprintf(k->identity, sizeof(k->identity), "%s", value);
+	} else if (strcasecmp(name, "jit-host") == 0) {
+		apply_host_option(c, k, value);
 	} else if (strcasecmp(name, "from") == 0) {
 		if (value == NULL)
 			line_error(c, "option from needs a value: from=\"CIDR[,CIDR...]\"");
@@ -266,8 +285,8 @@ static int parse_line(struct parse_ctx *c, char *line, struct jit_authkey *k)
 		p = parse_options(c, p, k);
 	if (!c->failed)
 		parse_key(c, p, k);
-	if (!c->failed && k->identity[0] == '\0')
-		line_error(c, "no jit-user=\"NAME\" option: whose key is it?");
+	if (!c->failed && k->identity[0] == '\0' && k->host[0] == '\0')
+		line_error(c, "no jit-user=\"NAME\" or jit-host=\"NAME\" option: whose key is it?");
 	if (c->failed) {
 		ssh_key_free(k->key);
 		k->key = NULL;

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /* jit-sshd's authorized keys: OpenSSH's authorized_keys format, where each
  * key line names the identity it stands for with the option
- * jit-user="NAME" (one person may have several keys). Other options:
+ * jit-user="NAME" (one person may have several keys), or, for an enforcer's
+ * key, jit-host="NAME" (the host id whose changes it may follow, and
+ * nothing else). Other options:
  * from="CIDR[,CIDR...]" limits where the key is accepted from; restrict,
  * no-pty, no-port-forwarding, no-agent-forwarding, no-X11-forwarding and
  * no-user-rc are accepted and change nothing, since jit-sshd refuses all of
@@ -22,7 +24,8 @@
 #define JIT_FINGERPRINT_MAX 128
 
 struct jit_authkey {
-	char identity[JIT_NAME_MAX];
+	char identity[JIT_NAME_MAX];	/* a user's key; "" for a host's */
+	char host[JIT_HOST_MAX];	/* a host's key; "" for a user's */
 	ssh_key key;
 	char fingerprint[JIT_FINGERPRINT_MAX];	/* "SHA256:…", as ssh-keygen -l prints */
 	struct jit_cidr from[JIT_AUTHKEYS_FROM_MAX];

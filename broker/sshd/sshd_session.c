@@ -5,9 +5,11 @@
 
 #include "authkeys.h"
 #include "escape.h"
+#include "jitclient.h"
 #include "log.h"
 #include "netaddr.h"
 #include "sshd_command.h"
+#include "sshd_follow.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -40,6 +42,17 @@ struct session_state {
 	bool refused_request;		/* a pty, shell, subsystem… was asked for */
 };
 
+/* Whose the key is: a user's identity, or "host NAME". */
+static const char *key_owner(const struct jit_authkey *k, char *buf, size_t size)
+{
+	if (k == NULL)
+		return "?";
+	if (k->host[0] == '\0')
+		return k->identity;
+	(void)snprintf(buf, size, "host %s", k->host);
+	return buf;
+}
+
 /* --- authentication ------------------------------------------------------------------- */
 
 static int auth_pubkey(ssh_session session, const char *user, struct ssh_key_struct *pubkey,
@@ -47,6 +60,7 @@ static int auth_pubkey(ssh_session session, const char *user, struct ssh_key_str
 {
 	struct session_state *st = userdata;
 	const struct jit_authkey *k = jit_authkeys_find(&st->keys, pubkey);
+	char owner[JIT_HOST_MAX + 8];
 
 	(void)session;
 	if (k == NULL || !jit_authkey_allows(k, &st->addr)) {
@@ -69,7 +83,8 @@ static int auth_pubkey(ssh_session session, const char *user, struct ssh_key_str
 		return SSH_AUTH_DENIED;
 	}
 	st->who = k;
-	log_info("accepted key %s from %s for %s", k->fingerprint, st->addr_text, k->identity);
+	log_info("accepted key %s from %s for %s", k->fingerprint, st->addr_text,
+		 key_owner(k, owner, sizeof(owner)));
 	return SSH_AUTH_SUCCESS;
 }
 
@@ -89,8 +104,10 @@ static int exec_request(ssh_session session, ssh_channel channel, const char *co
 
 static void refuse(struct session_state *st, const char *what)
 {
+	char owner[JIT_HOST_MAX + 8];
+
 	st->refused_request = true;
-	log_info("%s from %s asked for %s: refused", st->who ? st->who->identity : "?",
+	log_info("%s from %s asked for %s: refused", key_owner(st->who, owner, sizeof(owner)),
 		 st->addr_text, what);
 }
 
@@ -108,10 +125,11 @@ static int pty_request(ssh_session session, ssh_channel channel, const char *ter
 static int shell_request(ssh_session session, ssh_channel channel, void *userdata)
 {
 	struct session_state *st = userdata;
+	char owner[JIT_HOST_MAX + 8];
 
 	(void)session, (void)channel;
 	log_info("%s from %s asked for a shell: given the usage",
-		 st->who ? st->who->identity : "?", st->addr_text);
+		 key_owner(st->who, owner, sizeof(owner)), st->addr_text);
 	if (st->command != NULL)
 		return SSH_ERROR;
 	st->command = strdup("");
@@ -242,6 +260,13 @@ static void write_all(ssh_channel channel, const char *data, size_t len, bool to
 	}
 }
 
+static void end_channel(ssh_channel channel, int status)
+{
+	ssh_channel_request_send_exit_status(channel, status);
+	ssh_channel_send_eof(channel);
+	ssh_channel_close(channel);
+}
+
 static void run_command(struct session_state *st)
 {
 	json_t *remote = json_pack("{s:s, s:s, s:s}", "user", st->who->identity, "address",
@@ -261,9 +286,34 @@ static void run_command(struct session_state *st)
 		write_all(st->channel, out.err, out.err_len, true);
 	jit_sshd_output_free(&out);
 	json_decref(remote);
-	ssh_channel_request_send_exit_status(st->channel, status);
-	ssh_channel_send_eof(st->channel);
-	ssh_channel_close(st->channel);
+	end_channel(st->channel, status);
+}
+
+/* A host's key: `follow`, and nothing else, for as long as it lasts. */
+static void run_follow(struct session_state *st)
+{
+	static const char only[] = "jit-sshd: a host's key (jit-host=) may only run follow\n";
+	json_t *remote;
+	int rc;
+
+	if (strcmp(st->command, "follow") != 0) {
+		char command[808];
+
+		log_info("host %s from %s (key %s): '%s' refused: a host's key may only follow",
+			 st->who->host, st->addr_text, st->who->fingerprint,
+			 jit_escape_text(st->command, command, sizeof(command)));
+		write_all(st->channel, only, sizeof(only) - 1, true);
+		end_channel(st->channel, JITCTL_USAGE);
+		return;
+	}
+	remote = json_pack("{s:s, s:s, s:s}", "host", st->who->host, "address", st->addr_text,
+			   "key", st->who->fingerprint);
+	if (remote == NULL)
+		return;
+	alarm(0);	/* a stream, for as long as both ends keep it */
+	rc = jit_sshd_follow(st->session, st->channel, st->cfg->socket, remote);
+	json_decref(remote);
+	end_channel(st->channel, rc == 0 ? JITCTL_OK : JITCTL_FAILED);
 }
 
 /* Lets the client close first: closing with its last packets unread would
@@ -311,7 +361,10 @@ void jit_sshd_serve(ssh_session session, const struct jit_config *cfg)
 		log_info("%s: key exchange failed: %s", st.addr_text, ssh_get_error(session));
 	} else if (await_command(session, &st)) {
 		alarm(COMMAND_SECONDS);
-		run_command(&st);
+		if (st.who->host[0] != '\0')
+			run_follow(&st);
+		else
+			run_command(&st);
 		await_client_close(session);
 	}
 	alarm(0);

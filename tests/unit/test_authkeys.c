@@ -100,6 +100,31 @@ static void test_option_forms(void **state)
 	jit_authkeys_free(&keys);
 }
 
+/* An enforcer's key: the host it stands for, and no user. */
+static void test_host_keys(void **state)
+{
+	struct jit_authkeys keys;
+	struct jit_config_errors errs;
+	const char *text = "jit-host=\"web02\" " ED1 "\nfrom=\"192.0.2.0/24\",jit-host=\"db-1.example\" "
+			   ED2 "\n";
+
+	(void)state;
+	assert_int_equal(parse(text, &keys, &errs), 0);
+	assert_int_equal(keys.n, 2);
+	assert_string_equal(keys.keys[0].host, "web02");
+	assert_string_equal(keys.keys[0].identity, "");
+	assert_string_equal(keys.keys[1].host, "db-1.example");
+	assert_int_equal(keys.keys[1].n_from, 1);
+	jit_authkeys_free(&keys);
+	assert_refused("jit-host=\"web02\",jit-user=\"alice\" " ED1 "\n",
+		       "keys:1: a key is a user's (jit-user) or a host's (jit-host), not both");
+	assert_refused("jit-user=\"alice\",jit-host=\"web02\" " ED1 "\n", "not both");
+	assert_refused("jit-host=\"web02\",jit-host=\"web03\" " ED1 "\n",
+		       "option jit-host is given twice");
+	assert_refused("jit-host=\"web 02\" " ED1 "\n", "jit-host \"web 02\" is not a valid host id");
+	assert_refused("jit-host " ED1 "\n", "option jit-host needs a value");
+}
+
 static void test_find_by_key(void **state)
 {
 	struct jit_authkeys keys;
@@ -139,7 +164,7 @@ static void test_quoted_values(void **state)
 static void test_bad_lines_name_their_line(void **state)
 {
 	(void)state;
-	assert_refused("# ok\n" ED1 "\n", "keys:2: no jit-user=\"NAME\" option");
+	assert_refused("# ok\n" ED1 "\n", "keys:2: no jit-user=\"NAME\" or jit-host=\"NAME\" option");
 	assert_refused("\n\ncommand=\"/bin/sh\",jit-user=\"a\" " ED1 "\n",
 		       "keys:3: unknown option 'command'");
 	assert_refused("jit-user=alice " ED1 "\n", "keys:1: option jit-user: the value must be in double quotes");
@@ -254,6 +279,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_each_key_type_with_its_identity),
 		cmocka_unit_test(test_option_forms),
+		cmocka_unit_test(test_host_keys),
 		cmocka_unit_test(test_find_by_key),
 		cmocka_unit_test(test_quoted_values),
 		cmocka_unit_test(test_bad_lines_name_their_line),

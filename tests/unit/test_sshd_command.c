@@ -7,7 +7,9 @@
 #include <cmocka.h>
 
 #include "sshd_command.h"
+#include "sshd_follow.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 struct split_case {
@@ -111,6 +113,41 @@ static void test_overlong_command(void **state)
 	assert_run(line, 2, "longer than");
 }
 
+/* An enforcer's lines: the fleet's requests only, each given the host's
+ * identity (any identity the line claimed replaced). */
+static void test_follow_lines(void **state)
+{
+	json_t *remote = json_pack("{s:s, s:s, s:s}", "host", "web02", "address", "192.0.2.20",
+				   "key", "SHA256:x");
+	const char *why = NULL;
+	const char *ack = "{\"v\":1,\"op\":\"ack\",\"seq\":3,"
+			  "\"remote\":{\"host\":\"web01\",\"address\":\"192.0.2.1\",\"key\":\"k\"}}";
+	char *out = jit_sshd_follow_line(ack, strlen(ack), remote, &why);
+	json_t *got;
+
+	(void)state;
+	assert_non_null(out);
+	assert_int_equal(out[strlen(out) - 1], '\n');
+	got = json_loads(out, 0, NULL);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(got, "remote"),
+							      "host")), "web02");
+	assert_int_equal(json_integer_value(json_object_get(got, "seq")), 3);
+	json_decref(got);
+	free(out);
+	for (size_t i = 0; i < 4; i++) {
+		static const char *const refused[] = {
+			"{\"v\":1,\"op\":\"request\",\"ports\":[\"22/tcp\"]}", "[1]", "{\"v\":1}",
+			"{\"op\":\"ack\",\"op\":\"revoke\"}",
+		};
+
+		why = NULL;
+		assert_null(jit_sshd_follow_line(refused[i], strlen(refused[i]), remote, &why));
+		assert_non_null(why);
+	}
+	assert_non_null(strstr(why, "not a JSON object"));
+	json_decref(remote);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -118,6 +155,7 @@ int main(void)
 		cmocka_unit_test(test_split_refusals),
 		cmocka_unit_test(test_run_only_the_remote_commands),
 		cmocka_unit_test(test_overlong_command),
+		cmocka_unit_test(test_follow_lines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

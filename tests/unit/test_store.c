@@ -82,7 +82,7 @@ static int64_t add_grant(struct jit_store *st, const char *user, const char *jti
 	jit_error err = { "" };
 
 	sample_grant(&g, user, jti, expires);
-	if (jit_store_grant_add(st, &g, &e, &err) != 0)
+	if (jit_store_grant_add(st, &g, NULL, &e, &err) != 0)
 		fail_msg("grant_add: %s", err.msg);
 	return g.id;
 }
@@ -132,7 +132,7 @@ static void test_duplicate_jti_refused(void **state)
 
 	add_grant(open_store(f), "alice", "AAAAAAAAAAAAAAAAAAAAAA", NOW + 60);
 	sample_grant(&g, "bob", "AAAAAAAAAAAAAAAAAAAAAA", NOW + 60);
-	assert_int_equal(jit_store_grant_add(f->st, &g, &e, &err), -1);
+	assert_int_equal(jit_store_grant_add(f->st, &g, NULL, &e, &err), -1);
 	assert_non_null(strstr(err.msg, "recording the grant"));
 }
 
@@ -196,11 +196,11 @@ static void test_host_changes(void **state)
 	own = add_grant(f->st, "alice", "AAAAAAAAAAAAAAAAAAAAAA", NOW + 60);
 	sample_grant(&g, "bob", "BBBBBBBBBBBBBBBBBBBBBB", NOW + 60);
 	(void)snprintf(g.host, sizeof(g.host), "web02");
-	assert_int_equal(jit_store_grant_add(f->st, &g, &e, &err), 0);
+	assert_int_equal(jit_store_grant_add(f->st, &g, NULL, &e, &err), 0);
 	other = g.id;
 	sample_grant(&g, "carol", "CCCCCCCCCCCCCCCCCCCCCC", NOW + 60);
 	(void)snprintf(g.host, sizeof(g.host), "web02");
-	assert_int_equal(jit_store_grant_add(f->st, &g, &e, &err), 0);
+	assert_int_equal(jit_store_grant_add(f->st, &g, NULL, &e, &err), 0);
 	third = g.id;
 	assert_int_equal(jit_store_grant_revoke(f->st, other, "root", NOW + 1, &e, &err), 1);
 	assert_int_equal(jit_store_grant_revoke(f->st, own, "root", NOW + 1, &e, &err), 1);
@@ -223,6 +223,68 @@ static void test_host_changes(void **state)
 	assert_int_equal(jit_store_host_ack(f->st, "db01", 1, NOW + 6, &err), -1);
 	assert_int_equal(jit_store_hosts_each(f->st, count_host, NULL, &err), 0);
 	assert_int_equal(host_seen, 1);
+}
+
+static int ticket_of_change(const struct jit_host_change *c, void *ctx)
+{
+	(void)snprintf(ctx, 64, "%s:%s", c->kind, c->ticket ? c->ticket : "(none)");
+	return 0;
+}
+
+/* A grant's change carries the ticket it was signed with; its revocation none. */
+static void test_changes_carry_the_ticket(void **state)
+{
+	struct fixture *f = *state;
+	struct jit_audit_entry e = { .time = NOW, .actor = "root", .action = "request",
+				     .result = "granted" };
+	struct jit_grant g;
+	char seen[64];
+	jit_error err;
+
+	jit_store_set_host(open_store(f), "ctl");
+	sample_grant(&g, "bob", "BBBBBBBBBBBBBBBBBBBBBB", NOW + 60);
+	(void)snprintf(g.host, sizeof(g.host), "web02");
+	assert_int_equal(jit_store_grant_add(f->st, &g, "v4.public.TICKET", &e, &err), 0);
+	assert_int_equal(jit_store_changes_each(f->st, "web02", 0, 1, ticket_of_change, seen, &err),
+			 0);
+	assert_string_equal(seen, "grant:v4.public.TICKET");
+	assert_int_equal(jit_store_grant_revoke(f->st, g.id, "root", NOW + 1, &e, &err), 1);
+	assert_int_equal(jit_store_changes_each(f->st, "web02", 1, 1, ticket_of_change, seen, &err),
+			 0);
+	assert_string_equal(seen, "revoke:(none)");
+}
+
+/* An enforcer's mirror: the controller's grant under its own id, then its
+ * revocation, each with the number applied, which survives a reopening. */
+static void test_mirror(void **state)
+{
+	struct fixture *f = *state;
+	struct jit_audit_entry e = { .time = NOW, .actor = "jitd", .action = "apply", .result = "ok" };
+	struct jit_grant g, got;
+	int64_t applied = -1;
+	jit_error err;
+
+	open_store(f);
+	assert_int_equal(jit_store_upstream_applied(f->st, &applied, &err), 0);
+	assert_int_equal(applied, 0);
+	sample_grant(&g, "bob", "BBBBBBBBBBBBBBBBBBBBBB", NOW + 60);
+	g.id = 41;
+	assert_int_equal(jit_store_mirror(f->st, &g, 1, &e, &err), 0);
+	assert_int_equal(jit_store_grant_get(f->st, 41, &got, &err), 1);
+	assert_string_equal(got.user, "bob");
+	assert_int_equal(got.revoked_at, 0);
+	g.revoked_at = NOW + 5;
+	(void)snprintf(g.revoked_by, sizeof(g.revoked_by), "carol");
+	assert_int_equal(jit_store_mirror(f->st, &g, 2, &e, &err), 0);
+	assert_int_equal(jit_store_mirror(f->st, NULL, 3, NULL, &err), 0);
+	assert_int_equal(jit_store_grant_get(f->st, 41, &got, &err), 1);
+	assert_int_equal(got.revoked_at, NOW + 5);
+	assert_string_equal(got.revoked_by, "carol");
+	jit_store_close(f->st);
+	f->st = jit_store_open(f->path, &err);
+	assert_non_null(f->st);
+	assert_int_equal(jit_store_upstream_applied(f->st, &applied, &err), 0);
+	assert_int_equal(applied, 3);
 }
 
 static int marked;
@@ -453,7 +515,7 @@ static void test_locked_database_refuses_grant(void **state)
 	assert_int_equal(sqlite3_open(f->path, &other), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
 	sample_grant(&g, "alice", "AAAAAAAAAAAAAAAAAAAAAA", NOW + 60);
-	assert_int_equal(jit_store_grant_add(f->st, &g, &e, &err), -1);
+	assert_int_equal(jit_store_grant_add(f->st, &g, NULL, &e, &err), -1);
 	assert_non_null(strstr(err.msg, "database is locked"));
 	assert_int_equal(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(other);
@@ -470,6 +532,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_duplicate_jti_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revoke_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_host_changes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_changes_carry_the_ticket, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mirror, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expiry_marking, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expiry_in_batches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_filters, setup, teardown),

@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: ISC */
+/* An enforcer's side of the fleet. jit-relay (the process that holds this
+ * host's SSH key and dials the controller, with no capability) connects to
+ * jitd's socket and asks `upstream`; from then on jitd speaks on that
+ * connection as the controller's client: follow from the last change
+ * applied, an ack after each batch applied, a heartbeat when all is quiet.
+ * Each change is applied as standalone jitd applies its own grants: the
+ * store first (grant, number applied and audit entry in one transaction),
+ * then the firewall with the kernel's timeout. A grant opens only with a
+ * ticket the broker's key signed for this host that says the same as the
+ * change, so neither the relay nor the controller's front door can open
+ * anything the controller did not sign. */
+#include "config.h"
+
+#include "broker.h"
+#include "log.h"
+#include "ops.h"
+#include "proto.h"
+#include "ticket.h"
+#include "timeutil.h"
+
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Requests on their way at once: acks beyond it wait for an answer. */
+#define UNANSWERED_MAX 64
+
+/* --- the op ------------------------------------------------------------------------ */
+
+/* uid 0, or [controller] user (jit-relay's). */
+static bool is_relay(const struct jit_broker *b, const struct jit_peer *peer)
+{
+	char buf[16384];
+	struct passwd pw, *res = NULL;
+
+	if (peer->uid == 0)
+		return true;
+	return getpwnam_r(b->cfg->controller.user, &pw, buf, sizeof(buf), &res) == 0 &&
+	       res != NULL && res->pw_uid == peer->uid;
+}
+
+json_t *jit_op_upstream(struct jit_broker *b, struct jit_peer *peer, json_t *req)
+{
+	(void)req;
+	if (!b->cfg->enforcer)
+		return jit_op_refusal("denied", "not_enforcer", "upstream is for an enforcer's"
+				      " jit-relay; this jitd has no [controller]");
+	if (peer->remote || !is_relay(b, peer)) {
+		log_info("%s (uid %lu) asked to be the link to the controller: refused",
+			 peer->user, (unsigned long)peer->uid);
+		return jit_op_refusal("denied", "not_relay", "only [controller] user (jit-relay)"
+				      " may be the link to the controller");
+	}
+	b->upstream.taken = true;
+	return jit_op_ok();
+}
+
+bool jit_broker_take_upstream(struct jit_broker *b)
+{
+	bool taken = b->upstream.taken;
+
+	b->upstream.taken = false;
+	return taken;
+}
+
+static json_t *fleet_request(const char *op)
+{
+	return json_pack("{s:i, s:s}", "v", JIT_PROTO_VERSION, "op", op);
+}
+
+json_t *jit_upstream_hello(struct jit_broker *b, int64_t now_ms)
+{
+	struct jit_upstream *u = &b->upstream;
+	jit_error err;
+	json_t *req = fleet_request("follow");
+
+	if (jit_store_upstream_applied(b->store, &u->applied, &err) != 0)
+		log_error("%s; following from the number applied before", err.msg);
+	u->linked = true;
+	u->following = false;
+	u->acked = u->applied;
+	u->unanswered = 1;
+	u->heard_ms = u->said_ms = now_ms;
+	u->linked_at = time(NULL);
+	log_info("linked to the controller; following its changes after %lld",
+		 (long long)u->applied);
+	json_object_set_new(req, "since", json_integer(u->applied));
+	return req;
+}
+
+void jit_upstream_unlinked(struct jit_broker *b)
+{
+	if (b->upstream.linked)
+		log_info("the link to the controller closed (changes applied up to %lld)",
+			 (long long)b->upstream.applied);
+	b->upstream.linked = b->upstream.following = false;
+	b->upstream.unanswered = 0;
+}
+
+/* --- a change ---------------------------------------------------------------------- */
+
+static bool same_ports(const struct jit_claims *c, const struct jit_grant *g)
+{
+	if (c->n_ports != g->n_ports)
+		return false;
+	for (size_t i = 0; i < g->n_ports; i++)
+		if (c->ports[i].port != g->ports[i].port || c->ports[i].proto != g->ports[i].proto)
+			return false;
+	return true;
+}
+
+/* The ticket is the broker's, for this host, and says what the grant says. */
+static int check_ticket(const struct jit_broker *b, const char *ticket, const struct jit_grant *g,
+			jit_error *err)
+{
+	struct jit_claims c;
+	char src[JIT_CIDR_STRLEN], want[JIT_CIDR_STRLEN];
+
+	if (ticket == NULL)
+		return jit_error_set(err, "the grant came without its ticket");
+	if (jit_ticket_open(ticket, strlen(ticket), b->keys, b->n_keys, &c, err) != JIT_OK)
+		return -1;
+	jit_cidr_format(&g->source, want, sizeof(want));
+	if (c.n_src == 1)
+		jit_cidr_format(&c.src[0], src, sizeof(src));
+	if (strcmp(c.aud, b->cfg->host) != 0 || strcmp(c.jti, g->jti) != 0 ||
+	    strcmp(c.sub, g->user) != 0 || c.exp != g->expires || c.nbf != g->not_before ||
+	    c.n_src != 1 || strcmp(src, want) != 0 || !same_ports(&c, g))
+		return jit_error_set(err, "its ticket says something else than the grant");
+	return 0;
+}
+
+/* The change's grant, checked; -1 with why it is refused. */
+static int change_grant(const struct jit_broker *b, json_t *change, const char *kind,
+			struct jit_grant *g, jit_error *err)
+{
+	if (jit_grant_from_json(json_object_get(change, "grant"), g, err) != 0)
+		return -1;
+	if (strcmp(g->host, b->cfg->host) != 0)
+		return jit_error_set(err, "it is for host %s, not this one", g->host);
+	if (strcmp(kind, "grant") == 0)
+		return check_ticket(b, json_string_value(json_object_get(change, "ticket")), g, err);
+	if (strcmp(kind, "revoke") == 0)
+		return g->revoked_at != 0 ? 0 : jit_error_set(err, "a revocation of a grant"
+							      " not revoked");
+	return jit_error_set(err, "unknown kind of change '%.32s'", kind);
+}
+
+/* The firewall made to match the grant as recorded. */
+static void enforce(struct jit_broker *b, const struct jit_grant *g, time_t now)
+{
+	struct jit_fw_entry entry;
+	jit_error err;
+	int rc;
+
+	if (jit_grant_state(g, now) == JIT_GRANT_ACTIVE) {
+		jit_fw_entry_from_grant(g, &entry);
+		rc = jit_firewall_open(b->fw, &entry, &err);
+	} else {
+		rc = jit_firewall_close(b->fw, g->id, &err);
+	}
+	if (rc != 0) {
+		log_error("grant %lld: %s; reconciling", (long long)g->id, err.msg);
+		b->metrics.firewall_errors++;
+		b->needs_reconcile = true;
+	}
+}
+
+static void log_applied(const struct jit_grant *g, const char *kind, int64_t seq, time_t now)
+{
+	char from[JIT_CIDR_STRLEN];
+
+	jit_cidr_format(&g->source, from, sizeof(from));
+	if (strcmp(kind, "revoke") == 0)
+		log_info("change %lld: grant %lld revoked by %s", (long long)seq, (long long)g->id,
+			 g->revoked_by);
+	else
+		log_info("change %lld: grant %lld for %s from %s, %s", (long long)seq,
+			 (long long)g->id, g->user, from,
+			 jit_grant_state(g, now) == JIT_GRANT_ACTIVE ? "open" : "over already");
+}
+
+/* Records and enforces change seq; -1 when the store failed (the link is
+ * dropped and the change comes again). */
+static int apply_change(struct jit_broker *b, json_t *change, int64_t seq, time_t now)
+{
+	const char *kind = json_string_value(json_object_get(change, "kind"));
+	struct jit_audit_entry e = { .time = now, .actor = "jitd", .action = "apply",
+				     .result = "ok" };
+	struct jit_grant g;
+	jit_error why, err;
+	char details[128];
+	bool ok;
+
+	if (kind == NULL)
+		kind = "";
+	ok = change_grant(b, change, kind, &g, &why) == 0;
+	(void)snprintf(details, sizeof(details), "{\"seq\":%lld,\"grant\":%lld,\"kind\":\"%s\"}",
+		       (long long)seq, ok ? (long long)g.id : 0LL, ok ? kind : "refused");
+	e.details = details;
+	e.subject = ok ? g.user : NULL;
+	if (!ok) {
+		log_error("change %lld refused: %s; nothing opened", (long long)seq, why.msg);
+		e.result = "refused";
+		e.reason = why.msg;
+	}
+	if (jit_store_mirror(b->store, ok ? &g : NULL, seq, &e, &err) != 0) {
+		log_error("change %lld: %s", (long long)seq, err.msg);
+		return -1;
+	}
+	b->upstream.applied = seq;
+	if (!ok)
+		return 0;
+	enforce(b, &g, now);
+	log_applied(&g, kind, seq, now);
+	return 0;
+}
+
+/* A change line: the next one applied, one seen before skipped, a gap (a
+ * change lost on the way) refused by dropping the link. */
+static int change_line(struct jit_broker *b, json_t *change)
+{
+	json_t *seq = json_object_get(change, "seq");
+	int64_t n;
+
+	if (!json_is_integer(seq)) {
+		log_error("the controller sent a change without a number; dropping the link");
+		return -1;
+	}
+	n = json_integer_value(seq);
+	if (n <= b->upstream.applied)
+		return 0;
+	if (n != b->upstream.applied + 1) {
+		log_error("the controller sent change %lld after %lld; dropping the link to follow"
+			  " again", (long long)n, (long long)b->upstream.applied);
+		return -1;
+	}
+	return apply_change(b, change, n, time(NULL));
+}
+
+/* The answer to a request of ours: follow's says which host we follow. */
+static int answer_line(struct jit_broker *b, json_t *resp)
+{
+	struct jit_upstream *u = &b->upstream;
+	const char *host = json_string_value(json_object_get(resp, "host"));
+	bool ok = json_is_true(json_object_get(resp, "ok"));
+
+	if (u->unanswered > 0)
+		u->unanswered--;
+	if (!ok) {
+		const char *reason = json_string_value(json_object_get(resp, "reason"));
+
+		log_error("the controller refused: %s", reason ? reason : "(no reason)");
+		return u->following ? 0 : -1;	/* a refused follow leaves nothing to do */
+	}
+	if (!u->following && host != NULL) {
+		if (strcmp(host, b->cfg->host) != 0) {
+			log_error("the controller knows this host's key as host %s, not %s; dropping"
+				  " the link", host, b->cfg->host);
+			return -1;
+		}
+		u->following = true;
+		log_info("following the controller's changes for %s", host);
+	}
+	return 0;
+}
+
+int jit_upstream_line(struct jit_broker *b, const char *line, size_t len, int64_t now_ms)
+{
+	json_t *j = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL), *change;
+	int rc;
+
+	b->upstream.heard_ms = now_ms;
+	if (!json_is_object(j)) {
+		log_error("the controller sent a line that is not a JSON object; dropping the link");
+		json_decref(j);
+		return -1;
+	}
+	change = json_object_get(j, "change");
+	rc = change != NULL ? change_line(b, change) : answer_line(b, j);
+	json_decref(j);
+	return rc;
+}
+
+/* --- what to send ------------------------------------------------------------------ */
+
+json_t *jit_upstream_next(struct jit_broker *b, int64_t now_ms)
+{
+	struct jit_upstream *u = &b->upstream;
+	bool quiet = now_ms - u->said_ms >= b->cfg->controller.heartbeat * 1000;
+	json_t *ack;
+
+	if (!u->linked || !u->following || u->unanswered >= UNANSWERED_MAX)
+		return NULL;
+	if (u->applied == u->acked && !quiet)
+		return NULL;
+	/* A heartbeat is an ack of what was acked already. */
+	ack = fleet_request("ack");
+	json_object_set_new(ack, "seq", json_integer(u->applied));
+	u->acked = u->applied;
+	u->unanswered++;
+	u->said_ms = now_ms;
+	return ack;
+}
+
+bool jit_upstream_stale(const struct jit_broker *b, int64_t now_ms)
+{
+	const struct jit_upstream *u = &b->upstream;
+
+	return u->linked && now_ms - u->heard_ms > 2 * b->cfg->controller.heartbeat * 1000;
+}
