@@ -415,6 +415,8 @@ static const struct key_def jitd_keys[] = {
 	{ "rate_verifications", K_RATE, JITD(rate_verifications), 0, 0, "60/1m", NULL },
 	{ "connections_per_uid", K_INT, JITD(connections_per_uid), 1, 1024, "32", NULL },
 	{ "audit_denials", K_RATE, JITD(audit_denials), 0, 0, "10/1m", NULL },
+	/* Below the idle limit of jitd's clients (10 s), which a wait is not. */
+	{ "apply_timeout", K_DURATION, JITD(apply_timeout), 0, 9, "2s", NULL },
 	{ NULL, K_CUSTOM, 0, 0, 0, NULL, NULL },
 };
 

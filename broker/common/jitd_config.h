@@ -129,6 +129,7 @@ struct jit_config {
 	int64_t default_duration;
 	int64_t skew;
 	int64_t reconcile_interval;	/* seconds between checks of jit's firewall rules */
+	int64_t apply_timeout;		/* a controller's wait for its enforcers' acks, s */
 	char metrics_file[JIT_PATH_MAX];	/* "": no metrics written */
 	char notify_command[JIT_PATH_MAX];	/* "": no notifications */
 	unsigned notify_line;		/* where notify_command was set, for errors */

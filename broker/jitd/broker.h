@@ -45,6 +45,17 @@ struct jit_follower {
 	char host[JIT_HOST_MAX];
 	unsigned connections;		/* a reconnect may overlap the old one */
 	time_t since;
+	int64_t acked;			/* the last change it acked */
+};
+
+/* The acks an answer waits for (apply_timeout): each host's change number. */
+struct jit_ack_wanted {
+	char host[JIT_HOST_MAX];
+	int64_t seq;
+};
+struct jit_apply_wait {
+	struct jit_ack_wanted *items;
+	size_t n, cap;
 };
 
 /* An enforcer's link to its controller: a connection from jit-relay, on
@@ -89,6 +100,9 @@ struct jit_broker {
 		int64_t since;
 	} follow;
 	struct jit_upstream upstream;	/* an enforcer's */
+	/* Set by a request or revocation for connected enforcers, taken by
+	 * the server (jit_broker_take_wait()). */
+	struct jit_apply_wait *wait;
 };
 
 /* Loads the configuration and key, opens the store and the firewall
@@ -132,6 +146,23 @@ void jit_broker_take_follow(struct jit_broker *b, char *host, size_t size, int64
 
 /* The server's word that a follower of host connected or went away. */
 void jit_broker_follower(struct jit_broker *b, const char *host, bool connected, time_t now);
+
+/* After a change for host was queued: when its enforcer is connected (and
+ * apply_timeout is not 0), the answer is to wait for its ack; true then. */
+bool jit_broker_expect_ack(struct jit_broker *b, const char *host);
+
+/* After jit_broker_handle(): the acks its answer waits for, or NULL (the
+ * caller frees them with jit_apply_wait_free()). The server holds the
+ * answer until jit_broker_wait_done(), or apply_timeout, then sends what
+ * jit_broker_settle() makes of it: each host acked marked applied, the
+ * others pending. */
+struct jit_apply_wait *jit_broker_take_wait(struct jit_broker *b);
+bool jit_broker_wait_done(const struct jit_broker *b, const struct jit_apply_wait *w);
+json_t *jit_broker_settle(const struct jit_broker *b, json_t *resp, const struct jit_apply_wait *w);
+void jit_apply_wait_free(struct jit_apply_wait *w);
+
+/* What an answer says of a host's change its enforcer has not acked. */
+json_t *jit_pending_json(const char *host, bool connected);
 
 /* An enforcer's link, as the server drives it. After jit_broker_handle():
  * whether that request (upstream) made the connection the link; the

@@ -70,6 +70,16 @@ json_t *jit_op_follow(struct jit_broker *b, struct jit_peer *peer, json_t *req)
 	return r;
 }
 
+static struct jit_follower *find_follower(struct jit_broker *b, const char *host);
+
+static void note_ack(struct jit_broker *b, const char *host, int64_t seq)
+{
+	struct jit_follower *f = find_follower(b, host);
+
+	if (f != NULL && seq > f->acked)
+		f->acked = seq;
+}
+
 json_t *jit_op_ack(struct jit_broker *b, struct jit_peer *peer, json_t *req)
 {
 	json_int_t seq;
@@ -79,6 +89,7 @@ json_t *jit_op_ack(struct jit_broker *b, struct jit_peer *peer, json_t *req)
 		return jit_broker_error("bad_request", err.msg);
 	if (seq > 0 && jit_store_host_ack(b->store, peer->remote_host, seq, time(NULL), &err) != 0)
 		return jit_broker_error("bad_request", err.msg);
+	note_ack(b, peer->remote_host, seq);
 	return jit_op_ok();
 }
 
@@ -107,6 +118,103 @@ void jit_broker_follower(struct jit_broker *b, const char *host, bool connected,
 		f->since = now;
 	else if (!connected && f->connections > 0)
 		f->connections--;
+}
+
+/* --- answers that wait for acks ------------------------------------------------------ */
+
+json_t *jit_pending_json(const char *host, bool connected)
+{
+	return connected ? json_sprintf("%s's enforcer has not applied it yet", host)
+			 : json_sprintf("%s's enforcer is not connected", host);
+}
+
+static bool connected(struct jit_broker *b, const char *host)
+{
+	const struct jit_follower *f = find_follower(b, host);
+
+	return f != NULL && f->connections > 0;
+}
+
+bool jit_broker_expect_ack(struct jit_broker *b, const char *host)
+{
+	struct jit_apply_wait *w = b->wait;
+
+	if (b->cfg->apply_timeout == 0 || !connected(b, host))
+		return false;
+	if (w == NULL && (w = b->wait = calloc(1, sizeof(*w))) == NULL)
+		return false;
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? 2 * w->cap : 4;
+		struct jit_ack_wanted *grown = realloc(w->items, cap * sizeof(*grown));
+
+		if (grown == NULL)
+			return false;
+		w->items = grown;
+		w->cap = cap;
+	}
+	(void)snprintf(w->items[w->n].host, sizeof(w->items[0].host), "%s", host);
+	w->items[w->n++].seq = jit_store_last_seq_queued(b->store);
+	return true;
+}
+
+struct jit_apply_wait *jit_broker_take_wait(struct jit_broker *b)
+{
+	struct jit_apply_wait *w = b->wait;
+
+	b->wait = NULL;
+	return w;
+}
+
+static bool acked(const struct jit_broker *b, const struct jit_ack_wanted *want)
+{
+	for (size_t i = 0; i < b->n_followers; i++)
+		if (strcmp(b->followers[i].host, want->host) == 0)
+			return b->followers[i].acked >= want->seq;
+	return false;
+}
+
+bool jit_broker_wait_done(const struct jit_broker *b, const struct jit_apply_wait *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		if (!acked(b, &w->items[i]))
+			return false;
+	return true;
+}
+
+/* The entry (a grant of the answer's, or the answer itself) applied when its
+ * host acked what the answer waited for. */
+static void settle_entry(const struct jit_broker *b, json_t *entry, const struct jit_apply_wait *w)
+{
+	const char *host = json_string_value(json_object_get(entry, "host"));
+
+	if (host == NULL || json_object_get(entry, "pending") == NULL)
+		return;
+	for (size_t i = 0; i < w->n; i++)
+		if (strcmp(w->items[i].host, host) == 0 && acked(b, &w->items[i])) {
+			json_object_set_new(entry, "applied", json_true());
+			(void)json_object_del(entry, "pending");
+		}
+}
+
+json_t *jit_broker_settle(const struct jit_broker *b, json_t *resp, const struct jit_apply_wait *w)
+{
+	json_t *grants = json_object_get(resp, "grants"), *g;
+	size_t i;
+
+	if (json_is_array(grants))
+		json_array_foreach(grants, i, g)
+			settle_entry(b, g, w);
+	else
+		settle_entry(b, resp, w);
+	return resp;
+}
+
+void jit_apply_wait_free(struct jit_apply_wait *w)
+{
+	if (w == NULL)
+		return;
+	free(w->items);
+	free(w);
 }
 
 /* Every host the controller knows of (its policies', its hostgroups' and

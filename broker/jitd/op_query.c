@@ -179,6 +179,12 @@ static json_t *revoke_grant(struct jit_broker *b, struct jit_peer *peer, json_t 
 				" expiry at the latest",
 				err.msg));
 	}
+	if (strcmp(g.host, b->cfg->host) != 0) {
+		json_object_set_new(r, "host", json_string(g.host));
+		json_object_set_new(r, "applied", json_false());
+		json_object_set_new(r, "pending",
+				    jit_pending_json(g.host, jit_broker_expect_ack(b, g.host)));
+	}
 	log_info("grant %lld of %s revoked by %s", (long long)id, g.user, peer->user);
 	g.revoked_at = now;
 	(void)snprintf(g.revoked_by, sizeof(g.revoked_by), "%s", peer->user);

@@ -271,7 +271,7 @@ static int grant_one(struct jit_broker *b, const struct jit_peer *peer,
 /* What the answer says of one host's grant: its ticket, the grant, and
  * whether its window is open yet (another host's opens when its enforcer
  * applies it). */
-static json_t *granted_json(const struct jit_broker *b, const struct jit_grant *g,
+static json_t *granted_json(struct jit_broker *b, const struct jit_grant *g,
 			    const char *ticket, time_t now)
 {
 	bool here = strcmp(g->host, b->cfg->host) == 0;
@@ -279,7 +279,8 @@ static json_t *granted_json(const struct jit_broker *b, const struct jit_grant *
 			      jit_grant_json(g, now), "applied", here);
 
 	if (!here)
-		json_object_set_new(o, "pending", json_sprintf("%s's enforcer has not applied it yet", g->host));
+		json_object_set_new(o, "pending",
+				    jit_pending_json(g->host, jit_broker_expect_ack(b, g->host)));
 	return o;
 }
 
@@ -332,6 +333,7 @@ static json_t *grant_all(struct jit_broker *b, struct jit_peer *peer, struct jit
 	}
 	free(remote_text);
 	if (n < hosts->n) {
+		jit_apply_wait_free(jit_broker_take_wait(b));
 		withdraw_granted(b, made, n, err.msg);
 		free(made);
 		json_decref(grants);

@@ -72,6 +72,9 @@ struct client {
 	int64_t follow_sent;		/* the last change pushed to it */
 	bool push_pending;		/* more to push once its output drains (or in a second) */
 	bool upstream;			/* an enforcer's link to its controller (jit-relay) */
+	json_t *held;			/* an answer waiting for enforcers' acks */
+	struct jit_apply_wait *wait;	/* which */
+	int64_t held_until_ms;		/* apply_timeout: answered then at the latest */
 	struct client *prev, *next;
 };
 
@@ -90,6 +93,7 @@ struct server {
 	uint64_t changes_seen;		/* the store's queued count at the last push */
 	bool push_more;			/* a follower has more to be sent */
 	struct client *upstream;	/* an enforcer's link, or NULL */
+	size_t n_held;			/* clients whose answer waits for acks */
 	bool stop;
 };
 
@@ -238,6 +242,12 @@ static void client_close(struct server *s, struct client *c)
 	free(c->in);
 	free(c->out);
 	c->in = c->out = NULL;
+	if (c->held != NULL)
+		s->n_held--;
+	json_decref(c->held);
+	jit_apply_wait_free(c->wait);
+	c->held = NULL;
+	c->wait = NULL;
 	c->src.kind = SRC_CLOSED;
 	c->next = s->closed;
 	s->closed = c;
@@ -351,7 +361,14 @@ static void handle_line(struct server *s, struct client *c, const char *line, si
 		return;
 	}
 	resp = jit_broker_handle(s->b, &c->peer, line, len, &bad);
-	client_reply(c, resp);
+	c->wait = jit_broker_take_wait(s->b);
+	if (c->wait != NULL) {
+		c->held = resp;	/* answered by release_held() */
+		s->n_held++;
+		c->held_until_ms = jit_monotonic_ms() + s->b->cfg->apply_timeout * 1000;
+	} else {
+		client_reply(c, resp);
+	}
 	count_bad(c, bad);
 	if (jit_broker_take_upstream(s->b))
 		become_upstream(s, c);
@@ -383,7 +400,8 @@ static int process_input(struct server *s, struct client *c)
 	size_t start = 0;
 	int answered = 0;
 
-	while (!c->closing && c->out_len - c->out_off < OUT_HIGH_WATER) {
+	/* One answer at a time: the next request waits for a held one. */
+	while (!c->closing && c->held == NULL && c->out_len - c->out_off < OUT_HIGH_WATER) {
 		char *nl = memchr(c->in + start, '\n', c->in_len - start);
 		size_t len;
 
@@ -453,7 +471,8 @@ static bool client_read(struct client *c)
 
 static bool has_complete_line(const struct client *c)
 {
-	return !c->closing && c->in_len > 0 && memchr(c->in, '\n', c->in_len) != NULL;
+	return !c->closing && c->held == NULL && c->in_len > 0 &&
+	       memchr(c->in, '\n', c->in_len) != NULL;
 }
 
 /* An ack or heartbeat for the controller, when one is due. */
@@ -492,7 +511,7 @@ static void client_event(struct server *s, struct client *c, uint32_t events)
 	 * for them even if the client sends nothing more. */
 	if (c->out_len > 0 || has_complete_line(c))
 		want |= EPOLLOUT;
-	if (!c->eof && !c->closing && c->out_len < OUT_HIGH_WATER)
+	if (!c->eof && !c->closing && c->held == NULL && c->out_len < OUT_HIGH_WATER)
 		want |= EPOLLIN;
 	client_watch(s, c, want);
 }
@@ -712,6 +731,51 @@ static void push_changes(struct server *s)
 	}
 }
 
+/* --- answers held for acks ----------------------------------------------------------- */
+
+/* Each held answer whose acks came, or whose apply_timeout passed, sent. */
+static void release_held(struct server *s)
+{
+	int64_t now = jit_monotonic_ms();
+	struct client *c, *next;
+
+	for (c = s->n_held > 0 ? s->clients : NULL; c != NULL; c = next) {
+		next = c->next;
+		if (c->held == NULL || c->closing ||
+		    (!jit_broker_wait_done(s->b, c->wait) && now < c->held_until_ms))
+			continue;
+		client_reply(c, jit_broker_settle(s->b, c->held, c->wait));
+		c->held = NULL;
+		s->n_held--;
+		jit_apply_wait_free(c->wait);
+		c->wait = NULL;
+		if (!client_flush(c)) {
+			client_close(s, c);
+			continue;
+		}
+		/* Lines that came meanwhile, and the rest of the answer: a
+		 * writable socket wakes the client for both. */
+		client_watch(s, c, EPOLLIN | EPOLLOUT);
+	}
+}
+
+/* How long epoll may sleep: until the first held answer is due (-1: no
+ * answer is held). */
+static int held_timeout_ms(const struct server *s)
+{
+	int64_t now, first = -1;
+
+	if (s->n_held == 0)
+		return -1;
+	now = jit_monotonic_ms();
+	for (const struct client *c = s->clients; c != NULL; c = c->next)
+		if (c->held != NULL && (first < 0 || c->held_until_ms < first))
+			first = c->held_until_ms;
+	if (first < 0)
+		return -1;
+	return first <= now ? 0 : (int)(first - now);
+}
+
 /* --- signals and the expiry timer ---------------------------------------------------- */
 
 /* In a second, relative: for retries after the database failed. */
@@ -780,7 +844,8 @@ static void close_idle_clients(struct server *s)
 	for (; c != NULL; c = next) {
 		next = c->next;
 		/* A follower waits for changes: its silence is the rule. */
-		if (c->follower || c->upstream || now - c->progress_ms < CLIENT_IDLE_MS)
+		if (c->follower || c->upstream || c->held != NULL ||
+		    now - c->progress_ms < CLIENT_IDLE_MS)
 			continue;
 		log_info("client %s (uid %u, pid %d) idle for %d s: closed", c->peer.user,
 			 (unsigned)c->peer.uid, (int)c->peer.pid, CLIENT_IDLE_MS / 1000);
@@ -990,7 +1055,7 @@ int jit_server_run(struct jit_broker *b, int listen_fd)
 	}
 	while (rc == 0 && !s.stop) {
 		/* A follower with more to be sent: look again at once. */
-		int n = epoll_wait(s.epfd, events, 64, s.push_more ? 0 : -1);
+		int n = epoll_wait(s.epfd, events, 64, s.push_more ? 0 : held_timeout_ms(&s));
 
 		if (n < 0 && errno != EINTR) {
 			log_error("epoll_wait: %s", strerror(errno));
@@ -999,6 +1064,7 @@ int jit_server_run(struct jit_broker *b, int listen_fd)
 		for (int i = 0; i < n && !s.stop; i++)
 			dispatch(&s, events[i].data.ptr, events[i].events);
 		push_changes(&s);
+		release_held(&s);
 		free_closed_clients(&s);
 	}
 	server_teardown(&s);

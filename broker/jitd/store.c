@@ -72,7 +72,7 @@ enum stmt_id {
 	ST_GRANT_INSERT, ST_GRANT_GET, ST_GRANT_BY_JTI, ST_GRANT_REVOKE, ST_GRANT_USE,
 	ST_DUE, ST_MARK_EXPIRED, ST_NEXT_EXPIRY, ST_COUNT_ACTIVE, ST_AUDIT_INSERT,
 	ST_GRANT_HOST, ST_HOST_NEXT_SEQ, ST_CHANGE_INSERT, ST_HOST_ACK,
-	ST_MIRROR_GRANT, ST_UPSTREAM_APPLIED, ST_UPSTREAM_SET,
+	ST_MIRROR_GRANT, ST_UPSTREAM_APPLIED, ST_UPSTREAM_SET, ST_HOST_LAST_SEQ,
 	ST_COUNT
 };
 
@@ -115,6 +115,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" revoked_at = excluded.revoked_at, revoked_by = excluded.revoked_by",
 	[ST_UPSTREAM_APPLIED] = "SELECT applied FROM upstream WHERE id = 1",
 	[ST_UPSTREAM_SET] = "UPDATE upstream SET applied = ? WHERE id = 1",
+	[ST_HOST_LAST_SEQ] = "SELECT last_seq FROM hosts WHERE host = ?",
 };
 
 struct jit_store {
@@ -122,6 +123,7 @@ struct jit_store {
 	sqlite3_stmt *stmt[ST_COUNT];
 	char own_host[JIT_HOST_MAX];	/* grants for any other host queue a change */
 	uint64_t changes_queued;	/* ever, by this process: followers compare */
+	int64_t last_seq_queued;	/* the number of the last change queued */
 };
 
 /* --- errors ------------------------------------------------------------------ */
@@ -540,8 +542,17 @@ static int queue_change(struct jit_store *st, const char *host, const char *kind
 	bind_text(s, 5, ticket);
 	if (step_done(st, s, "queueing the host's change", err) != 0)
 		return -1;
+	s = stmt(st, ST_HOST_LAST_SEQ);
+	bind_text(s, 1, host);
+	st->last_seq_queued = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
 	st->changes_queued++;
 	return 0;
+}
+
+int64_t jit_store_last_seq_queued(const struct jit_store *st)
+{
+	return st->last_seq_queued;
 }
 
 uint64_t jit_store_changes_queued(const struct jit_store *st)

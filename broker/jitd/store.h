@@ -140,6 +140,10 @@ struct jit_host_change {
  * when it grew. */
 uint64_t jit_store_changes_queued(const struct jit_store *st);
 
+/* The number of the last change queued (for its host): what its enforcer
+ * acks once it has applied it. */
+int64_t jit_store_last_seq_queued(const struct jit_store *st);
+
 /* host's changes after since, oldest first, at most limit (0: all); fn
  * returns as for jit_store_grants_each(). */
 int jit_store_changes_each(struct jit_store *st, const char *host, int64_t since, int64_t limit,

@@ -80,7 +80,9 @@ json_t *jit_upstream_hello(struct jit_broker *b, int64_t now_ms)
 		log_error("%s; following from the number applied before", err.msg);
 	u->linked = true;
 	u->following = false;
-	u->acked = u->applied;
+	/* Acked again once followed: an ack lost with the last link would
+	 * leave a request on the controller waiting for it. */
+	u->acked = u->applied > 0 ? u->applied - 1 : 0;
 	u->unanswered = 1;
 	u->heard_ms = u->said_ms = now_ms;
 	u->linked_at = time(NULL);

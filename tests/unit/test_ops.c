@@ -207,7 +207,7 @@ static void test_request_for_hosts(void **state)
 	assert_string_equal(str(g, "host"), "web02");
 	assert_string_equal(str(json_object_get(g, "grant"), "host"), "web02");
 	assert_false(json_is_true(json_object_get(g, "applied")));
-	assert_string_equal(str(g, "pending"), "web02's enforcer has not applied it yet");
+	assert_string_equal(str(g, "pending"), "web02's enforcer is not connected");
 	assert_string_equal(str(json_array_get(grants, 1), "host"), "web01");
 	assert_int_equal(jit_firewall_entries(f->b.fw), open_before);
 	/* web02's ticket does not let anyone in here. */
