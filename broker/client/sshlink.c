@@ -218,6 +218,7 @@ struct pump_state {
 	char *line;			/* a line from the channel, not yet whole */
 	size_t line_len;
 	bool fd_ready;
+	bool channel_done;		/* its EOF passed on: the socket's answers still come */
 };
 
 static int fd_ready(socket_t fd, int revents, void *userdata)
@@ -312,7 +313,15 @@ static int from_channel(struct pump_state *st, jit_error *err)
 		jit_error_set(err, "reading the SSH channel: %s", ssh_get_error(st->p->session));
 		return -1;
 	}
-	return ssh_channel_is_eof(st->p->channel) || ssh_channel_is_closed(st->p->channel) ? 1 : 0;
+	if (ssh_channel_is_closed(st->p->channel))
+		return 1;
+	/* The other side sends no more: jitd gets its EOF and answers what
+	 * came; the pump ends when it closes. */
+	if (ssh_channel_is_eof(st->p->channel) && !st->channel_done) {
+		st->channel_done = true;
+		(void)shutdown(st->p->fd, SHUT_WR);
+	}
+	return 0;
 }
 
 /* What the socket holds, to the channel. 1 at its end, 0 to go on, -1. */
@@ -350,7 +359,10 @@ static int pump_loop(struct pump_state *st, ssh_event event, jit_error *err)
 				      ssh_get_error(st->p->session));
 			return -1;
 		}
-		rc = from_channel(st, err);
+		if (!st->channel_done)
+			rc = from_channel(st, err);
+		else if (ssh_channel_is_closed(st->p->channel))
+			rc = 1;
 		if (rc == 0 && st->fd_ready)
 			rc = from_fd(st, err);
 	}
