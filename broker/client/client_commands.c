@@ -477,7 +477,7 @@ static int cmd_revoke(const struct jit_client *cl, int argc, char **argv)
 	int status = jit_client_parse_opts(&cl->io, "revoke", revoke_usage, argc, argv, defs);
 	json_int_t id;
 	json_t *resp, *g;
-	char ports[128], why[512];
+	char ports[128];
 
 	if (status >= 0)
 		return status;
@@ -495,9 +495,12 @@ static int cmd_revoke(const struct jit_client *cl, int argc, char **argv)
 	if (json_is_string(json_object_get(resp, "warning")))
 		fprintf(cl->io.err, "jitctl revoke: warning: %s\n",
 			json_string_value(json_object_get(resp, "warning")));
-	if (json_is_string(json_object_get(resp, "pending")))
+	if (json_is_string(json_object_get(resp, "pending"))) {
+		char why[512];
+
 		fprintf(cl->io.err, "jitctl revoke: %s: the window closes once it has applied it"
 			" (or at its end)\n", safe_field(resp, "pending", why, sizeof(why)));
+	}
 	if (co.json) {
 		print_json(out, g);
 		json_decref(resp);

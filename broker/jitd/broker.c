@@ -126,6 +126,7 @@ int jit_broker_start(struct jit_broker *b, const char *config_path, jit_error *e
 	if (b->store == NULL)
 		return -1;
 	jit_store_set_host(b->store, b->cfg->host);
+	jit_store_report_logins(b->store, b->cfg->enforcer);
 	b->fw = jit_firewall_new(b->cfg, err);
 	if (b->fw == NULL)
 		return -1;

@@ -58,6 +58,9 @@ struct jit_apply_wait {
 	size_t n, cap;
 };
 
+/* Requests on their way to the controller at once. */
+#define JIT_UPSTREAM_UNANSWERED_MAX 64
+
 /* An enforcer's link to its controller: a connection from jit-relay, on
  * which jitd speaks the fleet's requests (follow, ack) as a client and the
  * controller's changes come back. */
@@ -68,6 +71,16 @@ struct jit_upstream {
 	int64_t applied;		/* the last change applied (as the store has it) */
 	int64_t acked;			/* the last number acked */
 	unsigned unanswered;		/* requests sent whose answers have not come */
+	/* What each of them was, oldest first ('f'ollow, 'a'ck, 'l'ogin and
+	 * its id): answers come in order. */
+	struct {
+		char kind;
+		int64_t id;
+	} sent[JIT_UPSTREAM_UNANSWERED_MAX];
+	unsigned sent_first;
+	int64_t login_sent;		/* the last queued login sent on this link */
+	uint64_t logins_seen;		/* the store's count when last looked */
+	bool logins_left;		/* the store may hold logins not sent yet */
 	int64_t heard_ms, said_ms;	/* monotonic: the last line each way */
 	time_t linked_at;
 };
@@ -170,11 +183,14 @@ json_t *jit_pending_json(const char *host, bool connected);
  * comes back to jit_upstream_line(), which returns -1 when the link must
  * be dropped (the controller refused, a change is missing). After each
  * batch, and each second, jit_upstream_next() says what to send (an ack,
- * a heartbeat); jit_upstream_stale() whether the controller went silent. */
+ * a login to report, a heartbeat; NULL when nothing), and
+ * jit_upstream_has_news() whether a login came meanwhile;
+ * jit_upstream_stale() whether the controller went silent. */
 bool jit_broker_take_upstream(struct jit_broker *b);
 json_t *jit_upstream_hello(struct jit_broker *b, int64_t now_ms);
 int jit_upstream_line(struct jit_broker *b, const char *line, size_t len, int64_t now_ms);
 json_t *jit_upstream_next(struct jit_broker *b, int64_t now_ms);
+bool jit_upstream_has_news(const struct jit_broker *b);
 bool jit_upstream_stale(const struct jit_broker *b, int64_t now_ms);
 void jit_upstream_unlinked(struct jit_broker *b);
 

@@ -8,6 +8,7 @@
 #include "broker.h"
 #include "ops.h"
 #include "log.h"
+#include "timeutil.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -90,6 +91,87 @@ json_t *jit_op_ack(struct jit_broker *b, struct jit_peer *peer, json_t *req)
 	if (seq > 0 && jit_store_host_ack(b->store, peer->remote_host, seq, time(NULL), &err) != 0)
 		return jit_broker_error("bad_request", err.msg);
 	note_ack(b, peer->remote_host, seq);
+	return jit_op_ok();
+}
+
+/* --- logins on a host ------------------------------------------------------------ */
+
+const struct field jit_login_fields[] = {
+	{ "id", F_INT, true, 0, 0 },
+	{ "jti", F_STRING, true, JIT_JTI_LEN - 1, 0 },
+	{ "user", F_STRING, true, JIT_NAME_MAX - 1, 0 },
+	{ "from", F_STRING, true, JIT_CIDR_STRLEN - 1, 0 },
+	{ "port", F_STRING, true, JIT_PORTSPEC_STRLEN - 1, 0 },
+	{ "time", F_STRING, true, JIT_RFC3339_LEN - 1, 0 },
+	{ NULL, F_STRING, false, 0, 0 },
+};
+
+/* The login as the enforcer reports it, checked; -1 with why it is refused. */
+static int parse_login(json_t *req, struct jit_login *l, jit_error *err)
+{
+	json_int_t id;
+	struct jit_addr from;
+	struct jit_portspec port;
+
+	memset(l, 0, sizeof(*l));
+	if (jit_op_int(req, "id", 1, INT64_MAX, 0, &id, err) != 0)
+		return -1;
+	l->id = id;
+	(void)snprintf(l->jti, sizeof(l->jti), "%s", jit_op_str(req, "jti"));
+	(void)snprintf(l->user, sizeof(l->user), "%s", jit_op_str(req, "user"));
+	(void)snprintf(l->from, sizeof(l->from), "%s", jit_op_str(req, "from"));
+	(void)snprintf(l->port, sizeof(l->port), "%s", jit_op_str(req, "port"));
+	if (!jit_config_valid_name(l->user))
+		return jit_error_set(err, "'%s' is not a valid user name", l->user);
+	if (jit_addr_parse(l->from, &from) != 0)
+		return jit_error_set(err, "'%s' is not an address", l->from);
+	if (jit_portspec_parse(l->port, &port) != 0)
+		return jit_error_set(err, "'%s' is not PORT/PROTO", l->port);
+	if (jit_rfc3339_parse(jit_op_str(req, "time"), &l->time) != 0)
+		return jit_error_set(err, "'%s' is not an RFC 3339 time", jit_op_str(req, "time"));
+	return 0;
+}
+
+/* A login on the host with one of its grants' tickets: counted and
+ * audited here, once however often it is reported. */
+json_t *jit_op_login(struct jit_broker *b, struct jit_peer *peer, json_t *req)
+{
+	const char *host = peer->remote_host;
+	struct jit_audit_entry e = { .action = "login", .result = "ok" };
+	struct jit_login l;
+	struct jit_grant g;
+	char details[512];
+	jit_error err;
+	int rc;
+
+	if (parse_login(req, &l, &err) != 0)
+		return jit_broker_error("bad_request", err.msg);
+	rc = jit_store_grant_by_jti(b->store, l.jti, &g, &err);
+	if (rc < 0)
+		return jit_op_store_error("finding the login's grant", &err);
+	if (rc == 0 || strcmp(g.host, host) != 0 || strcmp(g.user, l.user) != 0)
+		return jit_op_refusal("denied", "not_this_hosts", "no grant of this host's with"
+				      " that ticket for that user");
+	l.grant_id = g.id;
+	(void)snprintf(details, sizeof(details),
+		       "{\"grant\":%lld,\"host\":\"%s\",\"from\":\"%s\",\"port\":\"%s\"}",
+		       (long long)g.id, host, l.from, l.port);
+	e.time = l.time;
+	e.actor = l.user;
+	e.subject = l.user;
+	e.details = details;
+	rc = jit_store_host_login(b->store, host, &l, &e, &err);
+	if (rc < 0)
+		return jit_op_store_error("recording the login", &err);
+	if (rc > 0) {
+		log_info("%s logged in on %s from %s with grant %lld", l.user, host, l.from,
+			 (long long)g.id);
+		g.uses++;
+		g.last_used = l.time;
+		jit_broker_event(b, "login", json_pack("{s:o, s:s, s:s, s:s, s:s}", "grant",
+						       jit_grant_json(&g, time(NULL)), "user", l.user,
+						       "from", l.from, "port", l.port, "on", host));
+	}
 	return jit_op_ok();
 }
 
@@ -201,11 +283,13 @@ json_t *jit_broker_settle(const struct jit_broker *b, json_t *resp, const struct
 	json_t *grants = json_object_get(resp, "grants"), *g;
 	size_t i;
 
-	if (json_is_array(grants))
-		json_array_foreach(grants, i, g)
-			settle_entry(b, g, w);
-	else
+	if (!json_is_array(grants)) {
 		settle_entry(b, resp, w);
+		return resp;
+	}
+	json_array_foreach(grants, i, g) {
+		settle_entry(b, g, w);
+	}
 	return resp;
 }
 

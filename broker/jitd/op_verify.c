@@ -43,13 +43,18 @@ static json_t *verify_accepted(struct jit_broker *b, struct jit_peer *peer,
 	char details[160], port[JIT_PORTSPEC_STRLEN];
 	struct jit_audit_entry e = { .time = l->want.now, .actor = peer->user, .action = "verify",
 				     .subject = l->want.user, .result = "ok", .details = details };
+	struct jit_login use = { .grant_id = g->id, .time = l->want.now };
 	jit_error err;
 	json_t *r;
 
 	jit_portspec_format(&l->want.port, port, sizeof(port));
 	(void)snprintf(details, sizeof(details), "{\"grant\":%lld,\"from\":\"%s\",\"port\":\"%s\"}",
 		       (long long)g->id, l->from_text, port);
-	if (jit_store_grant_use(b->store, g->id, l->want.now, &e, &err) != 0)
+	(void)snprintf(use.jti, sizeof(use.jti), "%s", g->jti);
+	(void)snprintf(use.user, sizeof(use.user), "%s", l->want.user);
+	(void)snprintf(use.from, sizeof(use.from), "%s", l->from_text);
+	(void)snprintf(use.port, sizeof(use.port), "%s", port);
+	if (jit_store_grant_use(b->store, &use, &e, &err) != 0)
 		return jit_op_store_error("recording the ticket's use", &err);
 	g->uses++;
 	g->last_used = l->want.now;

@@ -264,6 +264,7 @@ static const struct op ops[] = {
 	{ "verify", jit_verify_fields, jit_op_verify, false, false },
 	{ "follow", jit_follow_fields, jit_op_follow, true, true },
 	{ "ack", jit_ack_fields, jit_op_ack, true, true },
+	{ "login", jit_login_fields, jit_op_login, true, true },
 	{ "hosts", jit_no_fields, jit_op_hosts, true, false },
 	{ "upstream", jit_no_fields, jit_op_upstream, false, false },
 };
@@ -399,7 +400,7 @@ static json_t *run_op(struct jit_broker *b, struct jit_peer *as, json_t *req, bo
 		return jit_op_refusal("denied", "host_key", "a host's key (jit-host=) may only"
 				      " follow that host's changes");
 	if (as->remote_host[0] == '\0' && op->host_only)
-		return jit_op_refusal("denied", "not_a_host", "follow and ack are an enforcer's,"
+		return jit_op_refusal("denied", "not_a_host", "follow, ack and login are an enforcer's,"
 				      " through jit-sshd with its host's key (jit-host=)");
 	*bad = false;
 	resp = op->run(b, as, req);

@@ -33,7 +33,8 @@ struct op {
 
 /* The operations and their field tables. */
 extern const struct field jit_no_fields[], jit_request_fields[], jit_list_fields[], jit_revoke_fields[],
-	jit_audit_fields[], jit_verify_fields[], jit_follow_fields[], jit_ack_fields[];
+	jit_audit_fields[], jit_verify_fields[], jit_follow_fields[], jit_ack_fields[],
+	jit_login_fields[];
 json_t *jit_op_ping(struct jit_broker *b, struct jit_peer *peer, json_t *req);
 json_t *jit_op_status(struct jit_broker *b, struct jit_peer *peer, json_t *req);
 json_t *jit_op_request(struct jit_broker *b, struct jit_peer *peer, json_t *req);
@@ -44,6 +45,7 @@ json_t *jit_op_verify(struct jit_broker *b, struct jit_peer *peer, json_t *req);
 json_t *jit_op_follow(struct jit_broker *b, struct jit_peer *peer, json_t *req);
 json_t *jit_op_ack(struct jit_broker *b, struct jit_peer *peer, json_t *req);
 json_t *jit_op_hosts(struct jit_broker *b, struct jit_peer *peer, json_t *req);
+json_t *jit_op_login(struct jit_broker *b, struct jit_peer *peer, json_t *req);
 json_t *jit_op_upstream(struct jit_broker *b, struct jit_peer *peer, json_t *req);
 
 /* {"v":1,"ok":true}, to add the operation's fields to. */

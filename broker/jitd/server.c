@@ -475,12 +475,13 @@ static bool has_complete_line(const struct client *c)
 	       memchr(c->in, '\n', c->in_len) != NULL;
 }
 
-/* An ack or heartbeat for the controller, when one is due. */
+/* What is due for the controller: acks, logins, a heartbeat. */
 static void upstream_send(struct client *c, struct jit_broker *b)
 {
-	json_t *req = jit_upstream_next(b, jit_monotonic_ms());
+	json_t *req;
 
-	if (req != NULL)
+	while (c->out_len - c->out_off < OUT_HIGH_WATER &&
+	       (req = jit_upstream_next(b, jit_monotonic_ms())) != NULL)
 		client_reply(c, req);
 }
 
@@ -854,14 +855,15 @@ static void close_idle_clients(struct server *s)
 }
 
 /* The link to the controller: dropped when it went silent (jit-relay then
- * dials again), else a heartbeat when one is due. */
-static void tend_upstream(struct server *s)
+ * dials again), else what is due sent (a heartbeat, each second; logins,
+ * after each batch, with stale false). */
+static void tend_upstream(struct server *s, bool check_stale)
 {
 	struct client *c = s->upstream;
 
 	if (c == NULL || c->closing)
 		return;
-	if (jit_upstream_stale(s->b, jit_monotonic_ms())) {
+	if (check_stale && jit_upstream_stale(s->b, jit_monotonic_ms())) {
 		log_error("the controller said nothing for %lld s; dropping the link",
 			  (long long)(2 * s->b->cfg->controller.heartbeat));
 		client_close(s, c);
@@ -882,7 +884,7 @@ static void chores_event(struct server *s)
 	if (read(s->chores.fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 		log_error("timerfd: %s", strerror(errno));
 	close_idle_clients(s);
-	tend_upstream(s);
+	tend_upstream(s, true);
 	for (struct client *c = s->clients; c != NULL; c = c->next)
 		if (c->push_pending) {
 			c->push_pending = false;
@@ -1065,6 +1067,8 @@ int jit_server_run(struct jit_broker *b, int listen_fd)
 			dispatch(&s, events[i].data.ptr, events[i].events);
 		push_changes(&s);
 		release_held(&s);
+		if (jit_upstream_has_news(b))
+			tend_upstream(&s, false);
 		free_closed_clients(&s);
 	}
 	server_teardown(&s);

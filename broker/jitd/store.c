@@ -53,6 +53,12 @@ static const char *const migrations[] = {
 	"CREATE TABLE upstream (id INTEGER PRIMARY KEY CHECK (id = 1),"
 	" applied INTEGER NOT NULL DEFAULT 0);"
 	"INSERT INTO upstream (id) VALUES (1);",
+	/* 4 -> 5: an enforcer's logins, kept until its controller has them; a
+	 * controller's count of each host's logins taken (none twice). */
+	"CREATE TABLE upstream_logins (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" grant_id INTEGER NOT NULL, jti TEXT NOT NULL, user TEXT NOT NULL,"
+	" source TEXT NOT NULL, port TEXT NOT NULL, time INTEGER NOT NULL);"
+	"ALTER TABLE hosts ADD COLUMN logins INTEGER NOT NULL DEFAULT 0;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == JIT_STORE_SCHEMA_VERSION,
@@ -73,6 +79,7 @@ enum stmt_id {
 	ST_DUE, ST_MARK_EXPIRED, ST_NEXT_EXPIRY, ST_COUNT_ACTIVE, ST_AUDIT_INSERT,
 	ST_GRANT_HOST, ST_HOST_NEXT_SEQ, ST_CHANGE_INSERT, ST_HOST_ACK,
 	ST_MIRROR_GRANT, ST_UPSTREAM_APPLIED, ST_UPSTREAM_SET, ST_HOST_LAST_SEQ,
+	ST_LOGIN_QUEUE, ST_LOGIN_DONE, ST_HOST_LOGIN,
 	ST_COUNT
 };
 
@@ -116,6 +123,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_UPSTREAM_APPLIED] = "SELECT applied FROM upstream WHERE id = 1",
 	[ST_UPSTREAM_SET] = "UPDATE upstream SET applied = ? WHERE id = 1",
 	[ST_HOST_LAST_SEQ] = "SELECT last_seq FROM hosts WHERE host = ?",
+	[ST_LOGIN_QUEUE] = "INSERT INTO upstream_logins (grant_id, jti, user, source, port, time)"
+			   " VALUES (?,?,?,?,?,?)",
+	[ST_LOGIN_DONE] = "DELETE FROM upstream_logins WHERE id = ?",
+	/* A host's login number n is taken once: the first time, when n is
+	 * past the last taken. */
+	[ST_HOST_LOGIN] = "INSERT INTO hosts (host, logins) VALUES (?1, ?2)"
+			  " ON CONFLICT (host) DO UPDATE SET logins = ?2 WHERE logins < ?2",
 };
 
 struct jit_store {
@@ -124,6 +138,8 @@ struct jit_store {
 	char own_host[JIT_HOST_MAX];	/* grants for any other host queue a change */
 	uint64_t changes_queued;	/* ever, by this process: followers compare */
 	int64_t last_seq_queued;	/* the number of the last change queued */
+	bool report_logins;		/* an enforcer's: each use queued for the controller */
+	uint64_t logins_queued;		/* by this process */
 };
 
 /* --- errors ------------------------------------------------------------------ */
@@ -649,20 +665,123 @@ int jit_store_grant_revoke(struct jit_store *st, int64_t id, const char *by, tim
 	return 1;
 }
 
-int jit_store_grant_use(struct jit_store *st, int64_t id, time_t now,
+static int count_use(struct jit_store *st, int64_t id, time_t when, jit_error *err)
+{
+	sqlite3_stmt *s = stmt(st, ST_GRANT_USE);
+
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)when);
+	sqlite3_bind_int64(s, 2, id);
+	return step_done(st, s, "recording the ticket's use", err);
+}
+
+static int queue_login(struct jit_store *st, const struct jit_login *l, jit_error *err)
+{
+	sqlite3_stmt *s = stmt(st, ST_LOGIN_QUEUE);
+
+	sqlite3_bind_int64(s, 1, l->grant_id);
+	bind_text(s, 2, l->jti);
+	bind_text(s, 3, l->user);
+	bind_text(s, 4, l->from);
+	bind_text(s, 5, l->port);
+	sqlite3_bind_int64(s, 6, (sqlite3_int64)l->time);
+	return step_done(st, s, "queueing the login for the controller", err);
+}
+
+void jit_store_report_logins(struct jit_store *st, bool on)
+{
+	st->report_logins = on;
+}
+
+uint64_t jit_store_logins_queued(const struct jit_store *st)
+{
+	return st->logins_queued;
+}
+
+int jit_store_grant_use(struct jit_store *st, const struct jit_login *l,
 			const struct jit_audit_entry *audit, jit_error *err)
+{
+	if (begin(st, err) != 0)
+		return -1;
+	if (count_use(st, l->grant_id, l->time, err) != 0 ||
+	    (st->report_logins && queue_login(st, l, err) != 0) ||
+	    insert_audit(st, audit, err) != 0)
+		return rollback(st);
+	if (commit(st, err) != 0)
+		return -1;
+	if (st->report_logins)
+		st->logins_queued++;
+	return 0;
+}
+
+static int query_each(struct jit_store *st, sqlite3_stmt *s,
+		      int (*row)(sqlite3_stmt *s, void *ctx, jit_error *err), void *ctx,
+		      const char *what, jit_error *err);
+
+struct login_cb {
+	int (*fn)(const struct jit_login *l, void *ctx);
+	void *ctx;
+};
+
+static int login_row(sqlite3_stmt *s, void *ctx, jit_error *err)
+{
+	struct login_cb *cb = ctx;
+	struct jit_login l = { .id = sqlite3_column_int64(s, 0),
+			       .grant_id = sqlite3_column_int64(s, 1),
+			       .time = (time_t)sqlite3_column_int64(s, 6) };
+
+	(void)err;
+	copy_column(s, 2, l.jti, sizeof(l.jti));
+	copy_column(s, 3, l.user, sizeof(l.user));
+	copy_column(s, 4, l.from, sizeof(l.from));
+	copy_column(s, 5, l.port, sizeof(l.port));
+	return cb->fn(&l, cb->ctx);
+}
+
+int jit_store_logins_each(struct jit_store *st, int64_t after, int64_t limit,
+			  int (*fn)(const struct jit_login *l, void *ctx), void *ctx, jit_error *err)
+{
+	static const char sql[] =
+		"SELECT id, grant_id, jti, user, source, port, time FROM upstream_logins"
+		" WHERE id > ?1 ORDER BY id LIMIT ?2";
+	struct login_cb cb = { fn, ctx };
+	sqlite3_stmt *s;
+	int rc = db_prepare(st->db, sql, 0, &s, "reading the logins to report");
+
+	if (rc != SQLITE_OK)
+		return db_fail(st, rc, "reading the logins to report", err);
+	sqlite3_bind_int64(s, 1, after);
+	sqlite3_bind_int64(s, 2, limit > 0 ? limit : -1);
+	return query_each(st, s, login_row, &cb, "reading the logins to report", err);
+}
+
+int jit_store_login_reported(struct jit_store *st, int64_t id, jit_error *err)
+{
+	sqlite3_stmt *s = stmt(st, ST_LOGIN_DONE);
+
+	sqlite3_bind_int64(s, 1, id);
+	return step_done(st, s, "forgetting a login reported", err);
+}
+
+int jit_store_host_login(struct jit_store *st, const char *host, const struct jit_login *l,
+			 const struct jit_audit_entry *audit, jit_error *err)
 {
 	sqlite3_stmt *s;
 
 	if (begin(st, err) != 0)
 		return -1;
-	s = stmt(st, ST_GRANT_USE);
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
-	sqlite3_bind_int64(s, 2, id);
-	if (step_done(st, s, "recording the ticket's use", err) != 0 ||
-	    insert_audit(st, audit, err) != 0)
+	s = stmt(st, ST_HOST_LOGIN);
+	bind_text(s, 1, host);
+	sqlite3_bind_int64(s, 2, l->id);
+	if (step_done(st, s, "numbering the host's login", err) != 0)
 		return rollback(st);
-	return commit(st, err);
+	if (sqlite3_changes(st->db) == 0) {
+		rollback(st);
+		return 0;
+	}
+	if (count_use(st, l->grant_id, l->time, err) != 0 || insert_audit(st, audit, err) != 0 ||
+	    commit(st, err) != 0)
+		return rollback(st);
+	return 1;
 }
 
 static int mark_expired(struct jit_store *st, const struct jit_grant *g, time_t now,

@@ -14,7 +14,7 @@
 #include <time.h>
 
 /* The schema version this build writes; older databases are migrated. */
-#define JIT_STORE_SCHEMA_VERSION 4
+#define JIT_STORE_SCHEMA_VERSION 5
 #define JIT_JUSTIFICATION_MAX 1024	/* with the NUL */
 #define JIT_GRANT_PORTS_MAX 32
 #define JIT_POLICY_LIST_MAX 512
@@ -85,9 +85,42 @@ int jit_store_grant_by_jti(struct jit_store *st, const char *jti, struct jit_gra
 int jit_store_grant_revoke(struct jit_store *st, int64_t id, const char *by, time_t now,
 			   const struct jit_audit_entry *audit, jit_error *err);
 
-/* Counts one use of the grant's ticket, with its audit entry. */
-int jit_store_grant_use(struct jit_store *st, int64_t id, time_t now,
+/* One login with a grant's ticket. */
+struct jit_login {
+	int64_t id;			/* an enforcer's number for it (the store's) */
+	int64_t grant_id;
+	char jti[JIT_JTI_LEN];
+	char user[JIT_NAME_MAX];
+	char from[JIT_CIDR_STRLEN];	/* the address it came from */
+	char port[JIT_PORTSPEC_STRLEN];
+	time_t time;
+};
+
+/* Counts one use of the grant's ticket (l->grant_id, at l->time), with its
+ * audit entry; on an enforcer (jit_store_report_logins()) the login is
+ * queued for the controller in the same transaction. */
+int jit_store_grant_use(struct jit_store *st, const struct jit_login *l,
 			const struct jit_audit_entry *audit, jit_error *err);
+
+/* An enforcer's: queue each login for the controller. */
+void jit_store_report_logins(struct jit_store *st, bool on);
+
+/* How many logins this process has queued: the link has news when it grew. */
+uint64_t jit_store_logins_queued(const struct jit_store *st);
+
+/* The logins queued after id `after`, oldest first, at most limit; fn
+ * returns as for jit_store_grants_each(). */
+int jit_store_logins_each(struct jit_store *st, int64_t after, int64_t limit,
+			  int (*fn)(const struct jit_login *l, void *ctx), void *ctx, jit_error *err);
+
+/* The controller has login id: no longer queued. */
+int jit_store_login_reported(struct jit_store *st, int64_t id, jit_error *err);
+
+/* A controller's: host's login l (l->id its enforcer's number) counted on
+ * its grant with the audit entry, in one transaction: 1; 0 when that host's
+ * login l->id (or a later one) was taken already, and nothing is written. */
+int jit_store_host_login(struct jit_store *st, const char *host, const struct jit_login *l,
+			 const struct jit_audit_entry *audit, jit_error *err);
 
 /* Grants marked expired per transaction. */
 #define JIT_STORE_EXPIRE_BATCH 256

@@ -24,8 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Requests on their way at once: acks beyond it wait for an answer. */
-#define UNANSWERED_MAX 64
 
 /* --- the op ------------------------------------------------------------------------ */
 
@@ -70,6 +68,16 @@ static json_t *fleet_request(const char *op)
 	return json_pack("{s:i, s:s}", "v", JIT_PROTO_VERSION, "op", op);
 }
 
+/* A request sent: its answer is the last to come of those on their way. */
+static void sent(struct jit_upstream *u, char kind, int64_t id)
+{
+	unsigned i = (u->sent_first + u->unanswered) % JIT_UPSTREAM_UNANSWERED_MAX;
+
+	u->sent[i].kind = kind;
+	u->sent[i].id = id;
+	u->unanswered++;
+}
+
 json_t *jit_upstream_hello(struct jit_broker *b, int64_t now_ms)
 {
 	struct jit_upstream *u = &b->upstream;
@@ -83,7 +91,13 @@ json_t *jit_upstream_hello(struct jit_broker *b, int64_t now_ms)
 	/* Acked again once followed: an ack lost with the last link would
 	 * leave a request on the controller waiting for it. */
 	u->acked = u->applied > 0 ? u->applied - 1 : 0;
-	u->unanswered = 1;
+	u->unanswered = 0;
+	u->sent_first = 0;
+	sent(u, 'f', 0);
+	/* Logins still queued are sent again: the controller takes each once. */
+	u->login_sent = 0;
+	u->logins_seen = jit_store_logins_queued(b->store);
+	u->logins_left = true;
 	u->heard_ms = u->said_ms = now_ms;
 	u->linked_at = time(NULL);
 	log_info("linked to the controller; following its changes after %lld",
@@ -243,21 +257,47 @@ static int change_line(struct jit_broker *b, json_t *change)
 }
 
 /* The answer to a request of ours: follow's says which host we follow. */
+/* A login's answer: reported (or refused, which is logged and final: the
+ * controller would refuse it again). */
+static void login_answered(struct jit_broker *b, int64_t id, bool ok, const char *reason)
+{
+	jit_error err;
+
+	if (!ok)
+		log_error("the controller refused login %lld: %s", (long long)id,
+			  reason ? reason : "(no reason)");
+	if (jit_store_login_reported(b->store, id, &err) != 0)
+		log_error("login %lld: %s (it is reported again on the next link)", (long long)id,
+			  err.msg);
+}
+
 static int answer_line(struct jit_broker *b, json_t *resp)
 {
 	struct jit_upstream *u = &b->upstream;
 	const char *host = json_string_value(json_object_get(resp, "host"));
+	const char *reason = json_string_value(json_object_get(resp, "reason"));
 	bool ok = json_is_true(json_object_get(resp, "ok"));
+	char kind;
+	int64_t id;
 
-	if (u->unanswered > 0)
-		u->unanswered--;
-	if (!ok) {
-		const char *reason = json_string_value(json_object_get(resp, "reason"));
-
-		log_error("the controller refused: %s", reason ? reason : "(no reason)");
-		return u->following ? 0 : -1;	/* a refused follow leaves nothing to do */
+	if (u->unanswered == 0) {
+		log_error("the controller answered a request never sent; dropping the link");
+		return -1;
 	}
-	if (!u->following && host != NULL) {
+	kind = u->sent[u->sent_first].kind;
+	id = u->sent[u->sent_first].id;
+	u->sent_first = (u->sent_first + 1) % JIT_UPSTREAM_UNANSWERED_MAX;
+	u->unanswered--;
+	if (kind == 'l') {
+		login_answered(b, id, ok, reason);
+		return 0;
+	}
+	if (!ok) {
+		log_error("the controller refused %s: %s", kind == 'f' ? "to be followed" : "an ack",
+			  reason ? reason : "(no reason)");
+		return kind == 'f' ? -1 : 0;	/* a refused follow leaves nothing to do */
+	}
+	if (kind == 'f' && host != NULL) {
 		if (strcmp(host, b->cfg->host) != 0) {
 			log_error("the controller knows this host's key as host %s, not %s; dropping"
 				  " the link", host, b->cfg->host);
@@ -288,23 +328,65 @@ int jit_upstream_line(struct jit_broker *b, const char *line, size_t len, int64_
 
 /* --- what to send ------------------------------------------------------------------ */
 
+static int login_request(const struct jit_login *l, void *ctx)
+{
+	json_t **req = ctx;
+	char when[JIT_RFC3339_LEN];
+
+	(void)jit_rfc3339_format(l->time, when);
+	*req = json_pack("{s:i, s:s, s:I, s:s, s:s, s:s, s:s, s:s}", "v", JIT_PROTO_VERSION, "op",
+			 "login", "id", (json_int_t)l->id, "jti", l->jti, "user", l->user, "from",
+			 l->from, "port", l->port, "time", when);
+	return 1;
+}
+
+/* The next queued login not yet sent on this link, or NULL. */
+static json_t *next_login(struct jit_broker *b)
+{
+	struct jit_upstream *u = &b->upstream;
+	json_t *req = NULL;
+	jit_error err;
+
+	if (!u->logins_left && jit_store_logins_queued(b->store) == u->logins_seen)
+		return NULL;
+	u->logins_seen = jit_store_logins_queued(b->store);
+	if (jit_store_logins_each(b->store, u->login_sent, 1, login_request, &req, &err) < 0) {
+		log_error("%s", err.msg);
+		return NULL;
+	}
+	u->logins_left = req != NULL;
+	if (req != NULL) {
+		u->login_sent = json_integer_value(json_object_get(req, "id"));
+		sent(u, 'l', u->login_sent);
+	}
+	return req;
+}
+
 json_t *jit_upstream_next(struct jit_broker *b, int64_t now_ms)
 {
 	struct jit_upstream *u = &b->upstream;
 	bool quiet = now_ms - u->said_ms >= b->cfg->controller.heartbeat * 1000;
-	json_t *ack;
+	json_t *req;
 
-	if (!u->linked || !u->following || u->unanswered >= UNANSWERED_MAX)
+	if (!u->linked || !u->following || u->unanswered >= JIT_UPSTREAM_UNANSWERED_MAX)
 		return NULL;
-	if (u->applied == u->acked && !quiet)
+	if (u->applied != u->acked || quiet) {
+		/* A heartbeat is an ack of what was acked already. */
+		req = fleet_request("ack");
+		json_object_set_new(req, "seq", json_integer(u->applied));
+		u->acked = u->applied;
+		sent(u, 'a', u->applied);
+	} else if ((req = next_login(b)) == NULL) {
 		return NULL;
-	/* A heartbeat is an ack of what was acked already. */
-	ack = fleet_request("ack");
-	json_object_set_new(ack, "seq", json_integer(u->applied));
-	u->acked = u->applied;
-	u->unanswered++;
+	}
 	u->said_ms = now_ms;
-	return ack;
+	return req;
+}
+
+bool jit_upstream_has_news(const struct jit_broker *b)
+{
+	return b->upstream.linked && b->upstream.following &&
+	       jit_store_logins_queued(b->store) != b->upstream.logins_seen;
 }
 
 bool jit_upstream_stale(const struct jit_broker *b, int64_t now_ms)
