@@ -127,6 +127,8 @@ int jit_broker_start(struct jit_broker *b, const char *config_path, jit_error *e
 		return -1;
 	jit_store_set_host(b->store, b->cfg->host);
 	jit_store_report_logins(b->store, b->cfg->enforcer);
+	if (b->cfg->enforcer)
+		jit_upstream_restore_guard(b);
 	b->fw = jit_firewall_new(b->cfg, err);
 	if (b->fw == NULL)
 		return -1;
@@ -188,6 +190,8 @@ int jit_broker_reload(struct jit_broker *b)
 	keep_restart_settings(b->cfg, cfg);
 	jit_config_free(b->cfg);
 	b->cfg = cfg;
+	if (cfg->enforcer)
+		jit_upstream_restore_guard(b);
 	jit_firewall_configure(b->fw, cfg);
 	log_info("configuration reloaded from %s", b->config_path);
 	(void)jit_broker_reconcile(b, time(NULL));

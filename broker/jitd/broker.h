@@ -194,6 +194,10 @@ bool jit_upstream_has_news(const struct jit_broker *b);
 bool jit_upstream_stale(const struct jit_broker *b, int64_t now_ms);
 void jit_upstream_unlinked(struct jit_broker *b);
 
+/* An enforcer's guard ports with the controller's, as it last said them
+ * (kept in the store), into b->cfg before the firewall is configured. */
+void jit_upstream_restore_guard(struct jit_broker *b);
+
 /* A grant as jit_grant_json() shows it, back; -1 with err on anything
  * missing or invalid. */
 int jit_grant_from_json(json_t *j, struct jit_grant *g, jit_error *err);

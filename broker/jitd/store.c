@@ -58,7 +58,9 @@ static const char *const migrations[] = {
 	"CREATE TABLE upstream_logins (id INTEGER PRIMARY KEY AUTOINCREMENT,"
 	" grant_id INTEGER NOT NULL, jti TEXT NOT NULL, user TEXT NOT NULL,"
 	" source TEXT NOT NULL, port TEXT NOT NULL, time INTEGER NOT NULL);"
-	"ALTER TABLE hosts ADD COLUMN logins INTEGER NOT NULL DEFAULT 0;",
+	"ALTER TABLE hosts ADD COLUMN logins INTEGER NOT NULL DEFAULT 0;"
+	/* The ports the controller's policies guard here, as it last said. */
+	"ALTER TABLE upstream ADD COLUMN guard TEXT NOT NULL DEFAULT '';",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == JIT_STORE_SCHEMA_VERSION,
@@ -79,7 +81,7 @@ enum stmt_id {
 	ST_DUE, ST_MARK_EXPIRED, ST_NEXT_EXPIRY, ST_COUNT_ACTIVE, ST_AUDIT_INSERT,
 	ST_GRANT_HOST, ST_HOST_NEXT_SEQ, ST_CHANGE_INSERT, ST_HOST_ACK,
 	ST_MIRROR_GRANT, ST_UPSTREAM_APPLIED, ST_UPSTREAM_SET, ST_HOST_LAST_SEQ,
-	ST_LOGIN_QUEUE, ST_LOGIN_DONE, ST_HOST_LOGIN,
+	ST_LOGIN_QUEUE, ST_LOGIN_DONE, ST_HOST_LOGIN, ST_GUARD_GET, ST_GUARD_SET,
 	ST_COUNT
 };
 
@@ -126,6 +128,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_LOGIN_QUEUE] = "INSERT INTO upstream_logins (grant_id, jti, user, source, port, time)"
 			   " VALUES (?,?,?,?,?,?)",
 	[ST_LOGIN_DONE] = "DELETE FROM upstream_logins WHERE id = ?",
+	[ST_GUARD_GET] = "SELECT guard FROM upstream WHERE id = 1",
+	[ST_GUARD_SET] = "UPDATE upstream SET guard = ? WHERE id = 1",
 	/* A host's login number n is taken once: the first time, when n is
 	 * past the last taken. */
 	[ST_HOST_LOGIN] = "INSERT INTO hosts (host, logins) VALUES (?1, ?2)"
@@ -1026,6 +1030,28 @@ int jit_store_upstream_applied(struct jit_store *st, int64_t *seq, jit_error *er
 	if (rc != SQLITE_ROW)
 		return db_fail(st, rc, "reading the last change applied", err);
 	return 0;
+}
+
+int jit_store_upstream_guard(struct jit_store *st, char *buf, size_t size, jit_error *err)
+{
+	sqlite3_stmt *s = stmt(st, ST_GUARD_GET);
+	int rc = sqlite3_step(s);
+
+	buf[0] = '\0';
+	if (rc == SQLITE_ROW)
+		copy_column(s, 0, buf, size);
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW)
+		return db_fail(st, rc, "reading the controller's guard ports", err);
+	return 0;
+}
+
+int jit_store_upstream_set_guard(struct jit_store *st, const char *ports, jit_error *err)
+{
+	sqlite3_stmt *s = stmt(st, ST_GUARD_SET);
+
+	bind_text(s, 1, ports);
+	return step_done(st, s, "recording the controller's guard ports", err);
 }
 
 static int mirror_grant(struct jit_store *st, const struct jit_grant *g, jit_error *err)

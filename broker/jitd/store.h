@@ -199,6 +199,11 @@ struct jit_host_state {
  * for none). */
 int jit_store_upstream_applied(struct jit_store *st, int64_t *seq, jit_error *err);
 
+/* The ports the controller's policies guard on this host, as it last said
+ * ("22/tcp,3389/tcp"; "" for none), and their update. */
+int jit_store_upstream_guard(struct jit_store *st, char *buf, size_t size, jit_error *err);
+int jit_store_upstream_set_guard(struct jit_store *st, const char *ports, jit_error *err);
+
 /* Applies the controller's change number seq in one transaction: the grant
  * as the change shows it (inserted under the controller's id, or its
  * revocation recorded; NULL: nothing, for a change refused), the number

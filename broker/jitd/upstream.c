@@ -115,6 +115,85 @@ void jit_upstream_unlinked(struct jit_broker *b)
 	b->upstream.unanswered = 0;
 }
 
+/* --- guard ports -------------------------------------------------------------------- */
+
+#define GUARD_TEXT_MAX (JIT_GUARDED_PORTS_MAX * JIT_PORTSPEC_STRLEN)
+
+static bool has_port(const struct jit_portspec *ports, size_t n, const struct jit_portspec *p)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ports[i].port == p->port && ports[i].proto == p->proto)
+			return true;
+	return false;
+}
+
+/* The host's guard ports and the controller's (text as the store keeps it),
+ * each once, into cfg->guarded; -1 when they are more than a firewall
+ * holds (the guard ports alone are kept then). */
+static int merge_guard(struct jit_config *cfg, const char *controllers)
+{
+	struct jit_portspec theirs[JIT_GUARDED_PORTS_MAX];
+	size_t n = 0;
+
+	memcpy(cfg->guarded, cfg->controller.guard, cfg->controller.n_guard * sizeof(theirs[0]));
+	cfg->n_guarded = cfg->controller.n_guard;
+	if (controllers[0] == '\0')
+		return 0;
+	if (jit_portspec_list_parse(controllers, theirs, JIT_GUARDED_PORTS_MAX, &n) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (has_port(cfg->guarded, cfg->n_guarded, &theirs[i]))
+			continue;
+		if (cfg->n_guarded == JIT_GUARDED_PORTS_MAX) {
+			cfg->n_guarded = cfg->controller.n_guard;
+			return -1;
+		}
+		cfg->guarded[cfg->n_guarded++] = theirs[i];
+	}
+	return 0;
+}
+
+void jit_upstream_restore_guard(struct jit_broker *b)
+{
+	char text[GUARD_TEXT_MAX];
+	jit_error err;
+
+	if (jit_store_upstream_guard(b->store, text, sizeof(text), &err) != 0)
+		log_error("%s; guarding the guard ports alone", err.msg);
+	else if (merge_guard(b->cfg, text) != 0)
+		log_error("the controller's guard ports (%s) cannot be guarded; guarding the guard"
+			  " ports alone", text);
+}
+
+/* The follow answer's guard ports: guarded from now on, and remembered. */
+static void adopt_guard(struct jit_broker *b, json_t *guard)
+{
+	char text[GUARD_TEXT_MAX] = "", old[GUARD_TEXT_MAX];
+	size_t len = 0, i;
+	json_t *p;
+	jit_error err;
+
+	json_array_foreach(guard, i, p) {
+		const char *port = json_string_value(p);
+
+		if (port == NULL || len + strlen(port) + 2 > sizeof(text))
+			break;
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "%s%s", len ? "," : "", port);
+	}
+	if (jit_store_upstream_guard(b->store, old, sizeof(old), &err) == 0 && strcmp(old, text) == 0)
+		return;
+	if (merge_guard(b->cfg, text) != 0) {
+		log_error("the controller's guard ports (%s) cannot be guarded", text);
+		return;
+	}
+	if (jit_store_upstream_set_guard(b->store, text, &err) != 0)
+		log_error("%s", err.msg);
+	log_info("guarding %zu ports (the controller's: %s)", b->cfg->n_guarded,
+		 text[0] ? text : "none");
+	jit_firewall_configure(b->fw, b->cfg);
+	(void)jit_broker_reconcile(b, time(NULL));
+}
+
 /* --- a change ---------------------------------------------------------------------- */
 
 static bool same_ports(const struct jit_claims *c, const struct jit_grant *g)
@@ -305,6 +384,8 @@ static int answer_line(struct jit_broker *b, json_t *resp)
 		}
 		u->following = true;
 		log_info("following the controller's changes for %s", host);
+		if (json_is_array(json_object_get(resp, "guard")))
+			adopt_guard(b, json_object_get(resp, "guard"));
 	}
 	return 0;
 }
