@@ -27,14 +27,16 @@ static const char remote_usage[] =
 	"  An unknown or changed host key is refused, as ssh refuses it.\n";
 
 static const char ssh_usage[] =
-	"Usage: jitctl ssh [--broker USER@HOST[:PORT]] [--port PORT/PROTO] [--duration D]\n"
-	"                  [--justification TEXT] [--from CIDR] [--identity FILE]\n"
-	"                  [--known-hosts FILE] [--] [SSH ARGUMENTS...] TARGET [COMMAND]\n"
+	"Usage: jitctl ssh [--broker USER@HOST[:PORT]] [--host HOST] [--port PORT/PROTO]\n"
+	"                  [--duration D] [--justification TEXT] [--from CIDR]\n"
+	"                  [--identity FILE] [--known-hosts FILE] [--] [SSH ARGUMENTS...]\n"
+	"                  TARGET [COMMAND]\n"
 	"  Asks for a window (through jit-sshd with --broker, else through jitd's\n"
 	"  socket, which needs --from), then runs ssh with the arguments after\n"
 	"  jitctl's options and an askpass that answers the 'JIT ticket: ' prompt.\n"
 	"  After --, ssh's own options may come first (-- -v alice@web01).\n"
-	"  --port defaults to 22/tcp.\n";
+	"  --host: the host id to ask a controller for (default: the broker's own\n"
+	"  host); --port defaults to 22/tcp.\n";
 
 /* A session with t, or NULL having said why. */
 static ssh_session connect_to(const struct jit_ssh_target *t)
@@ -172,14 +174,14 @@ int jitctl_remote(int argc, char **argv)
 /* --- jitctl ssh ---------------------------------------------------------------------------- */
 
 struct ssh_args {
-	const char *broker, *port, *duration, *justification, *from;
+	const char *broker, *port, *duration, *justification, *from, *host;
 	struct jit_ssh_target t;
 };
 
 /* The ticket, from jit-sshd or from the local jitd. */
 static int get_ticket(struct ssh_args *a, char **ticket)
 {
-	char *words[8] = { "request", "--port", (char *)a->port };
+	char *words[10] = { "request", "--port", (char *)a->port };
 	int n = 3, status;
 	size_t len = 0;
 
@@ -187,7 +189,8 @@ static int get_ticket(struct ssh_args *a, char **ticket)
 		const struct jit_client local = { .io = { stdout, stderr } };
 		const struct jit_client_request r = { .port = a->port, .from = a->from,
 						      .duration = a->duration,
-						      .justification = a->justification };
+						      .justification = a->justification,
+						      .hosts = a->host };
 
 		return jit_client_request_ticket(&local, &r, ticket);
 	}
@@ -198,6 +201,10 @@ static int get_ticket(struct ssh_args *a, char **ticket)
 	if (a->justification != NULL) {
 		words[n++] = "--justification";
 		words[n++] = (char *)a->justification;
+	}
+	if (a->host != NULL) {
+		words[n++] = "--host";
+		words[n++] = (char *)a->host;
 	}
 	if (ssh_init() != SSH_OK)
 		return JITCTL_FAILED;
@@ -220,7 +227,8 @@ static int parse_ssh_options(int argc, char **argv, struct ssh_args *a, int *tar
 	const struct jit_client_opt defs[] = {
 		{ "broker", &a->broker, NULL }, { "port", &port, NULL },
 		{ "duration", &a->duration, NULL }, { "justification", &a->justification, NULL },
-		{ "from", &a->from, NULL }, { "identity", &a->t.identity, NULL },
+		{ "from", &a->from, NULL }, { "host", &a->host, NULL },
+		{ "identity", &a->t.identity, NULL },
 		{ "known-hosts", &a->t.known_hosts, NULL }, { NULL, NULL, NULL },
 	};
 	int rc = jit_client_parse_opts(JITCTL_STDIO, "ssh", ssh_usage, argc, argv, defs);
