@@ -71,6 +71,7 @@ struct client {
 	char follow_host[JIT_HOST_MAX];
 	int64_t follow_sent;		/* the last change pushed to it */
 	bool push_pending;		/* more to push once its output drains (or in a second) */
+	bool push_more;			/* more to push in the next round */
 	bool upstream;			/* an enforcer's link to its controller (jit-relay) */
 	json_t *held;			/* an answer waiting for enforcers' acks */
 	struct jit_apply_wait *wait;	/* which */
@@ -379,7 +380,7 @@ static void handle_line(struct server *s, struct client *c, const char *line, si
 		(void)snprintf(c->follow_host, sizeof(c->follow_host), "%s", host);
 		c->follower = true;
 		c->follow_sent = since;
-		s->push_more = true;
+		c->push_more = s->push_more = true;
 		jit_broker_follower(s->b, c->follow_host, true, time(NULL));
 	}
 }
@@ -506,7 +507,7 @@ static void client_event(struct server *s, struct client *c, uint32_t events)
 	}
 	if (c->push_pending && c->out_len - c->out_off < OUT_HIGH_WATER) {
 		c->push_pending = false;
-		s->push_more = true;
+		c->push_more = s->push_more = true;
 	}
 	/* Lines left for when the output drained: a writable socket wakes us
 	 * for them even if the client sends nothing more. */
@@ -705,8 +706,10 @@ static bool push_to(struct server *s, struct client *c)
 		c->push_pending = true;	/* the chores' second */
 		return true;
 	}
-	if (c->follow_sent - before == PUSH_BATCH)
+	if (c->follow_sent - before == PUSH_BATCH) {
+		c->push_more = true;	/* the rest in the next round */
 		s->push_more = true;
+	}
 	if (c->follow_sent == before)
 		return true;
 	if (!client_flush(c))
@@ -715,21 +718,43 @@ static bool push_to(struct server *s, struct client *c)
 	return true;
 }
 
-/* After each batch of events: news for the followers, when there is any. */
+static int compare_names(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* After each batch of events: news for the followers, when there is any:
+ * those of the hosts that had changes, those with more to be sent, or all
+ * when the store could not say which hosts. */
 static void push_changes(struct server *s)
 {
 	uint64_t queued = jit_store_changes_queued(s->b->store);
 	struct client *c, *next;
+	size_t n = 0;
+	const char **hosts;
+	bool all;
 
 	if (queued == s->changes_seen && !s->push_more)
 		return;
 	s->changes_seen = queued;
 	s->push_more = false;
+	all = jit_store_changes_overflow(s->b->store);
+	hosts = (const char **)jit_store_changed_hosts(s->b->store, &n);
+	qsort(hosts, n, sizeof(*hosts), compare_names);
 	for (c = s->clients; c != NULL; c = next) {
+		const char *host = c->follow_host;
+
 		next = c->next;
-		if (c->follower && !c->closing && !push_to(s, c))
+		if (!c->follower || c->closing)
+			continue;
+		if (!all && !c->push_more &&
+		    bsearch(&host, hosts, n, sizeof(*hosts), compare_names) == NULL)
+			continue;
+		c->push_more = false;
+		if (!push_to(s, c))
 			client_close(s, c);
 	}
+	jit_store_changed_clear(s->b->store);
 }
 
 /* --- answers held for acks ----------------------------------------------------------- */
@@ -888,7 +913,7 @@ static void chores_event(struct server *s)
 	for (struct client *c = s->clients; c != NULL; c = c->next)
 		if (c->push_pending) {
 			c->push_pending = false;
-			s->push_more = true;
+			c->push_more = s->push_more = true;
 		}
 	resume_listener(s);
 	if (jit_broker_has_housekeeping(s->b))

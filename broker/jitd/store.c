@@ -142,6 +142,9 @@ struct jit_store {
 	char own_host[JIT_HOST_MAX];	/* grants for any other host queue a change */
 	uint64_t changes_queued;	/* ever, by this process: followers compare */
 	int64_t last_seq_queued;	/* the number of the last change queued */
+	char **changed;			/* hosts with changes queued since the last clear */
+	size_t n_changed, cap_changed;
+	bool changes_overflow;		/* a host could not be noted: all may have news */
 	bool report_logins;		/* an enforcer's: each use queued for the controller */
 	uint64_t logins_queued;		/* by this process */
 };
@@ -385,6 +388,8 @@ void jit_store_close(struct jit_store *st)
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close(st->db);
+	jit_store_changed_clear(st);
+	free(st->changed);
 	free(st);
 }
 
@@ -541,6 +546,41 @@ void jit_store_set_host(struct jit_store *st, const char *host)
 	(void)snprintf(st->own_host, sizeof(st->own_host), "%s", host);
 }
 
+/* A host with news for its follower. Out of memory, the list is given up
+ * as "every host" (changes_overflow): followers are then all looked at. */
+static void note_changed(struct jit_store *st, const char *host)
+{
+	char *copy;
+
+	if (st->n_changed > 0 && strcmp(st->changed[st->n_changed - 1], host) == 0)
+		return;
+	if (st->n_changed == st->cap_changed) {
+		size_t cap = st->cap_changed ? 2 * st->cap_changed : 16;
+		char **grown = realloc(st->changed, cap * sizeof(*grown));
+
+		if (grown == NULL) {
+			st->changes_overflow = true;
+			return;
+		}
+		st->changed = grown;
+		st->cap_changed = cap;
+	}
+	copy = strdup(host);
+	if (copy == NULL) {
+		st->changes_overflow = true;
+		return;
+	}
+	st->changed[st->n_changed++] = copy;
+}
+
+bool jit_store_changes_overflow(struct jit_store *st)
+{
+	bool was = st->changes_overflow;
+
+	st->changes_overflow = false;
+	return was;
+}
+
 /* Within the caller's transaction: host's next change, numbered one past
  * its last, for a grant of another host than this one. */
 static int queue_change(struct jit_store *st, const char *host, const char *kind,
@@ -567,7 +607,21 @@ static int queue_change(struct jit_store *st, const char *host, const char *kind
 	st->last_seq_queued = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
 	sqlite3_reset(s);
 	st->changes_queued++;
+	note_changed(st, host);
 	return 0;
+}
+
+const char *const *jit_store_changed_hosts(struct jit_store *st, size_t *n)
+{
+	*n = st->n_changed;
+	return (const char *const *)st->changed;
+}
+
+void jit_store_changed_clear(struct jit_store *st)
+{
+	for (size_t i = 0; i < st->n_changed; i++)
+		free(st->changed[i]);
+	st->n_changed = 0;
 }
 
 int64_t jit_store_last_seq_queued(const struct jit_store *st)

@@ -173,6 +173,14 @@ struct jit_host_change {
  * when it grew. */
 uint64_t jit_store_changes_queued(const struct jit_store *st);
 
+/* The hosts with changes queued since jit_store_changed_clear() (in the
+ * order queued; a host may come more than once), for the server to push
+ * to their followers alone; *overflow (taken, then reset) when a host could
+ * not be noted for want of memory: every follower may then have news. */
+const char *const *jit_store_changed_hosts(struct jit_store *st, size_t *n);
+bool jit_store_changes_overflow(struct jit_store *st);
+void jit_store_changed_clear(struct jit_store *st);
+
 /* The number of the last change queued (for its host): what its enforcer
  * acks once it has applied it. */
 int64_t jit_store_last_seq_queued(const struct jit_store *st);

@@ -5,9 +5,11 @@
  * and port, and no ticket id repeats. Prints throughput and latency.
  *
  *   bench_broker -s SOCKET -k PUBKEY -u USER [-c CLIENTS] [-n REQUESTS]
- *                [-d SECONDS] [-f SOURCES -H HOST]
+ *                [-d SECONDS] [-f SOURCES -H HOST] [-h HOSTS]
  *
- * -d is each grant's duration (default 600).
+ * -d is each grant's duration (default 600). -h asks a controller for its
+ * hosts (a host id or @GROUP): every host's grant must then be applied (its
+ * enforcer acked it) when the answer comes, and every ticket verify.
  *
  * With -f and -H each request asks for 22/tcp from the next address of the
  * file SOURCES, and its latency runs until a TCP connection from that
@@ -34,7 +36,8 @@
 #include <unistd.h>
 
 #define REQUEST "{\"v\":1,\"op\":\"request\",\"ports\":[\"22/tcp\"],\"from\":\"%s\"," \
-		"\"duration\":%d,\"justification\":\"bench\"}\n"
+		"\"duration\":%d,\"justification\":\"bench\"%s}\n"
+#define HOSTS_MAX 300
 #define MAX_SOURCES 100000
 
 struct shared {
@@ -46,6 +49,7 @@ struct shared {
 	char (*sources)[INET6_ADDRSTRLEN];	/* NULL: every request from 192.0.2.10 */
 	size_t n_sources;
 	const char *host;			/* with sources: probe HOST port 22 */
+	char hosts[HOSTS_MAX];			/* "" or ,"hosts":["…"] */
 };
 
 struct worker {
@@ -105,24 +109,63 @@ static int read_line(int fd, char *buf, size_t size, size_t *carry)
 	}
 }
 
+/* One ticket: it verifies and says what was asked; its id kept when jti. */
+static int check_ticket(struct worker *w, const char *ticket, int i, char *jti)
+{
+	struct jit_claims c;
+	jit_error reason;
+
+	if (ticket == NULL) {
+		(void)snprintf(w->error, sizeof(w->error), "request %d: no ticket", i);
+		return -1;
+	}
+	if (jit_ticket_open(ticket, strlen(ticket), &w->sh->key, 1, &c, &reason) != JIT_OK) {
+		(void)snprintf(w->error, sizeof(w->error), "request %d: ticket: %.200s", i, reason.msg);
+		return -1;
+	}
+	if (strcmp(c.sub, w->sh->user) != 0 || c.n_ports != 1 || c.ports[0].port != 22) {
+		(void)snprintf(w->error, sizeof(w->error), "request %d: wrong claims", i);
+		return -1;
+	}
+	if (jti != NULL)
+		memcpy(jti, c.jti, JIT_JTI_LEN);
+	return 0;
+}
+
+/* With -h: each host's grant applied by its enforcer, each ticket good. */
+static int check_hosts(struct worker *w, json_t *grants, int i)
+{
+	size_t k;
+	json_t *g;
+
+	if (!json_is_array(grants) || json_array_size(grants) == 0) {
+		(void)snprintf(w->error, sizeof(w->error), "request %d: no grants", i);
+		return -1;
+	}
+	json_array_foreach(grants, k, g) {
+		if (!json_is_true(json_object_get(g, "applied"))) {
+			(void)snprintf(w->error, sizeof(w->error), "request %d: %s", i,
+				       json_string_value(json_object_get(g, "pending")));
+			return -1;
+		}
+		if (check_ticket(w, json_string_value(json_object_get(g, "ticket")), i,
+				 k == 0 ? w->jti[i] : NULL) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int check_response(struct worker *w, const char *line, int i)
 {
 	json_t *resp = json_loads(line, 0, NULL);
-	const char *ticket = json_string_value(json_object_get(resp, "ticket"));
-	struct jit_claims c;
-	jit_error reason;
 	int rc = -1;
 
-	if (!json_is_true(json_object_get(resp, "ok")) || ticket == NULL)
+	if (!json_is_true(json_object_get(resp, "ok")))
 		(void)snprintf(w->error, sizeof(w->error), "request %d: %.200s", i, line);
-	else if (jit_ticket_open(ticket, strlen(ticket), &w->sh->key, 1, &c, &reason) != JIT_OK)
-		(void)snprintf(w->error, sizeof(w->error), "request %d: ticket: %.200s", i, reason.msg);
-	else if (strcmp(c.sub, w->sh->user) != 0 || c.n_ports != 1 || c.ports[0].port != 22)
-		(void)snprintf(w->error, sizeof(w->error), "request %d: wrong claims", i);
-	else {
-		memcpy(w->jti[i], c.jti, JIT_JTI_LEN);
-		rc = 0;
-	}
+	else if (w->sh->hosts[0] != '\0')
+		rc = check_hosts(w, json_object_get(resp, "grants"), i);
+	else
+		rc = check_ticket(w, json_string_value(json_object_get(resp, "ticket")), i, w->jti[i]);
 	json_decref(resp);
 	return rc;
 }
@@ -190,11 +233,11 @@ static void *run_worker(void *arg)
 		const char *src = w->sh->sources
 					  ? w->sh->sources[(w->first_source + (size_t)i) % w->sh->n_sources]
 					  : "192.0.2.10";
-		char req[sizeof(REQUEST) + INET6_ADDRSTRLEN + 16];
+		char req[sizeof(REQUEST) + INET6_ADDRSTRLEN + HOSTS_MAX + 16];
 		double t0 = now_us();
 		int len;
 
-		(void)snprintf(req, sizeof(req), REQUEST, src, w->sh->duration);
+		(void)snprintf(req, sizeof(req), REQUEST, src, w->sh->duration, w->sh->hosts);
 		if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0 ||
 		    (len = read_line(fd, buf, JIT_PROTO_RESPONSE_MAX, &carry)) < 0) {
 			(void)snprintf(w->error, sizeof(w->error), "request %d: connection lost", i);
@@ -300,8 +343,11 @@ int main(int argc, char **argv)
 	jit_error err;
 	double t0;
 
-	while ((opt = getopt(argc, argv, "s:k:u:c:n:d:f:H:")) != -1) {
+	while ((opt = getopt(argc, argv, "s:k:u:c:n:d:f:H:h:")) != -1) {
 		switch (opt) {
+		case 'h':
+			(void)snprintf(sh.hosts, sizeof(sh.hosts), ",\"hosts\":[\"%.256s\"]", optarg);
+			break;
 		case 'f': sources_file = optarg; break;
 		case 'H': sh.host = optarg; break;
 		case 's': sh.socket = optarg; break;
@@ -315,7 +361,8 @@ int main(int argc, char **argv)
 	}
 	if (sh.socket == NULL || pubkey == NULL || sh.user == NULL || clients < 1 ||
 	    sh.requests < 1 || sh.duration < 1) {
-		fprintf(stderr, "usage: bench_broker -s SOCKET -k PUBKEY -u USER [-c N] [-n N] [-d SECONDS]\n");
+		fprintf(stderr, "usage: bench_broker -s SOCKET -k PUBKEY -u USER [-c N] [-n N] [-d SECONDS]"
+				" [-f SOURCES -H HOST] [-h HOSTS]\n");
 		return 2;
 	}
 	if (jit_public_key_load(pubkey, &sh.key, &err) != 0) {
