@@ -369,11 +369,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_broker: %s\n", err.msg);
 		return 2;
 	}
-	if (sources_file != NULL && load_sources(sources_file, &sh) != 0)
+	if (sources_file != NULL && load_sources(sources_file, &sh) != 0) {
+		free(sh.sources);
 		return 2;
+	}
 	w = calloc((size_t)clients, sizeof(*w));
-	if (w == NULL)
+	if (w == NULL) {
+		free(sh.sources);
 		return 1;
+	}
 	for (int c = 0; c < clients; c++) {
 		w[c].sh = &sh;
 		w[c].first_source = (size_t)c * (size_t)sh.requests;
