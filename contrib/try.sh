@@ -1,12 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
 # The live demonstration of jit, for a newcomer on a fresh Debian 12 machine,
-# as root. Installs what is missing, builds, then plays four scenarios of the
-# suite (tests/e2e/scenarios.sh) in network namespaces it creates: nothing
-# granted; alice asks for SSH and logs in with her key and the ticket; her
-# ticket refused from another client and as another user; a window ending
-# while a session goes on. Each step is narrated: what is asked, what the
-# broker decided, what the firewall holds, what ssh did.
+# as root. Installs what is missing, builds, then plays it in network
+# namespaces it creates, in two acts. One host: four scenarios of the suite
+# (tests/e2e/scenarios.sh): nothing granted; alice asks for SSH and logs in
+# with her key and the ticket; her ticket refused from another client and as
+# another user; a window ending while a session goes on. A fleet (the world
+# of tests/e2e/fleet.sh): a controller and two hosts following it; alice asks
+# the controller for one host, logs in there, asks for both, a revocation
+# closes a host, and one made while a host is cut off applies when it is
+# back. Each step is narrated: what is asked, what the broker decided, what
+# the firewall holds, what ssh did.
 #
 # This machine's own firewall, sshd, users and PAM files are not touched: the
 # demo runs in its own namespaces, with its own /etc/passwd, /etc/pam.d, /run
@@ -29,7 +33,12 @@ if [ -z "${JIT_SSHENV_NS:-}" ]; then
 	say "OpenSSH's server for the demo (unpacked into $build/openssh, not installed)"
 	JIT_SSHD=$(jit_test_sshd "$build/openssh")
 	export JIT_SSHD
-	JIT_SSHENV_NS=1 exec unshare --mount --propagation private -- bash "$JIT_TOP/contrib/try.sh"
+	rc=0
+	for act in host fleet; do
+		JIT_SSHENV_NS=1 JIT_TRY_ACT=$act unshare --mount --propagation private -- \
+			bash "$JIT_TOP/contrib/try.sh" || rc=1
+	done
+	exit "$rc"
 fi
 
 # From here on every step is counted, not fatal.
@@ -62,12 +71,30 @@ tap_not_ok() {
 	for line in "$@"; do printf '            %s\n' "$line"; done
 }
 
+summary() {
+	echo
+	if [ "$tap_failures" -eq 0 ]; then
+		printf '%sAll %d steps of this act behaved as narrated.%s Everything it created is removed.\n' \
+			"$green" "$tap_count" "$scn_plain"
+	else
+		printf '%s%d of %d steps of this act did not behave as narrated.%s\n' "$red" \
+			"$tap_failures" "$tap_count" "$scn_plain"
+		exit 1
+	fi
+}
+
+if [ "${JIT_TRY_ACT:-host}" = fleet ]; then
+	. "$JIT_TOP/contrib/try-fleet.sh"
+	summary
+	exit 0
+fi
+
 tap_workdir try
 backend=nftables
 . tests/e2e/scenarios.sh
 tap_atexit scn_cleanup
 
-say "the stage"
+say "act one: one host"
 cat <<TEXT
    web01 (a network namespace) runs jitd with the nftables backend, sshd with
    pam_jit on port 22, and a TCP listener on 3389 standing in for RDP.
@@ -83,13 +110,4 @@ fi
 for n in 1 2 3 5; do
 	scn_run "$n"
 done
-
-echo
-if [ "$tap_failures" -eq 0 ]; then
-	printf '%sAll %d steps behaved as narrated.%s Everything the demo created is removed.\n' \
-		"$green" "$tap_count" "$scn_plain"
-else
-	printf '%s%d of %d steps did not behave as narrated.%s\n' "$red" "$tap_failures" \
-		"$tap_count" "$scn_plain"
-	exit 1
-fi
+summary
