@@ -5,6 +5,7 @@
 
 #include "jitclient.h"
 #include "escape.h"
+#include "jit_limits.h"
 #include "netaddr.h"
 #include "proto.h"
 #include "strlist.h"
@@ -50,7 +51,8 @@ static const char audit_usage[] =
 	"                    [--socket PATH]\n"
 	"  Audit log entries since then (default 24h), the newest 1000 at most: yours,\n"
 	"  or everyone's for uid 0 and audit roles. --since 1h means the last hour.\n"
-	"  CSV (RFC 4180) has a header line: id,time,actor,action,subject,result,reason,details.\n";
+	"  CSV (RFC 4180) has a header line: id,time,actor,action,subject,result,reason,details,host.\n"
+	"  A controller's table has a HOST column (the host each entry concerns).\n";
 
 struct common {
 	const char *socket;
@@ -632,7 +634,8 @@ static int since_time(const char *arg, char out[JIT_RFC3339_LEN])
 	return jit_rfc3339_format(t, out);
 }
 
-static void print_entries(FILE *out, json_t *entries)
+/* A controller's entries (fleet) have a HOST column after the time. */
+static void print_entries(FILE *out, json_t *entries, bool fleet)
 {
 	bool colour = use_colour(out);
 	size_t i;
@@ -643,8 +646,12 @@ static void print_entries(FILE *out, json_t *entries)
 		const char *reason = json_string_value(json_object_get(e, "reason"));
 		char *details = json_dumps(json_object_get(e, "details"), JSON_COMPACT);
 		char when[64], actor[256], action[64], subj[256], result[64], why[2048], more[16384];
+		char host[JIT_HOST_MAX + 8];
 
-		fprintf(out, "%s  %-10s %-8s %-10s ", safe_field(e, "time", when, sizeof(when)),
+		fprintf(out, "%s  ", safe_field(e, "time", when, sizeof(when)));
+		if (fleet)
+			fprintf(out, "%-10s ", safe_field(e, "host", host, sizeof(host)));
+		fprintf(out, "%-10s %-8s %-10s ",
 		       safe_field(e, "actor", actor, sizeof(actor)),
 		       safe_field(e, "action", action, sizeof(action)),
 		       subject ? jit_escape_text(subject, subj, sizeof(subj)) : "-");
@@ -686,7 +693,7 @@ static void print_entries_csv(FILE *out, json_t *entries)
 	size_t i;
 	json_t *e;
 
-	fprintf(out, "%s\n", "id,time,actor,action,subject,result,reason,details");
+	fprintf(out, "%s\n", "id,time,actor,action,subject,result,reason,details,host");
 	json_array_foreach(entries, i, e) {
 		char id[32], *details = json_dumps(json_object_get(e, "details"), JSON_COMPACT);
 
@@ -695,7 +702,8 @@ static void print_entries_csv(FILE *out, json_t *entries)
 		csv_field(out, id, false);
 		for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++)
 			csv_field(out, json_string_value(json_object_get(e, fields[f])), false);
-		csv_field(out, details, true);
+		csv_field(out, details, false);
+		csv_field(out, json_string_value(json_object_get(e, "host")), true);
 		free(details);
 	}
 }
@@ -742,7 +750,8 @@ static int cmd_audit(const struct jit_client *cl, int argc, char **argv)
 	else if (format != NULL && strcmp(format, "csv") == 0)
 		print_entries_csv(out, json_object_get(resp, "entries"));
 	else
-		print_entries(out, json_object_get(resp, "entries"));
+		print_entries(out, json_object_get(resp, "entries"),
+			      json_is_true(json_object_get(resp, "fleet")));
 	if (json_is_true(json_object_get(resp, "truncated")))
 		fprintf(cl->io.err, "jitctl audit: showing the newest %zu entries only; narrow with --since\n",
 			json_array_size(json_object_get(resp, "entries")));

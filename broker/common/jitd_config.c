@@ -1041,6 +1041,15 @@ static void resolve_policy_hosts(struct parser *p, struct jit_policy *pol)
 	}
 }
 
+/* Whether a policy covers another host than this one: a controller's. */
+static void note_fleet(struct jit_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_policies; i++)
+		for (size_t j = 0; j < cfg->policies[i].hosts.n; j++)
+			if (strcmp(cfg->policies[i].hosts.items[j], cfg->host) != 0)
+				cfg->fleet = true;
+}
+
 /* A policy for other hosts on a jitd with no front door: their enforcers
  * would have nowhere to follow it from. */
 static void warn_unreachable_hosts(struct parser *p)
@@ -1071,6 +1080,7 @@ static void check_enforcer(struct parser *p)
 		if (p->pubkey_line > 0)
 			perr_at(p, p->pubkey_line, "pubkey is for an enforcer, which has a [controller]"
 				" section; this jitd signs with key");
+		note_fleet(cfg);
 		warn_unreachable_hosts(p);
 		return;
 	}

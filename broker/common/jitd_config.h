@@ -124,6 +124,7 @@ struct jit_config {
 	char key[JIT_PATH_MAX];
 	char pubkey[JIT_PATH_MAX];	/* an enforcer's: the broker's public key */
 	bool enforcer;			/* [controller] given: follows it, signs nothing */
+	bool fleet;			/* a policy covers another host: a controller */
 	struct jit_controller_config controller;
 	enum jit_firewall_kind firewall;
 	int64_t default_duration;

@@ -61,7 +61,7 @@ json_t *jit_op_follow(struct jit_broker *b, struct jit_peer *peer, json_t *req)
 		return jit_broker_error("bad_request", err.msg);
 	log_info("%s follows its changes from %lld on", peer->remote_host, (long long)since);
 	jit_broker_audit(b, peer, "follow", peer->remote_host, "ok", NULL,
-			 json_pack("{s:I}", "since", since));
+			 json_pack("{s:s, s:I}", "host", peer->remote_host, "since", since));
 	b->follow.started = true;
 	(void)snprintf(b->follow.host, sizeof(b->follow.host), "%s", peer->remote_host);
 	b->follow.since = since;

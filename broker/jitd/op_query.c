@@ -141,7 +141,7 @@ static json_t *revoke_grant(struct jit_broker *b, struct jit_peer *peer, json_t 
 	time_t now = time(NULL);
 	struct jit_audit_entry e = { .time = now, .actor = peer->user, .action = "revoke",
 				     .result = "ok" };
-	char details[64];
+	char details[64 + JIT_HOST_MAX];
 	struct jit_grant g;
 	jit_error err;
 	int rc = jit_store_grant_get(b->store, id, &g, &err);
@@ -157,7 +157,8 @@ static json_t *revoke_grant(struct jit_broker *b, struct jit_peer *peer, json_t 
 		return jit_op_refusal("denied", "not_yours",
 			       "this grant is not yours; revoking it needs a role with revoke_any = yes");
 	}
-	(void)snprintf(details, sizeof(details), "{\"grant\":%lld}", (long long)id);
+	(void)snprintf(details, sizeof(details), "{\"grant\":%lld,\"host\":\"%s\"}",
+		       (long long)id, g.host);
 	e.subject = g.user;
 	e.details = details;
 	rc = jit_store_grant_revoke(b->store, id, peer->user, now, &e, &err);
@@ -215,6 +216,7 @@ struct entries_out {
 	json_t *array;
 	size_t bytes;
 	bool cut;
+	const char *own_host;		/* an entry's host when its details name none */
 };
 
 static json_t *details_json(const char *text)
@@ -239,18 +241,21 @@ static size_t entry_bytes(const struct jit_audit_entry *e)
 static int append_entry(const struct jit_audit_entry *e, void *ctx)
 {
 	struct entries_out *out = ctx;
-	json_t *o;
+	const char *host;
+	json_t *o, *details;
 
 	out->bytes += entry_bytes(e);
 	if (out->bytes > AUDIT_ANSWER_MAX) {
 		out->cut = true;
 		return 1;
 	}
-	o = json_pack("{s:I, s:o, s:s, s:s, s:s?, s:s, s:s?, s:o*}", "id", (json_int_t)e->id,
-		      "time", jit_rfc3339_json(e->time), "actor", e->actor ? e->actor : "", "action",
-		      e->action ? e->action : "", "subject", e->subject, "result",
-		      e->result ? e->result : "", "reason", e->reason, "details",
-		      details_json(e->details));
+	details = details_json(e->details);
+	host = json_string_value(json_object_get(details, "host"));
+	o = json_pack("{s:I, s:o, s:s, s:s, s:s, s:s?, s:s, s:s?, s:o*}", "id", (json_int_t)e->id,
+		      "time", jit_rfc3339_json(e->time), "host", host ? host : out->own_host,
+		      "actor", e->actor ? e->actor : "", "action", e->action ? e->action : "",
+		      "subject", e->subject, "result", e->result ? e->result : "", "reason",
+		      e->reason, "details", details);
 	return json_array_append_new(out->array, o) == 0 ? 0 : -1;
 }
 
@@ -269,7 +274,7 @@ json_t *jit_op_audit(struct jit_broker *b, struct jit_peer *peer, json_t *req)
 {
 	const char *since_text = jit_op_str(req, "since");
 	time_t since = time(NULL) - AUDIT_SINCE_DEFAULT;
-	struct entries_out out = { NULL, 0, false };
+	struct entries_out out = { NULL, 0, false, b->cfg->host };
 	json_t *r;
 	json_int_t limit;
 	jit_error err;
@@ -290,6 +295,7 @@ json_t *jit_op_audit(struct jit_broker *b, struct jit_peer *peer, json_t *req)
 		out.cut = true;
 	}
 	r = jit_op_ok();
+	json_object_set_new(r, "fleet", json_boolean(b->cfg->fleet));
 	json_object_set_new(r, "truncated", json_boolean(out.cut));
 	json_object_set_new(r, "entries", oldest_first(out.array));
 	return r;

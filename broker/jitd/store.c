@@ -536,9 +536,9 @@ static void grant_details(const struct jit_grant *g, const char *remote, char *b
 	ports_text(g, ports, sizeof(ports));
 	(void)jit_rfc3339_format(g->expires, expires);
 	(void)snprintf(buf, size,
-		       "{\"grant\":%lld,\"from\":\"%s\",\"ports\":\"%s\",\"expires\":\"%s\","
-		       "\"jti\":\"%s\"%s%s}", (long long)g->id, source, ports, expires, g->jti,
-		       remote ? ",\"remote\":" : "", remote ? remote : "");
+		       "{\"grant\":%lld,\"host\":\"%s\",\"from\":\"%s\",\"ports\":\"%s\","
+		       "\"expires\":\"%s\",\"jti\":\"%s\"%s%s}", (long long)g->id, g->host, source,
+		       ports, expires, g->jti, remote ? ",\"remote\":" : "", remote ? remote : "");
 }
 
 void jit_store_set_host(struct jit_store *st, const char *host)
@@ -845,12 +845,13 @@ int jit_store_host_login(struct jit_store *st, const char *host, const struct ji
 static int mark_expired(struct jit_store *st, const struct jit_grant *g, time_t now,
 			jit_error *err)
 {
-	char details[64];
+	char details[64 + JIT_HOST_MAX];
 	struct jit_audit_entry e = { .time = now, .actor = "jitd", .action = "expire",
 				     .subject = g->user, .result = "ok", .details = details };
 	sqlite3_stmt *s = stmt(st, ST_MARK_EXPIRED);
 
-	(void)snprintf(details, sizeof(details), "{\"grant\":%lld}", (long long)g->id);
+	(void)snprintf(details, sizeof(details), "{\"grant\":%lld,\"host\":\"%s\"}",
+		       (long long)g->id, g->host);
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
 	sqlite3_bind_int64(s, 2, g->id);
 	if (step_done(st, s, "marking a grant expired", err) != 0)

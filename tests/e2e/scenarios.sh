@@ -449,7 +449,7 @@ scenario_8() {
 	expect "$t: jitd restarted answers" 0 --out "firewall $backend" -- "$JITCTL" status
 	audit=$("$JITCTL" audit --json)
 	check "$t: it marked the grant that expired while it was down" \
-		grep -q "\"action\":\"expire\",\"subject\":\"alice\",\"result\":\"ok\",\"reason\":null,\"details\":{\"grant\":$grant}" <<<"$audit"
+		grep -q "\"action\":\"expire\",\"subject\":\"alice\",\"result\":\"ok\",\"reason\":null,\"details\":{\"grant\":$grant,\"host\":\"web01\"}" <<<"$audit"
 	check "$t: bob's window survives the restart" reaches "$clb" "$B4" "$S4B" 22
 	check "$t: and what no grant covers stays closed" blocked "$cla" "$src" "$S4A" 22
 }
