@@ -646,11 +646,13 @@ static void print_entries(FILE *out, json_t *entries, bool fleet)
 		const char *reason = json_string_value(json_object_get(e, "reason"));
 		char *details = json_dumps(json_object_get(e, "details"), JSON_COMPACT);
 		char when[64], actor[256], action[64], subj[256], result[64], why[2048], more[16384];
-		char host[JIT_HOST_MAX + 8];
 
 		fprintf(out, "%s  ", safe_field(e, "time", when, sizeof(when)));
-		if (fleet)
+		if (fleet) {
+			char host[JIT_HOST_MAX + 8];
+
 			fprintf(out, "%-10s ", safe_field(e, "host", host, sizeof(host)));
+		}
 		fprintf(out, "%-10s %-8s %-10s ",
 		       safe_field(e, "actor", actor, sizeof(actor)),
 		       safe_field(e, "action", action, sizeof(action)),
