@@ -103,6 +103,7 @@ const struct field jit_login_fields[] = {
 	{ "from", F_STRING, true, JIT_CIDR_STRLEN - 1, 0 },
 	{ "port", F_STRING, true, JIT_PORTSPEC_STRLEN - 1, 0 },
 	{ "time", F_STRING, true, JIT_RFC3339_LEN - 1, 0 },
+	{ "epoch", F_STRING, true, JIT_EPOCH_MAX - 1, 0 },
 	{ NULL, F_STRING, false, 0, 0 },
 };
 
@@ -121,6 +122,10 @@ static int parse_login(json_t *req, struct jit_login *l, jit_error *err)
 	(void)snprintf(l->user, sizeof(l->user), "%s", jit_op_str(req, "user"));
 	(void)snprintf(l->from, sizeof(l->from), "%s", jit_op_str(req, "from"));
 	(void)snprintf(l->port, sizeof(l->port), "%s", jit_op_str(req, "port"));
+	(void)snprintf(l->epoch, sizeof(l->epoch), "%s", jit_op_str(req, "epoch"));
+	for (const char *c = l->epoch; *c != '\0'; c++)
+		if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f')))
+			return jit_error_set(err, "epoch: lowercase hexadecimal digits only");
 	if (!jit_config_valid_name(l->user))
 		return jit_error_set(err, "'%s' is not a valid user name", l->user);
 	if (jit_addr_parse(l->from, &from) != 0)

@@ -53,12 +53,17 @@ static const char *const migrations[] = {
 	"CREATE TABLE upstream (id INTEGER PRIMARY KEY CHECK (id = 1),"
 	" applied INTEGER NOT NULL DEFAULT 0);"
 	"INSERT INTO upstream (id) VALUES (1);",
-	/* 4 -> 5: an enforcer's logins, kept until its controller has them; a
-	 * controller's count of each host's logins taken (none twice). */
+	/* 4 -> 5: an enforcer's logins, kept until its controller has them,
+	 * numbered within its database's epoch (a random name: a database made
+	 * anew numbers from 1 again); a controller's count of each host's
+	 * logins taken in that epoch (none twice). */
 	"CREATE TABLE upstream_logins (id INTEGER PRIMARY KEY AUTOINCREMENT,"
 	" grant_id INTEGER NOT NULL, jti TEXT NOT NULL, user TEXT NOT NULL,"
 	" source TEXT NOT NULL, port TEXT NOT NULL, time INTEGER NOT NULL);"
+	"ALTER TABLE upstream ADD COLUMN epoch TEXT NOT NULL DEFAULT '';"
+	"UPDATE upstream SET epoch = lower(hex(randomblob(8)));"
 	"ALTER TABLE hosts ADD COLUMN logins INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE hosts ADD COLUMN login_epoch TEXT NOT NULL DEFAULT '';"
 	/* The ports the controller's policies guard here, as it last said. */
 	"ALTER TABLE upstream ADD COLUMN guard TEXT NOT NULL DEFAULT '';",
 };
@@ -81,7 +86,7 @@ enum stmt_id {
 	ST_DUE, ST_MARK_EXPIRED, ST_NEXT_EXPIRY, ST_COUNT_ACTIVE, ST_AUDIT_INSERT,
 	ST_GRANT_HOST, ST_HOST_NEXT_SEQ, ST_CHANGE_INSERT, ST_HOST_ACK,
 	ST_MIRROR_GRANT, ST_UPSTREAM_APPLIED, ST_UPSTREAM_SET, ST_HOST_LAST_SEQ,
-	ST_LOGIN_QUEUE, ST_LOGIN_DONE, ST_HOST_LOGIN, ST_GUARD_GET, ST_GUARD_SET,
+	ST_LOGIN_QUEUE, ST_LOGIN_DONE, ST_HOST_LOGIN, ST_UPSTREAM_EPOCH, ST_GUARD_GET, ST_GUARD_SET,
 	ST_COUNT
 };
 
@@ -132,8 +137,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_GUARD_SET] = "UPDATE upstream SET guard = ? WHERE id = 1",
 	/* A host's login number n is taken once: the first time, when n is
 	 * past the last taken. */
-	[ST_HOST_LOGIN] = "INSERT INTO hosts (host, logins) VALUES (?1, ?2)"
-			  " ON CONFLICT (host) DO UPDATE SET logins = ?2 WHERE logins < ?2",
+	[ST_HOST_LOGIN] = "INSERT INTO hosts (host, logins, login_epoch) VALUES (?1, ?2, ?3)"
+			  " ON CONFLICT (host) DO UPDATE SET logins = ?2, login_epoch = ?3"
+			  " WHERE logins < ?2 OR login_epoch <> ?3",
+	[ST_UPSTREAM_EPOCH] = "SELECT epoch FROM upstream WHERE id = 1",
 };
 
 struct jit_store {
@@ -812,6 +819,20 @@ int jit_store_logins_each(struct jit_store *st, int64_t after, int64_t limit,
 	return query_each(st, s, login_row, &cb, "reading the logins to report", err);
 }
 
+int jit_store_upstream_epoch(struct jit_store *st, char *buf, size_t size, jit_error *err)
+{
+	sqlite3_stmt *s = stmt(st, ST_UPSTREAM_EPOCH);
+	int rc = sqlite3_step(s);
+
+	buf[0] = '\0';
+	if (rc == SQLITE_ROW)
+		copy_column(s, 0, buf, size);
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW)
+		return db_fail(st, rc, "reading the database's epoch", err);
+	return 0;
+}
+
 int jit_store_login_reported(struct jit_store *st, int64_t id, jit_error *err)
 {
 	sqlite3_stmt *s = stmt(st, ST_LOGIN_DONE);
@@ -830,6 +851,7 @@ int jit_store_host_login(struct jit_store *st, const char *host, const struct ji
 	s = stmt(st, ST_HOST_LOGIN);
 	bind_text(s, 1, host);
 	sqlite3_bind_int64(s, 2, l->id);
+	bind_text(s, 3, l->epoch);
 	if (step_done(st, s, "numbering the host's login", err) != 0)
 		return rollback(st);
 	if (sqlite3_changes(st->db) == 0) {

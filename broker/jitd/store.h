@@ -86,8 +86,11 @@ int jit_store_grant_revoke(struct jit_store *st, int64_t id, const char *by, tim
 			   const struct jit_audit_entry *audit, jit_error *err);
 
 /* One login with a grant's ticket. */
+#define JIT_EPOCH_MAX 33
+
 struct jit_login {
 	int64_t id;			/* an enforcer's number for it (the store's) */
+	char epoch[JIT_EPOCH_MAX];	/* ... within this epoch of its database */
 	int64_t grant_id;
 	char jti[JIT_JTI_LEN];
 	char user[JIT_NAME_MAX];
@@ -113,12 +116,17 @@ uint64_t jit_store_logins_queued(const struct jit_store *st);
 int jit_store_logins_each(struct jit_store *st, int64_t after, int64_t limit,
 			  int (*fn)(const struct jit_login *l, void *ctx), void *ctx, jit_error *err);
 
+/* An enforcer's database's epoch: a random name made with it, so that a
+ * controller tells its login numbers from those of the database before. */
+int jit_store_upstream_epoch(struct jit_store *st, char *buf, size_t size, jit_error *err);
+
 /* The controller has login id: no longer queued. */
 int jit_store_login_reported(struct jit_store *st, int64_t id, jit_error *err);
 
-/* A controller's: host's login l (l->id its enforcer's number) counted on
- * its grant with the audit entry, in one transaction: 1; 0 when that host's
- * login l->id (or a later one) was taken already, and nothing is written. */
+/* A controller's: host's login l (l->id its enforcer's number in epoch
+ * l->epoch) counted on its grant with the audit entry, in one transaction:
+ * 1; 0 when that host's login l->id (or a later one) of that epoch was
+ * taken already, and nothing is written. */
 int jit_store_host_login(struct jit_store *st, const char *host, const struct jit_login *l,
 			 const struct jit_audit_entry *audit, jit_error *err);
 

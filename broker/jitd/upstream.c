@@ -409,15 +409,21 @@ int jit_upstream_line(struct jit_broker *b, const char *line, size_t len, int64_
 
 /* --- what to send ------------------------------------------------------------------ */
 
+struct login_out {
+	json_t *req;
+	const char *epoch;
+};
+
 static int login_request(const struct jit_login *l, void *ctx)
 {
-	json_t **req = ctx;
+	struct login_out *out = ctx;
 	char when[JIT_RFC3339_LEN];
 
 	(void)jit_rfc3339_format(l->time, when);
-	*req = json_pack("{s:i, s:s, s:I, s:s, s:s, s:s, s:s, s:s}", "v", JIT_PROTO_VERSION, "op",
-			 "login", "id", (json_int_t)l->id, "jti", l->jti, "user", l->user, "from",
-			 l->from, "port", l->port, "time", when);
+	out->req = json_pack("{s:i, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "v",
+			     JIT_PROTO_VERSION, "op", "login", "id", (json_int_t)l->id, "jti", l->jti,
+			     "user", l->user, "from", l->from, "port", l->port, "time", when,
+			     "epoch", out->epoch);
 	return 1;
 }
 
@@ -425,22 +431,24 @@ static int login_request(const struct jit_login *l, void *ctx)
 static json_t *next_login(struct jit_broker *b)
 {
 	struct jit_upstream *u = &b->upstream;
-	json_t *req = NULL;
+	char epoch[JIT_EPOCH_MAX];
+	struct login_out out = { NULL, epoch };
 	jit_error err;
 
 	if (!u->logins_left && jit_store_logins_queued(b->store) == u->logins_seen)
 		return NULL;
 	u->logins_seen = jit_store_logins_queued(b->store);
-	if (jit_store_logins_each(b->store, u->login_sent, 1, login_request, &req, &err) < 0) {
+	if (jit_store_upstream_epoch(b->store, epoch, sizeof(epoch), &err) != 0 ||
+	    jit_store_logins_each(b->store, u->login_sent, 1, login_request, &out, &err) < 0) {
 		log_error("%s", err.msg);
 		return NULL;
 	}
-	u->logins_left = req != NULL;
-	if (req != NULL) {
-		u->login_sent = json_integer_value(json_object_get(req, "id"));
+	u->logins_left = out.req != NULL;
+	if (out.req != NULL) {
+		u->login_sent = json_integer_value(json_object_get(out.req, "id"));
 		sent(u, 'l', u->login_sent);
 	}
-	return req;
+	return out.req;
 }
 
 json_t *jit_upstream_next(struct jit_broker *b, int64_t now_ms)

@@ -287,6 +287,34 @@ static void test_mirror(void **state)
 	assert_int_equal(applied, 3);
 }
 
+/* A host's login is taken once per number and epoch: sent again, it is
+ * not counted again; from a database made anew (another epoch), number 1
+ * is a new login. */
+static void test_host_logins(void **state)
+{
+	struct fixture *f = *state;
+	struct jit_audit_entry e = { .time = NOW, .actor = "alice", .action = "login",
+				     .result = "ok" };
+	struct jit_login l = { .id = 1, .epoch = "aaaa", .time = NOW };
+	struct jit_grant g;
+	jit_error err;
+
+	jit_store_set_host(open_store(f), "ctl");
+	sample_grant(&g, "alice", "AAAAAAAAAAAAAAAAAAAAAA", NOW + 60);
+	(void)snprintf(g.host, sizeof(g.host), "web02");
+	assert_int_equal(jit_store_grant_add(f->st, &g, NULL, &e, &err), 0);
+	l.grant_id = g.id;
+	assert_int_equal(jit_store_host_login(f->st, "web02", &l, &e, &err), 1);
+	assert_int_equal(jit_store_host_login(f->st, "web02", &l, &e, &err), 0);
+	l.id = 2;
+	assert_int_equal(jit_store_host_login(f->st, "web02", &l, &e, &err), 1);
+	l.id = 1;
+	(void)snprintf(l.epoch, sizeof(l.epoch), "bbbb");
+	assert_int_equal(jit_store_host_login(f->st, "web02", &l, &e, &err), 1);
+	assert_int_equal(jit_store_grant_get(f->st, g.id, &g, &err), 1);
+	assert_int_equal(g.uses, 3);
+}
+
 static int marked;
 
 static void count_marked(const struct jit_grant *g, void *ctx)
@@ -534,6 +562,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_host_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_changes_carry_the_ticket, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mirror, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_host_logins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expiry_marking, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expiry_in_batches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_filters, setup, teardown),
