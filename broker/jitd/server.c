@@ -740,7 +740,8 @@ static void push_changes(struct server *s)
 	s->push_more = false;
 	all = jit_store_changes_overflow(s->b->store);
 	hosts = (const char **)jit_store_changed_hosts(s->b->store, &n);
-	qsort(hosts, n, sizeof(*hosts), compare_names);
+	if (n > 1)
+		qsort(hosts, n, sizeof(*hosts), compare_names);
 	for (c = s->clients; c != NULL; c = next) {
 		const char *host = c->follow_host;
 
@@ -748,7 +749,7 @@ static void push_changes(struct server *s)
 		if (!c->follower || c->closing)
 			continue;
 		if (!all && !c->push_more &&
-		    bsearch(&host, hosts, n, sizeof(*hosts), compare_names) == NULL)
+		    (n == 0 || bsearch(&host, hosts, n, sizeof(*hosts), compare_names) == NULL))
 			continue;
 		c->push_more = false;
 		if (!push_to(s, c))
