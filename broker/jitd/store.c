@@ -819,9 +819,11 @@ int jit_store_logins_each(struct jit_store *st, int64_t after, int64_t limit,
 	return query_each(st, s, login_row, &cb, "reading the logins to report", err);
 }
 
-int jit_store_upstream_epoch(struct jit_store *st, char *buf, size_t size, jit_error *err)
+/* The one text column a statement on the upstream row reads. */
+static int upstream_text(struct jit_store *st, enum stmt_id id, char *buf, size_t size,
+			 const char *what, jit_error *err)
 {
-	sqlite3_stmt *s = stmt(st, ST_UPSTREAM_EPOCH);
+	sqlite3_stmt *s = stmt(st, id);
 	int rc = sqlite3_step(s);
 
 	buf[0] = '\0';
@@ -829,8 +831,13 @@ int jit_store_upstream_epoch(struct jit_store *st, char *buf, size_t size, jit_e
 		copy_column(s, 0, buf, size);
 	sqlite3_reset(s);
 	if (rc != SQLITE_ROW)
-		return db_fail(st, rc, "reading the database's epoch", err);
+		return db_fail(st, rc, what, err);
 	return 0;
+}
+
+int jit_store_upstream_epoch(struct jit_store *st, char *buf, size_t size, jit_error *err)
+{
+	return upstream_text(st, ST_UPSTREAM_EPOCH, buf, size, "reading the database's epoch", err);
 }
 
 int jit_store_login_reported(struct jit_store *st, int64_t id, jit_error *err)
@@ -1111,16 +1118,8 @@ int jit_store_upstream_applied(struct jit_store *st, int64_t *seq, jit_error *er
 
 int jit_store_upstream_guard(struct jit_store *st, char *buf, size_t size, jit_error *err)
 {
-	sqlite3_stmt *s = stmt(st, ST_GUARD_GET);
-	int rc = sqlite3_step(s);
-
-	buf[0] = '\0';
-	if (rc == SQLITE_ROW)
-		copy_column(s, 0, buf, size);
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW)
-		return db_fail(st, rc, "reading the controller's guard ports", err);
-	return 0;
+	return upstream_text(st, ST_GUARD_GET, buf, size, "reading the controller's guard ports",
+			     err);
 }
 
 int jit_store_upstream_set_guard(struct jit_store *st, const char *ports, jit_error *err)

@@ -9,6 +9,7 @@
  * a wait that doubles up to [controller] reconnect_max, with jitter. */
 #include "config.h"
 
+#include "daemon_opts.h"
 #include "jitd_config.h"
 #include "log.h"
 #include "proto.h"
@@ -16,7 +17,6 @@
 #include "sshlink.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <libssh/libssh.h>
 #include <poll.h>
 #include <signal.h>
@@ -29,23 +29,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DEFAULT_CONFIG "/etc/jit/jitd.conf"
 #define JITD_TIMEOUT_MS 10000
 #define ANSWER_MAX 4096
 
 static const char usage[] =
 	"Usage: jit-relay [-c FILE] [-d]\n"
 	"       jit-relay [-c FILE] -t\n"
-	"  -c FILE   configuration file (default " DEFAULT_CONFIG "), section [controller]\n"
+	"  -c FILE   configuration file (default " JIT_DEFAULT_CONFIG "), section [controller]\n"
 	"  -d        log to stderr, debug lines too\n"
 	"  -t        check the configuration and the identity, and exit\n"
 	"  -h        this help;  -V  the version\n"
 	"jit-relay stays in the foreground and logs to syslog.\n";
 
-struct options {
-	const char *config;
-	bool debug, test;
-};
 
 static volatile sig_atomic_t stopping;
 
@@ -53,33 +48,6 @@ static void on_stop(int sig)
 {
 	(void)sig;
 	stopping = 1;
-}
-
-static int parse_options(int argc, char **argv, struct options *o)
-{
-	int c;
-
-	opterr = 0;
-	while ((c = getopt(argc, argv, ":c:dthV")) != -1) {
-		switch (c) {
-		case 'c': o->config = optarg; break;
-		case 'd': o->debug = true; break;
-		case 't': o->test = true; break;
-		case 'h': fputs(usage, stdout); return 0;
-		case 'V': printf("jit-relay %s\n", PACKAGE_VERSION); return 0;
-		case ':':
-			fprintf(stderr, "jit-relay: option -%c needs a value\n%s", optopt, usage);
-			return 2;
-		default:
-			fprintf(stderr, "jit-relay: unknown option -%c\n%s", optopt, usage);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "jit-relay: unexpected argument '%s'\n%s", argv[optind], usage);
-		return 2;
-	}
-	return -1;
 }
 
 /* --- checks ----------------------------------------------------------------------- */
@@ -302,9 +270,9 @@ static void catch_signals(void)
 
 int main(int argc, char **argv)
 {
-	struct options o = { .config = DEFAULT_CONFIG };
+	struct jit_daemon_opts o = { NULL, false, false };
 	struct jit_config *cfg;
-	int rc = parse_options(argc, argv, &o);
+	int rc = jit_daemon_parse_opts("jit-relay", usage, argc, argv, &o);
 
 	if (rc >= 0)
 		return rc;

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include "authkeys.h"
+#include "daemon_opts.h"
 #include "jitd_config.h"
 #include "log.h"
 #include "sdnotify.h"
@@ -16,7 +17,6 @@
 #include "sshd_startups.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <grp.h>
 #include <libssh/libssh.h>
 #include <libssh/server.h>
@@ -34,53 +34,21 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DEFAULT_CONFIG "/etc/jit/jitd.conf"
 
 static const char usage[] =
 	"Usage: jit-sshd [-c FILE] [-d]\n"
 	"       jit-sshd [-c FILE] -t\n"
-	"  -c FILE   configuration file (default " DEFAULT_CONFIG "), section [sshd]\n"
+	"  -c FILE   configuration file (default " JIT_DEFAULT_CONFIG "), section [sshd]\n"
 	"  -d        log to stderr, debug lines too\n"
 	"  -t        check the configuration, the host key and the authorized keys, and exit\n"
 	"  -h        this help;  -V  the version\n"
 	"jit-sshd stays in the foreground and logs to syslog.\n";
 
-struct options {
-	const char *config;
-	bool debug, test;
-};
 
 struct listeners {
 	ssh_bind binds[JIT_SSHD_LISTEN_MAX];
 	size_t n;
 };
-
-static int parse_options(int argc, char **argv, struct options *o)
-{
-	int c;
-
-	opterr = 0;
-	while ((c = getopt(argc, argv, ":c:dthV")) != -1) {
-		switch (c) {
-		case 'c': o->config = optarg; break;
-		case 'd': o->debug = true; break;
-		case 't': o->test = true; break;
-		case 'h': fputs(usage, stdout); return 0;
-		case 'V': printf("jit-sshd %s\n", PACKAGE_VERSION); return 0;
-		case ':':
-			fprintf(stderr, "jit-sshd: option -%c needs a value\n%s", optopt, usage);
-			return 2;
-		default:
-			fprintf(stderr, "jit-sshd: unknown option -%c\n%s", optopt, usage);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "jit-sshd: unexpected argument '%s'\n%s", argv[optind], usage);
-		return 2;
-	}
-	return -1;
-}
 
 /* --- checks before serving ----------------------------------------------------------- */
 
@@ -338,11 +306,11 @@ static int serve(struct listeners *ls, int sfd, const struct jit_config *cfg)
 
 int main(int argc, char **argv)
 {
-	struct options o = { .config = DEFAULT_CONFIG };
+	struct jit_daemon_opts o = { NULL, false, false };
 	struct listeners ls = { .n = 0 };
 	struct jit_config *cfg;
 	sigset_t set;
-	int rc = parse_options(argc, argv, &o), sfd;
+	int rc = jit_daemon_parse_opts("jit-sshd", usage, argc, argv, &o), sfd;
 
 	if (rc >= 0)
 		return rc;

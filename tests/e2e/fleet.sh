@@ -72,16 +72,7 @@ blocked() {
 	[ "$rc" -eq 1 ]
 }
 # await WHAT CMD...: CMD within 30 s (windows that end, links that come back).
-await() {
-	local what=$1 i
-	shift
-	for i in $(seq 300); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	echo "# timed out waiting for $what" >&2
-	return 1
-}
+await() { sshenv_await_s=30 sshenv_await "$@"; }
 
 # --- keys ---------------------------------------------------------------------------
 flt_keys() {

@@ -135,11 +135,11 @@ SH
 	chmod 0755 "$work/askpass"
 }
 
-# sshenv_await WHAT CMD...: polls CMD for up to 10 s.
+# sshenv_await WHAT CMD...: polls CMD for up to 10 s ($sshenv_await_s when set).
 sshenv_await() {
 	local what=$1 i
 	shift
-	for i in $(seq 200); do
+	for i in $(seq $((${sshenv_await_s:-10} * 20))); do
 		"$@" >/dev/null 2>&1 && return 0
 		sleep 0.05
 	done
