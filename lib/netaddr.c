@@ -200,6 +200,14 @@ bool jit_portspec_equal(const struct jit_portspec *a, const struct jit_portspec 
 	return a->port == b->port && a->proto == b->proto;
 }
 
+bool jit_portspec_in(const struct jit_portspec *list, size_t n, const struct jit_portspec *p)
+{
+	for (size_t i = 0; i < n; i++)
+		if (jit_portspec_equal(&list[i], p))
+			return true;
+	return false;
+}
+
 struct list_target {
 	void *out;
 	size_t max;

@@ -58,6 +58,9 @@ int jit_portspec_parse(const char *s, struct jit_portspec *out);
 void jit_portspec_format(const struct jit_portspec *spec, char *buf, size_t size);
 bool jit_portspec_equal(const struct jit_portspec *a, const struct jit_portspec *b);
 
+/* Whether p is one of the n ports of list. */
+bool jit_portspec_in(const struct jit_portspec *list, size_t n, const struct jit_portspec *p);
+
 /* Comma-separated lists ("192.0.2.0/24, 2001:db8::/32"; "22/tcp,3389/tcp"),
  * blanks around items allowed, 1 to max items, no empty item. */
 int jit_cidr_list_parse(const char *list, struct jit_cidr *out, size_t max, size_t *count);

@@ -985,14 +985,6 @@ static void pwarn_at(struct parser *p, unsigned line, const char *fmt, ...)
 		       "%.200s:%u: warning: %s", p->file, line, reason);
 }
 
-static bool port_listed(const struct jit_portspec *ports, size_t n, const struct jit_portspec *p)
-{
-	for (size_t i = 0; i < n; i++)
-		if (jit_portspec_equal(&ports[i], p))
-			return true;
-	return false;
-}
-
 /* The guarded ports, every policy's once each, as the firewall takes
  * them; more than it holds is an error here rather than ports left open
  * at run time. */
@@ -1128,7 +1120,7 @@ int jit_config_host_ports(const struct jit_config *cfg, const char *host,
 		if (!jit_policy_covers(pol, host))
 			continue;
 		for (size_t j = 0; j < pol->n_ports; j++) {
-			if (port_listed(out, *n, &pol->ports[j]))
+			if (jit_portspec_in(out, *n, &pol->ports[j]))
 				continue;
 			if (*n == max) {
 				*over = pol;

@@ -53,14 +53,6 @@ bool jit_caller_in_role(const struct jit_caller *caller, const struct jit_role *
 	return false;
 }
 
-static bool policy_has_port(const struct jit_policy *pol, const struct jit_portspec *port)
-{
-	for (size_t i = 0; i < pol->n_ports; i++)
-		if (jit_portspec_equal(&pol->ports[i], port))
-			return true;
-	return false;
-}
-
 static bool policy_admits_source(const struct jit_policy *pol, const struct jit_cidr *src)
 {
 	if (pol->any_source)
@@ -149,7 +141,7 @@ static enum jit_denial port_policy(const struct jit_config *cfg, const struct ji
 		struct jit_decision attempt = { .denial = JIT_GRANTED };
 		int64_t d;
 
-		if (!policy_has_port(pol, &req->ports[p]))
+		if (!jit_portspec_in(pol->ports, pol->n_ports, &req->ports[p]))
 			continue;
 		if (!jit_policy_covers(pol, host)) {
 			elsewhere = true;

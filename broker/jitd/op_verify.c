@@ -106,14 +106,11 @@ static int match_grant(const struct jit_grant *g, void *ctx)
 
 	if (strcmp(g->user, want->user) != 0 || !jit_cidr_contains(&g->source, &want->from))
 		return 0;
-	for (size_t i = 0; i < g->n_ports; i++) {
-		if (jit_portspec_equal(&g->ports[i], &want->port)) {
-			m->found = *g;
-			m->matched = true;
-			return 1;
-		}
-	}
-	return 0;
+	if (!jit_portspec_in(g->ports, g->n_ports, &want->port))
+		return 0;
+	m->found = *g;
+	m->matched = true;
+	return 1;
 }
 
 /* Without a ticket: is there an active grant for this login? */

@@ -119,14 +119,6 @@ void jit_upstream_unlinked(struct jit_broker *b)
 
 #define GUARD_TEXT_MAX (JIT_GUARDED_PORTS_MAX * JIT_PORTSPEC_STRLEN)
 
-static bool has_port(const struct jit_portspec *ports, size_t n, const struct jit_portspec *p)
-{
-	for (size_t i = 0; i < n; i++)
-		if (ports[i].port == p->port && ports[i].proto == p->proto)
-			return true;
-	return false;
-}
-
 /* The host's guard ports and the controller's (text as the store keeps it),
  * each once, into cfg->guarded; -1 when they are more than a firewall
  * holds (the guard ports alone are kept then). */
@@ -142,7 +134,7 @@ static int merge_guard(struct jit_config *cfg, const char *controllers)
 	if (jit_portspec_list_parse(controllers, theirs, JIT_GUARDED_PORTS_MAX, &n) != 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		if (has_port(cfg->guarded, cfg->n_guarded, &theirs[i]))
+		if (jit_portspec_in(cfg->guarded, cfg->n_guarded, &theirs[i]))
 			continue;
 		if (cfg->n_guarded == JIT_GUARDED_PORTS_MAX) {
 			cfg->n_guarded = cfg->controller.n_guard;
@@ -201,7 +193,7 @@ static bool same_ports(const struct jit_claims *c, const struct jit_grant *g)
 	if (c->n_ports != g->n_ports)
 		return false;
 	for (size_t i = 0; i < g->n_ports; i++)
-		if (c->ports[i].port != g->ports[i].port || c->ports[i].proto != g->ports[i].proto)
+		if (!jit_portspec_equal(&c->ports[i], &g->ports[i]))
 			return false;
 	return true;
 }

@@ -205,6 +205,22 @@ static void test_portspec(void **state)
 	}
 }
 
+/* A port is in a list when port and protocol match one of its entries. */
+static void test_portspec_in(void **state)
+{
+	struct jit_portspec list[2], p;
+
+	(void)state;
+	assert_int_equal(jit_portspec_parse("22/tcp", &list[0]), 0);
+	assert_int_equal(jit_portspec_parse("53/udp", &list[1]), 0);
+	assert_int_equal(jit_portspec_parse("53/udp", &p), 0);
+	assert_true(jit_portspec_in(list, 2, &p));
+	assert_false(jit_portspec_in(list, 1, &p));
+	assert_int_equal(jit_portspec_parse("53/tcp", &p), 0);
+	assert_false(jit_portspec_in(list, 2, &p));
+	assert_false(jit_portspec_in(list, 0, &list[0]));
+}
+
 static void test_lists(void **state)
 {
 	struct jit_cidr c[3];
@@ -271,6 +287,7 @@ int main(void)
 		cmocka_unit_test(test_cidr_host),
 		cmocka_unit_test(test_userhost_split),
 		cmocka_unit_test(test_portspec),
+		cmocka_unit_test(test_portspec_in),
 		cmocka_unit_test(test_lists),
 	};
 
