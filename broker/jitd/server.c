@@ -91,7 +91,6 @@ struct server {
 	size_t reserved;		/* of them, kept for uid 0 and verify callers */
 	bool listener_paused;		/* out of descriptors: accept again later */
 	struct jit_log_limit refused;	/* log lines about refused connections */
-	uint64_t changes_seen;		/* the store's queued count at the last push */
 	bool push_more;			/* a follower has more to be sent */
 	struct client *upstream;	/* an enforcer's link, or NULL */
 	size_t n_held;			/* clients whose answer waits for acks */
@@ -728,18 +727,14 @@ static int compare_names(const void *a, const void *b)
  * when the store could not say which hosts. */
 static void push_changes(struct server *s)
 {
-	uint64_t queued = jit_store_changes_queued(s->b->store);
-	struct client *c, *next;
+	bool all = jit_store_changes_overflow(s->b->store);
 	size_t n = 0;
-	const char **hosts;
-	bool all;
+	const char **hosts = (const char **)jit_store_changed_hosts(s->b->store, &n);
+	struct client *c, *next;
 
-	if (queued == s->changes_seen && !s->push_more)
+	if (n == 0 && !all && !s->push_more)
 		return;
-	s->changes_seen = queued;
 	s->push_more = false;
-	all = jit_store_changes_overflow(s->b->store);
-	hosts = (const char **)jit_store_changed_hosts(s->b->store, &n);
 	if (n > 1)
 		qsort(hosts, n, sizeof(*hosts), compare_names);
 	for (c = s->clients; c != NULL; c = next) {

@@ -147,7 +147,6 @@ struct jit_store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[ST_COUNT];
 	char own_host[JIT_HOST_MAX];	/* grants for any other host queue a change */
-	uint64_t changes_queued;	/* ever, by this process: followers compare */
 	int64_t last_seq_queued;	/* the number of the last change queued */
 	char **changed;			/* hosts with changes queued since the last clear */
 	size_t n_changed, cap_changed;
@@ -613,7 +612,6 @@ static int queue_change(struct jit_store *st, const char *host, const char *kind
 	bind_text(s, 1, host);
 	st->last_seq_queued = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
 	sqlite3_reset(s);
-	st->changes_queued++;
 	note_changed(st, host);
 	return 0;
 }
@@ -634,11 +632,6 @@ void jit_store_changed_clear(struct jit_store *st)
 int64_t jit_store_last_seq_queued(const struct jit_store *st)
 {
 	return st->last_seq_queued;
-}
-
-uint64_t jit_store_changes_queued(const struct jit_store *st)
-{
-	return st->changes_queued;
 }
 
 int jit_store_grant_add(struct jit_store *st, struct jit_grant *g, const char *ticket,

@@ -177,10 +177,6 @@ struct jit_host_change {
 	const char *ticket;		/* a grant's signed ticket; NULL for a revocation */
 };
 
-/* How many changes this process has queued so far: a follower has news
- * when it grew. */
-uint64_t jit_store_changes_queued(const struct jit_store *st);
-
 /* The hosts with changes queued since jit_store_changed_clear() (in the
  * order queued; a host may come more than once), for the server to push
  * to their followers alone; *overflow (taken, then reset) when a host could
