@@ -198,17 +198,21 @@ int jit_broker_reload(struct jit_broker *b)
 	return 0;
 }
 
+void jit_broker_firewall_failed(struct jit_broker *b, int64_t grant_id, const jit_error *err)
+{
+	log_error("grant %lld: %s; reconciling", (long long)grant_id, err->msg);
+	b->metrics.firewall_errors++;
+	b->needs_reconcile = true;
+}
+
 static void close_expired(const struct jit_grant *g, void *ctx)
 {
 	struct jit_broker *b = ctx;
 	jit_error err;
 
 	log_info("grant %lld for %s on %s expired", (long long)g->id, g->user, g->host);
-	if (strcmp(g->host, b->cfg->host) == 0 && jit_firewall_close(b->fw, g->id, &err) != 0) {
-		log_error("grant %lld: %s; reconciling", (long long)g->id, err.msg);
-		b->metrics.firewall_errors++;
-		b->needs_reconcile = true;
-	}
+	if (strcmp(g->host, b->cfg->host) == 0 && jit_firewall_close(b->fw, g->id, &err) != 0)
+		jit_broker_firewall_failed(b, g->id, &err);
 	jit_broker_event(b, "expiry", json_pack("{s:o}", "grant", jit_grant_json(g, time(NULL))));
 }
 

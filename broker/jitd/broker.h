@@ -82,7 +82,7 @@ struct jit_upstream {
 	uint64_t logins_seen;		/* the store's count when last looked */
 	bool logins_left;		/* the store may hold logins not sent yet */
 	int64_t heard_ms, said_ms;	/* monotonic: the last line each way */
-	time_t linked_at;
+	char epoch[JIT_EPOCH_MAX];	/* the store's, sent with each login */
 };
 
 struct jit_broker {
@@ -132,6 +132,10 @@ int jit_broker_reload(struct jit_broker *b);
 /* Marks due grants expired and closes their windows; -1 when the database
  * failed (logged), and they are still due. */
 int jit_broker_expire(struct jit_broker *b, time_t now);
+
+/* A grant's window the firewall could not open or close: logged, counted,
+ * and the firewall reconciled at the next tick. */
+void jit_broker_firewall_failed(struct jit_broker *b, int64_t grant_id, const jit_error *err);
 
 /* Makes the firewall hold exactly the active grants. */
 int jit_broker_reconcile(struct jit_broker *b, time_t now);
@@ -209,6 +213,9 @@ bool jit_broker_may_verify(const struct jit_broker *b, struct jit_peer *peer);
 /* Whether peer is jit-sshd's user ([sshd] user): the one local caller
  * jitd believes about remote identities. */
 bool jit_broker_is_front_door(const struct jit_broker *b, const struct jit_peer *peer);
+
+/* Whether peer's uid is that of the account name ("" is no one's). */
+bool jit_peer_is_user(const struct jit_peer *peer, const char *name);
 
 /* What the firewall layer needs of a grant. */
 void jit_fw_entry_from_grant(const struct jit_grant *g, struct jit_fw_entry *e);

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "timeutil.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,12 +183,20 @@ json_t *jit_op_login(struct jit_broker *b, struct jit_peer *peer, json_t *req)
 
 /* --- hosts ------------------------------------------------------------------------- */
 
-static struct jit_follower *find_follower(struct jit_broker *b, const char *host)
+/* The index of host's entry among the followers, or -1. */
+static ptrdiff_t follower_index(const struct jit_broker *b, const char *host)
 {
 	for (size_t i = 0; i < b->n_followers; i++)
 		if (strcmp(b->followers[i].host, host) == 0)
-			return &b->followers[i];
-	return NULL;
+			return (ptrdiff_t)i;
+	return -1;
+}
+
+static struct jit_follower *find_follower(struct jit_broker *b, const char *host)
+{
+	ptrdiff_t i = follower_index(b, host);
+
+	return i < 0 ? NULL : &b->followers[i];
 }
 
 void jit_broker_follower(struct jit_broker *b, const char *host, bool connected, time_t now)
@@ -254,10 +263,9 @@ struct jit_apply_wait *jit_broker_take_wait(struct jit_broker *b)
 
 static bool acked(const struct jit_broker *b, const struct jit_ack_wanted *want)
 {
-	for (size_t i = 0; i < b->n_followers; i++)
-		if (strcmp(b->followers[i].host, want->host) == 0)
-			return b->followers[i].acked >= want->seq;
-	return false;
+	ptrdiff_t i = follower_index(b, want->host);
+
+	return i >= 0 && b->followers[i].acked >= want->seq;
 }
 
 bool jit_broker_wait_done(const struct jit_broker *b, const struct jit_apply_wait *w)

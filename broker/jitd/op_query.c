@@ -168,9 +168,14 @@ static json_t *revoke_grant(struct jit_broker *b, struct jit_peer *peer, json_t 
 		return jit_op_error("not_active", "grant %lld is already %s", (long long)id,
 				 jit_grant_state_name(jit_grant_state(&g, now)));
 	r = jit_op_ok();
-	/* Another host's grant: its enforcer closes the window (until one is
-	 * connected, its kernel timeout does). */
-	if (strcmp(g.host, b->cfg->host) == 0 && jit_firewall_close(b->fw, g.id, &err) != 0) {
+	if (strcmp(g.host, b->cfg->host) != 0) {
+		/* Another host's grant: its enforcer closes the window (until
+		 * one is connected, its kernel timeout does). */
+		json_object_set_new(r, "host", json_string(g.host));
+		json_object_set_new(r, "applied", json_false());
+		json_object_set_new(r, "pending",
+				    jit_pending_json(g.host, jit_broker_expect_ack(b, g.host)));
+	} else if (jit_firewall_close(b->fw, g.id, &err) != 0) {
 		log_error("revoke %lld: %s; reconciling", (long long)id, err.msg);
 		b->metrics.firewall_errors++;
 		if (jit_broker_reconcile(b, now) != 0)
@@ -179,12 +184,6 @@ static json_t *revoke_grant(struct jit_broker *b, struct jit_peer *peer, json_t 
 				" reconcile_interval, and the kernel closes the window at its"
 				" expiry at the latest",
 				err.msg));
-	}
-	if (strcmp(g.host, b->cfg->host) != 0) {
-		json_object_set_new(r, "host", json_string(g.host));
-		json_object_set_new(r, "applied", json_false());
-		json_object_set_new(r, "pending",
-				    jit_pending_json(g.host, jit_broker_expect_ack(b, g.host)));
 	}
 	log_info("grant %lld of %s revoked by %s", (long long)id, g.user, peer->user);
 	g.revoked_at = now;

@@ -319,14 +319,18 @@ static const struct field remote_fields[] = {
 	{ NULL, F_STRING, false, 0, 0 },
 };
 
-bool jit_broker_is_front_door(const struct jit_broker *b, const struct jit_peer *peer)
+bool jit_peer_is_user(const struct jit_peer *peer, const char *name)
 {
 	char buf[16384];
 	struct passwd pw, *res = NULL;
 
-	return b->cfg->sshd.user[0] != '\0' &&
-	       getpwnam_r(b->cfg->sshd.user, &pw, buf, sizeof(buf), &res) == 0 && res != NULL &&
-	       res->pw_uid == peer->uid;
+	return name[0] != '\0' && getpwnam_r(name, &pw, buf, sizeof(buf), &res) == 0 &&
+	       res != NULL && res->pw_uid == peer->uid;
+}
+
+bool jit_broker_is_front_door(const struct jit_broker *b, const struct jit_peer *peer)
+{
+	return jit_peer_is_user(peer, b->cfg->sshd.user);
 }
 
 /* The remote user of the request's "remote" object, as a peer of its own:

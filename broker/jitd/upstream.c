@@ -19,7 +19,6 @@
 #include "ticket.h"
 #include "timeutil.h"
 
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,25 +26,14 @@
 
 /* --- the op ------------------------------------------------------------------------ */
 
-/* uid 0, or [controller] user (jit-relay's). */
-static bool is_relay(const struct jit_broker *b, const struct jit_peer *peer)
-{
-	char buf[16384];
-	struct passwd pw, *res = NULL;
-
-	if (peer->uid == 0)
-		return true;
-	return getpwnam_r(b->cfg->controller.user, &pw, buf, sizeof(buf), &res) == 0 &&
-	       res != NULL && res->pw_uid == peer->uid;
-}
-
 json_t *jit_op_upstream(struct jit_broker *b, struct jit_peer *peer, json_t *req)
 {
 	(void)req;
 	if (!b->cfg->enforcer)
 		return jit_op_refusal("denied", "not_enforcer", "upstream is for an enforcer's"
 				      " jit-relay; this jitd has no [controller]");
-	if (peer->remote || !is_relay(b, peer)) {
+	/* uid 0, or [controller] user (jit-relay's). */
+	if (peer->remote || (peer->uid != 0 && !jit_peer_is_user(peer, b->cfg->controller.user))) {
 		log_info("%s (uid %lu) asked to be the link to the controller: refused",
 			 peer->user, (unsigned long)peer->uid);
 		return jit_op_refusal("denied", "not_relay", "only [controller] user (jit-relay)"
@@ -98,8 +86,11 @@ json_t *jit_upstream_hello(struct jit_broker *b, int64_t now_ms)
 	u->login_sent = 0;
 	u->logins_seen = jit_store_logins_queued(b->store);
 	u->logins_left = true;
+	if (jit_store_upstream_epoch(b->store, u->epoch, sizeof(u->epoch), &err) != 0) {
+		log_error("%s; logins wait for the next link", err.msg);
+		u->logins_left = false;
+	}
 	u->heard_ms = u->said_ms = now_ms;
-	u->linked_at = time(NULL);
 	log_info("linked to the controller; following its changes after %lld",
 		 (long long)u->applied);
 	json_object_set_new(req, "since", json_integer(u->applied));
@@ -248,11 +239,8 @@ static void enforce(struct jit_broker *b, const struct jit_grant *g, time_t now)
 	} else {
 		rc = jit_firewall_close(b->fw, g->id, &err);
 	}
-	if (rc != 0) {
-		log_error("grant %lld: %s; reconciling", (long long)g->id, err.msg);
-		b->metrics.firewall_errors++;
-		b->needs_reconcile = true;
-	}
+	if (rc != 0)
+		jit_broker_firewall_failed(b, g->id, &err);
 }
 
 static void log_applied(const struct jit_grant *g, const char *kind, int64_t seq, time_t now)
@@ -327,7 +315,6 @@ static int change_line(struct jit_broker *b, json_t *change)
 	return apply_change(b, change, n, time(NULL));
 }
 
-/* The answer to a request of ours: follow's says which host we follow. */
 /* A login's answer: reported (or refused, which is logged and final: the
  * controller would refuse it again). */
 static void login_answered(struct jit_broker *b, int64_t id, bool ok, const char *reason)
@@ -342,6 +329,8 @@ static void login_answered(struct jit_broker *b, int64_t id, bool ok, const char
 			  err.msg);
 }
 
+/* The answer to a request of ours (they come in the order sent): follow's
+ * says which host we follow. */
 static int answer_line(struct jit_broker *b, json_t *resp)
 {
 	struct jit_upstream *u = &b->upstream;
@@ -423,15 +412,14 @@ static int login_request(const struct jit_login *l, void *ctx)
 static json_t *next_login(struct jit_broker *b)
 {
 	struct jit_upstream *u = &b->upstream;
-	char epoch[JIT_EPOCH_MAX];
-	struct login_out out = { NULL, epoch };
+	struct login_out out = { NULL, u->epoch };
 	jit_error err;
 
-	if (!u->logins_left && jit_store_logins_queued(b->store) == u->logins_seen)
+	if (u->epoch[0] == '\0' ||
+	    (!u->logins_left && jit_store_logins_queued(b->store) == u->logins_seen))
 		return NULL;
 	u->logins_seen = jit_store_logins_queued(b->store);
-	if (jit_store_upstream_epoch(b->store, epoch, sizeof(epoch), &err) != 0 ||
-	    jit_store_logins_each(b->store, u->login_sent, 1, login_request, &out, &err) < 0) {
+	if (jit_store_logins_each(b->store, u->login_sent, 1, login_request, &out, &err) < 0) {
 		log_error("%s", err.msg);
 		return NULL;
 	}
