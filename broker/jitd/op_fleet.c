@@ -196,20 +196,24 @@ static struct jit_follower *find_follower(struct jit_broker *b, const char *host
 {
 	ptrdiff_t i = follower_index(b, host);
 
-	return i < 0 ? NULL : &b->followers[i];
+	if (i < 0)
+		return NULL;
+	return &b->followers[i];
 }
 
 void jit_broker_follower(struct jit_broker *b, const char *host, bool connected, time_t now)
 {
-	struct jit_follower *f = find_follower(b, host);
+	ptrdiff_t i = follower_index(b, host);
+	struct jit_follower *f;
 
-	if (f == NULL && connected && b->n_followers < JIT_BROKER_FOLLOWERS_MAX) {
-		f = &b->followers[b->n_followers++];
-		memset(f, 0, sizeof(*f));
-		(void)snprintf(f->host, sizeof(f->host), "%s", host);
+	if (i < 0) {
+		if (!connected || b->n_followers == JIT_BROKER_FOLLOWERS_MAX)
+			return;
+		i = (ptrdiff_t)b->n_followers++;
+		memset(&b->followers[i], 0, sizeof(b->followers[i]));
+		(void)snprintf(b->followers[i].host, sizeof(b->followers[i].host), "%s", host);
 	}
-	if (f == NULL)
-		return;
+	f = &b->followers[i];
 	if (connected && f->connections++ == 0)
 		f->since = now;
 	else if (!connected && f->connections > 0)
