@@ -211,6 +211,26 @@ void jit_ssh_close(ssh_session s)
 	ssh_free(s);
 }
 
+ssh_channel jit_ssh_exec(ssh_session s, const char *command, jit_error *err)
+{
+	ssh_channel ch = ssh_channel_new(s);
+
+	if (ch != NULL && ssh_channel_open_session(ch) == SSH_OK &&
+	    ssh_channel_request_exec(ch, command) == SSH_OK)
+		return ch;
+	jit_error_set(err, "%s", ssh_get_error(s));
+	jit_ssh_channel_close(ch);
+	return NULL;
+}
+
+void jit_ssh_channel_close(ssh_channel ch)
+{
+	if (ch == NULL)
+		return;
+	ssh_channel_close(ch);
+	ssh_channel_free(ch);
+}
+
 /* --- pumping ------------------------------------------------------------------------- */
 
 struct pump_state {
@@ -231,9 +251,8 @@ static int fd_ready(socket_t fd, int revents, void *userdata)
 static int write_fd(int fd, const char *data, size_t len, jit_error *err)
 {
 	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-
 		struct pollfd w = { .fd = fd, .events = POLLOUT };
+		ssize_t n = write(fd, data, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;

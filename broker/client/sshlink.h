@@ -32,6 +32,12 @@ ssh_session jit_ssh_connect(const struct jit_ssh_target *t, jit_error *err);
 /* ssh_disconnect() and ssh_free(), for a session that may be NULL. */
 void jit_ssh_close(ssh_session s);
 
+/* A session channel on s running command, or NULL with err. */
+ssh_channel jit_ssh_exec(ssh_session s, const char *command, jit_error *err);
+
+/* ssh_channel_close() and ssh_channel_free(), for a channel that may be NULL. */
+void jit_ssh_channel_close(ssh_channel ch);
+
 /* Edits each line the channel sends before it is written to the socket:
  * returns the line to write (malloc'd, its newline included), or NULL to
  * end the pump (with the reason in err). */

@@ -116,9 +116,9 @@ static int remote_exec(const struct jit_ssh_target *t, int argc, char **argv, ch
 	ssh_channel ch = NULL;
 	char *line = join_words(argc, argv);
 	int status = JITCTL_UNREACHABLE;
+	jit_error err;
 
-	if (s != NULL && line != NULL && (ch = ssh_channel_new(s)) != NULL &&
-	    ssh_channel_open_session(ch) == SSH_OK && ssh_channel_request_exec(ch, line) == SSH_OK &&
+	if (s != NULL && line != NULL && (ch = jit_ssh_exec(s, line, &err)) != NULL &&
 	    drain(ch, out, out_len) == 0) {
 		ssh_channel_send_eof(ch);
 		status = ssh_channel_get_exit_status(ch);
@@ -129,10 +129,7 @@ static int remote_exec(const struct jit_ssh_target *t, int argc, char **argv, ch
 	} else if (s != NULL) {
 		jitctl_err("%s: %s", t->host, ssh_get_error(s));
 	}
-	if (ch != NULL) {
-		ssh_channel_close(ch);
-		ssh_channel_free(ch);
-	}
+	jit_ssh_channel_close(ch);
 	jit_ssh_close(s);
 	free(line);
 	return status;

@@ -142,29 +142,17 @@ static int link_jitd(const struct jit_config *cfg)
 	}
 	resp = json_loads(answer, 0, NULL);
 	ok = json_is_true(json_object_get(resp, "ok"));
-	if (!ok)
-		log_error("jitd refused the link: %s",
-			  json_string_value(json_object_get(resp, "reason")) ?
-			  json_string_value(json_object_get(resp, "reason")) : answer);
+	if (!ok) {
+		const char *reason = json_string_value(json_object_get(resp, "reason"));
+
+		log_error("jitd refused the link: %s", reason ? reason : answer);
+	}
 	json_decref(resp);
 	if (!ok) {
 		close(fd);
 		return -1;
 	}
 	return fd;
-}
-
-static ssh_channel open_follow(ssh_session s, const char *host)
-{
-	ssh_channel ch = ssh_channel_new(s);
-
-	if (ch != NULL && ssh_channel_open_session(ch) == SSH_OK &&
-	    ssh_channel_request_exec(ch, "follow") == SSH_OK)
-		return ch;
-	log_error("%s: cannot run follow: %s", host, ssh_get_error(s));
-	if (ch != NULL)
-		ssh_channel_free(ch);
-	return NULL;
 }
 
 /* One link through the controller at a: how many seconds it lasted, or
@@ -187,13 +175,15 @@ static int64_t relay_once(const struct jit_config *cfg, const struct jit_control
 		log_error("%s", err.msg);
 		return -1;
 	}
-	ch = open_follow(s, a->host);
-	if (ch != NULL)
+	ch = jit_ssh_exec(s, "follow", &err);
+	if (ch == NULL)
+		log_error("%s: cannot run follow: %s", a->host, err.msg);
+	else
 		fd = link_jitd(cfg);
 	if (fd >= 0) {
-		started = time(NULL);
 		struct jit_pump pump = { .session = s, .channel = ch, .fd = fd, .stop = &stopping };
 
+		started = time(NULL);
 		log_info("linked jitd to the controller at %s port %u", a->host, a->port);
 		if (jit_pump_run(&pump, &err) != 0)
 			log_info("the link through %s ended: %s", a->host, err.msg);
@@ -201,10 +191,7 @@ static int64_t relay_once(const struct jit_config *cfg, const struct jit_control
 			log_info("the link through %s ended", a->host);
 		close(fd);
 	}
-	if (ch != NULL) {
-		ssh_channel_close(ch);
-		ssh_channel_free(ch);
-	}
+	jit_ssh_channel_close(ch);
 	jit_ssh_close(s);
 	return fd >= 0 ? time(NULL) - started : -1;
 }
