@@ -9,7 +9,7 @@
  * a wait that doubles up to [controller] reconnect_max, with jitter. */
 #include "config.h"
 
-#include "daemon_opts.h"
+#include "daemon.h"
 #include "jitd_config.h"
 #include "log.h"
 #include "proto.h"
@@ -54,12 +54,8 @@ static void on_stop(int sig)
 
 static struct jit_config *load_config(const char *path)
 {
-	struct jit_config_errors errs;
-	struct jit_config *cfg;
+	struct jit_config *cfg = jit_daemon_load_config(path);
 
-	memset(&errs, 0, sizeof(errs));
-	cfg = jit_config_load(path, &errs);
-	jit_config_errors_report(&errs, path, jit_config_errors_to_file, stderr);
 	if (cfg != NULL && !cfg->enforcer) {
 		fprintf(stderr, "%s: jit-relay needs a [controller] section (this jitd is no"
 			" enforcer)\n", path);
@@ -72,19 +68,9 @@ static struct jit_config *load_config(const char *path)
 /* The host's key is a secret: a regular file no one else may read. */
 static int check_identity(const char *path)
 {
-	struct stat st;
-
-	if (stat(path, &st) != 0) {
-		fprintf(stderr, "identity %s: %s (create it with ssh-keygen -t ed25519 -N '' -f %s)\n",
-			path, strerror(errno), path);
+	if (jit_daemon_check_key_file("identity", path, (uid_t)-1,
+				      "the user jit-relay runs as") != 0)
 		return -1;
-	}
-	if (!S_ISREG(st.st_mode) || (st.st_mode & 077) != 0 ||
-	    (st.st_uid != 0 && st.st_uid != geteuid())) {
-		fprintf(stderr, "identity %s: must be a file of mode 0600 or 0400, owned by root or"
-			" the user jit-relay runs as\n", path);
-		return -1;
-	}
 	if (access(path, R_OK) != 0) {
 		fprintf(stderr, "identity %s: %s\n", path, strerror(errno));
 		return -1;

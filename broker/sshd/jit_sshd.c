@@ -9,7 +9,7 @@
 #include "config.h"
 
 #include "authkeys.h"
-#include "daemon_opts.h"
+#include "daemon.h"
 #include "jitd_config.h"
 #include "log.h"
 #include "sdnotify.h"
@@ -54,12 +54,8 @@ struct listeners {
 
 static struct jit_config *load_config(const char *path)
 {
-	struct jit_config_errors errs;
-	struct jit_config *cfg;
+	struct jit_config *cfg = jit_daemon_load_config(path);
 
-	memset(&errs, 0, sizeof(errs));
-	cfg = jit_config_load(path, &errs);
-	jit_config_errors_report(&errs, path, jit_config_errors_to_file, stderr);
 	if (cfg != NULL && (cfg->sshd.user[0] == '\0' || cfg->sshd.n_listen == 0)) {
 		fprintf(stderr, "%s: jit-sshd needs an [sshd] section with user and listen\n", path);
 		jit_config_free(cfg);
@@ -73,20 +69,9 @@ static struct jit_config *load_config(const char *path)
 static int check_host_key(const char *path, const char *user)
 {
 	struct passwd *pw = getpwnam(user);
-	struct stat st;
 
-	if (stat(path, &st) != 0) {
-		fprintf(stderr, "host_key %s: %s (create it with ssh-keygen -t ed25519 -N '' -f %s)\n",
-			path, strerror(errno), path);
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode) || (st.st_mode & 077) != 0 ||
-	    (st.st_uid != 0 && st.st_uid != geteuid() && (pw == NULL || st.st_uid != pw->pw_uid))) {
-		fprintf(stderr, "host_key %s: must be a file of mode 0600 or 0400, owned by root"
-			" or %s\n", path, user);
-		return -1;
-	}
-	return 0;
+	return jit_daemon_check_key_file("host_key", path, pw != NULL ? pw->pw_uid : (uid_t)-1,
+					 user);
 }
 
 static int check_authorized_keys(const char *path)
