@@ -32,3 +32,26 @@ int jit_list_each(const char *list, int (*fn)(const char *item, size_t index, vo
 		p = end + 1;
 	}
 }
+
+struct wanted_item {
+	const char *item;
+	int found;
+};
+
+static int same_item(const char *item, size_t index, void *ctx)
+{
+	struct wanted_item *w = ctx;
+
+	(void)index;
+	w->found = strcmp(item, w->item) == 0;
+	return w->found;
+}
+
+int jit_list_contains(const char *list, const char *item)
+{
+	struct wanted_item w = { item, 0 };
+
+	if (list[0] != '\0')
+		(void)jit_list_each(list, same_item, &w);
+	return w.found;
+}

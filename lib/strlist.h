@@ -15,4 +15,8 @@
 int jit_list_each(const char *list, int (*fn)(const char *item, size_t index, void *ctx),
 		  void *ctx);
 
+/* Whether the list (as jit_list_each() reads it; "" holds nothing) holds
+ * item. */
+int jit_list_contains(const char *list, const char *item);
+
 #endif

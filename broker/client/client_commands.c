@@ -3,7 +3,7 @@
  * for jitctl and jit-sshd. */
 #include "config.h"
 
-#include "jitclient.h"
+#include "client_private.h"
 #include "escape.h"
 #include "jit_limits.h"
 #include "netaddr.h"
@@ -25,11 +25,16 @@
 static const char request_usage[] =
 	"Usage: jitctl request --port PORT/PROTO[,...] --from ADDR|CIDR [--duration DURATION]\n"
 	"                      [--justification TEXT] [--for USER] [--host HOST|@GROUP[,...]]\n"
-	"                      [--json] [--socket PATH]\n"
+	"                      [--break-glass] [--wait[=DURATION]] [--json] [--socket PATH]\n"
+	"       jitctl request --resume ID [--wait[=DURATION]] [--json] [--socket PATH]\n"
 	"  Ask jitd for access; print the ticket alone (with --json: an object with\n"
 	"  ticket, grant_id and expires). --duration defaults to the policy's default.\n"
 	"  --host (a controller's hosts; default this host): for several hosts, a line\n"
-	"  HOST TICKET each (with --json, an object each, with host and applied).\n";
+	"  HOST TICKET each (with --json, an object each, with host and applied).\n"
+	"  A policy with approvals records the request as pending (exit status 4);\n"
+	"  --wait waits until it is decided (at most DURATION), then prints the ticket;\n"
+	"  --resume ID asks again about request ID. --break-glass (policies with\n"
+	"  break_glass = yes, with --justification) opens at once, reviewed after.\n";
 static const char list_usage[] =
 	"Usage: jitctl list [--all] [--active] [--json] [--socket PATH]\n"
 	"  Your grants, newest first (--all: everyone's, for uid 0 and audit roles;\n"
@@ -54,12 +59,8 @@ static const char audit_usage[] =
 	"  CSV (RFC 4180) has a header line: id,time,actor,action,subject,result,reason,details,host.\n"
 	"  A controller's table has a HOST column (the host each entry concerns).\n";
 
-struct common {
-	const char *socket;
-	bool json;
-};
 
-static const char *socket_path(const struct jit_client *cl, const struct common *co)
+static const char *socket_path(const struct jit_client *cl, const struct jit_client_common *co)
 {
 	const char *env = getenv("JIT_SOCKET");
 
@@ -72,7 +73,7 @@ static const char *socket_path(const struct jit_client *cl, const struct common 
 
 /* Sends req (consumed) and returns the successful response, or NULL with
  * the exit status in *status and the reason printed. */
-static json_t *call(const struct jit_client *cl, const char *cmd, const struct common *co,
+json_t *jit_client_call(const struct jit_client *cl, const char *cmd, const struct jit_client_common *co,
 		    json_t *req, int *status)
 {
 	json_t *resp = NULL;
@@ -111,7 +112,7 @@ static json_t *call(const struct jit_client *cl, const char *cmd, const struct c
 
 /* Colour only for a person at a terminal, and never with NO_COLOR set
  * (no-color.org). */
-static bool use_colour(FILE *out)
+bool jit_client_use_colour(FILE *out)
 {
 	const char *no = getenv("NO_COLOR");
 
@@ -137,13 +138,13 @@ static const char *word_colour(const char *word)
 }
 
 /* A field of the protocol's answer, escaped for the terminal. */
-static const char *safe_field(json_t *o, const char *key, char *out, size_t size)
+const char *jit_client_field(json_t *o, const char *key, char *out, size_t size)
 {
 	return jit_escape_text(json_string_value(json_object_get(o, key)), out, size);
 }
 
 /* word, padded to width, coloured when colour is on and the word has one. */
-static void print_word(FILE *out, const char *word, int width, bool colour)
+void jit_client_print_word(FILE *out, const char *word, int width, bool colour)
 {
 	const char *sgr = colour ? word_colour(word) : NULL;
 	int len = (int)strlen(word);
@@ -154,7 +155,7 @@ static void print_word(FILE *out, const char *word, int width, bool colour)
 		fprintf(out, "%-*s", width, word);
 }
 
-static void print_json(FILE *out, json_t *v)
+void jit_client_print_json(FILE *out, json_t *v)
 {
 	char *text = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
 
@@ -163,7 +164,7 @@ static void print_json(FILE *out, json_t *v)
 	free(text);
 }
 
-static int no_operands(const struct jit_client *cl, const char *cmd, int argc, char **argv)
+int jit_client_no_operands(const struct jit_client *cl, const char *cmd, int argc, char **argv)
 {
 	if (optind < argc)
 		return jit_client_usage_error(&cl->io, cmd, "unexpected argument '%s'",
@@ -230,6 +231,8 @@ static json_t *build_request(const struct jit_client *cl, const struct jit_clien
 		json_object_set_new(req, "justification", json_string(a->justification));
 	if (a->for_user != NULL)
 		json_object_set_new(req, "for", json_string(a->for_user));
+	if (a->break_glass)
+		json_object_set_new(req, "break_glass", json_true());
 	json_decref(hosts);
 	return req;
 refused:
@@ -249,7 +252,7 @@ static void report_pending(const struct jit_client *cl, json_t *grants)
 		if (!json_is_string(json_object_get(g, "pending")))
 			continue;
 		fprintf(cl->io.err, "jitctl request: %s: its window opens once it has applied it,"
-			" for what is left of it\n", safe_field(g, "pending", why, sizeof(why)));
+			" for what is left of it\n", jit_client_field(g, "pending", why, sizeof(why)));
 	}
 }
 
@@ -265,7 +268,7 @@ static void print_granted_json(FILE *out, json_t *g, bool with_host)
 		json_object_set(o, "host", json_object_get(g, "host"));
 		json_object_set(o, "applied", json_object_get(g, "applied"));
 	}
-	print_json(out, o);
+	jit_client_print_json(out, o);
 	json_decref(o);
 }
 
@@ -280,54 +283,137 @@ static void print_granted(FILE *out, json_t *grants, bool json)
 		if (json)
 			print_granted_json(out, g, true);
 		else
-			fprintf(out, "%s %s\n", safe_field(g, "host", host, sizeof(host)),
+			fprintf(out, "%s %s\n", jit_client_field(g, "host", host, sizeof(host)),
 				json_string_value(json_object_get(g, "ticket")));
 	}
 }
 
-static int cmd_request(const struct jit_client *cl, int argc, char **argv)
+/* A granted answer's tickets, as the options ask. */
+static int print_outcome(const struct jit_client *cl, json_t *resp, bool json)
 {
 	FILE *out = cl->io.out;
-	struct jit_client_request a = { 0 };
-	struct common co = { 0 };
-	const struct jit_client_opt defs[] = {
-		{ "port", &a.port, NULL }, { "from", &a.from, NULL },
-		{ "duration", &a.duration, NULL }, { "justification", &a.justification, NULL },
-		{ "for", &a.for_user, NULL }, { "host", &a.hosts, NULL },
-		{ "json", NULL, &co.json }, { "socket", &co.socket, NULL }, { NULL, NULL, NULL },
-	};
-	int status = jit_client_parse_opts(&cl->io, "request", request_usage, argc, argv, defs);
-	json_t *req, *resp, *grants;
+	json_t *grants = json_object_get(resp, "grants");
 
-	if (status >= 0 || (status = no_operands(cl, "request", argc, argv)) >= 0)
-		return status;
-	req = build_request(cl, &a, &status);
-	if (req == NULL || (resp = call(cl, "request", &co, req, &status)) == NULL)
-		return status;
-	grants = json_object_get(resp, "grants");
 	report_pending(cl, grants);
-	if (json_array_size(grants) == 1 && co.json)
+	if (json_array_size(grants) == 1 && json)
 		print_granted_json(out, json_array_get(grants, 0), false);
 	else if (json_array_size(grants) == 1)
 		fprintf(out, "%s\n", json_string_value(json_object_get(json_array_get(grants, 0),
 									"ticket")));
 	else
-		print_granted(out, grants, co.json);
-	json_decref(resp);
+		print_granted(out, grants, json);
+	if (json_is_integer(json_object_get(resp, "break_glass")))
+		fprintf(cl->io.err, "jitctl request: break-glass: request %lld opened without approval;"
+			" its approvers review it after the fact\n",
+			(long long)json_integer_value(json_object_get(resp, "break_glass")));
 	return JITCTL_OK;
+}
+
+/* --wait[=DURATION]: 0 (until decided or lapsed) or the seconds; -1 when
+ * the value is not a duration. */
+static int wait_seconds(const struct jit_client *cl, const char *value, int64_t *seconds)
+{
+	*seconds = 0;
+	if (value != NULL && jit_duration_parse(value, seconds) != 0) {
+		jit_client_usage(&cl->io, "request", "--wait: '%s' is not like 90s, 30m, 3h or 1d",
+				 value);
+		return -1;
+	}
+	return 0;
+}
+
+/* request --resume ID: the request's answer, waited for with --wait. */
+static int resume_request(const struct jit_client *cl, const struct jit_client_common *co,
+			  const char *resume, bool wait, int64_t wait_for)
+{
+	json_int_t id;
+	json_t *resp = NULL;
+	int status;
+
+	if (jit_client_parse_id(resume, &id) != 0)
+		return jit_client_usage_error(&cl->io, "request", "--resume: '%s' is not a request id",
+					      resume);
+	status = jit_client_await(cl, co, id, wait, wait_for, &resp);
+	if (status < 0)
+		status = print_outcome(cl, resp, co->json);
+	json_decref(resp);
+	return status;
+}
+
+/* Only --wait, --json and --socket go with --resume. */
+static bool resume_alone(const struct jit_client_request *a)
+{
+	return a->port == NULL && a->from == NULL && a->duration == NULL &&
+	       a->justification == NULL && a->for_user == NULL && a->hosts == NULL &&
+	       !a->break_glass;
+}
+
+static int cmd_request(const struct jit_client *cl, int argc, char **argv)
+{
+	struct jit_client_request a = { 0 };
+	struct jit_client_common co = { 0 };
+	const char *wait_value = NULL, *resume = NULL;
+	bool wait = false;
+	const struct jit_client_opt defs[] = {
+		{ "port", &a.port, NULL }, { "from", &a.from, NULL },
+		{ "duration", &a.duration, NULL }, { "justification", &a.justification, NULL },
+		{ "for", &a.for_user, NULL }, { "host", &a.hosts, NULL },
+		{ "break-glass", NULL, &a.break_glass }, { "wait", &wait_value, &wait },
+		{ "resume", &resume, NULL },
+		{ "json", NULL, &co.json }, { "socket", &co.socket, NULL }, { NULL, NULL, NULL },
+	};
+	int status = jit_client_parse_opts(&cl->io, "request", request_usage, argc, argv, defs);
+	int64_t wait_for;
+	json_t *req, *resp;
+
+	if (status >= 0 || (status = jit_client_no_operands(cl, "request", argc, argv)) >= 0)
+		return status;
+	if (wait_seconds(cl, wait_value, &wait_for) != 0)
+		return JITCTL_USAGE;
+	if (resume != NULL && !resume_alone(&a))
+		return jit_client_usage_error(&cl->io, "request", "--resume takes only --wait, --json"
+					      " and --socket");
+	if (resume != NULL)
+		return resume_request(cl, &co, resume, wait, wait_for);
+	req = build_request(cl, &a, &status);
+	if (req == NULL || (resp = jit_client_call(cl, "request", &co, req, &status)) == NULL)
+		return status;
+	if (json_is_object(json_object_get(resp, "pending"))) {
+		json_int_t id = json_integer_value(json_object_get(json_object_get(resp, "pending"),
+								   "id"));
+
+		status = jit_client_await(cl, &co, id, wait, wait_for, &resp);
+		if (status >= 0) {
+			json_decref(resp);
+			return status;
+		}
+	}
+	status = print_outcome(cl, resp, co.json);
+	json_decref(resp);
+	return status;
 }
 
 int jit_client_request_ticket(const struct jit_client *cl, const struct jit_client_request *r,
 			      char **ticket)
 {
-	struct common co = { 0 };
-	json_t *req, *resp;
+	struct jit_client_common co = { 0 };
+	json_t *req, *resp, *pending;
 	int status;
 
 	req = build_request(cl, r, &status);
-	if (req == NULL || (resp = call(cl, "request", &co, req, &status)) == NULL)
+	if (req == NULL || (resp = jit_client_call(cl, "request", &co, req, &status)) == NULL)
 		return status;
-	*ticket = strdup(json_string_value(json_object_get(resp, "ticket")));
+	pending = json_object_get(resp, "pending");
+	if (json_is_object(pending)) {
+		status = jit_client_await(cl, &co, json_integer_value(json_object_get(pending, "id")),
+					  true, 0, &resp);
+		if (status >= 0) {
+			json_decref(resp);
+			return status;
+		}
+	}
+	*ticket = json_is_string(json_object_get(resp, "ticket"))
+		? strdup(json_string_value(json_object_get(resp, "ticket"))) : NULL;
 	json_decref(resp);
 	return *ticket != NULL ? JITCTL_OK : JITCTL_FAILED;
 }
@@ -335,7 +421,7 @@ int jit_client_request_ticket(const struct jit_client *cl, const struct jit_clie
 /* --- list ---------------------------------------------------------------------------- */
 
 /* "2h05m", "4m30s", "12s". */
-static void duration_text(json_int_t s, char *buf, size_t size)
+void jit_client_duration_text(json_int_t s, char *buf, size_t size)
 {
 	if (s >= 3600)
 		(void)snprintf(buf, size, "%lldh%02lldm", (long long)(s / 3600),
@@ -346,16 +432,16 @@ static void duration_text(json_int_t s, char *buf, size_t size)
 		(void)snprintf(buf, size, "%llds", (long long)s);
 }
 
-/* As duration_text(), or "-" when nothing is left. */
+/* As jit_client_duration_text(), or "-" when nothing is left. */
 static void remaining_text(json_int_t s, char *buf, size_t size)
 {
 	if (s <= 0)
 		(void)snprintf(buf, size, "-");
 	else
-		duration_text(s, buf, size);
+		jit_client_duration_text(s, buf, size);
 }
 
-static void ports_joined(json_t *ports, char *buf, size_t size)
+void jit_client_ports_joined(json_t *ports, char *buf, size_t size)
 {
 	size_t i, len = 0;
 	json_t *p;
@@ -378,14 +464,14 @@ static void grant_row(json_t *g, struct row *r)
 
 	(void)snprintf(r->id, sizeof(r->id), "%lld",
 		       (long long)json_integer_value(json_object_get(g, "id")));
-	(void)safe_field(g, "user", r->user, sizeof(r->user));
-	(void)safe_field(g, "host", r->host, sizeof(r->host));
-	(void)safe_field(g, "from", r->from, sizeof(r->from));
-	ports_joined(json_object_get(g, "ports"), ports, sizeof(ports));
+	(void)jit_client_field(g, "user", r->user, sizeof(r->user));
+	(void)jit_client_field(g, "host", r->host, sizeof(r->host));
+	(void)jit_client_field(g, "from", r->from, sizeof(r->from));
+	jit_client_ports_joined(json_object_get(g, "ports"), ports, sizeof(ports));
 	(void)jit_escape_text(ports, r->ports, sizeof(r->ports));
 	remaining_text(json_integer_value(json_object_get(g, "expires_in")), r->left,
 		       sizeof(r->left));
-	(void)safe_field(g, "state", r->state, sizeof(r->state));
+	(void)jit_client_field(g, "state", r->state, sizeof(r->state));
 }
 
 static int width(int w, const char *s)
@@ -401,7 +487,7 @@ static void print_table(FILE *out, json_t *grants)
 					 "STATE" };
 	size_t n = json_array_size(grants);
 	struct row *rows = calloc(n + 1, sizeof(*rows));
-	bool colour = use_colour(out);
+	bool colour = jit_client_use_colour(out);
 	int w[6] = { 0 };
 
 	if (rows == NULL)
@@ -421,7 +507,7 @@ static void print_table(FILE *out, json_t *grants)
 		fprintf(out, "%-*s  %-*s  %-*s  %-*s  %-*s  %-*s  ", w[0], rows[i].id, w[1],
 			rows[i].user, w[2], rows[i].host, w[3], rows[i].from, w[4], rows[i].ports,
 			w[5], rows[i].left);
-		print_word(out, rows[i].state, 0, colour && i > 0);
+		jit_client_print_word(out, rows[i].state, 0, colour && i > 0);
 		fputc('\n', out);
 	}
 	free(rows);
@@ -430,7 +516,7 @@ static void print_table(FILE *out, json_t *grants)
 static int cmd_list(const struct jit_client *cl, int argc, char **argv)
 {
 	FILE *out = cl->io.out;
-	struct common co = { 0 };
+	struct jit_client_common co = { 0 };
 	bool all = false, active = false;
 	const struct jit_client_opt defs[] = {
 		{ "all", NULL, &all }, { "active", NULL, &active }, { "json", NULL, &co.json },
@@ -439,14 +525,14 @@ static int cmd_list(const struct jit_client *cl, int argc, char **argv)
 	int status = jit_client_parse_opts(&cl->io, "list", list_usage, argc, argv, defs);
 	json_t *resp;
 
-	if (status >= 0 || (status = no_operands(cl, "list", argc, argv)) >= 0)
+	if (status >= 0 || (status = jit_client_no_operands(cl, "list", argc, argv)) >= 0)
 		return status;
-	resp = call(cl, "list", &co, json_pack("{s:s, s:b, s:b}", "op", "list", "all", all, "active",
+	resp = jit_client_call(cl, "list", &co, json_pack("{s:s, s:b, s:b}", "op", "list", "all", all, "active",
 					   active), &status);
 	if (resp == NULL)
 		return status;
 	if (co.json)
-		print_json(out, json_object_get(resp, "grants"));
+		jit_client_print_json(out, json_object_get(resp, "grants"));
 	else
 		print_table(out, json_object_get(resp, "grants"));
 	json_decref(resp);
@@ -455,7 +541,7 @@ static int cmd_list(const struct jit_client *cl, int argc, char **argv)
 
 /* --- revoke -------------------------------------------------------------------------- */
 
-static int parse_id(const char *s, json_int_t *id)
+int jit_client_parse_id(const char *s, json_int_t *id)
 {
 	char *end;
 	long long v;
@@ -472,7 +558,7 @@ static int parse_id(const char *s, json_int_t *id)
 static int cmd_revoke(const struct jit_client *cl, int argc, char **argv)
 {
 	FILE *out = cl->io.out;
-	struct common co = { 0 };
+	struct jit_client_common co = { 0 };
 	const struct jit_client_opt defs[] = {
 		{ "json", NULL, &co.json }, { "socket", &co.socket, NULL }, { NULL, NULL, NULL },
 	};
@@ -485,12 +571,12 @@ static int cmd_revoke(const struct jit_client *cl, int argc, char **argv)
 		return status;
 	if (optind >= argc)
 		return jit_client_usage_error(&cl->io, "revoke", "ID is missing");
-	if (parse_id(argv[optind], &id) != 0)
+	if (jit_client_parse_id(argv[optind], &id) != 0)
 		return jit_client_usage_error(&cl->io, "revoke", "'%s' is not a grant id", argv[optind]);
 	optind++;
-	if ((status = no_operands(cl, "revoke", argc, argv)) >= 0)
+	if ((status = jit_client_no_operands(cl, "revoke", argc, argv)) >= 0)
 		return status;
-	resp = call(cl, "revoke", &co, json_pack("{s:s, s:I}", "op", "revoke", "id", id), &status);
+	resp = jit_client_call(cl, "revoke", &co, json_pack("{s:s, s:I}", "op", "revoke", "id", id), &status);
 	if (resp == NULL)
 		return status;
 	g = json_object_get(resp, "grant");
@@ -501,14 +587,14 @@ static int cmd_revoke(const struct jit_client *cl, int argc, char **argv)
 		char why[512];
 
 		fprintf(cl->io.err, "jitctl revoke: %s: the window closes once it has applied it"
-			" (or at its end)\n", safe_field(resp, "pending", why, sizeof(why)));
+			" (or at its end)\n", jit_client_field(resp, "pending", why, sizeof(why)));
 	}
 	if (co.json) {
-		print_json(out, g);
+		jit_client_print_json(out, g);
 		json_decref(resp);
 		return JITCTL_OK;
 	}
-	ports_joined(json_object_get(g, "ports"), ports, sizeof(ports));
+	jit_client_ports_joined(json_object_get(g, "ports"), ports, sizeof(ports));
 	fprintf(out, "revoked grant %lld: %s from %s to %s\n", (long long)id,
 	       json_string_value(json_object_get(g, "user")),
 	       json_string_value(json_object_get(g, "from")), ports);
@@ -524,14 +610,14 @@ static void print_status(FILE *out, json_t *r)
 	char uptime[32], list[512], safe[4][2048], who[64];
 	size_t i, len = 0;
 
-	duration_text(json_integer_value(json_object_get(r, "uptime")), uptime, sizeof(uptime));
-	fprintf(out, "jitd %s on host %s, firewall %s, up %s\n", safe_field(r, "version", safe[0], 256),
-	       safe_field(r, "host", safe[1], sizeof(safe[1])),
-	       safe_field(r, "firewall", safe[2], 256), uptime);
+	jit_client_duration_text(json_integer_value(json_object_get(r, "uptime")), uptime, sizeof(uptime));
+	fprintf(out, "jitd %s on host %s, firewall %s, up %s\n", jit_client_field(r, "version", safe[0], 256),
+	       jit_client_field(r, "host", safe[1], sizeof(safe[1])),
+	       jit_client_field(r, "firewall", safe[2], 256), uptime);
 	fprintf(out, "active grants: %lld\n", (long long)json_integer_value(json_object_get(r, "active_grants")));
-	ports_joined(json_object_get(r, "policies"), list, sizeof(list));
+	jit_client_ports_joined(json_object_get(r, "policies"), list, sizeof(list));
 	fprintf(out, "policies: %s\n", list[0] ? jit_escape_text(list, safe[0], sizeof(safe[0])) : "(none)");
-	fprintf(out, "signing key: %s\n", safe_field(r, "key", safe[1], sizeof(safe[1])));
+	fprintf(out, "signing key: %s\n", jit_client_field(r, "key", safe[1], sizeof(safe[1])));
 	list[0] = '\0';
 	json_array_foreach(json_object_get(caller, "roles"), i, v) {
 		(void)snprintf(list + len, sizeof(list) - len, "%s%s", i ? ", " : "",
@@ -543,29 +629,29 @@ static void print_status(FILE *out, json_t *r)
 		(void)snprintf(who, sizeof(who), "uid %lld", (long long)json_integer_value(uid));
 	else
 		(void)snprintf(who, sizeof(who), "remote, through jit-sshd");
-	fprintf(out, "you: %s (%s), roles: %s\n", safe_field(caller, "user", safe[2], sizeof(safe[2])), who,
+	fprintf(out, "you: %s (%s), roles: %s\n", jit_client_field(caller, "user", safe[2], sizeof(safe[2])), who,
 	       list[0] ? jit_escape_text(list, safe[3], sizeof(safe[3])) : "(none)");
 }
 
 static int cmd_status(const struct jit_client *cl, int argc, char **argv)
 {
 	FILE *out = cl->io.out;
-	struct common co = { 0 };
+	struct jit_client_common co = { 0 };
 	const struct jit_client_opt defs[] = {
 		{ "json", NULL, &co.json }, { "socket", &co.socket, NULL }, { NULL, NULL, NULL },
 	};
 	int status = jit_client_parse_opts(&cl->io, "status", status_usage, argc, argv, defs);
 	json_t *resp;
 
-	if (status >= 0 || (status = no_operands(cl, "status", argc, argv)) >= 0)
+	if (status >= 0 || (status = jit_client_no_operands(cl, "status", argc, argv)) >= 0)
 		return status;
-	resp = call(cl, "status", &co, json_pack("{s:s}", "op", "status"), &status);
+	resp = jit_client_call(cl, "status", &co, json_pack("{s:s}", "op", "status"), &status);
 	if (resp == NULL)
 		return status;
 	json_object_del(resp, "v");
 	json_object_del(resp, "ok");
 	if (co.json)
-		print_json(out, resp);
+		jit_client_print_json(out, resp);
 	else
 		print_status(out, resp);
 	json_decref(resp);
@@ -583,12 +669,12 @@ static void print_hosts(FILE *out, json_t *hosts)
 	fprintf(out, "%-16s %-9s %-20s %6s %4s %5s  %s\n", "HOST", "CONNECTED", "SINCE", "ACKED",
 		"LAG", "OPEN", "GUARD");
 	json_array_foreach(hosts, i, h) {
-		ports_joined(json_object_get(h, "guard"), guard, sizeof(guard));
+		jit_client_ports_joined(json_object_get(h, "guard"), guard, sizeof(guard));
 		fprintf(out, "%-16s %-9s %-20s %6lld %4lld %5lld  %s\n",
-			safe_field(h, "host", host, sizeof(host)),
+			jit_client_field(h, "host", host, sizeof(host)),
 			json_is_true(json_object_get(h, "connected")) ? "yes" : "no",
 			json_is_string(json_object_get(h, "since")) ?
-				safe_field(h, "since", since, sizeof(since)) : "-",
+				jit_client_field(h, "since", since, sizeof(since)) : "-",
 			(long long)json_integer_value(json_object_get(h, "acked")),
 			(long long)json_integer_value(json_object_get(h, "lag")),
 			(long long)json_integer_value(json_object_get(h, "open_grants")),
@@ -599,20 +685,20 @@ static void print_hosts(FILE *out, json_t *hosts)
 static int cmd_hosts(const struct jit_client *cl, int argc, char **argv)
 {
 	FILE *out = cl->io.out;
-	struct common co = { 0 };
+	struct jit_client_common co = { 0 };
 	const struct jit_client_opt defs[] = {
 		{ "json", NULL, &co.json }, { "socket", &co.socket, NULL }, { NULL, NULL, NULL },
 	};
 	int status = jit_client_parse_opts(&cl->io, "hosts", hosts_usage, argc, argv, defs);
 	json_t *resp;
 
-	if (status >= 0 || (status = no_operands(cl, "hosts", argc, argv)) >= 0)
+	if (status >= 0 || (status = jit_client_no_operands(cl, "hosts", argc, argv)) >= 0)
 		return status;
-	resp = call(cl, "hosts", &co, json_pack("{s:s}", "op", "hosts"), &status);
+	resp = jit_client_call(cl, "hosts", &co, json_pack("{s:s}", "op", "hosts"), &status);
 	if (resp == NULL)
 		return status;
 	if (co.json)
-		print_json(out, json_object_get(resp, "hosts"));
+		jit_client_print_json(out, json_object_get(resp, "hosts"));
 	else
 		print_hosts(out, json_object_get(resp, "hosts"));
 	json_decref(resp);
@@ -637,7 +723,7 @@ static int since_time(const char *arg, char out[JIT_RFC3339_LEN])
 /* A controller's entries (fleet) have a HOST column after the time. */
 static void print_entries(FILE *out, json_t *entries, bool fleet)
 {
-	bool colour = use_colour(out);
+	bool colour = jit_client_use_colour(out);
 	size_t i;
 	json_t *e;
 
@@ -647,18 +733,18 @@ static void print_entries(FILE *out, json_t *entries, bool fleet)
 		char *details = json_dumps(json_object_get(e, "details"), JSON_COMPACT);
 		char when[64], actor[256], action[64], subj[256], result[64], why[2048], more[16384];
 
-		fprintf(out, "%s  ", safe_field(e, "time", when, sizeof(when)));
+		fprintf(out, "%s  ", jit_client_field(e, "time", when, sizeof(when)));
 		if (fleet) {
 			char host[JIT_HOST_MAX + 8];
 
-			fprintf(out, "%-10s ", safe_field(e, "host", host, sizeof(host)));
+			fprintf(out, "%-10s ", jit_client_field(e, "host", host, sizeof(host)));
 		}
 		fprintf(out, "%-10s %-8s %-10s ",
-		       safe_field(e, "actor", actor, sizeof(actor)),
-		       safe_field(e, "action", action, sizeof(action)),
+		       jit_client_field(e, "actor", actor, sizeof(actor)),
+		       jit_client_field(e, "action", action, sizeof(action)),
 		       subject ? jit_escape_text(subject, subj, sizeof(subj)) : "-");
-		print_word(out, json_is_string(json_object_get(e, "result"))
-				   ? safe_field(e, "result", result, sizeof(result)) : "-", 8, colour);
+		jit_client_print_word(out, json_is_string(json_object_get(e, "result"))
+				   ? jit_client_field(e, "result", result, sizeof(result)) : "-", 8, colour);
 		fprintf(out, "%s%s%s%s\n", reason ? "  " : "", reason ? jit_escape_text(reason, why, sizeof(why)) : "",
 		       details ? "  " : "", details ? jit_escape_text(details, more, sizeof(more)) : "");
 		free(details);
@@ -713,7 +799,7 @@ static void print_entries_csv(FILE *out, json_t *entries)
 static int cmd_audit(const struct jit_client *cl, int argc, char **argv)
 {
 	FILE *out = cl->io.out;
-	struct common co = { 0 };
+	struct jit_client_common co = { 0 };
 	const char *since = NULL, *format = NULL;
 	const struct jit_client_opt defs[] = {
 		{ "since", &since, NULL }, { "json", NULL, &co.json },
@@ -723,7 +809,7 @@ static int cmd_audit(const struct jit_client *cl, int argc, char **argv)
 	int status = jit_client_parse_opts(&cl->io, "audit", audit_usage, argc, argv, defs);
 	json_t *req, *resp;
 
-	if (status >= 0 || (status = no_operands(cl, "audit", argc, argv)) >= 0)
+	if (status >= 0 || (status = jit_client_no_operands(cl, "audit", argc, argv)) >= 0)
 		return status;
 	if (format != NULL && strcmp(format, "csv") != 0 && strcmp(format, "json") != 0 &&
 	    strcmp(format, "table") != 0)
@@ -744,11 +830,11 @@ static int cmd_audit(const struct jit_client *cl, int argc, char **argv)
 		}
 		json_object_set_new(req, "since", json_string(since_text));
 	}
-	resp = call(cl, "audit", &co, req, &status);
+	resp = jit_client_call(cl, "audit", &co, req, &status);
 	if (resp == NULL)
 		return status;
 	if (co.json)
-		print_json(out, json_object_get(resp, "entries"));
+		jit_client_print_json(out, json_object_get(resp, "entries"));
 	else if (format != NULL && strcmp(format, "csv") == 0)
 		print_entries_csv(out, json_object_get(resp, "entries"));
 	else
@@ -775,5 +861,5 @@ int jit_client_command(const struct jit_client *cl, const char *cmd, int argc, c
 		return cmd_audit(cl, argc, argv);
 	if (strcmp(cmd, "hosts") == 0)
 		return cmd_hosts(cl, argc, argv);
-	return -1;
+	return jit_client_review_command(cl, cmd, argc, argv);
 }

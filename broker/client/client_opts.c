@@ -44,7 +44,8 @@ int jit_client_parse_opts(const struct jit_client_io *io, const char *cmd, const
 
 	for (; n < JIT_CLIENT_OPTS_MAX && defs[n].name != NULL; n++)
 		longopts[n] = (struct option){ defs[n].name,
-					       defs[n].value ? required_argument : no_argument,
+					       defs[n].value && defs[n].flag ? optional_argument
+					       : defs[n].value ? required_argument : no_argument,
 					       NULL, (int)n + OPT_BASE };
 	longopts[n] = (struct option){ "help", no_argument, NULL, 'h' };
 	longopts[n + 1] = (struct option){ NULL, 0, NULL, 0 };
@@ -64,12 +65,12 @@ int jit_client_parse_opts(const struct jit_client_io *io, const char *cmd, const
 			return jit_client_usage_error(io, cmd, "unknown option '%s'", argv[optind - 1]);
 		if ((d->value && *d->value) || (d->flag && *d->flag))
 			return jit_client_usage_error(io, cmd, "option '--%s' given twice", d->name);
-		if (d->value != NULL && !jit_client_valid_utf8(optarg))
+		if (d->value != NULL && optarg != NULL && !jit_client_valid_utf8(optarg))
 			return jit_client_usage_error(io, cmd, "option '--%s': the value is not"
 						      " valid UTF-8", d->name);
 		if (d->value != NULL)
 			*d->value = optarg;
-		else if (d->flag != NULL)
+		if (d->flag != NULL)
 			*d->flag = true;
 	}
 	return -1;

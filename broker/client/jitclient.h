@@ -17,6 +17,7 @@ enum jitctl_exit {
 	JITCTL_FAILED = 1,	/* refused, invalid, or the operation failed */
 	JITCTL_USAGE = 2,
 	JITCTL_UNREACHABLE = 3,	/* jitd could not be asked */
+	JITCTL_PENDING = 4,	/* a request waits for approvals */
 };
 
 /* Where a command's answer and its messages go. */
@@ -45,7 +46,8 @@ bool jit_client_valid_utf8(const char *s);
 
 #define JIT_CLIENT_OPTS_MAX 16
 
-/* One long option of a command: a value (value != NULL) or a flag. */
+/* One long option of a command: a value (value != NULL), a flag, or both:
+ * a flag with an optional value (--wait or --wait=10m). */
 struct jit_client_opt {
 	const char *name;
 	const char **value;
@@ -68,10 +70,12 @@ int jit_client_command(const struct jit_client *cl, const char *cmd, int argc, c
 struct jit_client_request {
 	const char *port, *from, *duration, *justification, *for_user;
 	const char *hosts;	/* "web01,@web"; NULL: jitd's own host */
+	bool break_glass;
 };
 
 /* Asks jitd for a window as `jitctl request` would; the ticket in *ticket
- * (the caller frees it). */
+ * (the caller frees it). A request that needs approvals is waited for
+ * (said on the client's err stream) until it is decided or lapses. */
 int jit_client_request_ticket(const struct jit_client *cl, const struct jit_client_request *r,
 			      char **ticket);
 

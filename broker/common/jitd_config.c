@@ -570,6 +570,54 @@ static int policy_hosts(struct parser *p, const char *key, const char *value, vo
 	return set_hosts(p, key, value, field, true);
 }
 
+static int parse_approver(const char *item, struct jit_approver *a)
+{
+	static const struct {
+		const char *prefix;
+		enum jit_approver_kind kind;
+	} kinds[] = {
+		{ "role:", JIT_APPROVER_ROLE }, { "group:", JIT_APPROVER_GROUP },
+		{ "user:", JIT_APPROVER_USER }, { "remote:", JIT_APPROVER_REMOTE },
+	};
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		size_t len = strlen(kinds[i].prefix);
+
+		if (strncmp(item, kinds[i].prefix, len) != 0)
+			continue;
+		if (!jit_config_valid_name(item + len))
+			return -1;
+		a->kind = kinds[i].kind;
+		memcpy(a->name, item + len, strlen(item + len) + 1);
+		return 0;
+	}
+	return -1;
+}
+
+static int add_approver(const char *item, size_t index, void *ctx)
+{
+	struct jit_policy *pol = ctx;
+
+	if (index >= JIT_POLICY_APPROVERS_MAX || parse_approver(item, &pol->approvers[index]) != 0)
+		return -1;
+	pol->n_approvers = index + 1;
+	return 0;
+}
+
+static int policy_approvers(struct parser *p, const char *key, const char *value, void *field)
+{
+	struct jit_policy *pol = field;
+
+	pol->approvers_line = p->line;
+	pol->n_approvers = 0;
+	if (jit_list_each(value, add_approver, pol) == 0)
+		return 0;
+	pol->n_approvers = 0;
+	perr(p, "%s: '%s' is not a list of up to %d of role:NAME, group:NAME, user:NAME and"
+	     " remote:NAME", key, value, JIT_POLICY_APPROVERS_MAX);
+	return -1;
+}
+
 #define POLICY(f) offsetof(struct jit_policy, f)
 
 static const struct key_def policy_keys[] = {
@@ -579,6 +627,11 @@ static const struct key_def policy_keys[] = {
 	{ "max_duration", K_DURATION, POLICY(max_duration), 0, 0, "1h", NULL },
 	{ "justification", K_CUSTOM, POLICY(justification_required), 0, 0, "optional",
 	  policy_justification },
+	{ "approvals", K_INT, POLICY(approvals), 0, JIT_APPROVALS_MAX, "0", NULL },
+	{ "approvers", K_CUSTOM, 0, 0, 0, NULL, policy_approvers },
+	{ "request_ttl", K_DURATION, POLICY(request_ttl), 0, JIT_REQUEST_TTL_MAX, "1h", NULL },
+	{ "self_approve", K_YES_NO, POLICY(self_approve), 0, 0, "no", NULL },
+	{ "break_glass", K_YES_NO, POLICY(break_glass), 0, 0, "no", NULL },
 	{ NULL, K_CUSTOM, 0, 0, 0, NULL, NULL },
 };
 
@@ -1154,6 +1207,30 @@ static void check_durations(struct parser *p)
 				jit_firewall_name(cfg->firewall), cap);
 }
 
+/* approvals needs someone to give them; role: must name a role; a policy
+ * reviewed by no one could never open. */
+static void check_approvals(struct parser *p)
+{
+	for (size_t i = 0; i < p->cfg->n_policies; i++) {
+		const struct jit_policy *pol = &p->cfg->policies[i];
+
+		if (pol->approvals > 0 && pol->n_approvers == 0)
+			perr_at(p, pol->line, "[policy %s]: approvals = %d needs approvers (who may"
+				" review its requests)", pol->name, pol->approvals);
+		if (pol->break_glass && pol->approvals == 0)
+			perr_at(p, pol->line, "[policy %s]: break_glass = yes needs approvals: without"
+				" them every request opens at once", pol->name);
+		if (pol->approvals == 0 && pol->n_approvers > 0)
+			pwarn_at(p, pol->approvers_line, "[policy %s]: approvers has no effect while"
+				 " approvals = 0", pol->name);
+		for (size_t a = 0; a < pol->n_approvers; a++)
+			if (pol->approvers[a].kind == JIT_APPROVER_ROLE &&
+			    jit_config_role(p->cfg, pol->approvers[a].name) == NULL)
+				perr_at(p, pol->approvers_line, "[policy %s]: approvers: no role named"
+					" '%s'", pol->name, pol->approvers[a].name);
+	}
+}
+
 bool jit_names_contain(const struct jit_names *names, const char *name)
 {
 	for (size_t i = 0; i < names->n; i++)
@@ -1242,6 +1319,7 @@ static void parse_text(struct parser *p, const char *text, size_t len)
 	check_enforcer(p);
 	collect_guarded_ports(p);
 	check_durations(p);
+	check_approvals(p);
 	warn_names_in_both(p);
 	sort_errors(p->errs);
 }
@@ -1421,6 +1499,14 @@ const struct jit_policy *jit_config_policy(const struct jit_config *cfg, const c
 	for (size_t i = 0; i < cfg->n_policies; i++)
 		if (strcmp(cfg->policies[i].name, name) == 0)
 			return &cfg->policies[i];
+	return NULL;
+}
+
+const struct jit_role *jit_config_role(const struct jit_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_roles; i++)
+		if (strcmp(cfg->roles[i].name, name) == 0)
+			return &cfg->roles[i];
 	return NULL;
 }
 

@@ -38,6 +38,23 @@ struct jit_hostgroup {
 	unsigned line;
 };
 
+/* Who may review a request under a policy with approvals: a role's
+ * members (local users, groups and remote_users alike), a local group's
+ * members, a local user, or a remote identity (jit-sshd's jit-user=). */
+enum jit_approver_kind { JIT_APPROVER_ROLE, JIT_APPROVER_GROUP, JIT_APPROVER_USER,
+			 JIT_APPROVER_REMOTE };
+
+#define JIT_POLICY_APPROVERS_MAX 32
+/* The most approvals a policy may ask for. */
+#define JIT_APPROVALS_MAX 10
+/* The longest a request may stay pending. */
+#define JIT_REQUEST_TTL_MAX (7 * 86400)
+
+struct jit_approver {
+	enum jit_approver_kind kind;
+	char name[JIT_NAME_MAX];
+};
+
 struct jit_policy {
 	char name[JIT_NAME_MAX];
 	struct jit_hosts hosts_written;	/* hosts = as written; none: this host only */
@@ -50,6 +67,13 @@ struct jit_policy {
 	bool any_source;		/* sources = any: every address may ask */
 	int64_t max_duration;		/* seconds */
 	bool justification_required;
+	int approvals;			/* reviews needed before it opens; 0: at once */
+	struct jit_approver approvers[JIT_POLICY_APPROVERS_MAX];
+	size_t n_approvers;
+	unsigned approvers_line;
+	int64_t request_ttl;		/* seconds a request may wait for its reviews */
+	bool self_approve;		/* the requester's own review counts */
+	bool break_glass;		/* --break-glass opens at once, reviewed after */
 	unsigned line;
 };
 
@@ -203,6 +227,8 @@ bool jit_config_unsafe_owner(const struct stat *st, char *why, size_t size);
  * reason in err. */
 int jit_config_file_read(const char *path, size_t max, char **text, size_t *len, jit_error *err);
 
+/* The role of that name, or NULL. */
+const struct jit_role *jit_config_role(const struct jit_config *cfg, const char *name);
 const struct jit_policy *jit_config_policy(const struct jit_config *cfg, const char *name);
 const struct jit_hostgroup *jit_config_hostgroup(const struct jit_config *cfg, const char *name);
 

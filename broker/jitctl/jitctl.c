@@ -16,7 +16,11 @@ static const char main_usage[] =
 	"Usage: jitctl COMMAND [OPTIONS]\n"
 	"\n"
 	"Commands talking to jitd (--socket PATH or $JIT_SOCKET, default " JIT_DEFAULT_SOCKET "):\n"
-	"  request --port P --from A ask for access and print the ticket\n"
+	"  request --port P --from A ask for access and print the ticket (--wait: for\n"
+	"                            approvals; --resume ID: ask again)\n"
+	"  pending                   requests waiting for approvals you may review\n"
+	"  approve ID [--reason T]   approve a request you may review\n"
+	"  deny ID --reason TEXT     deny it (one denial ends it)\n"
 	"  list [--all] [--active]   grants: id, user, host, from, ports, expires in, state\n"
 	"  revoke ID                 close a grant's window at once\n"
 	"  status                    what jitd runs with, and your roles\n"
@@ -24,7 +28,8 @@ static const char main_usage[] =
 	"  hosts                     a controller's hosts and their enforcers\n"
 	"\n"
 	"Through jit-sshd, the SSH front door:\n"
-	"  --remote USER@HOST[:PORT] COMMAND ...   request, list, revoke or status there\n"
+	"  --remote USER@HOST[:PORT] COMMAND ...   request, list, revoke, status, pending,\n"
+	"                            approve or deny there\n"
 	"  ssh [--broker USER@HOST[:PORT]] TARGET  ask for a window, then ssh TARGET with\n"
 	"                            the ticket answered for you\n"
 	"\n"
@@ -40,7 +45,7 @@ static const char main_usage[] =
 	"\n"
 	"Run 'jitctl COMMAND --help' for a command's options.\n"
 	"Exit status: 0 ok, 1 refused, denied or failed, 2 usage error,\n"
-	"3 jitd unreachable.\n";
+	"3 jitd unreachable, 4 the request waits for approvals.\n";
 
 void jitctl_err(const char *fmt, ...)
 {

@@ -16,11 +16,14 @@
 #include <unistd.h>
 
 #define READ_TIMEOUT_MS 30000
+/* A command that waits for approvals says nothing until it is decided:
+ * as long as a request may wait (request_ttl's maximum), and a minute. */
+#define WAIT_READ_TIMEOUT_MS ((7 * 86400 + 60) * 1000)
 #define OUTPUT_MAX (1024 * 1024)
 
 static const char remote_usage[] =
 	"Usage: jitctl --remote USER@HOST[:PORT] [--identity FILE] [--known-hosts FILE]\n"
-	"              request|list|revoke|status [OPTIONS]\n"
+	"              request|list|revoke|status|pending|approve|deny [OPTIONS]\n"
 	"  Runs the command on jit-sshd at HOST (port 22 unless given; IPv6 as\n"
 	"  [ADDR]:PORT) for the identity your key stands for. Keys: ssh-agent, else\n"
 	"  ~/.ssh/id_*, or --identity; host keys: ~/.ssh/known_hosts, or --known-hosts.\n"
@@ -36,7 +39,8 @@ static const char ssh_usage[] =
 	"  jitctl's options and an askpass that answers the 'JIT ticket: ' prompt.\n"
 	"  After --, ssh's own options may come first (-- -v alice@web01).\n"
 	"  --host: the host id to ask a controller for (default: the broker's own\n"
-	"  host); --port defaults to 22/tcp.\n";
+	"  host); --port defaults to 22/tcp. A request that needs approvals is\n"
+	"  waited for until it is decided or lapses; then ssh runs.\n";
 
 /* A session with t, or NULL having said why. */
 static ssh_session connect_to(const struct jit_ssh_target *t)
@@ -83,7 +87,7 @@ static char *join_words(int argc, char **argv)
 /* Reads the channel to its end: stdout into *out (when out is not NULL, else
  * to our stdout), then stderr to ours; libssh keeps stderr meanwhile, and
  * jit-sshd writes it after stdout. */
-static int drain(ssh_channel ch, char **out, size_t *out_len)
+static int drain(ssh_channel ch, int timeout_ms, char **out, size_t *out_len)
 {
 	char buf[4096];
 	size_t len = 0;
@@ -91,7 +95,7 @@ static int drain(ssh_channel ch, char **out, size_t *out_len)
 
 	if (out != NULL && (*out = calloc(1, OUTPUT_MAX + 1)) == NULL)
 		return -1;
-	while ((n = ssh_channel_read_timeout(ch, buf, sizeof(buf), 0, READ_TIMEOUT_MS)) > 0) {
+	while ((n = ssh_channel_read_timeout(ch, buf, sizeof(buf), 0, timeout_ms)) > 0) {
 		if (out == NULL)
 			(void)fwrite(buf, 1, (size_t)n, stdout);
 		else if (len + (size_t)n <= OUTPUT_MAX) {
@@ -108,6 +112,15 @@ static int drain(ssh_channel ch, char **out, size_t *out_len)
 	return n == SSH_ERROR ? -1 : 0;
 }
 
+/* Whether the command waits for approvals (request --wait). */
+static bool waits(int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++)
+		if (strcmp(argv[i], "--wait") == 0 || strncmp(argv[i], "--wait=", 7) == 0)
+			return true;
+	return false;
+}
+
 /* Runs the words on jit-sshd; its exit status, or JITCTL_UNREACHABLE. */
 static int remote_exec(const struct jit_ssh_target *t, int argc, char **argv, char **out,
 		       size_t *out_len)
@@ -119,7 +132,8 @@ static int remote_exec(const struct jit_ssh_target *t, int argc, char **argv, ch
 	jit_error err;
 
 	if (s != NULL && line != NULL && (ch = jit_ssh_exec(s, line, &err)) != NULL &&
-	    drain(ch, out, out_len) == 0) {
+	    drain(ch, waits(argc, argv) ? WAIT_READ_TIMEOUT_MS : READ_TIMEOUT_MS, out,
+		  out_len) == 0) {
 		ssh_channel_send_eof(ch);
 		status = ssh_channel_get_exit_status(ch);
 		if (status < 0 || status > 255) {
@@ -178,8 +192,9 @@ struct ssh_args {
 /* The ticket, from jit-sshd or from the local jitd. */
 static int get_ticket(struct ssh_args *a, char **ticket)
 {
-	char *words[10] = { "request", "--port", (char *)a->port };
-	int n = 3, status;
+	/* --wait: a request that needs approvals is waited for, then used. */
+	char *words[12] = { "request", "--wait", "--port", (char *)a->port };
+	int n = 4, status;
 	size_t len = 0;
 
 	if (a->broker == NULL) {

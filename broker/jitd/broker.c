@@ -223,6 +223,7 @@ int jit_broker_expire(struct jit_broker *b, time_t now)
 
 	if (rc < 0)
 		log_error("marking expired grants: %s", err.msg);
+	jit_broker_expire_requests(b, now);
 	if (b->needs_reconcile)
 		(void)jit_broker_reconcile(b, now);
 	return rc < 0 ? -1 : 0;
@@ -276,11 +277,20 @@ int jit_broker_reconcile(struct jit_broker *b, time_t now)
 int jit_broker_next_expiry(struct jit_broker *b, time_t *when)
 {
 	jit_error err;
-	int rc = jit_store_next_expiry(b->store, when, &err);
+	time_t lapse;
+	int rc = jit_store_next_expiry(b->store, when, &err), lapses;
 
-	if (rc < 0)
+	if (rc < 0) {
 		log_error("%s", err.msg);
-	return rc;
+		return rc;
+	}
+	/* A pending request's request_ttl ends on the same timer. */
+	lapses = jit_broker_next_request_expiry(b, &lapse);
+	if (lapses < 0)
+		return lapses;
+	if (lapses > 0 && (rc == 0 || lapse < *when))
+		*when = lapse;
+	return rc > 0 || lapses > 0 ? 1 : 0;
 }
 
 void jit_broker_tick(struct jit_broker *b)

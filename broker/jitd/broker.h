@@ -116,6 +116,18 @@ struct jit_broker {
 	/* Set by a request or revocation for connected enforcers, taken by
 	 * the server (jit_broker_take_wait()). */
 	struct jit_apply_wait *wait;
+	/* Requests decided (approved, denied, expired) since start: a waiter
+	 * looks again when it grew. */
+	uint64_t decisions;
+	/* Set by request_status with a wait, taken by the server
+	 * (jit_broker_take_await()): the answer waits for request id to be
+	 * decided, ms at most, asked by peer. */
+	struct {
+		bool set;
+		int64_t id;
+		int64_t ms;
+		struct jit_peer peer;
+	} await;
 };
 
 /* Loads the configuration and key, opens the store and the firewall
@@ -177,6 +189,29 @@ struct jit_apply_wait *jit_broker_take_wait(struct jit_broker *b);
 bool jit_broker_wait_done(const struct jit_broker *b, const struct jit_apply_wait *w);
 json_t *jit_broker_settle(const struct jit_broker *b, json_t *resp, const struct jit_apply_wait *w);
 void jit_apply_wait_free(struct jit_apply_wait *w);
+
+/* After jit_broker_handle(): whether its answer waits for a request's
+ * decision (request_status with wait), and then which, how long at most
+ * and for whom. The server then holds the answer, asks
+ * jit_broker_request_answer() again each time jit_broker_decisions()
+ * changed, and sends the first whose *decided is set, or the last at the
+ * deadline. An answer with grants for other hosts may then wait for their
+ * acks as any other (jit_broker_take_wait()). */
+bool jit_broker_take_await(struct jit_broker *b, int64_t *id, int64_t *ms, struct jit_peer *peer);
+json_t *jit_broker_request_answer(struct jit_broker *b, const struct jit_peer *peer, int64_t id,
+				  bool *decided);
+
+/* Requests whose request_ttl passed by now marked expired (audited, the
+ * event sent); and when the next pending one lapses (as
+ * jit_broker_next_expiry()). */
+void jit_broker_expire_requests(struct jit_broker *b, time_t now);
+int jit_broker_next_request_expiry(struct jit_broker *b, time_t *when);
+
+/* The same change to host as jit_broker_expect_ack(), for change seq. */
+bool jit_broker_expect_ack_seq(struct jit_broker *b, const char *host, int64_t seq);
+
+/* Whether host's enforcer has acked change seq. */
+bool jit_broker_host_acked(const struct jit_broker *b, const char *host, int64_t seq);
 
 /* What an answer says of a host's change its enforcer has not acked. */
 json_t *jit_pending_json(const char *host, bool connected);

@@ -237,6 +237,11 @@ static bool connected(struct jit_broker *b, const char *host)
 
 bool jit_broker_expect_ack(struct jit_broker *b, const char *host)
 {
+	return jit_broker_expect_ack_seq(b, host, jit_store_last_seq_queued(b->store));
+}
+
+bool jit_broker_expect_ack_seq(struct jit_broker *b, const char *host, int64_t seq)
+{
 	struct jit_apply_wait *w = b->wait;
 
 	if (b->cfg->apply_timeout == 0 || !connected(b, host))
@@ -253,7 +258,7 @@ bool jit_broker_expect_ack(struct jit_broker *b, const char *host)
 		w->cap = cap;
 	}
 	(void)snprintf(w->items[w->n].host, sizeof(w->items[0].host), "%s", host);
-	w->items[w->n++].seq = jit_store_last_seq_queued(b->store);
+	w->items[w->n++].seq = seq;
 	return true;
 }
 
@@ -270,6 +275,14 @@ static bool acked(const struct jit_broker *b, const struct jit_ack_wanted *want)
 	ptrdiff_t i = follower_index(b, want->host);
 
 	return i >= 0 && b->followers[i].acked >= want->seq;
+}
+
+bool jit_broker_host_acked(const struct jit_broker *b, const char *host, int64_t seq)
+{
+	struct jit_ack_wanted want = { .seq = seq };
+
+	(void)snprintf(want.host, sizeof(want.host), "%s", host);
+	return acked(b, &want);
 }
 
 bool jit_broker_wait_done(const struct jit_broker *b, const struct jit_apply_wait *w)

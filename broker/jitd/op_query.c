@@ -135,17 +135,58 @@ const struct field jit_revoke_fields[] = {
 	{ NULL, F_STRING, false, 0, 0 },
 };
 
+json_t *jit_revoke_grant(struct jit_broker *b, const struct jit_peer *by, struct jit_grant *g,
+			 time_t now)
+{
+	struct jit_audit_entry e = { .time = now, .actor = by->user, .action = "revoke",
+				     .subject = g->user, .result = "ok" };
+	char details[64 + JIT_HOST_MAX];
+	jit_error err;
+	json_t *r;
+	int rc;
+
+	(void)snprintf(details, sizeof(details), "{\"grant\":%lld,\"host\":\"%s\"}",
+		       (long long)g->id, g->host);
+	e.details = details;
+	rc = jit_store_grant_revoke(b->store, g->id, by->user, now, &e, &err);
+	if (rc < 0)
+		return jit_op_store_error("revoking the grant", &err);
+	if (rc == 0)
+		return jit_op_error("not_active", "grant %lld is already %s", (long long)g->id,
+				 jit_grant_state_name(jit_grant_state(g, now)));
+	r = jit_op_ok();
+	if (strcmp(g->host, b->cfg->host) != 0) {
+		/* Another host's grant: its enforcer closes the window (until
+		 * one is connected, its kernel timeout does). */
+		json_object_set_new(r, "host", json_string(g->host));
+		json_object_set_new(r, "applied", json_false());
+		json_object_set_new(r, "pending",
+				    jit_pending_json(g->host, jit_broker_expect_ack(b, g->host)));
+	} else if (jit_firewall_close(b->fw, g->id, &err) != 0) {
+		log_error("revoke %lld: %s; reconciling", (long long)g->id, err.msg);
+		b->metrics.firewall_errors++;
+		if (jit_broker_reconcile(b, now) != 0)
+			json_object_set_new(r, "warning", json_sprintf(
+				"the firewall could not be closed (%s): jitd retries every"
+				" reconcile_interval, and the kernel closes the window at its"
+				" expiry at the latest",
+				err.msg));
+	}
+	log_info("grant %lld of %s revoked by %s", (long long)g->id, g->user, by->user);
+	g->revoked_at = now;
+	(void)snprintf(g->revoked_by, sizeof(g->revoked_by), "%s", by->user);
+	json_object_set_new(r, "grant", jit_grant_json(g, now));
+	jit_broker_event(b, "revocation", json_pack("{s:o, s:s}", "grant", jit_grant_json(g, now),
+						    "by", by->user));
+	return r;
+}
+
 static json_t *revoke_grant(struct jit_broker *b, struct jit_peer *peer, json_t *req)
 {
 	json_int_t id = json_integer_value(json_object_get(req, "id"));
-	time_t now = time(NULL);
-	struct jit_audit_entry e = { .time = now, .actor = peer->user, .action = "revoke",
-				     .result = "ok" };
-	char details[64 + JIT_HOST_MAX];
 	struct jit_grant g;
 	jit_error err;
 	int rc = jit_store_grant_get(b->store, id, &g, &err);
-	json_t *r;
 
 	if (rc < 0)
 		return jit_op_store_error("reading the grant", &err);
@@ -157,41 +198,7 @@ static json_t *revoke_grant(struct jit_broker *b, struct jit_peer *peer, json_t 
 		return jit_op_refusal("denied", "not_yours",
 			       "this grant is not yours; revoking it needs a role with revoke_any = yes");
 	}
-	(void)snprintf(details, sizeof(details), "{\"grant\":%lld,\"host\":\"%s\"}",
-		       (long long)id, g.host);
-	e.subject = g.user;
-	e.details = details;
-	rc = jit_store_grant_revoke(b->store, id, peer->user, now, &e, &err);
-	if (rc < 0)
-		return jit_op_store_error("revoking the grant", &err);
-	if (rc == 0)
-		return jit_op_error("not_active", "grant %lld is already %s", (long long)id,
-				 jit_grant_state_name(jit_grant_state(&g, now)));
-	r = jit_op_ok();
-	if (strcmp(g.host, b->cfg->host) != 0) {
-		/* Another host's grant: its enforcer closes the window (until
-		 * one is connected, its kernel timeout does). */
-		json_object_set_new(r, "host", json_string(g.host));
-		json_object_set_new(r, "applied", json_false());
-		json_object_set_new(r, "pending",
-				    jit_pending_json(g.host, jit_broker_expect_ack(b, g.host)));
-	} else if (jit_firewall_close(b->fw, g.id, &err) != 0) {
-		log_error("revoke %lld: %s; reconciling", (long long)id, err.msg);
-		b->metrics.firewall_errors++;
-		if (jit_broker_reconcile(b, now) != 0)
-			json_object_set_new(r, "warning", json_sprintf(
-				"the firewall could not be closed (%s): jitd retries every"
-				" reconcile_interval, and the kernel closes the window at its"
-				" expiry at the latest",
-				err.msg));
-	}
-	log_info("grant %lld of %s revoked by %s", (long long)id, g.user, peer->user);
-	g.revoked_at = now;
-	(void)snprintf(g.revoked_by, sizeof(g.revoked_by), "%s", peer->user);
-	json_object_set_new(r, "grant", jit_grant_json(&g, now));
-	jit_broker_event(b, "revocation", json_pack("{s:o, s:s}", "grant", jit_grant_json(&g, now),
-						    "by", peer->user));
-	return r;
+	return jit_revoke_grant(b, peer, &g, time(NULL));
 }
 
 json_t *jit_op_revoke(struct jit_broker *b, struct jit_peer *peer, json_t *req)

@@ -6,8 +6,10 @@
 
 #include "broker.h"
 #include "ops.h"
+#include "approval.h"
 #include "decide.h"
 #include "log.h"
+#include "strlist.h"
 #include "ticket.h"
 #include "timeutil.h"
 
@@ -29,6 +31,7 @@ const struct field jit_request_fields[] = {
 	{ "duration", F_INT, false, 0, 0 },
 	{ "justification", F_STRING, false, JIT_JUSTIFICATION_MAX - 1, 0 },
 	{ "for", F_STRING, false, JIT_NAME_MAX - 1, 0 },
+	{ "break_glass", F_BOOL, false, 0, 0 },
 	{ NULL, F_STRING, false, 0, 0 },
 };
 
@@ -278,9 +281,13 @@ static json_t *granted_json(struct jit_broker *b, const struct jit_grant *g,
 	json_t *o = json_pack("{s:s, s:s, s:o, s:b}", "host", g->host, "ticket", ticket, "grant",
 			      jit_grant_json(g, now), "applied", here);
 
-	if (!here)
+	if (!here) {
+		/* The host's change number: what a later answer (an approved
+		 * request's, to its requester) waits for. */
+		json_object_set_new(o, "seq", json_integer(jit_store_last_seq_queued(b->store)));
 		json_object_set_new(o, "pending",
 				    jit_pending_json(g->host, jit_broker_expect_ack(b, g->host)));
+	}
 	return o;
 }
 
@@ -427,13 +434,33 @@ static int request_rate(struct jit_broker *b, struct jit_peer *peer, const struc
 	return -1;
 }
 
+/* The policies of every host's decision, each once, comma-separated. */
+static void decision_policies(const struct jit_decision *d, size_t n_hosts, size_t n_ports,
+			      char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t h = 0; h < n_hosts; h++)
+		for (size_t p = 0; p < n_ports; p++) {
+			const char *name = d[h].policy[p]->name;
+
+			if (jit_list_contains(buf, name))
+				continue;
+			(void)snprintf(buf + len, size - len, "%s%s", len ? "," : "", name);
+			len += strlen(buf + len);
+		}
+}
+
 /* The role and policy check for every host, all or nothing; granted, the
- * grants. */
+ * grants, unless the policies want approvals first (given: approved). */
 static json_t *decide_hosts(struct jit_broker *b, struct jit_peer *peer, struct jit_request *r,
-			    const struct host_list *hosts)
+			    const struct host_list *hosts, json_t *req, bool approved)
 {
 	struct jit_caller caller = jit_peer_caller(peer);
 	struct jit_decision *d = hosts->n > 0 ? calloc(hosts->n, sizeof(*d)) : NULL;
+	char policies[JIT_POLICY_LIST_MAX];
+	bool break_glass = false;
 	json_t *resp = NULL;
 
 	if (d == NULL)
@@ -444,10 +471,28 @@ static json_t *decide_hosts(struct jit_broker *b, struct jit_peer *peer, struct 
 		if (jit_decide(b->cfg, &caller, r, &d[i]) != JIT_GRANTED)
 			resp = deny_request(b, peer, r, &d[i]);
 	}
-	if (resp == NULL)
+	if (resp == NULL) {
+		decision_policies(d, hosts->n, r->n_ports, policies, sizeof(policies));
+		if (!approved)
+			resp = jit_review_gate(b, peer, req, r, policies, &break_glass);
+	}
+	if (resp == NULL) {
 		resp = grant_all(b, peer, r, hosts, d);
+		if (break_glass)
+			jit_review_break_glass(b, peer, req, r, policies, resp);
+	}
 	free(d);
 	return resp;
+}
+
+/* The request's source as text, into req: what a request recorded for
+ * its approvals is granted from later. */
+static void note_source(json_t *req, const struct jit_request *r)
+{
+	char from[JIT_CIDR_STRLEN];
+
+	jit_cidr_format(&r->source, from, sizeof(from));
+	json_object_set_new(req, "from", json_string(from));
 }
 
 static json_t *decide_request(struct jit_broker *b, struct jit_peer *peer, json_t *req)
@@ -461,9 +506,23 @@ static json_t *decide_request(struct jit_broker *b, struct jit_peer *peer, json_
 		return jit_broker_error("bad_request", err.msg);
 	if (peer->remote && remote_source(b, peer, &r, &err) != 0)
 		return jit_op_refusal("denied", "source_not_observed", err.msg);
+	if (r.has_source)
+		note_source(req, &r);
 	if (request_rate(b, peer, &r, &err) != 0)
 		return jit_op_refusal("denied", "rate_limited", err.msg);
-	return decide_hosts(b, peer, &r, &hosts);
+	return decide_hosts(b, peer, &r, &hosts, req, false);
+}
+
+json_t *jit_request_grant_approved(struct jit_broker *b, struct jit_peer *peer, json_t *req)
+{
+	struct jit_request r;
+	struct host_list hosts;
+	jit_error err;
+
+	if (parse_request(req, &r, &err) != 0 ||
+	    request_hosts(b->cfg, json_object_get(req, "hosts"), &hosts, &err) != 0)
+		return jit_broker_error("bad_request", err.msg);
+	return decide_hosts(b, peer, &r, &hosts, req, true);
 }
 
 json_t *jit_op_request(struct jit_broker *b, struct jit_peer *peer, json_t *req)

@@ -267,6 +267,10 @@ static const struct op ops[] = {
 	{ "login", jit_login_fields, jit_op_login, true, true },
 	{ "hosts", jit_no_fields, jit_op_hosts, true, false },
 	{ "upstream", jit_no_fields, jit_op_upstream, false, false },
+	{ "pending", jit_pending_fields, jit_op_pending, true, false },
+	{ "approve", jit_review_fields, jit_op_approve, true, false },
+	{ "deny", jit_review_fields, jit_op_deny, true, false },
+	{ "request_status", jit_request_status_fields, jit_op_request_status, true, false },
 };
 
 static const struct op *find_op(const char *name)

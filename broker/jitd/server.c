@@ -76,6 +76,12 @@ struct client {
 	json_t *held;			/* an answer waiting for enforcers' acks */
 	struct jit_apply_wait *wait;	/* which */
 	int64_t held_until_ms;		/* apply_timeout: answered then at the latest */
+	/* A held answer waiting for request await_id's decision, for
+	 * await_peer, asked again when the broker's decisions passed
+	 * await_seen. */
+	int64_t await_id;
+	struct jit_peer *await_peer;
+	uint64_t await_seen;
 	struct client *prev, *next;
 };
 
@@ -246,8 +252,10 @@ static void client_close(struct server *s, struct client *c)
 		s->n_held--;
 	json_decref(c->held);
 	jit_apply_wait_free(c->wait);
+	free(c->await_peer);
 	c->held = NULL;
 	c->wait = NULL;
+	c->await_peer = NULL;
 	c->src.kind = SRC_CLOSED;
 	c->next = s->closed;
 	s->closed = c;
@@ -348,6 +356,27 @@ static void become_upstream(struct server *s, struct client *c)
 	client_reply(c, jit_upstream_hello(s->b, jit_monotonic_ms()));
 }
 
+/* The answer waits for a request's decision when the broker says so
+ * (request_status with wait): true, and held. */
+static bool hold_for_decision(struct server *s, struct client *c, json_t *resp)
+{
+	struct jit_peer peer;
+	int64_t id, ms;
+
+	if (!jit_broker_take_await(s->b, &id, &ms, &peer))
+		return false;
+	c->await_peer = malloc(sizeof(*c->await_peer));
+	if (c->await_peer == NULL)
+		return false;	/* answered now: the client asks again */
+	*c->await_peer = peer;
+	c->await_id = id;
+	c->await_seen = s->b->decisions;
+	c->held = resp;
+	s->n_held++;
+	c->held_until_ms = jit_monotonic_ms() + ms;
+	return true;
+}
+
 static void handle_line(struct server *s, struct client *c, const char *line, size_t len)
 {
 	bool bad, follows;
@@ -366,7 +395,7 @@ static void handle_line(struct server *s, struct client *c, const char *line, si
 		c->held = resp;	/* answered by release_held() */
 		s->n_held++;
 		c->held_until_ms = jit_monotonic_ms() + s->b->cfg->apply_timeout * 1000;
-	} else {
+	} else if (!hold_for_decision(s, c, resp)) {
 		client_reply(c, resp);
 	}
 	count_bad(c, bad);
@@ -755,7 +784,42 @@ static void push_changes(struct server *s)
 
 /* --- answers held for acks ----------------------------------------------------------- */
 
-/* Each held answer whose acks came, or whose apply_timeout passed, sent. */
+/* A held answer waiting for a decision: asked again when something was
+ * decided; once decided (or at its deadline) it is sent, or waits on for
+ * its grants' acks. Whether it is to be sent now. */
+static bool decision_ready(struct server *s, struct client *c, int64_t now)
+{
+	bool decided = false;
+	json_t *resp;
+
+	if (s->b->decisions == c->await_seen && now < c->held_until_ms)
+		return false;
+	c->await_seen = s->b->decisions;
+	resp = jit_broker_request_answer(s->b, c->await_peer, c->await_id, &decided);
+	json_decref(c->held);
+	c->held = resp;
+	jit_apply_wait_free(c->wait);
+	c->wait = jit_broker_take_wait(s->b);
+	if (!decided && now < c->held_until_ms)
+		return false;
+	c->await_id = 0;
+	free(c->await_peer);
+	c->await_peer = NULL;
+	if (c->wait == NULL)
+		return true;
+	c->held_until_ms = now + s->b->cfg->apply_timeout * 1000;
+	return false;
+}
+
+static bool held_ready(struct server *s, struct client *c, int64_t now)
+{
+	if (c->await_id != 0)
+		return decision_ready(s, c, now);
+	return c->wait == NULL || jit_broker_wait_done(s->b, c->wait) || now >= c->held_until_ms;
+}
+
+/* Each held answer whose acks came, or whose apply_timeout passed, sent;
+ * and those waiting for a decision that came. */
 static void release_held(struct server *s)
 {
 	int64_t now = jit_monotonic_ms();
@@ -763,10 +827,11 @@ static void release_held(struct server *s)
 
 	for (c = s->n_held > 0 ? s->clients : NULL; c != NULL; c = next) {
 		next = c->next;
-		if (c->held == NULL || c->closing ||
-		    (!jit_broker_wait_done(s->b, c->wait) && now < c->held_until_ms))
+		if (c->held == NULL || c->closing || !held_ready(s, c, now))
 			continue;
-		client_reply(c, jit_broker_settle(s->b, c->held, c->wait));
+		if (c->wait != NULL)
+			c->held = jit_broker_settle(s->b, c->held, c->wait);
+		client_reply(c, c->held);
 		c->held = NULL;
 		s->n_held--;
 		jit_apply_wait_free(c->wait);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 #include "config.h"
 
-#include "store.h"
+#include "store_private.h"
 
 #include "fault.h"
 
@@ -66,6 +66,18 @@ static const char *const migrations[] = {
 	"ALTER TABLE hosts ADD COLUMN login_epoch TEXT NOT NULL DEFAULT '';"
 	/* The ports the controller's policies guard here, as it last said. */
 	"ALTER TABLE upstream ADD COLUMN guard TEXT NOT NULL DEFAULT '';",
+	/* 5 -> 6: requests waiting for approvals (and break-glass grants
+	 * waiting for their review after the fact), and each review. */
+	"CREATE TABLE requests (id INTEGER PRIMARY KEY AUTOINCREMENT, state TEXT NOT NULL,"
+	" user TEXT NOT NULL, requested_by TEXT NOT NULL, requester_uid INTEGER, remote TEXT,"
+	" policy TEXT NOT NULL, approvals INTEGER NOT NULL, created INTEGER NOT NULL,"
+	" expires INTEGER NOT NULL, decided INTEGER, request TEXT NOT NULL, result TEXT,"
+	" reason TEXT);"
+	"CREATE INDEX requests_pending ON requests(expires) WHERE state = 'pending';"
+	"CREATE TABLE reviews (request_id INTEGER NOT NULL REFERENCES requests(id),"
+	" reviewer TEXT NOT NULL, remote INTEGER NOT NULL, approve INTEGER NOT NULL,"
+	" reason TEXT NOT NULL DEFAULT '', time INTEGER NOT NULL,"
+	" PRIMARY KEY (request_id, reviewer, remote)) WITHOUT ROWID;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == JIT_STORE_SCHEMA_VERSION,
@@ -143,17 +155,6 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_UPSTREAM_EPOCH] = "SELECT epoch FROM upstream WHERE id = 1",
 };
 
-struct jit_store {
-	sqlite3 *db;
-	sqlite3_stmt *stmt[ST_COUNT];
-	char own_host[JIT_HOST_MAX];	/* grants for any other host queue a change */
-	int64_t last_seq_queued;	/* the number of the last change queued */
-	char **changed;			/* hosts with changes queued since the last clear */
-	size_t n_changed, cap_changed;
-	bool changes_overflow;		/* a host could not be noted: all may have news */
-	bool report_logins;		/* an enforcer's: each use queued for the controller */
-	uint64_t logins_queued;		/* by this process */
-};
 
 /* --- errors ------------------------------------------------------------------ */
 
@@ -174,7 +175,7 @@ static const char *error_kind(int rc)
 	}
 }
 
-static int db_fail(struct jit_store *st, int rc, const char *what, jit_error *err)
+int jit_store_db_fail(struct jit_store *st, int rc, const char *what, jit_error *err)
 {
 	/* SQLite's message is about its last error, which is not rc when the
 	 * fault-injection seam made the call fail. */
@@ -187,7 +188,7 @@ static int db_fail(struct jit_store *st, int rc, const char *what, jit_error *er
 
 /* --- the calls, through the fault-injection seam ------------------------------- */
 
-static int db_step(sqlite3_stmt *s, const char *what)
+int jit_store_db_step(sqlite3_stmt *s, const char *what)
 {
 	int rc = jit_fault(JIT_FAULT_SQLITE_STEP, what);
 
@@ -212,13 +213,23 @@ static int db_prepare(sqlite3 *db, const char *sql, unsigned flags, sqlite3_stmt
 
 /* --- statements ---------------------------------------------------------------- */
 
-static sqlite3_stmt *stmt(struct jit_store *st, enum stmt_id id)
-{
-	sqlite3_stmt *s = st->stmt[id];
+_Static_assert(ST_COUNT <= JIT_STORE_MAIN_STMTS, "room for every statement");
 
+sqlite3_stmt *jit_store_stmt_ready(sqlite3_stmt *s)
+{
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	return s;
+}
+
+static sqlite3_stmt *stmt(struct jit_store *st, enum stmt_id id)
+{
+	return jit_store_stmt_ready(st->stmt[id]);
+}
+
+int jit_store_db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **s, const char *what)
+{
+	return db_prepare(db, sql, SQLITE_PREPARE_PERSISTENT, s, what);
 }
 
 static int prepare_all(struct jit_store *st, jit_error *err)
@@ -228,22 +239,22 @@ static int prepare_all(struct jit_store *st, jit_error *err)
 				    "preparing statements");
 
 		if (rc != SQLITE_OK)
-			return db_fail(st, rc, "preparing statements", err);
+			return jit_store_db_fail(st, rc, "preparing statements", err);
 	}
-	return 0;
+	return jit_store_requests_prepare(st, err);
 }
 
-static int step_done(struct jit_store *st, sqlite3_stmt *s, const char *what, jit_error *err)
+int jit_store_step_done(struct jit_store *st, sqlite3_stmt *s, const char *what, jit_error *err)
 {
-	int rc = db_step(s, what);
+	int rc = jit_store_db_step(s, what);
 
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
-		return db_fail(st, rc, what, err);
+		return jit_store_db_fail(st, rc, what, err);
 	return 0;
 }
 
-static void bind_text(sqlite3_stmt *s, int i, const char *text)
+void jit_store_bind_text(sqlite3_stmt *s, int i, const char *text)
 {
 	if (text != NULL)
 		sqlite3_bind_text(s, i, text, -1, SQLITE_STATIC);
@@ -251,28 +262,28 @@ static void bind_text(sqlite3_stmt *s, int i, const char *text)
 		sqlite3_bind_null(s, i);
 }
 
-static int begin(struct jit_store *st, jit_error *err)
+int jit_store_begin(struct jit_store *st, jit_error *err)
 {
 	/* A transaction left open by a ROLLBACK that failed would make every
 	 * BEGIN from now on fail: end it first. */
 	if (sqlite3_get_autocommit(st->db) == 0)
 		(void)db_exec(st->db, "ROLLBACK", "rolling back a transaction left open");
-	return step_done(st, stmt(st, ST_BEGIN), "starting a transaction", err);
+	return jit_store_step_done(st, stmt(st, ST_BEGIN), "starting a transaction", err);
 }
 
-static int commit(struct jit_store *st, jit_error *err)
+int jit_store_commit(struct jit_store *st, jit_error *err)
 {
-	if (step_done(st, stmt(st, ST_COMMIT), "committing", err) != 0) {
+	if (jit_store_step_done(st, stmt(st, ST_COMMIT), "committing", err) != 0) {
 		(void)db_exec(st->db, "ROLLBACK", "rolling back");
 		return -1;
 	}
 	return 0;
 }
 
-static int rollback(struct jit_store *st)
+int jit_store_rollback(struct jit_store *st)
 {
 	if (sqlite3_get_autocommit(st->db) == 0)
-		(void)step_done(st, stmt(st, ST_ROLLBACK), "rolling back", NULL);
+		(void)jit_store_step_done(st, stmt(st, ST_ROLLBACK), "rolling back", NULL);
 	return -1;
 }
 
@@ -283,7 +294,7 @@ static int exec_sql(struct jit_store *st, const char *sql, const char *what, jit
 	int rc = db_exec(st->db, sql, what);
 
 	if (rc != SQLITE_OK)
-		return db_fail(st, rc, what, err);
+		return jit_store_db_fail(st, rc, what, err);
 	return 0;
 }
 
@@ -293,13 +304,13 @@ static int read_user_version(struct jit_store *st, int *version, jit_error *err)
 	int rc = db_prepare(st->db, "PRAGMA user_version", 0, &s, "reading the schema version");
 
 	*version = -1;
-	if (rc == SQLITE_OK && (rc = db_step(s, "reading the schema version")) == SQLITE_ROW) {
+	if (rc == SQLITE_OK && (rc = jit_store_db_step(s, "reading the schema version")) == SQLITE_ROW) {
 		*version = sqlite3_column_int(s, 0);
 		rc = SQLITE_OK;
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_OK)
-		return db_fail(st, rc, "reading the schema version", err);
+		return jit_store_db_fail(st, rc, "reading the schema version", err);
 	return 0;
 }
 
@@ -373,7 +384,7 @@ struct jit_store *jit_store_open(const char *path, jit_error *err)
 	}
 	rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
 	if (rc != SQLITE_OK) {
-		db_fail(st, rc, path, err);
+		jit_store_db_fail(st, rc, path, err);
 		jit_store_close(st);
 		return NULL;
 	}
@@ -393,6 +404,7 @@ void jit_store_close(struct jit_store *st)
 		return;
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
+	jit_store_requests_finalize(st);
 	sqlite3_close(st->db);
 	jit_store_changed_clear(st);
 	free(st->changed);
@@ -441,7 +453,7 @@ static void ports_text(const struct jit_grant *g, char *buf, size_t size)
 	}
 }
 
-static void copy_column(sqlite3_stmt *s, int col, char *dst, size_t size)
+void jit_store_copy_column(sqlite3_stmt *s, int col, char *dst, size_t size)
 {
 	const unsigned char *text = sqlite3_column_text(s, col);
 
@@ -456,21 +468,21 @@ static int columns_to_grant(sqlite3_stmt *s, int c, struct jit_grant *g, jit_err
 
 	memset(g, 0, sizeof(*g));
 	g->id = sqlite3_column_int64(s, c);
-	copy_column(s, c + 1, g->user, sizeof(g->user));
-	copy_column(s, c + 2, g->requested_by, sizeof(g->requested_by));
-	copy_column(s, c + 3, g->role, sizeof(g->role));
-	copy_column(s, c + 4, g->policy, sizeof(g->policy));
-	copy_column(s, c + 5, source, sizeof(source));
-	copy_column(s, c + 6, ports, sizeof(ports));
-	copy_column(s, c + 7, g->host, sizeof(g->host));
+	jit_store_copy_column(s, c + 1, g->user, sizeof(g->user));
+	jit_store_copy_column(s, c + 2, g->requested_by, sizeof(g->requested_by));
+	jit_store_copy_column(s, c + 3, g->role, sizeof(g->role));
+	jit_store_copy_column(s, c + 4, g->policy, sizeof(g->policy));
+	jit_store_copy_column(s, c + 5, source, sizeof(source));
+	jit_store_copy_column(s, c + 6, ports, sizeof(ports));
+	jit_store_copy_column(s, c + 7, g->host, sizeof(g->host));
 	g->created = (time_t)sqlite3_column_int64(s, c + 8);
 	g->not_before = (time_t)sqlite3_column_int64(s, c + 9);
 	g->expires = (time_t)sqlite3_column_int64(s, c + 10);
 	g->revoked_at = (time_t)sqlite3_column_int64(s, c + 11);
-	copy_column(s, c + 12, g->revoked_by, sizeof(g->revoked_by));
+	jit_store_copy_column(s, c + 12, g->revoked_by, sizeof(g->revoked_by));
 	g->expired_at = (time_t)sqlite3_column_int64(s, c + 13);
-	copy_column(s, c + 14, g->justification, sizeof(g->justification));
-	copy_column(s, c + 15, g->jti, sizeof(g->jti));
+	jit_store_copy_column(s, c + 14, g->justification, sizeof(g->justification));
+	jit_store_copy_column(s, c + 15, g->jti, sizeof(g->jti));
 	g->uses = sqlite3_column_int64(s, c + 16);
 	g->last_used = (time_t)sqlite3_column_int64(s, c + 17);
 	if (jit_cidr_parse(source, &g->source) != 0 ||
@@ -485,18 +497,18 @@ static int row_to_grant(sqlite3_stmt *s, struct jit_grant *g, jit_error *err)
 	return columns_to_grant(s, 0, g, err);
 }
 
-static int insert_audit(struct jit_store *st, const struct jit_audit_entry *e, jit_error *err)
+int jit_store_insert_audit(struct jit_store *st, const struct jit_audit_entry *e, jit_error *err)
 {
 	sqlite3_stmt *s = stmt(st, ST_AUDIT_INSERT);
 
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)e->time);
-	bind_text(s, 2, e->actor);
-	bind_text(s, 3, e->action);
-	bind_text(s, 4, e->subject);
-	bind_text(s, 5, e->result);
-	bind_text(s, 6, e->reason);
-	bind_text(s, 7, e->details);
-	return step_done(st, s, "writing the audit log", err);
+	jit_store_bind_text(s, 2, e->actor);
+	jit_store_bind_text(s, 3, e->action);
+	jit_store_bind_text(s, 4, e->subject);
+	jit_store_bind_text(s, 5, e->result);
+	jit_store_bind_text(s, 6, e->reason);
+	jit_store_bind_text(s, 7, e->details);
+	return jit_store_step_done(st, s, "writing the audit log", err);
 }
 
 /* The columns ST_GRANT_INSERT and ST_MIRROR_GRANT share, 1 to 12. */
@@ -506,19 +518,19 @@ static void bind_grant(sqlite3_stmt *s, const struct jit_grant *g)
 
 	jit_cidr_format(&g->source, source, sizeof(source));
 	ports_text(g, ports, sizeof(ports));
-	bind_text(s, 1, g->user);
-	bind_text(s, 2, g->requested_by);
-	bind_text(s, 3, g->role);
-	bind_text(s, 4, g->policy);
+	jit_store_bind_text(s, 1, g->user);
+	jit_store_bind_text(s, 2, g->requested_by);
+	jit_store_bind_text(s, 3, g->role);
+	jit_store_bind_text(s, 4, g->policy);
 	/* Copied: the text outlives this function only in SQLite. */
 	sqlite3_bind_text(s, 5, source, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 6, ports, -1, SQLITE_TRANSIENT);
-	bind_text(s, 7, g->host);
+	jit_store_bind_text(s, 7, g->host);
 	sqlite3_bind_int64(s, 8, (sqlite3_int64)g->created);
 	sqlite3_bind_int64(s, 9, (sqlite3_int64)g->not_before);
 	sqlite3_bind_int64(s, 10, (sqlite3_int64)g->expires);
-	bind_text(s, 11, g->justification);
-	bind_text(s, 12, g->jti);
+	jit_store_bind_text(s, 11, g->justification);
+	jit_store_bind_text(s, 12, g->jti);
 }
 
 static int insert_grant(struct jit_store *st, struct jit_grant *g, jit_error *err)
@@ -526,7 +538,7 @@ static int insert_grant(struct jit_store *st, struct jit_grant *g, jit_error *er
 	sqlite3_stmt *s = stmt(st, ST_GRANT_INSERT);
 
 	bind_grant(s, g);
-	if (step_done(st, s, "recording the grant", err) != 0)
+	if (jit_store_step_done(st, s, "recording the grant", err) != 0)
 		return -1;
 	g->id = sqlite3_last_insert_rowid(st->db);
 	return 0;
@@ -597,19 +609,19 @@ static int queue_change(struct jit_store *st, const char *host, const char *kind
 	if (st->own_host[0] == '\0' || strcmp(host, st->own_host) == 0)
 		return 0;
 	s = stmt(st, ST_HOST_NEXT_SEQ);
-	bind_text(s, 1, host);
-	if (step_done(st, s, "numbering the host's change", err) != 0)
+	jit_store_bind_text(s, 1, host);
+	if (jit_store_step_done(st, s, "numbering the host's change", err) != 0)
 		return -1;
 	s = stmt(st, ST_CHANGE_INSERT);
-	bind_text(s, 1, host);
-	bind_text(s, 2, kind);
+	jit_store_bind_text(s, 1, host);
+	jit_store_bind_text(s, 2, kind);
 	sqlite3_bind_int64(s, 3, grant_id);
 	sqlite3_bind_int64(s, 4, (sqlite3_int64)now);
-	bind_text(s, 5, ticket);
-	if (step_done(st, s, "queueing the host's change", err) != 0)
+	jit_store_bind_text(s, 5, ticket);
+	if (jit_store_step_done(st, s, "queueing the host's change", err) != 0)
 		return -1;
 	s = stmt(st, ST_HOST_LAST_SEQ);
-	bind_text(s, 1, host);
+	jit_store_bind_text(s, 1, host);
 	st->last_seq_queued = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
 	sqlite3_reset(s);
 	note_changed(st, host);
@@ -640,29 +652,29 @@ int jit_store_grant_add(struct jit_store *st, struct jit_grant *g, const char *t
 	struct jit_audit_entry e = *audit;
 	char details[1024];
 
-	if (begin(st, err) != 0)
+	if (jit_store_begin(st, err) != 0)
 		return -1;
 	if (insert_grant(st, g, err) != 0 ||
 	    queue_change(st, g->host, "grant", g->id, ticket, g->created, err) != 0)
-		return rollback(st);
+		return jit_store_rollback(st);
 	grant_details(g, audit->details, details, sizeof(details));
 	e.details = details;
-	if (insert_audit(st, &e, err) != 0)
-		return rollback(st);
-	return commit(st, err);
+	if (jit_store_insert_audit(st, &e, err) != 0)
+		return jit_store_rollback(st);
+	return jit_store_commit(st, err);
 }
 
 static int grant_lookup(struct jit_store *st, sqlite3_stmt *s, struct jit_grant *g,
 			jit_error *err)
 {
-	int rc = db_step(s, "reading a grant"), found;
+	int rc = jit_store_db_step(s, "reading a grant"), found;
 
 	if (rc == SQLITE_ROW)
 		found = row_to_grant(s, g, err) == 0 ? 1 : -1;
 	else if (rc == SQLITE_DONE)
 		found = 0;
 	else
-		found = db_fail(st, rc, "reading a grant", err);
+		found = jit_store_db_fail(st, rc, "reading a grant", err);
 	sqlite3_reset(s);
 	return found;
 }
@@ -680,7 +692,7 @@ int jit_store_grant_by_jti(struct jit_store *st, const char *jti, struct jit_gra
 {
 	sqlite3_stmt *s = stmt(st, ST_GRANT_BY_JTI);
 
-	bind_text(s, 1, jti);
+	jit_store_bind_text(s, 1, jti);
 	return grant_lookup(st, s, g, err);
 }
 
@@ -690,11 +702,11 @@ static int grant_host(struct jit_store *st, int64_t id, char *host, size_t size,
 	int rc;
 
 	sqlite3_bind_int64(s, 1, id);
-	rc = db_step(s, "reading the grant's host");
+	rc = jit_store_db_step(s, "reading the grant's host");
 	if (rc == SQLITE_ROW)
-		copy_column(s, 0, host, size);
+		jit_store_copy_column(s, 0, host, size);
 	sqlite3_reset(s);
-	return rc == SQLITE_ROW ? 0 : db_fail(st, rc, "reading the grant's host", err);
+	return rc == SQLITE_ROW ? 0 : jit_store_db_fail(st, rc, "reading the grant's host", err);
 }
 
 int jit_store_grant_revoke(struct jit_store *st, int64_t id, const char *by, time_t now,
@@ -703,23 +715,23 @@ int jit_store_grant_revoke(struct jit_store *st, int64_t id, const char *by, tim
 	char host[JIT_HOST_MAX];
 	sqlite3_stmt *s;
 
-	if (begin(st, err) != 0)
+	if (jit_store_begin(st, err) != 0)
 		return -1;
 	s = stmt(st, ST_GRANT_REVOKE);
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
-	bind_text(s, 2, by);
+	jit_store_bind_text(s, 2, by);
 	sqlite3_bind_int64(s, 3, id);
 	sqlite3_bind_int64(s, 4, (sqlite3_int64)now);
-	if (step_done(st, s, "revoking the grant", err) != 0)
-		return rollback(st);
+	if (jit_store_step_done(st, s, "revoking the grant", err) != 0)
+		return jit_store_rollback(st);
 	if (sqlite3_changes(st->db) == 0) {
-		rollback(st);
+		jit_store_rollback(st);
 		return 0;
 	}
 	if (grant_host(st, id, host, sizeof(host), err) != 0 ||
 	    queue_change(st, host, "revoke", id, NULL, now, err) != 0 ||
-	    insert_audit(st, audit, err) != 0 || commit(st, err) != 0)
-		return rollback(st);
+	    jit_store_insert_audit(st, audit, err) != 0 || jit_store_commit(st, err) != 0)
+		return jit_store_rollback(st);
 	return 1;
 }
 
@@ -729,7 +741,7 @@ static int count_use(struct jit_store *st, int64_t id, time_t when, jit_error *e
 
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)when);
 	sqlite3_bind_int64(s, 2, id);
-	return step_done(st, s, "recording the ticket's use", err);
+	return jit_store_step_done(st, s, "recording the ticket's use", err);
 }
 
 static int queue_login(struct jit_store *st, const struct jit_login *l, jit_error *err)
@@ -737,12 +749,12 @@ static int queue_login(struct jit_store *st, const struct jit_login *l, jit_erro
 	sqlite3_stmt *s = stmt(st, ST_LOGIN_QUEUE);
 
 	sqlite3_bind_int64(s, 1, l->grant_id);
-	bind_text(s, 2, l->jti);
-	bind_text(s, 3, l->user);
-	bind_text(s, 4, l->from);
-	bind_text(s, 5, l->port);
+	jit_store_bind_text(s, 2, l->jti);
+	jit_store_bind_text(s, 3, l->user);
+	jit_store_bind_text(s, 4, l->from);
+	jit_store_bind_text(s, 5, l->port);
 	sqlite3_bind_int64(s, 6, (sqlite3_int64)l->time);
-	return step_done(st, s, "queueing the login for the controller", err);
+	return jit_store_step_done(st, s, "queueing the login for the controller", err);
 }
 
 void jit_store_report_logins(struct jit_store *st, bool on)
@@ -758,13 +770,13 @@ uint64_t jit_store_logins_queued(const struct jit_store *st)
 int jit_store_grant_use(struct jit_store *st, const struct jit_login *l,
 			const struct jit_audit_entry *audit, jit_error *err)
 {
-	if (begin(st, err) != 0)
+	if (jit_store_begin(st, err) != 0)
 		return -1;
 	if (count_use(st, l->grant_id, l->time, err) != 0 ||
 	    (st->report_logins && queue_login(st, l, err) != 0) ||
-	    insert_audit(st, audit, err) != 0)
-		return rollback(st);
-	if (commit(st, err) != 0)
+	    jit_store_insert_audit(st, audit, err) != 0)
+		return jit_store_rollback(st);
+	if (jit_store_commit(st, err) != 0)
 		return -1;
 	if (st->report_logins)
 		st->logins_queued++;
@@ -788,10 +800,10 @@ static int login_row(sqlite3_stmt *s, void *ctx, jit_error *err)
 			       .time = (time_t)sqlite3_column_int64(s, 6) };
 
 	(void)err;
-	copy_column(s, 2, l.jti, sizeof(l.jti));
-	copy_column(s, 3, l.user, sizeof(l.user));
-	copy_column(s, 4, l.from, sizeof(l.from));
-	copy_column(s, 5, l.port, sizeof(l.port));
+	jit_store_copy_column(s, 2, l.jti, sizeof(l.jti));
+	jit_store_copy_column(s, 3, l.user, sizeof(l.user));
+	jit_store_copy_column(s, 4, l.from, sizeof(l.from));
+	jit_store_copy_column(s, 5, l.port, sizeof(l.port));
 	return cb->fn(&l, cb->ctx);
 }
 
@@ -806,7 +818,7 @@ int jit_store_logins_each(struct jit_store *st, int64_t after, int64_t limit,
 	int rc = db_prepare(st->db, sql, 0, &s, "reading the logins to report");
 
 	if (rc != SQLITE_OK)
-		return db_fail(st, rc, "reading the logins to report", err);
+		return jit_store_db_fail(st, rc, "reading the logins to report", err);
 	sqlite3_bind_int64(s, 1, after);
 	sqlite3_bind_int64(s, 2, limit > 0 ? limit : -1);
 	return query_each(st, s, login_row, &cb, "reading the logins to report", err);
@@ -821,10 +833,10 @@ static int upstream_text(struct jit_store *st, enum stmt_id id, char *buf, size_
 
 	buf[0] = '\0';
 	if (rc == SQLITE_ROW)
-		copy_column(s, 0, buf, size);
+		jit_store_copy_column(s, 0, buf, size);
 	sqlite3_reset(s);
 	if (rc != SQLITE_ROW)
-		return db_fail(st, rc, what, err);
+		return jit_store_db_fail(st, rc, what, err);
 	return 0;
 }
 
@@ -838,7 +850,7 @@ int jit_store_login_reported(struct jit_store *st, int64_t id, jit_error *err)
 	sqlite3_stmt *s = stmt(st, ST_LOGIN_DONE);
 
 	sqlite3_bind_int64(s, 1, id);
-	return step_done(st, s, "forgetting a login reported", err);
+	return jit_store_step_done(st, s, "forgetting a login reported", err);
 }
 
 int jit_store_host_login(struct jit_store *st, const char *host, const struct jit_login *l,
@@ -846,21 +858,21 @@ int jit_store_host_login(struct jit_store *st, const char *host, const struct ji
 {
 	sqlite3_stmt *s;
 
-	if (begin(st, err) != 0)
+	if (jit_store_begin(st, err) != 0)
 		return -1;
 	s = stmt(st, ST_HOST_LOGIN);
-	bind_text(s, 1, host);
+	jit_store_bind_text(s, 1, host);
 	sqlite3_bind_int64(s, 2, l->id);
-	bind_text(s, 3, l->epoch);
-	if (step_done(st, s, "numbering the host's login", err) != 0)
-		return rollback(st);
+	jit_store_bind_text(s, 3, l->epoch);
+	if (jit_store_step_done(st, s, "numbering the host's login", err) != 0)
+		return jit_store_rollback(st);
 	if (sqlite3_changes(st->db) == 0) {
-		rollback(st);
+		jit_store_rollback(st);
 		return 0;
 	}
-	if (count_use(st, l->grant_id, l->time, err) != 0 || insert_audit(st, audit, err) != 0 ||
-	    commit(st, err) != 0)
-		return rollback(st);
+	if (count_use(st, l->grant_id, l->time, err) != 0 || jit_store_insert_audit(st, audit, err) != 0 ||
+	    jit_store_commit(st, err) != 0)
+		return jit_store_rollback(st);
 	return 1;
 }
 
@@ -876,9 +888,9 @@ static int mark_expired(struct jit_store *st, const struct jit_grant *g, time_t 
 		       (long long)g->id, g->host);
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
 	sqlite3_bind_int64(s, 2, g->id);
-	if (step_done(st, s, "marking a grant expired", err) != 0)
+	if (jit_store_step_done(st, s, "marking a grant expired", err) != 0)
 		return -1;
-	return insert_audit(st, &e, err);
+	return jit_store_insert_audit(st, &e, err);
 }
 
 /* Up to a batch of due grants, read in full before any is changed. */
@@ -892,7 +904,7 @@ static int read_due(struct jit_store *st, time_t now, struct jit_grant *out, siz
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
 	sqlite3_bind_int(s, 2, JIT_STORE_EXPIRE_BATCH);
 	while (*n < JIT_STORE_EXPIRE_BATCH &&
-	       (rc = db_step(s, "reading due grants")) == SQLITE_ROW) {
+	       (rc = jit_store_db_step(s, "reading due grants")) == SQLITE_ROW) {
 		if (row_to_grant(s, &out[*n], err) != 0) {
 			sqlite3_reset(s);
 			return -1;
@@ -901,7 +913,7 @@ static int read_due(struct jit_store *st, time_t now, struct jit_grant *out, siz
 	}
 	sqlite3_reset(s);
 	if (*n < JIT_STORE_EXPIRE_BATCH && rc != SQLITE_DONE)
-		return db_fail(st, rc, "reading due grants", err);
+		return jit_store_db_fail(st, rc, "reading due grants", err);
 	return 0;
 }
 
@@ -909,14 +921,14 @@ static int read_due(struct jit_store *st, time_t now, struct jit_grant *out, siz
 static int expire_batch(struct jit_store *st, time_t now, struct jit_grant *due, size_t *n,
 			jit_error *err)
 {
-	if (begin(st, err) != 0)
+	if (jit_store_begin(st, err) != 0)
 		return -1;
 	if (read_due(st, now, due, n, err) != 0)
-		return rollback(st);
+		return jit_store_rollback(st);
 	for (size_t i = 0; i < *n; i++)
 		if (mark_expired(st, &due[i], now, err) != 0)
-			return rollback(st);
-	return commit(st, err);
+			return jit_store_rollback(st);
+	return jit_store_commit(st, err);
 }
 
 int jit_store_expire_due(struct jit_store *st, time_t now,
@@ -947,13 +959,13 @@ int jit_store_expire_due(struct jit_store *st, time_t now,
 int jit_store_next_expiry(struct jit_store *st, time_t *when, jit_error *err)
 {
 	sqlite3_stmt *s = stmt(st, ST_NEXT_EXPIRY);
-	int rc = db_step(s, "finding the next expiry"), found = 0;
+	int rc = jit_store_db_step(s, "finding the next expiry"), found = 0;
 
 	if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
 		*when = (time_t)sqlite3_column_int64(s, 0);
 		found = 1;
 	} else if (rc != SQLITE_ROW) {
-		found = db_fail(st, rc, "finding the next expiry", err);
+		found = jit_store_db_fail(st, rc, "finding the next expiry", err);
 	}
 	sqlite3_reset(s);
 	return found;
@@ -965,11 +977,11 @@ int jit_store_count_active(struct jit_store *st, time_t now, int64_t *count, jit
 	int rc;
 
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
-	rc = db_step(s, "counting active grants");
+	rc = jit_store_db_step(s, "counting active grants");
 	if (rc == SQLITE_ROW)
 		*count = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
-	return rc == SQLITE_ROW ? 0 : db_fail(st, rc, "counting active grants", err);
+	return rc == SQLITE_ROW ? 0 : jit_store_db_fail(st, rc, "counting active grants", err);
 }
 
 /* Runs a query built at call time, calling row for each result row. */
@@ -979,7 +991,7 @@ static int query_each(struct jit_store *st, sqlite3_stmt *s,
 {
 	int rc;
 
-	while ((rc = db_step(s, what)) == SQLITE_ROW) {
+	while ((rc = jit_store_db_step(s, what)) == SQLITE_ROW) {
 		int stop = row(s, ctx, err);
 
 		if (stop < 0) {
@@ -991,7 +1003,7 @@ static int query_each(struct jit_store *st, sqlite3_stmt *s,
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_fail(st, rc, what, err);
+		return jit_store_db_fail(st, rc, what, err);
 	return 0;
 }
 
@@ -1030,12 +1042,12 @@ int jit_store_grants_each(struct jit_store *st, const struct jit_grant_filter *f
 	int rc = db_prepare(st->db, sql, 0, &s, "listing grants");
 
 	if (rc != SQLITE_OK)
-		return db_fail(st, rc, "listing grants", err);
-	bind_text(s, 1, f->user);
+		return jit_store_db_fail(st, rc, "listing grants", err);
+	jit_store_bind_text(s, 1, f->user);
 	sqlite3_bind_int(s, 2, f->active_only ? 1 : 0);
 	sqlite3_bind_int64(s, 3, (sqlite3_int64)f->now);
 	sqlite3_bind_int64(s, 4, f->limit > 0 ? f->limit : -1);
-	bind_text(s, 5, f->host);
+	jit_store_bind_text(s, 5, f->host);
 	return query_each(st, s, grant_row, &cb, "listing grants", err);
 }
 
@@ -1052,7 +1064,7 @@ static int change_row(sqlite3_stmt *s, void *ctx, jit_error *err)
 	struct jit_host_change c = { .seq = sqlite3_column_int64(s, 0),
 				     .time = (time_t)sqlite3_column_int64(s, 2) };
 
-	copy_column(s, 1, c.kind, sizeof(c.kind));
+	jit_store_copy_column(s, 1, c.kind, sizeof(c.kind));
 	c.ticket = (const char *)sqlite3_column_text(s, 3);
 	if (columns_to_grant(s, 4, &c.grant, err) != 0)
 		return -1;
@@ -1072,8 +1084,8 @@ int jit_store_changes_each(struct jit_store *st, const char *host, int64_t since
 	int rc = db_prepare(st->db, sql, 0, &s, "reading the host's changes");
 
 	if (rc != SQLITE_OK)
-		return db_fail(st, rc, "reading the host's changes", err);
-	bind_text(s, 1, host);
+		return jit_store_db_fail(st, rc, "reading the host's changes", err);
+	jit_store_bind_text(s, 1, host);
 	sqlite3_bind_int64(s, 2, since);
 	sqlite3_bind_int64(s, 3, limit > 0 ? limit : -1);
 	return query_each(st, s, change_row, &cb, "reading the host's changes", err);
@@ -1084,10 +1096,10 @@ int jit_store_host_ack(struct jit_store *st, const char *host, int64_t seq, time
 {
 	sqlite3_stmt *s = stmt(st, ST_HOST_ACK);
 
-	bind_text(s, 1, host);
+	jit_store_bind_text(s, 1, host);
 	sqlite3_bind_int64(s, 2, seq);
 	sqlite3_bind_int64(s, 3, (sqlite3_int64)now);
-	if (step_done(st, s, "recording the host's ack", err) != 0)
+	if (jit_store_step_done(st, s, "recording the host's ack", err) != 0)
 		return -1;
 	if (sqlite3_changes(st->db) == 0)
 		return jit_error_set(err, "%s acked change %lld, which it was never sent or"
@@ -1105,7 +1117,7 @@ int jit_store_upstream_applied(struct jit_store *st, int64_t *seq, jit_error *er
 	*seq = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
 	sqlite3_reset(s);
 	if (rc != SQLITE_ROW)
-		return db_fail(st, rc, "reading the last change applied", err);
+		return jit_store_db_fail(st, rc, "reading the last change applied", err);
 	return 0;
 }
 
@@ -1119,8 +1131,8 @@ int jit_store_upstream_set_guard(struct jit_store *st, const char *ports, jit_er
 {
 	sqlite3_stmt *s = stmt(st, ST_GUARD_SET);
 
-	bind_text(s, 1, ports);
-	return step_done(st, s, "recording the controller's guard ports", err);
+	jit_store_bind_text(s, 1, ports);
+	return jit_store_step_done(st, s, "recording the controller's guard ports", err);
 }
 
 static int mirror_grant(struct jit_store *st, const struct jit_grant *g, jit_error *err)
@@ -1131,12 +1143,12 @@ static int mirror_grant(struct jit_store *st, const struct jit_grant *g, jit_err
 	sqlite3_bind_int64(s, 13, g->id);
 	if (g->revoked_at != 0) {
 		sqlite3_bind_int64(s, 14, (sqlite3_int64)g->revoked_at);
-		bind_text(s, 15, g->revoked_by);
+		jit_store_bind_text(s, 15, g->revoked_by);
 	} else {
 		sqlite3_bind_null(s, 14);
 		sqlite3_bind_null(s, 15);
 	}
-	return step_done(st, s, "recording the controller's grant", err);
+	return jit_store_step_done(st, s, "recording the controller's grant", err);
 }
 
 int jit_store_mirror(struct jit_store *st, const struct jit_grant *g, int64_t seq,
@@ -1144,16 +1156,16 @@ int jit_store_mirror(struct jit_store *st, const struct jit_grant *g, int64_t se
 {
 	sqlite3_stmt *s;
 
-	if (begin(st, err) != 0)
+	if (jit_store_begin(st, err) != 0)
 		return -1;
 	if (g != NULL && mirror_grant(st, g, err) != 0)
-		return rollback(st);
+		return jit_store_rollback(st);
 	s = stmt(st, ST_UPSTREAM_SET);
 	sqlite3_bind_int64(s, 1, seq);
-	if (step_done(st, s, "recording the change applied", err) != 0 ||
-	    (audit != NULL && insert_audit(st, audit, err) != 0))
-		return rollback(st);
-	return commit(st, err);
+	if (jit_store_step_done(st, s, "recording the change applied", err) != 0 ||
+	    (audit != NULL && jit_store_insert_audit(st, audit, err) != 0))
+		return jit_store_rollback(st);
+	return jit_store_commit(st, err);
 }
 
 struct host_cb {
@@ -1169,7 +1181,7 @@ static int host_row(sqlite3_stmt *s, void *ctx, jit_error *err)
 				    .acked_at = (time_t)sqlite3_column_int64(s, 3) };
 
 	(void)err;
-	copy_column(s, 0, h.host, sizeof(h.host));
+	jit_store_copy_column(s, 0, h.host, sizeof(h.host));
 	return cb->fn(&h, cb->ctx);
 }
 
@@ -1182,7 +1194,7 @@ int jit_store_hosts_each(struct jit_store *st, int (*fn)(const struct jit_host_s
 	int rc = db_prepare(st->db, sql, 0, &s, "listing the hosts");
 
 	if (rc != SQLITE_OK)
-		return db_fail(st, rc, "listing the hosts", err);
+		return jit_store_db_fail(st, rc, "listing the hosts", err);
 	return query_each(st, s, host_row, &cb, "listing the hosts", err);
 }
 
@@ -1190,7 +1202,7 @@ int jit_store_hosts_each(struct jit_store *st, int (*fn)(const struct jit_host_s
 
 int jit_store_audit_add(struct jit_store *st, const struct jit_audit_entry *e, jit_error *err)
 {
-	return insert_audit(st, e, err);
+	return jit_store_insert_audit(st, e, err);
 }
 
 struct audit_cb {
@@ -1242,9 +1254,9 @@ int jit_store_audit_each(struct jit_store *st, time_t since, const char *user, i
 			    "reading the audit log");
 
 	if (rc != SQLITE_OK)
-		return db_fail(st, rc, "reading the audit log", err);
+		return jit_store_db_fail(st, rc, "reading the audit log", err);
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)since);
-	bind_text(s, 2, user);
+	jit_store_bind_text(s, 2, user);
 	sqlite3_bind_int64(s, 3, limit > 0 ? limit : -1);
 	return query_each(st, s, audit_row, &cb, "reading the audit log", err);
 }

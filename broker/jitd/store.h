@@ -14,7 +14,7 @@
 #include <time.h>
 
 /* The schema version this build writes; older databases are migrated. */
-#define JIT_STORE_SCHEMA_VERSION 5
+#define JIT_STORE_SCHEMA_VERSION 6
 #define JIT_JUSTIFICATION_MAX 1024	/* with the NUL */
 #define JIT_GRANT_PORTS_MAX 32
 #define JIT_POLICY_LIST_MAX 512
@@ -226,6 +226,98 @@ int jit_store_mirror(struct jit_store *st, const struct jit_grant *g, int64_t se
 /* Every host that has had a change, by name. */
 int jit_store_hosts_each(struct jit_store *st, int (*fn)(const struct jit_host_state *h, void *ctx),
 			 void *ctx, jit_error *err);
+
+/* --- requests waiting for approvals ------------------------------------------------ */
+
+enum jit_request_state {
+	JIT_REQ_PENDING,		/* waiting for its reviews */
+	JIT_REQ_APPROVED,		/* granted at its last approval */
+	JIT_REQ_DENIED,			/* a reviewer said no (or a break-glass grant revoked) */
+	JIT_REQ_EXPIRED,		/* request_ttl passed first */
+	JIT_REQ_FAILED,			/* approved, but the grant could not be made */
+	JIT_REQ_BREAK_GLASS,		/* opened at once, waiting for its review after the fact */
+	JIT_REQ_REVIEWED,		/* a break-glass grant a reviewer approved after the fact */
+};
+
+const char *jit_request_state_name(enum jit_request_state s);
+
+/* At most this many reviews are kept per request: a denial ends it, and
+ * approvals are at most JIT_APPROVALS_MAX. */
+#define JIT_REVIEWS_MAX 16
+#define JIT_REVIEW_REASON_MAX 512
+
+struct jit_review {
+	char reviewer[JIT_NAME_MAX];
+	bool remote;			/* a jit-sshd identity */
+	bool approve;
+	char reason[JIT_REVIEW_REASON_MAX];
+	time_t time;
+};
+
+/* A request recorded for review. Its strings on the heap are freed by
+ * jit_access_request_clear(). */
+struct jit_access_request {
+	int64_t id;
+	enum jit_request_state state;
+	char user[JIT_NAME_MAX];		/* whom the window is for */
+	char requested_by[JIT_NAME_MAX];
+	int64_t requester_uid;			/* -1: a remote identity */
+	char policy[JIT_POLICY_LIST_MAX];	/* the policies deciding, comma-separated */
+	int approvals;				/* approvals it needs */
+	time_t created, expires, decided;	/* expires: when a pending one lapses */
+	char *remote;				/* jit-sshd's {"via","address","key"}, or NULL */
+	char *request;				/* the request's fields, as JSON */
+	char *result;				/* approved or break-glass: the answer, as JSON */
+	char reason[JIT_REVIEW_REASON_MAX];	/* denied, expired or failed: why */
+	struct jit_review reviews[JIT_REVIEWS_MAX];
+	size_t n_reviews;
+};
+
+void jit_access_request_clear(struct jit_access_request *r);
+
+/* Records r (everything but id, decided and reviews) with
+ * its audit entry in one transaction; sets r->id. */
+int jit_store_request_add(struct jit_store *st, struct jit_access_request *r,
+			  const struct jit_audit_entry *audit, jit_error *err);
+
+/* 1 and the request with its reviews, 0 when there is none, -1. */
+int jit_store_request_get(struct jit_store *st, int64_t id, struct jit_access_request *r,
+			  jit_error *err);
+
+/* One review, with its audit entry, in one transaction, while the request
+ * is still in state `from`; it then moves to `to` (the same: stays), with
+ * reason and result (may be NULL) when it moves. 1 when written; 0 when
+ * the reviewer had reviewed it already or it left `from` meanwhile, and
+ * nothing is written. */
+int jit_store_request_review(struct jit_store *st, int64_t id, const struct jit_review *rv,
+			     enum jit_request_state from, enum jit_request_state to,
+			     const char *result, const struct jit_audit_entry *audit,
+			     jit_error *err);
+
+/* Moves the request from state `from` to `to` at `now`, with reason and
+ * result (either may be NULL), and the audit entry (may be NULL), in one
+ * transaction. 1; 0 when it was not in `from`. */
+int jit_store_request_move(struct jit_store *st, int64_t id, enum jit_request_state from,
+			   enum jit_request_state to, time_t now, const char *reason,
+			   const char *result, const struct jit_audit_entry *audit,
+			   jit_error *err);
+
+/* Requests still open (pending, or break-glass awaiting review), newest
+ * first, at most limit; fn gets each with its reviews and returns as for
+ * jit_store_grants_each(). */
+int jit_store_requests_open_each(struct jit_store *st, int64_t limit,
+				 int (*fn)(const struct jit_access_request *r, void *ctx),
+				 void *ctx, jit_error *err);
+
+/* Marks every pending request whose request_ttl passed by now expired,
+ * each with its audit entry; fn (may be NULL) gets each after the commit.
+ * The number marked, or -1. */
+int jit_store_requests_expire_due(struct jit_store *st, time_t now,
+				  void (*fn)(const struct jit_access_request *r, void *ctx),
+				  void *ctx, jit_error *err);
+
+/* When the next pending request lapses: 1 and *when, 0 when none is pending. */
+int jit_store_next_request_expiry(struct jit_store *st, time_t *when, jit_error *err);
 
 int jit_store_audit_add(struct jit_store *st, const struct jit_audit_entry *e, jit_error *err);
 

@@ -15,18 +15,25 @@ static const char remote_usage[] =
 	"  (the login name is not looked at: your key says who you are)\n"
 	"  request --port PORT/PROTO[,...] [--from CIDR] [--duration DURATION]\n"
 	"          [--justification TEXT] [--for USER] [--host HOST|@GROUP[,...]]\n"
-	"          [--json]\n"
+	"          [--break-glass] [--wait[=DURATION]] [--json]\n"
+	"  request --resume ID [--wait[=DURATION]] [--json]\n"
 	"      Ask for access from the address this connection comes from (or a\n"
 	"      CIDR that holds it); prints the ticket alone (a line HOST TICKET\n"
 	"      per host for several). --for: for another user (roles with\n"
-	"      grant_others); --host: a controller's hosts.\n"
+	"      grant_others); --host: a controller's hosts. A request that needs\n"
+	"      approvals is pending (exit 4); --wait waits for its decision.\n"
 	"  list [--all] [--active] [--json]\n"
 	"      your grants (--all: everyone's, for roles with audit)\n"
 	"  revoke ID                  close one of your grants at once\n"
 	"  status [--json]            jitd's state and your roles\n"
-	"Exit status: 0 ok, 1 denied or failed, 2 usage error, 3 jitd unreachable.\n";
+	"  pending [--json]           requests you may review, and yours\n"
+	"  approve ID [--reason TEXT] | deny ID --reason TEXT\n"
+	"                             review a request (its policies' approvers)\n"
+	"Exit status: 0 ok, 1 denied or failed, 2 usage error, 3 jitd unreachable,\n"
+	"4 pending approvals.\n";
 
-static const char *const remote_commands[] = { "request", "list", "revoke", "status" };
+static const char *const remote_commands[] = { "request", "list", "revoke", "status", "pending",
+					       "approve", "deny" };
 
 /* --- splitting -------------------------------------------------------------------- */
 

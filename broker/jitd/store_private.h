@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: ISC */
+/* What store.c and store_requests.c share: the store itself and the few
+ * helpers every query uses. Private to them. */
+#ifndef JIT_STORE_PRIVATE_H
+#define JIT_STORE_PRIVATE_H
+
+#include "store.h"
+
+#include <sqlite3.h>
+
+/* Room for store.c's statements, and for those store_requests.c prepares
+ * with them. */
+#define JIT_STORE_MAIN_STMTS 32
+#define JIT_STORE_REQUEST_STMTS 12
+
+struct jit_store {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[JIT_STORE_MAIN_STMTS];	/* store.c's */
+	char own_host[JIT_HOST_MAX];	/* grants for any other host queue a change */
+	int64_t last_seq_queued;	/* the number of the last change queued */
+	char **changed;			/* hosts with changes queued since the last clear */
+	size_t n_changed, cap_changed;
+	bool changes_overflow;		/* a host could not be noted: all may have news */
+	bool report_logins;		/* an enforcer's: each use queued for the controller */
+	uint64_t logins_queued;		/* by this process */
+	sqlite3_stmt *requests[JIT_STORE_REQUEST_STMTS];	/* store_requests.c's */
+};
+
+/* -1, with what failed and SQLite's reason in err. */
+int jit_store_db_fail(struct jit_store *st, int rc, const char *what, jit_error *err);
+/* sqlite3_step() through the fault-injection seam. */
+int jit_store_db_step(sqlite3_stmt *s, const char *what);
+/* One persistent statement prepared; SQLite's code. */
+int jit_store_db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **s, const char *what);
+/* A prepared statement, reset, its bindings cleared. */
+sqlite3_stmt *jit_store_stmt_ready(sqlite3_stmt *s);
+/* Steps s to its end: 0, or -1 with err. */
+int jit_store_step_done(struct jit_store *st, sqlite3_stmt *s, const char *what, jit_error *err);
+/* text, or NULL as SQL NULL, bound without a copy. */
+void jit_store_bind_text(sqlite3_stmt *s, int i, const char *text);
+/* A column's text copied into dst (size bytes with the NUL; "" for NULL). */
+void jit_store_copy_column(sqlite3_stmt *s, int col, char *dst, size_t size);
+int jit_store_begin(struct jit_store *st, jit_error *err);
+int jit_store_commit(struct jit_store *st, jit_error *err);
+/* Ends the open transaction; always -1, for `return jit_store_rollback(st);`. */
+int jit_store_rollback(struct jit_store *st);
+int jit_store_insert_audit(struct jit_store *st, const struct jit_audit_entry *e, jit_error *err);
+
+/* store_requests.c: its statements, prepared and finalised with the rest. */
+int jit_store_requests_prepare(struct jit_store *st, jit_error *err);
+void jit_store_requests_finalize(struct jit_store *st);
+
+#endif
