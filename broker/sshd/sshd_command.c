@@ -164,6 +164,27 @@ static int dispatch(const char *line, const struct jit_client *cl)
 	return jit_client_command(cl, words[0], n, words);
 }
 
+bool jit_sshd_command_waits(const char *line)
+{
+	char buf[JIT_SSHD_COMMAND_MAX + 1];
+	char *words[JIT_SSHD_WORDS_MAX + 1];
+	const char *why = NULL;
+	int n;
+
+	if (strlen(line) > JIT_SSHD_COMMAND_MAX)
+		return false;
+	n = jit_sshd_split(line, buf, words, JIT_SSHD_WORDS_MAX, &why);
+	if (n < 1 || strcmp(words[0], "request") != 0)
+		return false;
+	for (int i = 1; i < n; i++) {
+		if (strcmp(words[i], "--") == 0)
+			return false;
+		if (strcmp(words[i], "--wait") == 0 || strncmp(words[i], "--wait=", 7) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* What a memory stream holds, at most JIT_SSHD_OUTPUT_MAX bytes of it. */
 static void stream_take(FILE *f, char **text, size_t *len, char **out, size_t *out_len)
 {

@@ -5,6 +5,7 @@
 #define JIT_SSHD_COMMAND_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #define JIT_SSHD_COMMAND_MAX 4096
@@ -28,6 +29,10 @@ struct jit_sshd_output {
  * anything else gets the usage. Returns the exit status (jitctl's: 0, 1,
  * 2 usage, 3 jitd unreachable); out holds what it printed, to be freed with
  * jit_sshd_output_free(). */
+/* Whether the command waits for a request's approvals (request --wait):
+ * it may then run for as long as a request may wait. */
+bool jit_sshd_command_waits(const char *line);
+
 int jit_sshd_run(const char *line, const char *socket, json_t *remote,
 		 struct jit_sshd_output *out);
 

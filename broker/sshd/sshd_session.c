@@ -25,6 +25,9 @@
 
 /* After authentication, how long a command may take: jitd answers within 10 s. */
 #define COMMAND_SECONDS 30
+/* request --wait: until the request is decided or lapses (request_ttl is
+ * at most 7 days), and a minute. */
+#define WAIT_SECONDS (7 * 86400 + 60)
 #define POLL_MS 100
 #define CLOSE_WAIT_MS 3000
 
@@ -360,7 +363,7 @@ void jit_sshd_serve(ssh_session session, const struct jit_config *cfg)
 	if (ssh_handle_key_exchange(session) != SSH_OK) {
 		log_info("%s: key exchange failed: %s", st.addr_text, ssh_get_error(session));
 	} else if (await_command(session, &st)) {
-		alarm(COMMAND_SECONDS);
+		alarm(jit_sshd_command_waits(st.command) ? WAIT_SECONDS : COMMAND_SECONDS);
 		if (st.who->host[0] != '\0')
 			run_follow(&st);
 		else

@@ -103,6 +103,21 @@ static void test_run_only_the_remote_commands(void **state)
 	assert_run("status", 3, "cannot connect to jitd at /nonexistent/jitd.sock");
 }
 
+/* Only request --wait may run as long as a request waits for approvals. */
+static void test_waiting_commands(void **state)
+{
+	(void)state;
+	assert_true(jit_sshd_command_waits("request --port 22/tcp --wait"));
+	assert_true(jit_sshd_command_waits("request --resume 12 --wait=10m"));
+	assert_true(jit_sshd_command_waits("request '--wait'"));
+	assert_false(jit_sshd_command_waits("request --port 22/tcp"));
+	assert_false(jit_sshd_command_waits("list --wait"));
+	assert_false(jit_sshd_command_waits("request --justification --waiting"));
+	assert_false(jit_sshd_command_waits("request -- --wait"));
+	assert_false(jit_sshd_command_waits("request 'unclosed --wait"));
+	assert_false(jit_sshd_command_waits(""));
+}
+
 static void test_overlong_command(void **state)
 {
 	char line[JIT_SSHD_COMMAND_MAX + 2];
@@ -154,6 +169,7 @@ int main(void)
 		cmocka_unit_test(test_split_as_a_shell_would),
 		cmocka_unit_test(test_split_refusals),
 		cmocka_unit_test(test_run_only_the_remote_commands),
+		cmocka_unit_test(test_waiting_commands),
 		cmocka_unit_test(test_overlong_command),
 		cmocka_unit_test(test_follow_lines),
 	};

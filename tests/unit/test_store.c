@@ -459,6 +459,188 @@ static void test_audit_filters(void **state)
 	assert_string_equal(s.actions[1], "three");
 }
 
+
+/* --- requests waiting for approvals ------------------------------------------------ */
+
+static int64_t add_request(struct jit_store *st, const char *user, time_t expires)
+{
+	struct jit_access_request r;
+	struct jit_audit_entry e = { .time = NOW, .actor = user, .action = "request",
+				     .subject = user, .result = "pending" };
+	jit_error err;
+
+	memset(&r, 0, sizeof(r));
+	r.state = JIT_REQ_PENDING;
+	(void)snprintf(r.user, sizeof(r.user), "%s", user);
+	(void)snprintf(r.requested_by, sizeof(r.requested_by), "%s", user);
+	r.requester_uid = 1000;
+	(void)snprintf(r.policy, sizeof(r.policy), "ssh");
+	r.approvals = 2;
+	r.created = NOW;
+	r.expires = expires;
+	r.request = (char *)"{\"ports\":[\"22/tcp\"],\"from\":\"192.0.2.10/32\"}";
+	if (jit_store_request_add(st, &r, &e, &err) != 0)
+		fail_msg("request_add: %s", err.msg);
+	return r.id;
+}
+
+static struct jit_review review_by(const char *who, bool approve, time_t when)
+{
+	struct jit_review rv = { .approve = approve, .time = when };
+
+	(void)snprintf(rv.reviewer, sizeof(rv.reviewer), "%s", who);
+	(void)snprintf(rv.reason, sizeof(rv.reason), "%s", approve ? "fine" : "no");
+	return rv;
+}
+
+static void test_request_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	struct jit_access_request r;
+	jit_error err;
+	int64_t id;
+
+	open_store(f);
+	id = add_request(f->st, "alice", NOW + 3600);
+	assert_int_equal(jit_store_request_get(f->st, id, &r, &err), 1);
+	assert_int_equal(r.state, JIT_REQ_PENDING);
+	assert_string_equal(r.requested_by, "alice");
+	assert_int_equal(r.requester_uid, 1000);
+	assert_int_equal(r.approvals, 2);
+	assert_int_equal(r.expires, NOW + 3600);
+	assert_string_equal(r.request, "{\"ports\":[\"22/tcp\"],\"from\":\"192.0.2.10/32\"}");
+	assert_null(r.result);
+	assert_null(r.remote);
+	assert_int_equal(r.n_reviews, 0);
+	jit_access_request_clear(&r);
+	assert_int_equal(jit_store_request_get(f->st, id + 1, &r, &err), 0);
+}
+
+static void test_reviews_once_each(void **state)
+{
+	struct fixture *f = *state;
+	struct jit_access_request r;
+	struct jit_audit_entry e = { .time = NOW, .actor = "carol", .action = "approve",
+				     .result = "ok" };
+	struct jit_review carol = review_by("carol", true, NOW + 1);
+	struct jit_review erin = review_by("erin", true, NOW + 2);
+	jit_error err;
+	int64_t id;
+
+	open_store(f);
+	id = add_request(f->st, "alice", NOW + 3600);
+	assert_int_equal(jit_store_request_review(f->st, id, &carol, JIT_REQ_PENDING,
+						  JIT_REQ_PENDING, NULL, &e, &err), 1);
+	/* The same reviewer again: nothing written. */
+	assert_int_equal(jit_store_request_review(f->st, id, &carol, JIT_REQ_PENDING,
+						  JIT_REQ_APPROVED, NULL, &e, &err), 0);
+	assert_int_equal(jit_store_request_get(f->st, id, &r, &err), 1);
+	assert_int_equal(r.state, JIT_REQ_PENDING);
+	assert_int_equal(r.n_reviews, 1);
+	assert_string_equal(r.reviews[0].reviewer, "carol");
+	assert_true(r.reviews[0].approve);
+	jit_access_request_clear(&r);
+	/* A remote identity of the same name is another reviewer. */
+	carol.remote = true;
+	assert_int_equal(jit_store_request_review(f->st, id, &carol, JIT_REQ_PENDING,
+						  JIT_REQ_PENDING, NULL, &e, &err), 1);
+	assert_int_equal(jit_store_request_review(f->st, id, &erin, JIT_REQ_PENDING,
+						  JIT_REQ_APPROVED, NULL, &e, &err), 1);
+	assert_int_equal(jit_store_request_get(f->st, id, &r, &err), 1);
+	assert_int_equal(r.state, JIT_REQ_APPROVED);
+	assert_int_equal(r.decided, NOW + 2);
+	assert_int_equal(r.n_reviews, 3);
+	jit_access_request_clear(&r);
+}
+
+static void test_decided_request_takes_no_review(void **state)
+{
+	struct fixture *f = *state;
+	struct jit_access_request r;
+	struct jit_audit_entry e = { .time = NOW, .actor = "x", .action = "deny", .result = "ok" };
+	struct jit_review carol = review_by("carol", false, NOW + 1);
+	struct jit_review erin = review_by("erin", true, NOW + 2);
+	jit_error err;
+	int64_t id;
+
+	open_store(f);
+	id = add_request(f->st, "alice", NOW + 3600);
+	assert_int_equal(jit_store_request_review(f->st, id, &carol, JIT_REQ_PENDING,
+						  JIT_REQ_DENIED, NULL, &e, &err), 1);
+	/* An approval that lost the race: the request is no longer pending. */
+	assert_int_equal(jit_store_request_review(f->st, id, &erin, JIT_REQ_PENDING,
+						  JIT_REQ_APPROVED, NULL, &e, &err), 0);
+	assert_int_equal(jit_store_request_get(f->st, id, &r, &err), 1);
+	assert_int_equal(r.state, JIT_REQ_DENIED);
+	assert_string_equal(r.reason, "no");
+	assert_int_equal(r.n_reviews, 1);
+	jit_access_request_clear(&r);
+	assert_int_equal(jit_store_request_move(f->st, id, JIT_REQ_PENDING, JIT_REQ_EXPIRED, NOW + 5,
+						"late", NULL, NULL, &err), 0);
+}
+
+static int open_seen;
+
+static int count_open(const struct jit_access_request *r, void *ctx)
+{
+	(void)ctx;
+	assert_true(r->state == JIT_REQ_PENDING || r->state == JIT_REQ_BREAK_GLASS);
+	open_seen++;
+	return 0;
+}
+
+static void count_lapsed(const struct jit_access_request *r, void *ctx)
+{
+	(void)ctx;
+	assert_int_equal(r->state, JIT_REQ_EXPIRED);
+	marked++;
+}
+
+static void test_requests_lapse(void **state)
+{
+	struct fixture *f = *state;
+	struct jit_access_request r;
+	jit_error err;
+	time_t next = 0;
+	int64_t soon, later;
+
+	open_store(f);
+	assert_int_equal(jit_store_next_request_expiry(f->st, &next, &err), 0);
+	soon = add_request(f->st, "alice", NOW + 10);
+	later = add_request(f->st, "bob", NOW + 20);
+	assert_int_equal(jit_store_next_request_expiry(f->st, &next, &err), 1);
+	assert_int_equal(next, NOW + 10);
+	marked = 0;
+	assert_int_equal(jit_store_requests_expire_due(f->st, NOW + 9, count_lapsed, NULL, &err), 0);
+	assert_int_equal(jit_store_requests_expire_due(f->st, NOW + 10, count_lapsed, NULL, &err), 1);
+	assert_int_equal(marked, 1);
+	assert_int_equal(jit_store_request_get(f->st, soon, &r, &err), 1);
+	assert_int_equal(r.state, JIT_REQ_EXPIRED);
+	jit_access_request_clear(&r);
+	assert_int_equal(jit_store_next_request_expiry(f->st, &next, &err), 1);
+	assert_int_equal(next, NOW + 20);
+	open_seen = 0;
+	assert_int_equal(jit_store_requests_open_each(f->st, 0, count_open, NULL, &err), 0);
+	assert_int_equal(open_seen, 1);
+	(void)later;
+}
+
+static void test_request_survives_reopen(void **state)
+{
+	struct fixture *f = *state;
+	struct jit_access_request r;
+	jit_error err;
+	int64_t id;
+
+	open_store(f);
+	id = add_request(f->st, "alice", NOW + 3600);
+	jit_store_close(f->st);
+	open_store(f);
+	assert_int_equal(jit_store_request_get(f->st, id, &r, &err), 1);
+	assert_int_equal(r.state, JIT_REQ_PENDING);
+	jit_access_request_clear(&r);
+}
+
 static void exec_on(const char *path, const char *sql)
 {
 	sqlite3 *db;
@@ -567,6 +749,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_expiry_in_batches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_filters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_filters, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_request_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reviews_once_each, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_decided_request_takes_no_review, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_requests_lapse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_request_survives_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration_from_version_1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_a_database_refused, setup, teardown),
