@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: ISC
 # The live demonstration of jit, for a newcomer on a fresh Debian 12 machine,
 # as root. Installs what is missing, builds, then plays it in network
-# namespaces it creates, in two acts. One host: four scenarios of the suite
+# namespaces it creates, in two acts. One host: five scenarios of the suite
 # (tests/e2e/scenarios.sh): nothing granted; alice asks for SSH and logs in
 # with her key and the ticket; her ticket refused from another client and as
-# another user; a window ending while a session goes on. A fleet (the world
+# another user; a window ending while a session goes on; a request that waits
+# for an approver, and jitctl ssh waiting for it. A fleet (the world
 # of tests/e2e/fleet.sh): a controller and two hosts following it; alice asks
 # the controller for one host, logs in there, asks for both, a revocation
 # closes a host, and one made while a host is cut off applies when it is
@@ -101,13 +102,14 @@ cat <<TEXT
    Client A is $A4 and $A6, client B is $B4.
    jitd's policies: SSH (22/tcp) up to 1h with a justification, RDP
    (3389/tcp) up to 1h, both from documentation prefixes; alice and bob are
-   in role ops, which may use both.
+   in role ops, which may use both. dave, a contractor, may have SSH only
+   once carol approves (a policy with approvals = 1, approvers = user:carol).
 TEXT
 if ! scn_world; then
 	echo "the demo could not start: $(tail -n 3 "$work/jitd.log")" >&2
 	exit 1
 fi
-for n in 1 2 3 5; do
+for n in 1 2 3 5 11; do
 	scn_run "$n"
 done
 summary

@@ -113,11 +113,14 @@ hosts = @web
 max_duration = 1h
 
 # The controller's policies guard their ports on their hosts: 3389 on web02
-# besides the ports each enforcer guards of its own.
+# besides the ports each enforcer guards of its own. It opens once carol
+# approves.
 [policy rdp]
 ports = 3389/tcp
 sources = 192.0.2.0/24
 hosts = web02
+approvals = 1
+approvers = user:carol
 
 [role ops]
 users = alice
@@ -144,6 +147,7 @@ start_front_door() {
 	await "jit-sshd" grep -q "listening on 192.0.2.1:2222" "$work/front.log"
 }
 as_alice() { setpriv --reuid=alice --regid=alice --init-groups env JIT_SOCKET="$work/ctl.sock" "$@"; }
+as_carol() { setpriv --reuid=carol --regid=carol --init-groups env JIT_SOCKET="$work/ctl.sock" "$@"; }
 ask() { as_alice "$JITCTL" request "$@"; }
 ctl_hosts() { JIT_SOCKET=$work/ctl.sock "$JITCTL" hosts; }
 logins_on_controller() {	# N: exactly N logins on web02 in the controller's audit log
@@ -224,7 +228,7 @@ flt_world() {
 	hosts="$*"
 	# Accounts first: sshenv_setup mounts a /run of its own, where ip netns
 	# keeps its namespaces.
-	sshenv_setup alice jitsshd jitrelay
+	sshenv_setup alice carol jitsshd jitrelay
 	flt_network
 	flt_keys
 	flt_controller_conf

@@ -9,7 +9,8 @@
 # 3389 (standing in for RDP) and 8080 (unguarded), and jit-sshd, the SSH front
 # door, on 2022 as its own user. Client A (192.0.2.0/24,
 # 2001:db8:a::/64) and client B (198.51.100.0/24, 2001:db8:b::/64) each have
-# their own link to it. Users alice and bob are in role ops, carol in none.
+# their own link to it. Users alice and bob are in role ops, carol in none;
+# dave, a contractor, may have SSH only once carol approves.
 #
 # Needs $work, $backend, $JITD, $JITCTL, $JIT_BUILDDIR, $SSHD. With
 # SCN_NARRATE=1 the narration and what the firewall holds are printed for a
@@ -67,7 +68,7 @@ scn_network() {
 	ip -n "$srv" addr add 2001:db8:b::1/64 dev "js${$}bs" nodad
 	# A's addresses: .10 for the main path, one more per scenario that needs
 	# a source of its own.
-	for host in 10 15 16 17 18; do
+	for host in 10 15 16 17 18 19; do
 		ip -n "$cla" addr add "192.0.2.$host/24" dev "js${$}ac"
 	done
 	ip -n "$cla" addr add "$A6/64" dev "js${$}ac" nodad
@@ -98,11 +99,23 @@ ports = 3389/tcp
 sources = 192.0.2.0/24, 198.51.100.0/24, 2001:db8::/32
 max_duration = 1h
 
+[policy ssh-reviewed]
+ports = 22/tcp
+sources = 192.0.2.0/24, 198.51.100.0/24, 2001:db8::/32
+max_duration = 1h
+approvals = 1
+approvers = user:carol
+
 [role ops]
 users = alice, bob
 remote_users = alice, bob
 policies = ssh, rdp
 max_duration = 4h
+
+[role contractors]
+users = dave
+remote_users = dave
+policies = ssh-reviewed
 
 [sshd]
 user = jitsshd
@@ -131,7 +144,7 @@ scn_front_door_keys() {
 	printf '[%s]:2022 %s\n' "$S4A" "$key" "$S6A" "$key" "$S4B" "$key" 2001:db8:b::1 "$key" \
 		>"$work/known_hosts.jit"
 	printf 'jit-user="%s" %s\n' alice "$(cat "$work/keys/alice.pub")" bob \
-		"$(cat "$work/keys/bob.pub")" >"$work/authorized_keys"
+		"$(cat "$work/keys/bob.pub")" dave "$(cat "$work/keys/dave.pub")" >"$work/authorized_keys"
 }
 
 scn_start_front_door() {
@@ -152,7 +165,7 @@ PAM
 
 # scn_world: everything above, started; returns 1 if some part did not.
 scn_world() {
-	sshenv_setup alice bob carol jitsshd
+	sshenv_setup alice bob carol dave jitsshd
 	scn_network
 	scn_jitd_config
 	scn_front_door_keys
@@ -510,6 +523,55 @@ scenario_10() {
 		sshenv_login "$clb" "$B6" bob 2001:db8:b::1 2022 "" request --port 22/tcp --justification INC-11
 	check "$t: B reaches 22 over IPv6" reaches "$clb" "$B6" 2001:db8:b::1 22
 	check "$t: A does not, over IPv6" blocked "$cla" "$A6" "$S6A" 22
+	scn_fw_show
+}
+
+# The id of the newest request pending for approval, once there is one.
+scn_await_pending() {
+	sshenv_await "a pending request" sh -c '"$JITCTL" pending --json | grep -q "\"id\":"'
+	"$JITCTL" pending --json | grep -o '{"id":[0-9]*' | head -1 | cut -d: -f2
+}
+
+scenario_11() {
+	local t="scenario 11, an approval" src=192.0.2.19 id rc ssh_pid
+	scn_say "Scenario 11: dave, a contractor, may have SSH only once carol approves. He asks from $src: the request waits and 22 stays closed to him; carol approves, and his window opens from then. Then dave runs jitctl ssh through jit-sshd, which waits for carol's approval and logs him in."
+	run_cmd as_user dave "$JITCTL" request --port 22/tcp --from "$src" --duration 10m
+	[ "${SCN_NARRATE:-}" = 1 ] && printf '   $ [as dave] jitctl request --port 22/tcp --from %s --duration 10m\n' "$src" &&
+		sed 's/^/     /' "$tap_out/stderr"
+	id=$(sed -n 's/^pending: request \([0-9]*\) .*/\1/p' "$tap_out/stderr")
+	check "$t: the request is pending (exit 4), no ticket" \
+		test "$status" = 4 -a -n "$id" -a ! -s "$tap_out/stdout"
+	check "$t: $src cannot connect to 22 while it is pending" blocked "$cla" "$src" "$S4A" 22
+	expect "$t: carol sees it to review" 0 --out "review" -- as_user carol "$JITCTL" pending
+	scn_show "carol's jitctl pending" cat "$tap_out/stdout"
+	expect "$t: carol approves it" 0 --out "approved request $id: granted" -- \
+		as_user carol "$JITCTL" approve "$id" --reason "CHG-11"
+	[ "${SCN_NARRATE:-}" = 1 ] && printf '   $ [as carol] jitctl approve %s --reason CHG-11\n' "$id" &&
+		sed 's/^/     /' "$tap_out/stdout"
+	check "$t: $src now connects to 22" reaches "$cla" "$src" "$S4A" 22
+	expect "$t: dave gets his ticket with --resume" 0 --out "v4.public." -- \
+		as_user dave "$JITCTL" request --resume "$id"
+	cp "$tap_out/stdout" "$work/dave.ticket"
+	scn_ssh "$t: dave logs in with it" 0 "$cla" "$src" dave "$S4A" 22 \
+		"$work/dave.ticket" "accepted dave from $src, ticket"
+	ip netns exec "$cla" setsid -w "$JITCTL" ssh --broker "jit@$S4A:2022" \
+		--identity "$work/keys/dave" --known-hosts "$work/known_hosts.jit" \
+		"dave@$S4A" -F /dev/null -i "$work/keys/dave" \
+		-o IdentitiesOnly=yes -o UserKnownHostsFile="$work/known_hosts" \
+		-o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes \
+		-o NumberOfPasswordPrompts=1 -o ConnectTimeout=5 'echo "logged in as $(id -un)"' \
+		</dev/null >"$work/dave-ssh.out" 2>"$work/dave-ssh.err" &
+	ssh_pid=$!
+	[ "${SCN_NARRATE:-}" = 1 ] &&
+		printf '   $ jitctl ssh --broker jit@%s:2022 dave@%s   (it waits)\n' "$S4A" "$S4A"
+	id=$(scn_await_pending)
+	expect "$t: carol approves the request jitctl ssh made" 0 --out "approved request $id: granted" -- \
+		as_user carol "$JITCTL" approve "$id"
+	wait "$ssh_pid"
+	rc=$?
+	[ "${SCN_NARRATE:-}" = 1 ] && sed 's/^/     /' "$work/dave-ssh.out" "$work/dave-ssh.err"
+	check "$t: jitctl ssh waited for the approval and logged dave in" \
+		sh -c '[ "$1" = 0 ] && grep -qx "logged in as dave" "$2"' sh "$rc" "$work/dave-ssh.out"
 	scn_fw_show
 }
 
