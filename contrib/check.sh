@@ -90,7 +90,8 @@ extra_tap+=$'\n'$(harness "jitd under valgrind" bash tests/valgrind-jitd.sh "$bu
 say "jitd under valgrind through the integration tests (optimised build)"
 extra_tap+=$'\n'$(harness "jitd under valgrind through the integration tests" \
 	bash tests/valgrind-tests.sh "$build/release" tests/cli/jitd.test \
-	tests/cli/broker.test tests/cli/events.test tests/cli/ratelimit.test tests/cli/fleet.test \
+	tests/cli/broker.test tests/cli/approvals.test tests/cli/events.test tests/cli/ratelimit.test \
+	tests/cli/fleet.test \
 	tests/e2e/firewall.test tests/e2e/crash.test tests/e2e/fleet.test)
 # jitd as its unit runs it, its system calls checked against the unit's
 # filter: only here, since a sanitizer build makes calls of its own.
