@@ -495,14 +495,22 @@ static void note_source(json_t *req, const struct jit_request *r)
 	json_object_set_new(req, "from", json_string(from));
 }
 
+/* The request's fields and hosts; -1 with the reason (a bad request). */
+static int read_request(const struct jit_broker *b, json_t *req, struct jit_request *r,
+			struct host_list *hosts, jit_error *err)
+{
+	if (parse_request(req, r, err) != 0)
+		return -1;
+	return request_hosts(b->cfg, json_object_get(req, "hosts"), hosts, err);
+}
+
 static json_t *decide_request(struct jit_broker *b, struct jit_peer *peer, json_t *req)
 {
 	struct jit_request r;
 	struct host_list hosts;
 	jit_error err;
 
-	if (parse_request(req, &r, &err) != 0 ||
-	    request_hosts(b->cfg, json_object_get(req, "hosts"), &hosts, &err) != 0)
+	if (read_request(b, req, &r, &hosts, &err) != 0)
 		return jit_broker_error("bad_request", err.msg);
 	if (peer->remote && remote_source(b, peer, &r, &err) != 0)
 		return jit_op_refusal("denied", "source_not_observed", err.msg);
@@ -519,8 +527,7 @@ json_t *jit_request_grant_approved(struct jit_broker *b, struct jit_peer *peer, 
 	struct host_list hosts;
 	jit_error err;
 
-	if (parse_request(req, &r, &err) != 0 ||
-	    request_hosts(b->cfg, json_object_get(req, "hosts"), &hosts, &err) != 0)
+	if (read_request(b, req, &r, &hosts, &err) != 0)
 		return jit_broker_error("bad_request", err.msg);
 	return decide_hosts(b, peer, &r, &hosts, req, true);
 }

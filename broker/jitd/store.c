@@ -956,19 +956,25 @@ int jit_store_expire_due(struct jit_store *st, time_t now,
 	return total;
 }
 
-int jit_store_next_expiry(struct jit_store *st, time_t *when, jit_error *err)
+int jit_store_first_time(struct jit_store *st, sqlite3_stmt *s, const char *what, time_t *when,
+			 jit_error *err)
 {
-	sqlite3_stmt *s = stmt(st, ST_NEXT_EXPIRY);
-	int rc = jit_store_db_step(s, "finding the next expiry"), found = 0;
+	int rc = jit_store_db_step(s, what), found = 0;
 
 	if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
 		*when = (time_t)sqlite3_column_int64(s, 0);
 		found = 1;
 	} else if (rc != SQLITE_ROW) {
-		found = jit_store_db_fail(st, rc, "finding the next expiry", err);
+		found = jit_store_db_fail(st, rc, what, err);
 	}
 	sqlite3_reset(s);
 	return found;
+}
+
+int jit_store_next_expiry(struct jit_store *st, time_t *when, jit_error *err)
+{
+	return jit_store_first_time(st, stmt(st, ST_NEXT_EXPIRY), "finding the next expiry", when,
+				    err);
 }
 
 int jit_store_count_active(struct jit_store *st, time_t now, int64_t *count, jit_error *err)

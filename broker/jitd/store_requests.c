@@ -419,15 +419,6 @@ int jit_store_requests_expire_due(struct jit_store *st, time_t now,
 
 int jit_store_next_request_expiry(struct jit_store *st, time_t *when, jit_error *err)
 {
-	sqlite3_stmt *s = rq(st, RQ_NEXT);
-	int rc = jit_store_db_step(s, "finding the next lapsing request"), found = 0;
-
-	if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
-		*when = (time_t)sqlite3_column_int64(s, 0);
-		found = 1;
-	} else if (rc != SQLITE_ROW) {
-		found = jit_store_db_fail(st, rc, "finding the next lapsing request", err);
-	}
-	sqlite3_reset(s);
-	return found;
+	return jit_store_first_time(st, rq(st, RQ_NEXT), "finding the next lapsing request", when,
+				    err);
 }
