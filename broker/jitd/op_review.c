@@ -733,7 +733,7 @@ static json_t *review(struct jit_broker *b, struct jit_peer *peer, json_t *req, 
 	e.subject = ar.user;
 	e.reason = rv.reason[0] ? rv.reason : NULL;
 	e.details = details;
-	rc = jit_store_request_review(b->store, id, &rv, from, to, NULL, &e, &err);
+	rc = jit_store_request_review(b->store, id, &rv, from, to, &e, &err);
 	if (rc <= 0) {
 		jit_access_request_clear(&ar);
 		if (rc < 0)

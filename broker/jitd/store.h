@@ -286,13 +286,12 @@ int jit_store_request_get(struct jit_store *st, int64_t id, struct jit_access_re
 
 /* One review, with its audit entry, in one transaction, while the request
  * is still in state `from`; it then moves to `to` (the same: stays), with
- * reason and result (may be NULL) when it moves. 1 when written; 0 when
+ * the review's reason when it moves. 1 when written; 0 when
  * the reviewer had reviewed it already or it left `from` meanwhile, and
  * nothing is written. */
 int jit_store_request_review(struct jit_store *st, int64_t id, const struct jit_review *rv,
 			     enum jit_request_state from, enum jit_request_state to,
-			     const char *result, const struct jit_audit_entry *audit,
-			     jit_error *err);
+			     const struct jit_audit_entry *audit, jit_error *err);
 
 /* Moves the request from state `from` to `to` at `now`, with reason and
  * result (either may be NULL), and the audit entry (may be NULL), in one

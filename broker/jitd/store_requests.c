@@ -264,15 +264,14 @@ static int insert_review(struct jit_store *st, int64_t id, const struct jit_revi
 
 int jit_store_request_review(struct jit_store *st, int64_t id, const struct jit_review *rv,
 			     enum jit_request_state from, enum jit_request_state to,
-			     const char *result, const struct jit_audit_entry *audit,
-			     jit_error *err)
+			     const struct jit_audit_entry *audit, jit_error *err)
 {
 	int rc;
 
 	if (jit_store_begin(st, err) != 0)
 		return -1;
 	/* A move to the same state still proves the request is in it. */
-	rc = move_state(st, id, from, to, rv->time, to == from ? NULL : rv->reason, result, err);
+	rc = move_state(st, id, from, to, rv->time, to == from ? NULL : rv->reason, NULL, err);
 	if (rc == 1)
 		rc = insert_review(st, id, rv, err);
 	if (rc == 1 && jit_store_insert_audit(st, audit, err) != 0)

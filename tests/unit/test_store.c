@@ -530,10 +530,10 @@ static void test_reviews_once_each(void **state)
 	open_store(f);
 	id = add_request(f->st, "alice", NOW + 3600);
 	assert_int_equal(jit_store_request_review(f->st, id, &carol, JIT_REQ_PENDING,
-						  JIT_REQ_PENDING, NULL, &e, &err), 1);
+						  JIT_REQ_PENDING, &e, &err), 1);
 	/* The same reviewer again: nothing written. */
 	assert_int_equal(jit_store_request_review(f->st, id, &carol, JIT_REQ_PENDING,
-						  JIT_REQ_APPROVED, NULL, &e, &err), 0);
+						  JIT_REQ_APPROVED, &e, &err), 0);
 	assert_int_equal(jit_store_request_get(f->st, id, &r, &err), 1);
 	assert_int_equal(r.state, JIT_REQ_PENDING);
 	assert_int_equal(r.n_reviews, 1);
@@ -543,9 +543,9 @@ static void test_reviews_once_each(void **state)
 	/* A remote identity of the same name is another reviewer. */
 	carol.remote = true;
 	assert_int_equal(jit_store_request_review(f->st, id, &carol, JIT_REQ_PENDING,
-						  JIT_REQ_PENDING, NULL, &e, &err), 1);
+						  JIT_REQ_PENDING, &e, &err), 1);
 	assert_int_equal(jit_store_request_review(f->st, id, &erin, JIT_REQ_PENDING,
-						  JIT_REQ_APPROVED, NULL, &e, &err), 1);
+						  JIT_REQ_APPROVED, &e, &err), 1);
 	assert_int_equal(jit_store_request_get(f->st, id, &r, &err), 1);
 	assert_int_equal(r.state, JIT_REQ_APPROVED);
 	assert_int_equal(r.decided, NOW + 2);
@@ -566,10 +566,10 @@ static void test_decided_request_takes_no_review(void **state)
 	open_store(f);
 	id = add_request(f->st, "alice", NOW + 3600);
 	assert_int_equal(jit_store_request_review(f->st, id, &carol, JIT_REQ_PENDING,
-						  JIT_REQ_DENIED, NULL, &e, &err), 1);
+						  JIT_REQ_DENIED, &e, &err), 1);
 	/* An approval that lost the race: the request is no longer pending. */
 	assert_int_equal(jit_store_request_review(f->st, id, &erin, JIT_REQ_PENDING,
-						  JIT_REQ_APPROVED, NULL, &e, &err), 0);
+						  JIT_REQ_APPROVED, &e, &err), 0);
 	assert_int_equal(jit_store_request_get(f->st, id, &r, &err), 1);
 	assert_int_equal(r.state, JIT_REQ_DENIED);
 	assert_string_equal(r.reason, "no");
