@@ -42,7 +42,7 @@ rate_requests = 100/1m
 ports = 22/tcp
 sources = 192.0.2.0/24
 CONF
-valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
+valgrind -q --vgdb=no --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
 	"$jitd" -d -c "$work/jitd.conf" 2>"$work/vg" &
 pid=$!
 for _ in $(seq 300); do "$jitctl" status >/dev/null 2>&1 && break; sleep 0.1; done

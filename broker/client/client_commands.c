@@ -441,13 +441,13 @@ static void remaining_text(json_int_t s, char *buf, size_t size)
 		jit_client_duration_text(s, buf, size);
 }
 
-void jit_client_ports_joined(json_t *ports, char *buf, size_t size)
+void jit_client_joined(json_t *strings, char *buf, size_t size)
 {
 	size_t i, len = 0;
 	json_t *p;
 
 	buf[0] = '\0';
-	json_array_foreach(ports, i, p) {
+	json_array_foreach(strings, i, p) {
 		(void)snprintf(buf + len, size - len, "%s%s", i ? "," : "", json_string_value(p));
 		len += strlen(buf + len);
 	}
@@ -467,7 +467,7 @@ static void grant_row(json_t *g, struct row *r)
 	(void)jit_client_field(g, "user", r->user, sizeof(r->user));
 	(void)jit_client_field(g, "host", r->host, sizeof(r->host));
 	(void)jit_client_field(g, "from", r->from, sizeof(r->from));
-	jit_client_ports_joined(json_object_get(g, "ports"), ports, sizeof(ports));
+	jit_client_joined(json_object_get(g, "ports"), ports, sizeof(ports));
 	(void)jit_escape_text(ports, r->ports, sizeof(r->ports));
 	remaining_text(json_integer_value(json_object_get(g, "expires_in")), r->left,
 		       sizeof(r->left));
@@ -594,7 +594,7 @@ static int cmd_revoke(const struct jit_client *cl, int argc, char **argv)
 		json_decref(resp);
 		return JITCTL_OK;
 	}
-	jit_client_ports_joined(json_object_get(g, "ports"), ports, sizeof(ports));
+	jit_client_joined(json_object_get(g, "ports"), ports, sizeof(ports));
 	fprintf(out, "revoked grant %lld: %s from %s to %s\n", (long long)id,
 	       json_string_value(json_object_get(g, "user")),
 	       json_string_value(json_object_get(g, "from")), ports);
@@ -615,7 +615,7 @@ static void print_status(FILE *out, json_t *r)
 	       jit_client_field(r, "host", safe[1], sizeof(safe[1])),
 	       jit_client_field(r, "firewall", safe[2], 256), uptime);
 	fprintf(out, "active grants: %lld\n", (long long)json_integer_value(json_object_get(r, "active_grants")));
-	jit_client_ports_joined(json_object_get(r, "policies"), list, sizeof(list));
+	jit_client_joined(json_object_get(r, "policies"), list, sizeof(list));
 	fprintf(out, "policies: %s\n", list[0] ? jit_escape_text(list, safe[0], sizeof(safe[0])) : "(none)");
 	fprintf(out, "signing key: %s\n", jit_client_field(r, "key", safe[1], sizeof(safe[1])));
 	list[0] = '\0';
@@ -669,7 +669,7 @@ static void print_hosts(FILE *out, json_t *hosts)
 	fprintf(out, "%-16s %-9s %-20s %6s %4s %5s  %s\n", "HOST", "CONNECTED", "SINCE", "ACKED",
 		"LAG", "OPEN", "GUARD");
 	json_array_foreach(hosts, i, h) {
-		jit_client_ports_joined(json_object_get(h, "guard"), guard, sizeof(guard));
+		jit_client_joined(json_object_get(h, "guard"), guard, sizeof(guard));
 		fprintf(out, "%-16s %-9s %-20s %6lld %4lld %5lld  %s\n",
 			jit_client_field(h, "host", host, sizeof(host)),
 			json_is_true(json_object_get(h, "connected")) ? "yes" : "no",
@@ -861,5 +861,7 @@ int jit_client_command(const struct jit_client *cl, const char *cmd, int argc, c
 		return cmd_audit(cl, argc, argv);
 	if (strcmp(cmd, "hosts") == 0)
 		return cmd_hosts(cl, argc, argv);
+	if (strcmp(cmd, "policies") == 0)
+		return jit_client_policies(cl, argc, argv);
 	return jit_client_review_command(cl, cmd, argc, argv);
 }

@@ -32,10 +32,13 @@ void jit_client_print_json(FILE *out, json_t *v);
 int jit_client_no_operands(const struct jit_client *cl, const char *cmd, int argc, char **argv);
 /* "2h05m", "4m30s", "12s". */
 void jit_client_duration_text(json_int_t s, char *buf, size_t size);
-/* ["22/tcp","3389/tcp"] as "22/tcp,3389/tcp". */
-void jit_client_ports_joined(json_t *ports, char *buf, size_t size);
+/* A string array joined with commas: ["22/tcp","3389/tcp"] as "22/tcp,3389/tcp". */
+void jit_client_joined(json_t *strings, char *buf, size_t size);
 /* A positive id; -1 when s is not one. */
 int jit_client_parse_id(const char *s, json_int_t *id);
+
+/* client_policies.c: what the caller may ask for. */
+int jit_client_policies(const struct jit_client *cl, int argc, char **argv);
 
 /* client_review.c: pending, approve, deny; and for request, what a
  * pending request's answers say (--wait, --resume). */

@@ -197,9 +197,9 @@ static void print_open_request(FILE *out, json_t *r)
 	bool glass = state != NULL && strcmp(state, "break_glass") == 0;
 	char raw[512];
 
-	jit_client_ports_joined(json_object_get(r, "ports"), raw, sizeof(raw));
+	jit_client_joined(json_object_get(r, "ports"), raw, sizeof(raw));
 	(void)jit_escape_text(raw, ports, sizeof(ports));
-	jit_client_ports_joined(json_object_get(r, "hosts"), raw, sizeof(raw));
+	jit_client_joined(json_object_get(r, "hosts"), raw, sizeof(raw));
 	(void)jit_escape_text(raw[0] ? raw : "-", hosts, sizeof(hosts));
 	if (glass)
 		(void)snprintf(left, sizeof(left), "-");

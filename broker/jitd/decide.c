@@ -68,8 +68,7 @@ static bool has_justification(const struct jit_request *req)
 	return req->justification != NULL && req->justification[0] != '\0';
 }
 
-/* The longest duration a role may grant for one policy. */
-static int64_t max_for(const struct jit_role *role, const struct jit_policy *pol)
+int64_t jit_policy_max_for(const struct jit_role *role, const struct jit_policy *pol)
 {
 	if (role != NULL && role->max_duration > 0 && role->max_duration < pol->max_duration)
 		return role->max_duration;
@@ -117,10 +116,11 @@ static enum jit_denial policy_check(const struct jit_role *role, const struct ji
 static int64_t duration_for(const struct jit_config *cfg, const struct jit_role *role,
 			    const struct jit_policy *pol, const struct jit_request *req)
 {
+	int64_t max = jit_policy_max_for(role, pol);
+
 	if (req->duration > 0)
 		return req->duration;
-	return cfg->default_duration < max_for(role, pol) ? cfg->default_duration
-							   : max_for(role, pol);
+	return cfg->default_duration < max ? cfg->default_duration : max;
 }
 
 /* Finds a policy (of `role`, or any for uid 0's NULL role) covering port

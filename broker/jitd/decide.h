@@ -60,6 +60,9 @@ struct jit_decision {
  * a remote caller only when it is one of the role's remote_users. */
 bool jit_caller_in_role(const struct jit_caller *caller, const struct jit_role *role);
 
+/* The longest duration `role` (NULL: uid 0) may be granted under `pol`. */
+int64_t jit_policy_max_for(const struct jit_role *role, const struct jit_policy *pol);
+
 /* Short stable name of a denial ("no_role", "source_not_allowed", ...). */
 const char *jit_denial_name(enum jit_denial d);
 

@@ -271,6 +271,7 @@ static const struct op ops[] = {
 	{ "approve", jit_review_fields, jit_op_approve, true, false },
 	{ "deny", jit_review_fields, jit_op_deny, true, false },
 	{ "request_status", jit_request_status_fields, jit_op_request_status, true, false },
+	{ "policies", jit_no_fields, jit_op_policies, true, false },
 };
 
 static const struct op *find_op(const char *name)

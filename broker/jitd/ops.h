@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* What the operations of the socket protocol share, private to jitd's
- * operations (ops.c, op_query.c, op_request.c, op_verify.c). */
+ * operations (ops.c, op_query.c, op_request.c, op_verify.c, ...). */
 #ifndef JIT_OPS_H
 #define JIT_OPS_H
 
@@ -51,6 +51,7 @@ json_t *jit_op_pending(struct jit_broker *b, struct jit_peer *peer, json_t *req)
 json_t *jit_op_approve(struct jit_broker *b, struct jit_peer *peer, json_t *req);
 json_t *jit_op_deny(struct jit_broker *b, struct jit_peer *peer, json_t *req);
 json_t *jit_op_request_status(struct jit_broker *b, struct jit_peer *peer, json_t *req);
+json_t *jit_op_policies(struct jit_broker *b, struct jit_peer *peer, json_t *req);
 
 /* op_query.c: revokes g for `by` (audited, closed here or queued for its
  * host, the event sent); the answer, or the reason it was not active. */

@@ -26,6 +26,7 @@ static const char remote_usage[] =
 	"      your grants (--all: everyone's, for roles with audit)\n"
 	"  revoke ID                  close one of your grants at once\n"
 	"  status [--json]            jitd's state and your roles\n"
+	"  policies [--json]          what your roles let you ask for\n"
 	"  pending [--json]           requests you may review, and yours\n"
 	"  approve ID [--reason TEXT] | deny ID --reason TEXT\n"
 	"                             review a request (its policies' approvers)\n"
@@ -33,7 +34,7 @@ static const char remote_usage[] =
 	"4 pending approvals.\n";
 
 static const char *const remote_commands[] = { "request", "list", "revoke", "status", "pending",
-					       "approve", "deny" };
+					       "approve", "deny", "policies" };
 
 /* --- splitting -------------------------------------------------------------------- */
 

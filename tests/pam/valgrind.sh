@@ -45,7 +45,7 @@ echo "account required $module socket=$work/jitd.sock port=22/tcp mode=grant" >"
 under_valgrind() {
 	local name=$1 want=$2 status=0
 	shift 2
-	valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
+	valgrind -q --vgdb=no --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
 		"$harness" -d "$work/pam.d" "$@" >"$work/out" 2>"$work/vg" || status=$?
 	result "$([ "$status" -eq "$want" ] && echo 0 || echo 1)" "valgrind: $name"
 	[ "$status" -eq "$want" ] || { echo "#   exit $status, wanted $want"; sed "s/^/#   /" "$work/out"; }; [ "$status" -eq "$want" ] || sed 's/^/#   /' "$work/vg" | head -20

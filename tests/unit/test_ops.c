@@ -85,7 +85,9 @@ static int setup(void **state)
 		       "[hostgroup web]\nhosts = web01, web02\n\n"
 		       "[policy ssh-web]\nports = 22/tcp\nsources = 192.0.2.0/24\nhosts = @web\n\n"
 		       "[role all]\nusers = %s\nremote_users = erin\npolicies = ssh, ssh-web\n"
-		       "grant_others = yes\nrevoke_any = yes\naudit = yes\n\n[sshd]\nuser = %s\n",
+		       "grant_others = yes\nrevoke_any = yes\naudit = yes\n\n"
+		       "[role brief]\nusers = jit-brief\npolicies = ssh\nmax_duration = 30m\n\n"
+		       "[sshd]\nuser = %s\n",
 		       f->dir, f->db, f->key, f->caller.user, f->caller.user);
 	write_file(f->conf, text, 0644);
 	if (jit_broker_start(&f->b, f->conf, &err) != 0) {
@@ -264,6 +266,84 @@ static void test_remote_identity(void **state)
 	json_decref(r);
 }
 
+/* Policy `name` of a policies answer, or NULL. */
+static json_t *policy_named(json_t *answer, const char *name)
+{
+	json_t *p;
+	size_t i;
+
+	json_array_foreach(json_object_get(answer, "policies"), i, p) {
+		if (strcmp(str(p, "name"), name) == 0)
+			return p;
+	}
+	return NULL;
+}
+
+static json_t *first(json_t *o, const char *key)
+{
+	return json_array_get(json_object_get(o, key), 0);
+}
+
+/* What each caller may ask for: their roles' policies with their limits,
+ * the longest window their roles allow; every policy for uid 0; nothing
+ * for one in no role. */
+static void test_policies(void **state)
+{
+	struct fixture *f = *state;
+	struct jit_peer brief = f->caller, stranger = f->caller, root = f->door;
+	json_t *r = ask(f, "{\"v\":1,\"op\":\"policies\"}", NULL), *ssh, *web;
+
+	assert_true(json_is_true(json_object_get(r, "ok")));
+	assert_true(json_is_false(json_object_get(r, "unrestricted")));
+	assert_int_equal(json_array_size(json_object_get(r, "policies")), 2);
+	ssh = policy_named(r, "ssh");
+	web = policy_named(r, "ssh-web");
+	assert_non_null(ssh);
+	assert_non_null(web);
+	assert_string_equal(json_string_value(first(ssh, "roles")), "all");
+	assert_string_equal(json_string_value(first(ssh, "ports")), "22/tcp");
+	assert_string_equal(json_string_value(first(ssh, "hosts")), "ops01");
+	assert_string_equal(json_string_value(first(ssh, "sources")), "192.0.2.0/24");
+	assert_int_equal(json_integer_value(json_object_get(ssh, "max_duration")), 7200);
+	assert_true(json_is_true(json_object_get(ssh, "justification")));
+	assert_int_equal(json_integer_value(json_object_get(ssh, "approvals")), 0);
+	assert_int_equal(json_array_size(json_object_get(web, "hosts")), 2);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(web, "hosts"), 1)),
+			    "web02");
+	assert_true(json_is_false(json_object_get(web, "justification")));
+	json_decref(r);
+
+	(void)snprintf(brief.user, sizeof(brief.user), "jit-brief");
+	brief.n_groups = 0;
+	r = ask_as(f, &brief, "{\"v\":1,\"op\":\"policies\"}", NULL);
+	assert_int_equal(json_array_size(json_object_get(r, "policies")), 1);
+	ssh = policy_named(r, "ssh");
+	assert_non_null(ssh);
+	assert_string_equal(json_string_value(first(ssh, "roles")), "brief");
+	assert_int_equal(json_integer_value(json_object_get(ssh, "max_duration")), 1800);
+	json_decref(r);
+
+	(void)snprintf(stranger.user, sizeof(stranger.user), "jit-stranger");
+	stranger.n_groups = 0;
+	r = ask_as(f, &stranger, "{\"v\":1,\"op\":\"policies\"}", NULL);
+	assert_true(json_is_true(json_object_get(r, "ok")));
+	assert_int_equal(json_array_size(json_object_get(r, "policies")), 0);
+	json_decref(r);
+
+	root.uid = 0;
+	r = ask_as(f, &root, "{\"v\":1,\"op\":\"policies\"}", NULL);
+	assert_true(json_is_true(json_object_get(r, "unrestricted")));
+	assert_int_equal(json_array_size(json_object_get(r, "policies")), 2);
+	assert_int_equal(json_array_size(json_object_get(policy_named(r, "ssh"), "roles")), 0);
+	json_decref(r);
+
+	r = ask_as(f, &f->door, "{\"v\":1,\"op\":\"policies\",\"remote\":{\"user\":\"erin\","
+		   "\"address\":\"192.0.2.20\",\"key\":\"SHA256:x\"}}", NULL);
+	assert_string_equal(str(r, "user"), "erin");
+	assert_int_equal(json_array_size(json_object_get(r, "policies")), 2);
+	json_decref(r);
+}
+
 /* The audit log answers oldest first, bounded by limit, saying so. */
 static void test_audit_limit(void **state)
 {
@@ -287,6 +367,7 @@ int main(void)
 		cmocka_unit_test(test_remote_identity),
 		cmocka_unit_test(test_request_for_hosts),
 		cmocka_unit_test(test_audit_limit),
+		cmocka_unit_test(test_policies),
 	};
 
 	return cmocka_run_group_tests_name("ops", tests, setup, teardown);

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: ISC */
+/* policies: what the caller may ask for, for jitctl and jit-sshd. */
+#include "config.h"
+
+#include "client_private.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char policies_usage[] =
+	"Usage: jitctl policies [--json] [--socket PATH]\n"
+	"  The policies your roles allow: ports, hosts, sources, the longest window,\n"
+	"  and whether a justification or approvals are needed. uid 0 sees every\n"
+	"  policy.\n";
+
+/* "justification, 2 approvals (role:leads), break-glass", or "-". */
+static void needs_text(json_t *p, char *buf, size_t size)
+{
+	json_int_t approvals = json_integer_value(json_object_get(p, "approvals"));
+	size_t len;
+
+	buf[0] = '\0';
+	if (json_is_true(json_object_get(p, "justification")))
+		(void)snprintf(buf, size, "justification");
+	len = strlen(buf);
+	if (approvals > 0) {
+		char approvers[256];
+
+		jit_client_joined(json_object_get(p, "approvers"), approvers, sizeof(approvers));
+		(void)snprintf(buf + len, size - len, "%s%lld approval%s (%s)", len ? ", " : "",
+			       (long long)approvals, approvals == 1 ? "" : "s", approvers);
+		len += strlen(buf + len);
+	}
+	if (json_is_true(json_object_get(p, "break_glass")))
+		(void)snprintf(buf + len, size - len, "%sbreak-glass", len ? ", " : "");
+	if (buf[0] == '\0')
+		(void)snprintf(buf, size, "-");
+}
+
+enum { COL_NAME, COL_ROLES, COL_PORTS, COL_HOSTS, COL_SOURCES, COL_MAX, COL_NEEDS, COLS };
+
+struct policy_row {
+	char col[COLS][512];
+};
+
+static void policy_row(json_t *p, struct policy_row *r)
+{
+	(void)jit_client_field(p, "name", r->col[COL_NAME], sizeof(r->col[COL_NAME]));
+	jit_client_joined(json_object_get(p, "roles"), r->col[COL_ROLES], sizeof(r->col[0]));
+	if (r->col[COL_ROLES][0] == '\0')
+		(void)snprintf(r->col[COL_ROLES], sizeof(r->col[0]), "-");
+	jit_client_joined(json_object_get(p, "ports"), r->col[COL_PORTS], sizeof(r->col[0]));
+	jit_client_joined(json_object_get(p, "hosts"), r->col[COL_HOSTS], sizeof(r->col[0]));
+	jit_client_joined(json_object_get(p, "sources"), r->col[COL_SOURCES], sizeof(r->col[0]));
+	jit_client_duration_text(json_integer_value(json_object_get(p, "max_duration")),
+				 r->col[COL_MAX], sizeof(r->col[0]));
+	needs_text(p, r->col[COL_NEEDS], sizeof(r->col[0]));
+}
+
+/* A header line and a line per policy, each column as wide as its widest. */
+static void print_table(FILE *out, json_t *list)
+{
+	static const struct policy_row head = { { "POLICY", "ROLES", "PORTS", "HOSTS", "SOURCES",
+						  "MAX", "NEEDS" } };
+	size_t n = json_array_size(list);
+	struct policy_row *rows = calloc(n + 1, sizeof(*rows));
+	int w[COLS] = { 0 };
+
+	if (rows == NULL)
+		return;
+	rows[0] = head;
+	for (size_t i = 0; i < n; i++)
+		policy_row(json_array_get(list, i), &rows[i + 1]);
+	for (size_t i = 0; i <= n; i++)
+		for (int c = 0; c < COLS; c++)
+			if ((int)strlen(rows[i].col[c]) > w[c])
+				w[c] = (int)strlen(rows[i].col[c]);
+	for (size_t i = 0; i <= n; i++) {
+		for (int c = 0; c < COL_NEEDS; c++)
+			fprintf(out, "%-*s  ", w[c], rows[i].col[c]);
+		fprintf(out, "%s\n", rows[i].col[COL_NEEDS]);
+	}
+	free(rows);
+}
+
+static void print_policies(FILE *out, json_t *resp)
+{
+	json_t *list = json_object_get(resp, "policies");
+	char user[256];
+
+	(void)jit_client_field(resp, "user", user, sizeof(user));
+	if (json_is_true(json_object_get(resp, "unrestricted")))
+		fprintf(out, "%s (uid 0) may ask for any port these policies guard, from any source,"
+			" for as long as the firewall can time, with no approvals\n", user);
+	if (json_array_size(list) == 0)
+		fprintf(out, "%s may ask for nothing: no role of theirs names a policy\n", user);
+	else
+		print_table(out, list);
+}
+
+int jit_client_policies(const struct jit_client *cl, int argc, char **argv)
+{
+	struct jit_client_common co = { 0 };
+	const struct jit_client_opt defs[] = {
+		{ "json", NULL, &co.json }, { "socket", &co.socket, NULL }, { NULL, NULL, NULL },
+	};
+	int status = jit_client_parse_opts(&cl->io, "policies", policies_usage, argc, argv, defs);
+	json_t *resp;
+
+	if (status >= 0 || (status = jit_client_no_operands(cl, "policies", argc, argv)) >= 0)
+		return status;
+	resp = jit_client_call(cl, "policies", &co, json_pack("{s:s}", "op", "policies"), &status);
+	if (resp == NULL)
+		return status;
+	if (co.json)
+		jit_client_print_json(cl->io.out, json_object_get(resp, "policies"));
+	else
+		print_policies(cl->io.out, resp);
+	json_decref(resp);
+	return JITCTL_OK;
+}
