@@ -190,8 +190,8 @@ static int add_host_name(const char *item, size_t index, void *ctx)
 	return json_array_append_new(ctx, json_string(item));
 }
 
-static json_t *build_request(const struct jit_client *cl, const struct jit_client_request *a,
-			     int *status)
+json_t *jit_client_build_request(const struct jit_client *cl, const char *cmd,
+				 const struct jit_client_request *a, int *status)
 {
 	json_t *ports = json_array(), *hosts = json_array(), *req;
 	int64_t seconds = 0;
@@ -200,29 +200,29 @@ static json_t *build_request(const struct jit_client *cl, const struct jit_clien
 	*status = JITCTL_USAGE;
 	/* A remote request comes from the address jit-sshd saw, unless told. */
 	if (a->port == NULL || (a->from == NULL && cl->remote == NULL)) {
-		jit_client_usage(&cl->io, "request", "%s is required", a->port ? "--from" : "--port");
+		jit_client_usage(&cl->io, cmd, "%s is required", a->port ? "--from" : "--port");
 		goto refused;
 	}
 	if (jit_list_each(a->port, add_port, ports) != 0) {
-		jit_client_usage(&cl->io, "request", "--port: '%s' is not a list of PORT/tcp or"
+		jit_client_usage(&cl->io, cmd, "--port: '%s' is not a list of PORT/tcp or"
 				 " PORT/udp", a->port);
 		goto refused;
 	}
 	if (a->from != NULL && jit_cidr_parse(a->from, &cidr) != 0) {
-		jit_client_usage(&cl->io, "request", "--from: '%s' is not an address or CIDR", a->from);
+		jit_client_usage(&cl->io, cmd, "--from: '%s' is not an address or CIDR", a->from);
 		goto refused;
 	}
 	if (a->duration != NULL && jit_duration_parse(a->duration, &seconds) != 0) {
-		jit_client_usage(&cl->io, "request", "--duration: '%s' is not like 90s, 30m, 3h or 1d",
+		jit_client_usage(&cl->io, cmd, "--duration: '%s' is not like 90s, 30m, 3h or 1d",
 				 a->duration);
 		goto refused;
 	}
 	if (a->hosts != NULL && jit_list_each(a->hosts, add_host_name, hosts) != 0) {
-		jit_client_usage(&cl->io, "request", "--host: '%s' is not a list of HOST or @HOSTGROUP",
+		jit_client_usage(&cl->io, cmd, "--host: '%s' is not a list of HOST or @HOSTGROUP",
 				 a->hosts);
 		goto refused;
 	}
-	req = json_pack("{s:s, s:o, s:s*}", "op", "request", "ports", ports, "from", a->from);
+	req = json_pack("{s:s, s:o, s:s*}", "op", cmd, "ports", ports, "from", a->from);
 	if (a->hosts != NULL)
 		json_object_set(req, "hosts", hosts);
 	if (seconds > 0)
@@ -375,7 +375,7 @@ static int cmd_request(const struct jit_client *cl, int argc, char **argv)
 					      " and --socket");
 	if (resume != NULL)
 		return resume_request(cl, &co, resume, wait, wait_for);
-	req = build_request(cl, &a, &status);
+	req = jit_client_build_request(cl, "request", &a, &status);
 	if (req == NULL || (resp = jit_client_call(cl, "request", &co, req, &status)) == NULL)
 		return status;
 	if (json_is_object(json_object_get(resp, "pending"))) {
@@ -400,7 +400,7 @@ int jit_client_request_ticket(const struct jit_client *cl, const struct jit_clie
 	json_t *req, *resp, *pending;
 	int status;
 
-	req = build_request(cl, r, &status);
+	req = jit_client_build_request(cl, "request", r, &status);
 	if (req == NULL || (resp = jit_client_call(cl, "request", &co, req, &status)) == NULL)
 		return status;
 	pending = json_object_get(resp, "pending");
@@ -861,7 +861,7 @@ int jit_client_command(const struct jit_client *cl, const char *cmd, int argc, c
 		return cmd_audit(cl, argc, argv);
 	if (strcmp(cmd, "hosts") == 0)
 		return cmd_hosts(cl, argc, argv);
-	if (strcmp(cmd, "policies") == 0)
-		return jit_client_policies(cl, argc, argv);
+	if (strcmp(cmd, "policies") == 0 || strcmp(cmd, "explain") == 0)
+		return jit_client_policy_command(cl, cmd, argc, argv);
 	return jit_client_review_command(cl, cmd, argc, argv);
 }

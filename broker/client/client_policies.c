@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: ISC */
-/* policies: what the caller may ask for, for jitctl and jit-sshd. */
+/* policies: what the caller may ask for, for jitctl and jit-sshd; explain:
+ * how a user's request would be decided, and where the configuration
+ * decides it. */
 #include "config.h"
 
 #include "client_private.h"
@@ -13,6 +15,13 @@ static const char policies_usage[] =
 	"  The policies your roles allow: ports, hosts, sources, the longest window,\n"
 	"  and whether a justification or approvals are needed. uid 0 sees every\n"
 	"  policy.\n";
+static const char explain_usage[] =
+	"Usage: jitctl explain --user USER --port PORT/PROTO[,...] --from ADDR|CIDR\n"
+	"                      [--host HOST] [--duration DURATION] [--justification TEXT]\n"
+	"                      [--json] [--socket PATH]\n"
+	"  How jitd would decide USER's request (uid 0 and audit roles), nothing\n"
+	"  granted: the decision, and the FILE:LINE of the role and policies that\n"
+	"  make it (denied: of those it considered). Exit 0 granted, 1 denied.\n";
 
 /* "justification, 2 approvals (role:leads), break-glass", or "-". */
 static void needs_text(json_t *p, char *buf, size_t size)
@@ -99,7 +108,7 @@ static void print_policies(FILE *out, json_t *resp)
 		print_table(out, list);
 }
 
-int jit_client_policies(const struct jit_client *cl, int argc, char **argv)
+static int cmd_policies(const struct jit_client *cl, int argc, char **argv)
 {
 	struct jit_client_common co = { 0 };
 	const struct jit_client_opt defs[] = {
@@ -119,4 +128,114 @@ int jit_client_policies(const struct jit_client *cl, int argc, char **argv)
 		print_policies(cl->io.out, resp);
 	json_decref(resp);
 	return JITCTL_OK;
+}
+
+/* --- explain ------------------------------------------------------------------------------------- */
+
+/* "  role admins   /etc/jit/jitd.conf:40" and a line per policy. */
+static void print_places(FILE *out, json_t *resp, bool granted)
+{
+	json_t *roles = json_object_get(resp, "roles"), *role = json_object_get(resp, "role"), *o;
+	char name[256], at[512], port[64];
+	size_t i;
+
+	json_array_foreach(roles, i, o) {
+		(void)jit_client_field(o, "name", name, sizeof(name));
+		(void)jit_client_field(o, "at", at, sizeof(at));
+		fprintf(out, "  role %-16s %s%s\n", name, at,
+			granted && json_equal(o, role) ? "  (grants it)" : "");
+	}
+	json_array_foreach(json_object_get(resp, "policies"), i, o) {
+		(void)jit_client_field(o, "name", name, sizeof(name));
+		(void)jit_client_field(o, "at", at, sizeof(at));
+		(void)jit_client_field(o, "port", port, sizeof(port));
+		fprintf(out, "  policy %-14s %s  %s%s\n", name, at, port,
+			granted ? "" : " (considered)");
+	}
+}
+
+/* "granted to alice for 1h00m, once 2 approvals are given". */
+static void print_granted(FILE *out, json_t *resp, const char *user)
+{
+	json_int_t approvals = json_integer_value(json_object_get(resp, "approvals"));
+	char duration[32];
+
+	jit_client_duration_text(json_integer_value(json_object_get(resp, "duration")), duration,
+				 sizeof(duration));
+	fprintf(out, "granted to %s for %s", user, duration);
+	if (approvals > 0)
+		fprintf(out, ", once %lld approval%s given", (long long)approvals,
+			approvals == 1 ? " is" : "s are");
+	fputc('\n', out);
+}
+
+/* "denied to alice (source_not_allowed): source ... ". */
+static void print_denied(FILE *out, json_t *resp, const char *user)
+{
+	char code[64], reason[512];
+
+	fprintf(out, "denied to %s (%s): %s\n", user,
+		jit_client_field(resp, "code", code, sizeof(code)),
+		jit_client_field(resp, "reason", reason, sizeof(reason)));
+}
+
+static void print_explanation(FILE *out, json_t *resp)
+{
+	bool granted = json_is_true(json_object_get(resp, "granted"));
+	char user[256];
+
+	(void)jit_client_field(resp, "user", user, sizeof(user));
+	if (granted)
+		print_granted(out, resp, user);
+	else
+		print_denied(out, resp, user);
+	print_places(out, resp, granted);
+}
+
+static int cmd_explain(const struct jit_client *cl, int argc, char **argv)
+{
+	struct jit_client_request a = { 0 };
+	struct jit_client_common co = { 0 };
+	const char *user = NULL;
+	const struct jit_client_opt defs[] = {
+		{ "user", &user, NULL }, { "port", &a.port, NULL }, { "from", &a.from, NULL },
+		{ "host", &a.hosts, NULL }, { "duration", &a.duration, NULL },
+		{ "justification", &a.justification, NULL },
+		{ "json", NULL, &co.json }, { "socket", &co.socket, NULL }, { NULL, NULL, NULL },
+	};
+	int status = jit_client_parse_opts(&cl->io, "explain", explain_usage, argc, argv, defs);
+	json_t *req, *resp;
+
+	if (status >= 0 || (status = jit_client_no_operands(cl, "explain", argc, argv)) >= 0)
+		return status;
+	if (user == NULL)
+		return jit_client_usage_error(&cl->io, "explain", "--user is required");
+	if (a.from == NULL)
+		return jit_client_usage_error(&cl->io, "explain", "--from is required");
+	if (a.hosts != NULL && strchr(a.hosts, ',') != NULL)
+		return jit_client_usage_error(&cl->io, "explain", "--host takes one host");
+	req = jit_client_build_request(cl, "explain", &a, &status);
+	if (req == NULL)
+		return status;
+	json_object_set_new(req, "user", json_string(user));
+	resp = jit_client_call(cl, "explain", &co, req, &status);
+	if (resp == NULL)
+		return status;
+	if (co.json)
+		jit_client_print_json(cl->io.out, resp);
+	else
+		print_explanation(cl->io.out, resp);
+	status = json_is_true(json_object_get(resp, "granted")) ? JITCTL_OK : JITCTL_FAILED;
+	json_decref(resp);
+	return status;
+}
+
+int jit_client_policy_command(const struct jit_client *cl, const char *cmd, int argc,
+			      char **argv)
+{
+	if (strcmp(cmd, "policies") == 0)
+		return cmd_policies(cl, argc, argv);
+	if (strcmp(cmd, "explain") == 0)
+		return cmd_explain(cl, argc, argv);
+	return -1;
 }

@@ -37,8 +37,15 @@ void jit_client_joined(json_t *strings, char *buf, size_t size);
 /* A positive id; -1 when s is not one. */
 int jit_client_parse_id(const char *s, json_int_t *id);
 
-/* client_policies.c: what the caller may ask for. */
-int jit_client_policies(const struct jit_client *cl, int argc, char **argv);
+/* The request a's options describe, as operation cmd ("request",
+ * "explain"); NULL with a usage error said and *status set. */
+json_t *jit_client_build_request(const struct jit_client *cl, const char *cmd,
+				 const struct jit_client_request *a, int *status);
+
+/* client_policies.c: policies (what the caller may ask for) and explain
+ * (how a user's request would be decided); -1 for another command. */
+int jit_client_policy_command(const struct jit_client *cl, const char *cmd, int argc,
+			      char **argv);
 
 /* client_review.c: pending, approve, deny; and for request, what a
  * pending request's answers say (--wait, --resume). */

@@ -28,6 +28,8 @@ static const char main_usage[] =
 	"  hosts                     a controller's hosts and their enforcers\n"
 	"  policies                  what your roles let you ask for: ports, hosts,\n"
 	"                            sources, longest window, approvals\n"
+	"  explain --user U ...      how U's request would be decided, and where in\n"
+	"                            jitd.conf (uid 0 and audit roles)\n"
 	"\n"
 	"Through jit-sshd, the SSH front door:\n"
 	"  --remote USER@HOST[:PORT] COMMAND ...   request, list, revoke, status,\n"

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: ISC */
 /* The policies operation: what the caller may ask for, as their roles and
- * the policies of those roles say. */
+ * the policies of those roles say; explain: how a request of a given user
+ * would be decided, and the places in the configuration that decide it. */
 #include "config.h"
 
 #include "approval.h"
 #include "broker.h"
 #include "ops.h"
 
+#include <pwd.h>
 #include <string.h>
 
 /* What the caller's roles allow under one policy. */
@@ -140,4 +142,162 @@ json_t *jit_op_policies(struct jit_broker *b, struct jit_peer *peer, json_t *req
 	json_object_set_new(resp, "policies", unrestricted ? every_policy(b->cfg)
 							   : callers_policies(b->cfg, &caller));
 	return resp;
+}
+
+/* --- explain ------------------------------------------------------------------------------------- */
+
+const struct field jit_explain_fields[] = {
+	{ "user", F_STRING, true, JIT_NAME_MAX - 1, 0 },
+	{ "ports", F_STRINGS, true, JIT_REQUEST_PORTS_MAX, 0 },
+	{ "hosts", F_STRINGS, false, 1, JIT_HOST_MAX - 1 },
+	{ "from", F_STRING, true, JIT_CIDR_STRLEN, 0 },
+	{ "duration", F_INT, false, 0, 0 },
+	{ "justification", F_STRING, false, JIT_JUSTIFICATION_MAX - 1, 0 },
+	{ NULL, F_STRING, false, 0, 0 },
+};
+
+/* The local user `name` as jitd would see them asking: uid and groups from
+ * the user database. */
+static int explained_peer(const char *name, struct jit_peer *p, jit_error *err)
+{
+	char buf[16384];
+	struct passwd pw, *res = NULL;
+
+	if (getpwnam_r(name, &pw, buf, sizeof(buf), &res) != 0 || res == NULL)
+		return jit_error_set(err, "user: no user named '%s'", name);
+	jit_peer_from_uid(res->pw_uid, p);
+	return 0;
+}
+
+/* "/etc/jit/jitd.conf:12": where a section of the configuration begins. */
+static json_t *place_json(const struct jit_broker *b, unsigned line)
+{
+	return json_sprintf("%s:%u", b->config_path, line);
+}
+
+static json_t *section_json(const struct jit_broker *b, const char *name, unsigned line)
+{
+	return json_pack("{s:s, s:o}", "name", name, "at", place_json(b, line));
+}
+
+static json_t *policy_for_port(const struct jit_broker *b, const struct jit_portspec *port,
+			       const struct jit_policy *pol)
+{
+	json_t *o = section_json(b, pol->name, pol->line);
+	char text[JIT_PORTSPEC_STRLEN];
+
+	jit_portspec_format(port, text, sizeof(text));
+	json_object_set_new(o, "port", json_string(text));
+	return o;
+}
+
+/* The roles the user is in, each with its place. */
+static json_t *user_roles(const struct jit_broker *b, const struct jit_caller *caller)
+{
+	json_t *list = json_array();
+
+	for (size_t r = 0; r < b->cfg->n_roles; r++)
+		if (jit_caller_in_role(caller, &b->cfg->roles[r]))
+			json_array_append_new(list, section_json(b, b->cfg->roles[r].name,
+								 b->cfg->roles[r].line));
+	return list;
+}
+
+/* Whether one of the caller's roles names the policy (uid 0: any policy does). */
+static bool caller_has_policy(const struct jit_config *cfg, const struct jit_caller *caller,
+			      size_t index)
+{
+	if (caller->uid == 0)
+		return true;
+	for (size_t r = 0; r < cfg->n_roles; r++) {
+		const struct jit_role *role = &cfg->roles[r];
+
+		if (!jit_caller_in_role(caller, role))
+			continue;
+		for (size_t k = 0; k < role->n_policies; k++)
+			if (role->policies[k] == index)
+				return true;
+	}
+	return false;
+}
+
+/* Granted: the policy chosen for each port. Denied: every policy of the
+ * user's roles that covers one of the ports, as considered. */
+static json_t *decision_policies(const struct jit_broker *b, const struct jit_caller *caller,
+				 const struct jit_request *r, const struct jit_decision *d)
+{
+	json_t *list = json_array();
+
+	for (size_t p = 0; p < r->n_ports; p++) {
+		if (d->denial == JIT_GRANTED) {
+			json_array_append_new(list, policy_for_port(b, &r->ports[p], d->policy[p]));
+			continue;
+		}
+		for (size_t i = 0; i < b->cfg->n_policies; i++) {
+			const struct jit_policy *pol = &b->cfg->policies[i];
+
+			if (jit_portspec_in(pol->ports, pol->n_ports, &r->ports[p]) &&
+			    caller_has_policy(b->cfg, caller, i))
+				json_array_append_new(list, policy_for_port(b, &r->ports[p], pol));
+		}
+	}
+	return list;
+}
+
+/* The approvals the granted request would wait for: its strictest policy's;
+ * none for uid 0. */
+static int approvals_needed(const struct jit_caller *caller, const struct jit_request *r,
+			    const struct jit_decision *d)
+{
+	int most = 0;
+
+	if (d->denial != JIT_GRANTED || caller->uid == 0)
+		return 0;
+	for (size_t p = 0; p < r->n_ports; p++)
+		if (d->policy[p]->approvals > most)
+			most = d->policy[p]->approvals;
+	return most;
+}
+
+static json_t *explanation(const struct jit_broker *b, const struct jit_caller *caller,
+			   const struct jit_request *r, const struct jit_decision *d)
+{
+	bool granted = d->denial == JIT_GRANTED;
+	json_t *resp = jit_op_ok();
+
+	json_object_set_new(resp, "user", json_string(caller->user));
+	json_object_set_new(resp, "granted", json_boolean(granted));
+	json_object_set_new(resp, "code", granted ? json_null()
+						  : json_string(jit_denial_name(d->denial)));
+	json_object_set_new(resp, "reason", granted ? json_null() : json_string(d->reason));
+	json_object_set_new(resp, "duration", granted ? json_integer((json_int_t)d->duration)
+						      : json_null());
+	json_object_set_new(resp, "approvals", json_integer(approvals_needed(caller, r, d)));
+	json_object_set_new(resp, "role", granted && d->role != NULL
+			    ? section_json(b, d->role->name, d->role->line) : json_null());
+	json_object_set_new(resp, "roles", user_roles(b, caller));
+	json_object_set_new(resp, "policies", decision_policies(b, caller, r, d));
+	return resp;
+}
+
+json_t *jit_op_explain(struct jit_broker *b, struct jit_peer *peer, json_t *req)
+{
+	struct jit_peer who;
+	struct jit_caller caller;
+	struct jit_request r;
+	struct jit_decision d;
+	jit_error err;
+
+	if (b->cfg->enforcer)
+		return jit_op_ask_controller(b, "explain decisions");
+	if (!jit_op_peer_may(b, peer, PRIV_AUDIT))
+		return jit_op_refusal("denied", "not_auditor",
+				      "explaining decisions needs uid 0 or a role with audit = yes");
+	if (jit_request_parse(req, &r, &err) != 0 ||
+	    explained_peer(jit_op_str(req, "user"), &who, &err) != 0)
+		return jit_broker_error("bad_request", err.msg);
+	r.host = json_string_value(json_array_get(json_object_get(req, "hosts"), 0));
+	caller = jit_peer_caller(&who);
+	(void)jit_decide(b->cfg, &caller, &r, &d);
+	return explanation(b, &caller, &r, &d);
 }

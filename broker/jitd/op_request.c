@@ -45,7 +45,7 @@ static bool user_exists(const char *name)
 
 /* The request's fields as jit_decide() takes them; -1 with the reason (a
  * bad request) in err. */
-static int parse_request(json_t *req, struct jit_request *out, jit_error *err)
+int jit_request_parse(json_t *req, struct jit_request *out, jit_error *err)
 {
 	json_t *ports = json_object_get(req, "ports"), *item;
 	const char *from = jit_op_str(req, "from");
@@ -499,7 +499,7 @@ static void note_source(json_t *req, const struct jit_request *r)
 static int read_request(const struct jit_broker *b, json_t *req, struct jit_request *r,
 			struct host_list *hosts, jit_error *err)
 {
-	if (parse_request(req, r, err) != 0)
+	if (jit_request_parse(req, r, err) != 0)
 		return -1;
 	return request_hosts(b->cfg, json_object_get(req, "hosts"), hosts, err);
 }

@@ -272,6 +272,7 @@ static const struct op ops[] = {
 	{ "deny", jit_review_fields, jit_op_deny, true, false },
 	{ "request_status", jit_request_status_fields, jit_op_request_status, true, false },
 	{ "policies", jit_no_fields, jit_op_policies, true, false },
+	{ "explain", jit_explain_fields, jit_op_explain, false, false },
 };
 
 static const struct op *find_op(const char *name)

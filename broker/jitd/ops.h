@@ -34,7 +34,8 @@ struct op {
 /* The operations and their field tables. */
 extern const struct field jit_no_fields[], jit_request_fields[], jit_list_fields[], jit_revoke_fields[],
 	jit_audit_fields[], jit_verify_fields[], jit_follow_fields[], jit_ack_fields[],
-	jit_login_fields[], jit_pending_fields[], jit_review_fields[], jit_request_status_fields[];
+	jit_login_fields[], jit_pending_fields[], jit_review_fields[], jit_request_status_fields[],
+	jit_explain_fields[];
 json_t *jit_op_ping(struct jit_broker *b, struct jit_peer *peer, json_t *req);
 json_t *jit_op_status(struct jit_broker *b, struct jit_peer *peer, json_t *req);
 json_t *jit_op_request(struct jit_broker *b, struct jit_peer *peer, json_t *req);
@@ -52,6 +53,7 @@ json_t *jit_op_approve(struct jit_broker *b, struct jit_peer *peer, json_t *req)
 json_t *jit_op_deny(struct jit_broker *b, struct jit_peer *peer, json_t *req);
 json_t *jit_op_request_status(struct jit_broker *b, struct jit_peer *peer, json_t *req);
 json_t *jit_op_policies(struct jit_broker *b, struct jit_peer *peer, json_t *req);
+json_t *jit_op_explain(struct jit_broker *b, struct jit_peer *peer, json_t *req);
 
 /* op_query.c: revokes g for `by` (audited, closed here or queued for its
  * host, the event sent); the answer, or the reason it was not active. */
@@ -63,12 +65,16 @@ json_t *jit_revoke_grant(struct jit_broker *b, const struct jit_peer *by, struct
  * requester and granted now. */
 json_t *jit_request_grant_approved(struct jit_broker *b, struct jit_peer *peer, json_t *req);
 
+/* op_request.c: a request's ports, from, duration, justification and for
+ * (each checked; for names a user that exists); -1 with the reason. */
+struct jit_request;
+int jit_request_parse(json_t *req, struct jit_request *out, jit_error *err);
+
 /* op_review.c, for op_request.c: after the role and policy check passed,
  * whether the request's policies want approvals. NULL: grant it now
  * (*break_glass set when it is a break-glass request, to be recorded by
  * jit_review_break_glass() after the grant); else the answer: recorded as
  * pending, or refused. */
-struct jit_request;
 json_t *jit_review_gate(struct jit_broker *b, struct jit_peer *peer, json_t *req,
 			const struct jit_request *r, const char *policies, bool *break_glass);
 void jit_review_break_glass(struct jit_broker *b, struct jit_peer *peer, json_t *req,

@@ -86,7 +86,7 @@ static int setup(void **state)
 		       "[policy ssh-web]\nports = 22/tcp\nsources = 192.0.2.0/24\nhosts = @web\n\n"
 		       "[role all]\nusers = %s\nremote_users = erin\npolicies = ssh, ssh-web\n"
 		       "grant_others = yes\nrevoke_any = yes\naudit = yes\n\n"
-		       "[role brief]\nusers = jit-brief\npolicies = ssh\nmax_duration = 30m\n\n"
+		       "[role brief]\nusers = jit-brief, daemon\npolicies = ssh\nmax_duration = 30m\n\n"
 		       "[sshd]\nuser = %s\n",
 		       f->dir, f->db, f->key, f->caller.user, f->caller.user);
 	write_file(f->conf, text, 0644);
@@ -344,6 +344,59 @@ static void test_policies(void **state)
 	json_decref(r);
 }
 
+/* "CONF:LINE" of a section. */
+static void place(const struct fixture *f, unsigned line, char *buf, size_t size)
+{
+	(void)snprintf(buf, size, "%s:%u", f->conf, line);
+}
+
+/* explain decides for the user named, as their request would be decided,
+ * and names the places in the configuration; for auditors only. */
+static void test_explain(void **state)
+{
+	struct fixture *f = *state;
+	struct jit_peer stranger = f->caller;
+	const struct jit_config *cfg = f->b.cfg;
+	char brief_at[256], ssh_at[256];
+	json_t *r, *considered;
+
+	place(f, cfg->roles[1].line, brief_at, sizeof(brief_at));
+	place(f, cfg->policies[0].line, ssh_at, sizeof(ssh_at));
+	r = ask(f, "{\"v\":1,\"op\":\"explain\",\"user\":\"daemon\",\"ports\":[\"22/tcp\"],"
+		"\"from\":\"192.0.2.9\",\"justification\":\"x\"}", NULL);
+	assert_true(json_is_true(json_object_get(r, "granted")));
+	assert_int_equal(json_integer_value(json_object_get(r, "duration")), 1800);
+	assert_string_equal(str(json_object_get(r, "role"), "name"), "brief");
+	assert_string_equal(str(json_object_get(r, "role"), "at"), brief_at);
+	assert_string_equal(str(first(r, "policies"), "name"), "ssh");
+	assert_string_equal(str(first(r, "policies"), "at"), ssh_at);
+	assert_string_equal(str(first(r, "policies"), "port"), "22/tcp");
+	json_decref(r);
+
+	r = ask(f, "{\"v\":1,\"op\":\"explain\",\"user\":\"daemon\",\"ports\":[\"22/tcp\"],"
+		"\"from\":\"198.51.100.9\",\"justification\":\"x\"}", NULL);
+	assert_true(json_is_false(json_object_get(r, "granted")));
+	assert_string_equal(str(r, "code"), "source_not_allowed");
+	assert_true(json_is_null(json_object_get(r, "role")));
+	assert_string_equal(str(first(r, "roles"), "at"), brief_at);
+	considered = json_object_get(r, "policies");
+	assert_int_equal(json_array_size(considered), 1);
+	assert_string_equal(str(json_array_get(considered, 0), "at"), ssh_at);
+	json_decref(r);
+
+	r = ask(f, "{\"v\":1,\"op\":\"explain\",\"user\":\"jit-no-such-user\",\"ports\":[\"22/tcp\"],"
+		"\"from\":\"192.0.2.9\"}", NULL);
+	assert_string_equal(str(r, "error"), "bad_request");
+	json_decref(r);
+
+	(void)snprintf(stranger.user, sizeof(stranger.user), "jit-stranger");
+	stranger.n_groups = 0;
+	r = ask_as(f, &stranger, "{\"v\":1,\"op\":\"explain\",\"user\":\"daemon\","
+		   "\"ports\":[\"22/tcp\"],\"from\":\"192.0.2.9\"}", NULL);
+	assert_string_equal(str(r, "code"), "not_auditor");
+	json_decref(r);
+}
+
 /* The audit log answers oldest first, bounded by limit, saying so. */
 static void test_audit_limit(void **state)
 {
@@ -368,6 +421,7 @@ int main(void)
 		cmocka_unit_test(test_request_for_hosts),
 		cmocka_unit_test(test_audit_limit),
 		cmocka_unit_test(test_policies),
+		cmocka_unit_test(test_explain),
 	};
 
 	return cmocka_run_group_tests_name("ops", tests, setup, teardown);
