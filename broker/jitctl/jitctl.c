@@ -41,6 +41,9 @@ static const char main_usage[] =
 	"  firewall show             what jit holds in the kernel\n"
 	"  firewall remove           take it all away, every other rule left as it was\n"
 	"\n"
+	"This host:\n"
+	"  scan                      listening ports, and whether jit guards those it should\n"
+	"\n"
 	"Offline commands:\n"
 	"  keygen --out DIR          create a broker signing key pair in DIR\n"
 	"  ticket inspect ...        check a ticket's signature and print its contents\n"
@@ -116,6 +119,8 @@ int main(int argc, char **argv)
 		return jitctl_ticket(argc - 1, argv + 1);
 	if (strcmp(cmd, "firewall") == 0)
 		return jitctl_firewall(argc - 1, argv + 1);
+	if (strcmp(cmd, "scan") == 0)
+		return jitctl_scan(argc - 1, argv + 1);
 	if (strcmp(cmd, "--remote") == 0 || strncmp(cmd, "--remote=", 9) == 0 ||
 	    strcmp(cmd, "ssh") == 0)
 		return ssh_command(cmd, argc, argv);

@@ -19,6 +19,7 @@ void jitctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int jitctl_keygen(int argc, char **argv);
 int jitctl_ticket(int argc, char **argv);
 int jitctl_firewall(int argc, char **argv);
+int jitctl_scan(int argc, char **argv);
 
 /* jitctl --remote USER@HOST[:PORT] ... (argv[0] is "--remote") and jitctl ssh. */
 int jitctl_remote(int argc, char **argv);
