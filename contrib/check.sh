@@ -43,7 +43,8 @@ make -C "$build/check" -s -j"$(nproc)" check || suite_status=$?
 
 say "make distcheck"
 distcheck_passed=0 distcheck_failed=0
-if make -C "$build/check" -s distcheck >"$build/distcheck.log" 2>&1; then
+# -j: distcheck runs the whole suite again, in the tarball's own build.
+if make -C "$build/check" -s -j"$(nproc)" distcheck >"$build/distcheck.log" 2>&1; then
 	distcheck_passed=1
 	echo "ok - make distcheck"
 else
