@@ -682,27 +682,32 @@ static void print_hosts(FILE *out, json_t *hosts)
 	}
 }
 
-static int cmd_hosts(const struct jit_client *cl, int argc, char **argv)
+int jit_client_listing(const struct jit_client *cl, const char *cmd, const char *usage,
+		       const char *key, void (*print)(FILE *out, json_t *resp), int argc, char **argv)
 {
-	FILE *out = cl->io.out;
 	struct jit_client_common co = { 0 };
 	const struct jit_client_opt defs[] = {
 		{ "json", NULL, &co.json }, { "socket", &co.socket, NULL }, { NULL, NULL, NULL },
 	};
-	int status = jit_client_parse_opts(&cl->io, "hosts", hosts_usage, argc, argv, defs);
+	int status = jit_client_parse_opts(&cl->io, cmd, usage, argc, argv, defs);
 	json_t *resp;
 
-	if (status >= 0 || (status = jit_client_no_operands(cl, "hosts", argc, argv)) >= 0)
+	if (status >= 0 || (status = jit_client_no_operands(cl, cmd, argc, argv)) >= 0)
 		return status;
-	resp = jit_client_call(cl, "hosts", &co, json_pack("{s:s}", "op", "hosts"), &status);
+	resp = jit_client_call(cl, cmd, &co, json_pack("{s:s}", "op", cmd), &status);
 	if (resp == NULL)
 		return status;
 	if (co.json)
-		jit_client_print_json(out, json_object_get(resp, "hosts"));
+		jit_client_print_json(cl->io.out, json_object_get(resp, key));
 	else
-		print_hosts(out, json_object_get(resp, "hosts"));
+		print(cl->io.out, resp);
 	json_decref(resp);
 	return JITCTL_OK;
+}
+
+static void print_hosts_answer(FILE *out, json_t *resp)
+{
+	print_hosts(out, json_object_get(resp, "hosts"));
 }
 
 /* --- audit ---------------------------------------------------------------------------------- */
@@ -860,7 +865,8 @@ int jit_client_command(const struct jit_client *cl, const char *cmd, int argc, c
 	if (strcmp(cmd, "audit") == 0)
 		return cmd_audit(cl, argc, argv);
 	if (strcmp(cmd, "hosts") == 0)
-		return cmd_hosts(cl, argc, argv);
+		return jit_client_listing(cl, "hosts", hosts_usage, "hosts", print_hosts_answer, argc,
+					  argv);
 	if (strcmp(cmd, "policies") == 0 || strcmp(cmd, "explain") == 0)
 		return jit_client_policy_command(cl, cmd, argc, argv);
 	return jit_client_review_command(cl, cmd, argc, argv);

@@ -108,28 +108,6 @@ static void print_policies(FILE *out, json_t *resp)
 		print_table(out, list);
 }
 
-static int cmd_policies(const struct jit_client *cl, int argc, char **argv)
-{
-	struct jit_client_common co = { 0 };
-	const struct jit_client_opt defs[] = {
-		{ "json", NULL, &co.json }, { "socket", &co.socket, NULL }, { NULL, NULL, NULL },
-	};
-	int status = jit_client_parse_opts(&cl->io, "policies", policies_usage, argc, argv, defs);
-	json_t *resp;
-
-	if (status >= 0 || (status = jit_client_no_operands(cl, "policies", argc, argv)) >= 0)
-		return status;
-	resp = jit_client_call(cl, "policies", &co, json_pack("{s:s}", "op", "policies"), &status);
-	if (resp == NULL)
-		return status;
-	if (co.json)
-		jit_client_print_json(cl->io.out, json_object_get(resp, "policies"));
-	else
-		print_policies(cl->io.out, resp);
-	json_decref(resp);
-	return JITCTL_OK;
-}
-
 /* --- explain ------------------------------------------------------------------------------------- */
 
 /* "  role admins   /etc/jit/jitd.conf:40" and a line per policy. */
@@ -234,7 +212,8 @@ int jit_client_policy_command(const struct jit_client *cl, const char *cmd, int 
 			      char **argv)
 {
 	if (strcmp(cmd, "policies") == 0)
-		return cmd_policies(cl, argc, argv);
+		return jit_client_listing(cl, "policies", policies_usage, "policies", print_policies,
+					  argc, argv);
 	if (strcmp(cmd, "explain") == 0)
 		return cmd_explain(cl, argc, argv);
 	return -1;

@@ -37,6 +37,12 @@ void jit_client_joined(json_t *strings, char *buf, size_t size);
 /* A positive id; -1 when s is not one. */
 int jit_client_parse_id(const char *s, json_int_t *id);
 
+/* A command with no options but --json and --socket that asks operation
+ * cmd: with --json, the answer's member key is printed, else print prints
+ * the answer. */
+int jit_client_listing(const struct jit_client *cl, const char *cmd, const char *usage,
+		       const char *key, void (*print)(FILE *out, json_t *resp), int argc, char **argv);
+
 /* The request a's options describe, as operation cmd ("request",
  * "explain"); NULL with a usage error said and *status set. */
 json_t *jit_client_build_request(const struct jit_client *cl, const char *cmd,

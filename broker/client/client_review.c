@@ -217,35 +217,16 @@ static void print_open_request(FILE *out, json_t *r)
 		(long long)json_integer_value(json_object_get(r, "approvals")), left, note);
 }
 
-static int cmd_pending(const struct jit_client *cl, int argc, char **argv)
+static void print_pending(FILE *out, json_t *resp)
 {
-	struct jit_client_common co = { 0 };
-	const struct jit_client_opt defs[] = {
-		{ "json", NULL, &co.json }, { "socket", &co.socket, NULL }, { NULL, NULL, NULL },
-	};
-	int status = jit_client_parse_opts(&cl->io, "pending", pending_usage, argc, argv, defs);
-	json_t *resp;
+	json_t *r;
+	size_t i;
 
-	if (status >= 0 || (status = jit_client_no_operands(cl, "pending", argc, argv)) >= 0)
-		return status;
-	resp = jit_client_call(cl, "pending", &co, json_pack("{s:s}", "op", "pending"), &status);
-	if (resp == NULL)
-		return status;
-	if (co.json) {
-		jit_client_print_json(cl->io.out, json_object_get(resp, "requests"));
-	} else {
-		json_t *r;
-		size_t i;
-
-		fprintf(cl->io.out, "%-5s %-12s %-12s %-14s %-12s %-18s %-9s %-10s %s\n", "ID",
-			"REQUESTED BY", "USER", "PORTS", "HOSTS", "FROM", "APPROVALS", "EXPIRES IN",
-			"NOTE");
-		json_array_foreach(json_object_get(resp, "requests"), i, r) {
-			print_open_request(cl->io.out, r);
-		}
+	fprintf(out, "%-5s %-12s %-12s %-14s %-12s %-18s %-9s %-10s %s\n", "ID", "REQUESTED BY",
+		"USER", "PORTS", "HOSTS", "FROM", "APPROVALS", "EXPIRES IN", "NOTE");
+	json_array_foreach(json_object_get(resp, "requests"), i, r) {
+		print_open_request(out, r);
 	}
-	json_decref(resp);
-	return JITCTL_OK;
 }
 
 /* --- approve, deny ------------------------------------------------------------------------- */
@@ -316,7 +297,8 @@ int jit_client_review_command(const struct jit_client *cl, const char *cmd, int 
 			      char **argv)
 {
 	if (strcmp(cmd, "pending") == 0)
-		return cmd_pending(cl, argc, argv);
+		return jit_client_listing(cl, "pending", pending_usage, "requests", print_pending,
+					  argc, argv);
 	if (strcmp(cmd, "approve") == 0 || strcmp(cmd, "deny") == 0)
 		return cmd_review(cl, cmd, argc, argv);
 	return -1;
