@@ -17,6 +17,14 @@ struct policy_reach {
 	int64_t max_duration;	/* the longest of the roles' maxima */
 };
 
+static bool role_names_policy(const struct jit_role *role, size_t index)
+{
+	for (size_t k = 0; k < role->n_policies; k++)
+		if (role->policies[k] == index)
+			return true;
+	return false;
+}
+
 /* The caller's roles that name policy `index`, and the longest window
  * any of them may be granted under it. */
 static void policy_reach(const struct jit_config *cfg, const struct jit_caller *caller,
@@ -30,15 +38,11 @@ static void policy_reach(const struct jit_config *cfg, const struct jit_caller *
 		const struct jit_role *role = &cfg->roles[r];
 		int64_t max = jit_policy_max_for(role, pol);
 
-		if (!jit_caller_in_role(caller, role))
+		if (!jit_caller_in_role(caller, role) || !role_names_policy(role, index))
 			continue;
-		for (size_t k = 0; k < role->n_policies; k++)
-			if (role->policies[k] == index) {
-				json_array_append_new(out->roles, json_string(role->name));
-				if (max > out->max_duration)
-					out->max_duration = max;
-				break;
-			}
+		json_array_append_new(out->roles, json_string(role->name));
+		if (max > out->max_duration)
+			out->max_duration = max;
 	}
 }
 
@@ -209,15 +213,10 @@ static bool caller_has_policy(const struct jit_config *cfg, const struct jit_cal
 {
 	if (caller->uid == 0)
 		return true;
-	for (size_t r = 0; r < cfg->n_roles; r++) {
-		const struct jit_role *role = &cfg->roles[r];
-
-		if (!jit_caller_in_role(caller, role))
-			continue;
-		for (size_t k = 0; k < role->n_policies; k++)
-			if (role->policies[k] == index)
-				return true;
-	}
+	for (size_t r = 0; r < cfg->n_roles; r++)
+		if (jit_caller_in_role(caller, &cfg->roles[r]) &&
+		    role_names_policy(&cfg->roles[r], index))
+			return true;
 	return false;
 }
 
