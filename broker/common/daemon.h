@@ -9,8 +9,6 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#define JIT_DEFAULT_CONFIG "/etc/jit/jitd.conf"
-
 struct jit_daemon_opts {
 	const char *config;		/* -c; JIT_DEFAULT_CONFIG */
 	bool debug;			/* -d: log to stderr, debug lines too */

@@ -96,6 +96,9 @@ struct jit_role {
 	unsigned line;
 };
 
+/* Where jitd, jitctl, jit-sshd and jit-relay read jitd.conf unless told. */
+#define JIT_DEFAULT_CONFIG "/etc/jit/jitd.conf"
+
 #define JIT_SSHD_LISTEN_MAX 8
 
 struct jit_listen {

@@ -11,14 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_CONFIG "/etc/jit/jitd.conf"
-
 static const char firewall_usage[] =
 	"Usage: jitctl firewall show [--config FILE] [--backend nftables|iptables]\n"
 	"       jitctl firewall remove [--config FILE] [--backend nftables|iptables] [--force]\n"
 	"  show: print the table, chains, sets and elements jit holds in the kernel.\n"
 	"  remove: take them all away, leaving every other rule as it was (root).\n"
-	"  The backend is the configuration's firewall = (default " DEFAULT_CONFIG ")\n"
+	"  The backend is the configuration's firewall = (default " JIT_DEFAULT_CONFIG ")\n"
 	"  unless --backend names it. remove refuses while jitd answers on its\n"
 	"  socket, since jitd would put its rules back: stop jitd first, or --force.\n";
 
@@ -120,7 +118,7 @@ int jitctl_firewall(int argc, char **argv)
 	if (a.backend != NULL && backend_kind(a.backend, &fallback.firewall) != 0)
 		return jitctl_usage_error("firewall", "--backend: '%s' is not nftables, iptables"
 					  " or none", a.backend);
-	cfg = a.backend && !a.config ? NULL : load(a.config ? a.config : DEFAULT_CONFIG);
+	cfg = a.backend && !a.config ? NULL : load(a.config ? a.config : JIT_DEFAULT_CONFIG);
 	if (cfg == NULL && (a.config || !a.backend))
 		return JITCTL_FAILED;
 	if (cfg != NULL && a.backend != NULL)

@@ -11,12 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_CONFIG "/etc/jit/jitd.conf"
-
 static const char scan_usage[] =
 	"Usage: jitctl scan [--config FILE] [--json]\n"
 	"  This host's listening TCP and UDP sockets, each marked: guarded (a policy\n"
-	"  of FILE, default " DEFAULT_CONFIG ", guards its port here), unguarded (a\n"
+	"  of FILE, default " JIT_DEFAULT_CONFIG ", guards its port here), unguarded (a\n"
 	"  management port: 22, 3389, 5985, 5986, or one sshd or xrdp listens on,\n"
 	"  open to everyone), or other. Run as root to name every socket's process.\n"
 	"  Exit 0 when no management port is unguarded, 1 when one is (or the scan\n"
@@ -113,7 +111,7 @@ int jitctl_scan(int argc, char **argv)
 	if (optind < argc)
 		return jitctl_usage_error("scan", "unexpected argument '%s'", argv[optind]);
 	if (config == NULL)
-		config = DEFAULT_CONFIG;
+		config = JIT_DEFAULT_CONFIG;
 	cfg = jit_config_load(config, &errs);
 	if (cfg == NULL) {
 		jit_config_errors_report(&errs, config, jit_config_errors_to_file, stderr);

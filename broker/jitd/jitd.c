@@ -18,13 +18,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#define DEFAULT_CONFIG "/etc/jit/jitd.conf"
-
 static const char usage[] =
 	"Usage: jitd [-c FILE] [-f] [-d]\n"
 	"       jitd [-c FILE] -t\n"
 	"\n"
-	"  -c FILE   configuration file (default " DEFAULT_CONFIG ")\n"
+	"  -c FILE   configuration file (default " JIT_DEFAULT_CONFIG ")\n"
 	"  -t        check the configuration and the signing key and exit: 0 when\n"
 	"            valid, else 1 with one FILE:LINE: reason line per error\n"
 	"  -f        stay in the foreground (log to syslog)\n"
@@ -199,7 +197,7 @@ static int serve(const struct options *o)
 
 int main(int argc, char **argv)
 {
-	struct options o = { .config = DEFAULT_CONFIG };
+	struct options o = { .config = JIT_DEFAULT_CONFIG };
 	int rc = parse_options(argc, argv, &o);
 
 	if (rc >= 0)
