@@ -129,6 +129,9 @@ static unsigned long socket_inode(const char *fd_dir, const char *name)
 	return sscanf(target, "socket:[%lu]", &inode) == 1 ? inode : 0;
 }
 
+/* The process's name as its comm file says, every byte outside printable
+ * ASCII as '?': any process may name itself, escape sequences included,
+ * and the name goes to root's terminal and into JSON. */
 static void read_comm(const char *proc, const char *pid, char *out, size_t size)
 {
 	char path[512];
@@ -142,6 +145,9 @@ static void read_comm(const char *proc, const char *pid, char *out, size_t size)
 	if (fgets(out, (int)size, f) == NULL)
 		out[0] = '\0';
 	out[strcspn(out, "\n")] = '\0';
+	for (char *c = out; *c != '\0'; c++)
+		if (*c < 0x20 || *c > 0x7e)
+			*c = '?';
 	(void)fclose(f);
 }
 

@@ -179,7 +179,7 @@ static void test_own_listeners(void **state)
 }
 
 /* A /proc of the test's own: a missing IPv6 file is no error, a line not
- * as the kernel writes it is. */
+ * as the kernel writes it is; a process's name is printable ASCII. */
 static void test_proc_files(void **state)
 {
 	static const uint8_t v4[4] = { 198, 51, 100, 1 };
@@ -207,6 +207,20 @@ static void test_proc_files(void **state)
 	assert_int_equal(jit_scan_listeners(dir, l, 4, &n, &err), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(l[0].spec.port, 22);
+	/* A process holding it that named itself with an escape sequence. */
+	(void)snprintf(path, sizeof(path), "%s/4242", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	(void)snprintf(path, sizeof(path), "%s/4242/fd", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	(void)snprintf(path, sizeof(path), "%s/4242/fd/3", dir);
+	assert_int_equal(symlink("socket:[11]", path), 0);
+	(void)snprintf(path, sizeof(path), "%s/4242/comm", dir);
+	f = fopen(path, "we");
+	assert_non_null(f);
+	fputs("\x1b]0;evil\a\xff\n", f);
+	fclose(f);
+	jit_scan_owners(dir, l, n);
+	assert_string_equal(l[0].process, "?]0;evil??");
 	assert_int_equal(jit_scan_listeners(dir, l, 0, &n, &err), -1);
 	assert_non_null(strstr(err.msg, "more than 0 listening sockets"));
 	(void)snprintf(path, sizeof(path), "%s/net/udp", dir);
