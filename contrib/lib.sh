@@ -7,7 +7,7 @@ JIT_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Debian 12 packages to build and test jit.
 JIT_BUILD_PACKAGES=(
 	gcc make autoconf automake libtool pkg-config scdoc
-	libsodium-dev libjansson-dev libsqlite3-dev libssh-dev libnftables-dev libipset-dev
+	libsodium-dev libjansson-dev libsqlite3-dev libssh-dev libnftables-dev libnetfilter-conntrack-dev libipset-dev
 	libpam0g-dev libcmocka-dev
 )
 # What the scenarios in network namespaces use (contrib/try.sh and the

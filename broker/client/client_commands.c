@@ -40,9 +40,11 @@ static const char list_usage[] =
 	"  Your grants, newest first (--all: everyone's, for uid 0 and audit roles;\n"
 	"  --active: open windows only): id, user, host, from, ports, expires in, state.\n";
 static const char revoke_usage[] =
-	"Usage: jitctl revoke [--json] [--socket PATH] ID\n"
+	"Usage: jitctl revoke [--terminate] [--json] [--socket PATH] ID\n"
 	"  Close grant ID's window at once (yours, or any with a revoke_any role).\n"
-	"  --json prints the revoked grant as jitd returns it.\n";
+	"  --terminate  cut its established sessions too, whatever its policy's\n"
+	"               on_revoke says\n"
+	"  --json       prints the revoked grant as jitd returns it.\n";
 static const char status_usage[] =
 	"Usage: jitctl status [--json] [--socket PATH]\n"
 	"  What jitd runs with, how many grants are active, and your roles.\n";
@@ -559,12 +561,14 @@ static int cmd_revoke(const struct jit_client *cl, int argc, char **argv)
 {
 	FILE *out = cl->io.out;
 	struct jit_client_common co = { 0 };
+	bool terminate = false;
 	const struct jit_client_opt defs[] = {
-		{ "json", NULL, &co.json }, { "socket", &co.socket, NULL }, { NULL, NULL, NULL },
+		{ "json", NULL, &co.json }, { "socket", &co.socket, NULL },
+		{ "terminate", NULL, &terminate }, { NULL, NULL, NULL },
 	};
 	int status = jit_client_parse_opts(&cl->io, "revoke", revoke_usage, argc, argv, defs);
 	json_int_t id;
-	json_t *resp, *g;
+	json_t *req, *resp, *g;
 	char ports[128];
 
 	if (status >= 0)
@@ -576,7 +580,10 @@ static int cmd_revoke(const struct jit_client *cl, int argc, char **argv)
 	optind++;
 	if ((status = jit_client_no_operands(cl, "revoke", argc, argv)) >= 0)
 		return status;
-	resp = jit_client_call(cl, "revoke", &co, json_pack("{s:s, s:I}", "op", "revoke", "id", id), &status);
+	req = json_pack("{s:s, s:I}", "op", "revoke", "id", id);
+	if (terminate)
+		json_object_set_new(req, "terminate", json_true());
+	resp = jit_client_call(cl, "revoke", &co, req, &status);
 	if (resp == NULL)
 		return status;
 	g = json_object_get(resp, "grant");
@@ -595,9 +602,14 @@ static int cmd_revoke(const struct jit_client *cl, int argc, char **argv)
 		return JITCTL_OK;
 	}
 	jit_client_joined(json_object_get(g, "ports"), ports, sizeof(ports));
-	fprintf(out, "revoked grant %lld: %s from %s to %s\n", (long long)id,
+	fprintf(out, "revoked grant %lld: %s from %s to %s", (long long)id,
 	       json_string_value(json_object_get(g, "user")),
 	       json_string_value(json_object_get(g, "from")), ports);
+	if (json_is_integer(json_object_get(resp, "terminated")))
+		fprintf(out, "; %lld connection%s cut",
+			(long long)json_integer_value(json_object_get(resp, "terminated")),
+			json_integer_value(json_object_get(resp, "terminated")) == 1 ? "" : "s");
+	fputc('\n', out);
 	json_decref(resp);
 	return JITCTL_OK;
 }

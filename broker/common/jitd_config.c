@@ -564,6 +564,22 @@ static int policy_justification(struct parser *p, const char *key, const char *v
 	return 0;
 }
 
+/* on_revoke, on_expiry: what becomes of a window's established sessions. */
+static int policy_sessions(struct parser *p, const char *key, const char *value, void *field)
+{
+	bool *terminate = field;
+
+	if (strcmp(value, "terminate") == 0)
+		*terminate = true;
+	else if (strcmp(value, "keep") == 0)
+		*terminate = false;
+	else {
+		perr(p, "%s: '%s' is neither keep nor terminate", key, value);
+		return -1;
+	}
+	return 0;
+}
+
 static int policy_hosts(struct parser *p, const char *key, const char *value, void *field)
 {
 	cur_policy(p)->hosts_line = p->line;
@@ -632,6 +648,8 @@ static const struct key_def policy_keys[] = {
 	{ "request_ttl", K_DURATION, POLICY(request_ttl), 0, JIT_REQUEST_TTL_MAX, "1h", NULL },
 	{ "self_approve", K_YES_NO, POLICY(self_approve), 0, 0, "no", NULL },
 	{ "break_glass", K_YES_NO, POLICY(break_glass), 0, 0, "no", NULL },
+	{ "on_revoke", K_CUSTOM, POLICY(terminate_on_revoke), 0, 0, "keep", policy_sessions },
+	{ "on_expiry", K_CUSTOM, POLICY(terminate_on_expiry), 0, 0, "keep", policy_sessions },
 	{ NULL, K_CUSTOM, 0, 0, 0, NULL, NULL },
 };
 

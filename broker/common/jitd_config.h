@@ -74,6 +74,8 @@ struct jit_policy {
 	int64_t request_ttl;		/* seconds a request may wait for its reviews */
 	bool self_approve;		/* the requester's own review counts */
 	bool break_glass;		/* --break-glass opens at once, reviewed after */
+	bool terminate_on_revoke;	/* on_revoke = terminate: its sessions are cut */
+	bool terminate_on_expiry;	/* on_expiry = terminate */
 	unsigned line;
 };
 

@@ -4,6 +4,8 @@
 #include "firewall.h"
 
 #include "backend.h"
+#include "conntrack.h"
+#include "sockclose.h"
 #include "log.h"
 #include "timeutil.h"
 
@@ -16,6 +18,7 @@ struct jit_firewall {
 	struct jit_fw_plan plan;
 	struct jit_guarded guarded;
 	char *fingerprint;		/* the backend's, right after the last replace() */
+	bool said_no_sock_destroy;	/* the kernel's refusal to close sockets, logged */
 };
 
 /* --- the layer ------------------------------------------------------------------------ */
@@ -158,6 +161,72 @@ int jit_firewall_reconcile(struct jit_firewall *fw, const struct jit_fw_entry *e
 	if (jit_fw_plan_reset(&fw->plan, entries, n, ms) != 0)
 		return jit_error_set(err, "out of memory planning the firewall");
 	return replace_all(fw, ms, err);
+}
+
+/* This host's own sockets first: closing them sends the resets at once,
+ * without waiting for a packet. A kernel that cannot close them is said
+ * once; the conntrack cut then stands alone. */
+static void close_own_sockets(struct jit_firewall *fw, const struct jit_cut *c)
+{
+	bool unsupported;
+	jit_error err;
+	long closed = jit_sockets_close(c, &unsupported, &err);
+
+	if (closed >= 0)
+		log_debug("grant %lld: %ld socket%s here closed", (long long)c->window->grant_id,
+			  closed, closed == 1 ? "" : "s");
+	else if (!unsupported)
+		log_error("grant %lld: %s", (long long)c->window->grant_id, err.msg);
+	else if (!fw->said_no_sock_destroy)
+		log_warn("%s: the server's end of a cut session learns at its next send", err.msg);
+	fw->said_no_sock_destroy = fw->said_no_sock_destroy || unsupported;
+}
+
+/* A window open now, not e's, from addresses e's source overlaps (two
+ * prefixes overlap when one holds the other). */
+static bool overlaps_open(const struct jit_fw_entry *o, const struct jit_fw_entry *e, time_t now)
+{
+	return o->grant_id != e->grant_id && o->expires > now &&
+	       o->source.addr.family == e->source.addr.family &&
+	       (jit_cidr_within(&o->source, &e->source) || jit_cidr_within(&e->source, &o->source));
+}
+
+/* The windows a flow of e's may also belong to: such a flow is spared. */
+static struct jit_fw_entry *other_open_windows(const struct jit_firewall *fw,
+					       const struct jit_fw_entry *e, size_t *n)
+{
+	time_t now = time(NULL);
+	struct jit_fw_entry *open;
+	size_t count = 0;
+
+	for (size_t i = 0; i < fw->plan.n_entries; i++)
+		count += overlaps_open(&fw->plan.entries[i], e, now);
+	*n = 0;
+	open = malloc((count + 1) * sizeof(*open));
+	if (open == NULL)
+		return NULL;
+	for (size_t i = 0; i < fw->plan.n_entries; i++)
+		if (overlaps_open(&fw->plan.entries[i], e, now))
+			open[(*n)++] = fw->plan.entries[i];
+	return open;
+}
+
+long jit_firewall_cut(struct jit_firewall *fw, const struct jit_fw_entry *e, jit_error *err)
+{
+	struct jit_cut c = { .window = e };
+	struct jit_fw_entry *open;
+	long cut;
+
+	if (fw->ops == &jit_firewall_none)
+		return 0;
+	open = other_open_windows(fw, e, &c.n_open);
+	if (open == NULL)
+		return jit_error_set(err, "out of memory");
+	c.open = open;
+	close_own_sockets(fw, &c);
+	cut = jit_conntrack_cut(&c, err);
+	free(open);
+	return cut;
 }
 
 int jit_firewall_tick(struct jit_firewall *fw, jit_error *err)

@@ -44,6 +44,9 @@ int jit_firewall_open(struct jit_firewall *fw, const struct jit_fw_entry *e, jit
 int jit_firewall_close(struct jit_firewall *fw, int64_t grant_id, jit_error *err);
 int jit_firewall_reconcile(struct jit_firewall *fw, const struct jit_fw_entry *entries, size_t n,
 			   jit_error *err);
+/* Cuts the established flows of a window already closed (conntrack.h): how
+ * many, or -1. The none backend guards nothing, so it cuts nothing. */
+long jit_firewall_cut(struct jit_firewall *fw, const struct jit_fw_entry *e, jit_error *err);
 
 /* Periodic: forgets what expired and restores jit's rules when someone
  * removed or changed them. 1 when it restored something, 0, or -1. */

@@ -5,7 +5,12 @@
  *
  *   -A JIT -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN
  *   -A JIT -m set --match-set jit4 src,dst -j RETURN
+ *   -A JIT -p tcp --tcp-flags SYN,RST NONE -m multiport --dports 22,3389
+ *          -j REJECT --reject-with tcp-reset
  *   -A JIT -p tcp -m multiport --dports 22,3389 -j DROP     (guarded ports)
+ *
+ * The reset answers a segment of a flow the kernel no longer tracks (one
+ * cut, conntrack.h); a SYN from outside every window is dropped.
  *
  * RETURN, not ACCEPT: an ACCEPT would end INPUT and skip the host's own
  * rules after the jump, and jit must only ever close more.
@@ -336,27 +341,29 @@ static void put_segment(FILE *f, const char *verb, const char *set, int family,
 	(void)jit_fw_seg_cidrs(family, seg, put_cidr, &e);
 }
 
-static void put_guard_rules(FILE *f, const struct jit_guarded *g, enum jit_proto proto)
+/* One rule for every 15 guarded ports of proto (multiport's most), each
+ * with match before the ports and target after them. */
+static void put_guard_rules(FILE *f, const struct jit_guarded *g, enum jit_proto proto,
+			    const char *match, const char *target)
 {
 	size_t in_rule = 0;
 
 	for (size_t i = 0; i < g->n; i++) {
 		if (g->ports[i].proto != proto)
 			continue;
-		/* multiport takes at most 15 ports a rule. */
 		if (in_rule == 15) {
-			fputs(" -j DROP\n", f);
+			fprintf(f, " -j %s\n", target);
 			in_rule = 0;
 		}
 		if (in_rule == 0)
-			fprintf(f, "-A JIT -p %s -m multiport --dports %u",
-				proto == JIT_PROTO_UDP ? "udp" : "tcp", g->ports[i].port);
+			fprintf(f, "-A JIT -p %s%s -m multiport --dports %u",
+				proto == JIT_PROTO_UDP ? "udp" : "tcp", match, g->ports[i].port);
 		else
 			fprintf(f, ",%u", g->ports[i].port);
 		in_rule++;
 	}
 	if (in_rule > 0)
-		fputs(" -j DROP\n", f);
+		fprintf(f, " -j %s\n", target);
 }
 
 struct chain_args {
@@ -376,8 +383,10 @@ static void fill_chain(FILE *f, const void *ctx)
 	fputs("-A JIT -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN\n", f);
 	if (a->with_set)
 		fprintf(f, "-A JIT -m set --match-set %s src,dst -j RETURN\n", set_name(a->family));
-	put_guard_rules(f, a->guarded, JIT_PROTO_TCP);
-	put_guard_rules(f, a->guarded, JIT_PROTO_UDP);
+	put_guard_rules(f, a->guarded, JIT_PROTO_TCP, " --tcp-flags SYN,RST NONE",
+			"REJECT --reject-with tcp-reset");
+	put_guard_rules(f, a->guarded, JIT_PROTO_TCP, "", "DROP");
+	put_guard_rules(f, a->guarded, JIT_PROTO_UDP, "", "DROP");
 	if (a->add_jump)
 		fputs("-I INPUT 1 -j JIT\n", f);
 	fputs("COMMIT\n", f);

@@ -8,7 +8,12 @@
  *     ip  saddr . meta l4proto . th dport @ranges4 accept
  *     ip6 saddr . meta l4proto . th dport @hosts6 accept
  *     ip6 saddr . meta l4proto . th dport @ranges6 accept
+ *     tcp flags & (syn | rst) == 0 meta l4proto . th dport @guarded reject with tcp reset
  *     meta l4proto . th dport @guarded drop
+ *
+ * The reset answers a segment of a flow the kernel no longer tracks (one
+ * cut, conntrack.h), so its client learns at once that it is over; a SYN
+ * from outside every window is dropped without an answer.
  *
  * A segment of one address goes to a hosts set (a hash: adding to it costs
  * the same with 10,000 elements as with none), a range to a ranges set
@@ -49,6 +54,8 @@ static const char setup_cmds[] =
 	"add rule " TABLE " input ip saddr . meta l4proto . th dport @ranges4 accept\n"
 	"add rule " TABLE " input ip6 saddr . meta l4proto . th dport @hosts6 accept\n"
 	"add rule " TABLE " input ip6 saddr . meta l4proto . th dport @ranges6 accept\n"
+	"add rule " TABLE " input tcp flags & (syn | rst) == 0 meta l4proto . th dport @guarded"
+	" reject with tcp reset\n"
 	"add rule " TABLE " input meta l4proto . th dport @guarded drop\n"
 	"flush set " TABLE " guarded\n"
 	"flush set " TABLE " hosts4\n"

@@ -205,14 +205,38 @@ void jit_broker_firewall_failed(struct jit_broker *b, int64_t grant_id, const ji
 	b->needs_reconcile = true;
 }
 
+long jit_broker_cut_sessions(struct jit_broker *b, const struct jit_grant *g, const char *why)
+{
+	struct jit_fw_entry e;
+	jit_error err;
+	long cut;
+
+	jit_fw_entry_from_grant(g, &e);
+	cut = jit_firewall_cut(b->fw, &e, &err);
+	if (cut < 0) {
+		log_error("grant %lld %s: its sessions could not be cut: %s", (long long)g->id, why,
+			  err.msg);
+		b->metrics.firewall_errors++;
+		b->metrics_dirty = true;
+	} else {
+		log_info("grant %lld %s: %ld connection%s cut", (long long)g->id, why, cut,
+			 cut == 1 ? "" : "s");
+	}
+	return cut;
+}
+
 static void close_expired(const struct jit_grant *g, void *ctx)
 {
 	struct jit_broker *b = ctx;
 	jit_error err;
 
 	log_info("grant %lld for %s on %s expired", (long long)g->id, g->user, g->host);
-	if (strcmp(g->host, b->cfg->host) == 0 && jit_firewall_close(b->fw, g->id, &err) != 0)
-		jit_broker_firewall_failed(b, g->id, &err);
+	if (strcmp(g->host, b->cfg->host) == 0) {
+		if (jit_firewall_close(b->fw, g->id, &err) != 0)
+			jit_broker_firewall_failed(b, g->id, &err);
+		if (g->cut_on_expiry)
+			(void)jit_broker_cut_sessions(b, g, "expired");
+	}
 	jit_broker_event(b, "expiry", json_pack("{s:o}", "grant", jit_grant_json(g, time(NULL))));
 }
 

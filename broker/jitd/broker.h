@@ -148,6 +148,9 @@ int jit_broker_expire(struct jit_broker *b, time_t now);
 /* A grant's window the firewall could not open or close: logged, counted,
  * and the firewall reconciled at the next tick. */
 void jit_broker_firewall_failed(struct jit_broker *b, int64_t grant_id, const jit_error *err);
+/* Cuts the established sessions of g's window, closed already (why:
+ * "revoked", "expired"), logged; how many, or -1. */
+long jit_broker_cut_sessions(struct jit_broker *b, const struct jit_grant *g, const char *why);
 
 /* Makes the firewall hold exactly the active grants. */
 int jit_broker_reconcile(struct jit_broker *b, time_t now);

@@ -39,7 +39,7 @@ json_t *jit_grant_json(const struct jit_grant *g, time_t now)
 
 	jit_cidr_format(&g->source, from, sizeof(from));
 	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:I, s:s,"
-			 " s:o, s:s?, s:s, s:I, s:o, s:s}",
+			 " s:o, s:s?, s:s, s:I, s:o, s:s, s:s, s:s}",
 			 "id", (json_int_t)g->id, "user", g->user, "requested_by", g->requested_by,
 			 "role", g->role, "policy", g->policy, "from", from,
 			 "ports", jit_ports_json(g->ports, g->n_ports), "host", g->host,
@@ -50,7 +50,9 @@ json_t *jit_grant_json(const struct jit_grant *g, time_t now)
 			 "revoked_at", jit_rfc3339_json(g->revoked_at),
 			 "revoked_by", g->revoked_at ? g->revoked_by : NULL,
 			 "justification", g->justification, "uses", (json_int_t)g->uses,
-			 "last_used", jit_rfc3339_json(g->last_used), "jti", g->jti);
+			 "last_used", jit_rfc3339_json(g->last_used), "jti", g->jti,
+			 "on_revoke", g->cut_on_revoke ? "terminate" : "keep",
+			 "on_expiry", g->cut_on_expiry ? "terminate" : "keep");
 }
 
 
@@ -101,6 +103,22 @@ static int read_ports(json_t *j, struct jit_grant *g, jit_error *err)
 	return 0;
 }
 
+/* on_revoke, on_expiry; absent (a controller before them): keep. */
+static int read_sessions(json_t *j, const char *key, bool *terminate, jit_error *err)
+{
+	json_t *v = json_object_get(j, key);
+	const char *text = json_string_value(v);
+
+	if (v == NULL) {
+		*terminate = false;
+		return 0;
+	}
+	if (text == NULL || (strcmp(text, "keep") != 0 && strcmp(text, "terminate") != 0))
+		return jit_error_set(err, "grant: '%s' is neither keep nor terminate", key);
+	*terminate = strcmp(text, "terminate") == 0;
+	return 0;
+}
+
 int jit_grant_from_json(json_t *j, struct jit_grant *g, jit_error *err)
 {
 	char from[JIT_CIDR_STRLEN + 1];
@@ -126,7 +144,9 @@ int jit_grant_from_json(json_t *j, struct jit_grant *g, jit_error *err)
 	    read_time(j, "not_before", true, &g->not_before, err) != 0 ||
 	    read_time(j, "expires", true, &g->expires, err) != 0 ||
 	    read_time(j, "revoked_at", false, &g->revoked_at, err) != 0 ||
-	    read_ports(j, g, err) != 0)
+	    read_ports(j, g, err) != 0 ||
+	    read_sessions(j, "on_revoke", &g->cut_on_revoke, err) != 0 ||
+	    read_sessions(j, "on_expiry", &g->cut_on_expiry, err) != 0)
 		return -1;
 	if (!jit_config_valid_name(g->user) || !jit_config_valid_name(g->requested_by) ||
 	    !jit_config_valid_host(g->host))

@@ -132,11 +132,40 @@ json_t *jit_op_list(struct jit_broker *b, struct jit_peer *peer, json_t *req)
 
 const struct field jit_revoke_fields[] = {
 	{ "id", F_INT, true, 0, 0 },
+	{ "terminate", F_BOOL, false, 0, 0 },
 	{ NULL, F_STRING, false, 0, 0 },
 };
 
+/* The revoked window of this host's grant g closed, and its sessions cut
+ * where g says so; r gets what went wrong, and how many were cut. */
+static void close_revoked(struct jit_broker *b, const struct jit_grant *g, json_t *r, time_t now)
+{
+	jit_error err;
+	long cut;
+
+	if (jit_firewall_close(b->fw, g->id, &err) != 0) {
+		log_error("revoke %lld: %s; reconciling", (long long)g->id, err.msg);
+		b->metrics.firewall_errors++;
+		if (jit_broker_reconcile(b, now) != 0)
+			json_object_set_new(r, "warning", json_sprintf(
+				"the firewall could not be closed (%s): jitd retries every"
+				" reconcile_interval, and the kernel closes the window at its"
+				" expiry at the latest",
+				err.msg));
+	}
+	if (!g->cut_on_revoke)
+		return;
+	cut = jit_broker_cut_sessions(b, g, "revoked");
+	if (cut >= 0)
+		json_object_set_new(r, "terminated", json_integer(cut));
+	else if (json_object_get(r, "warning") == NULL)
+		json_object_set_new(r, "warning", json_string(
+			"the window is closed but its established sessions could not be cut"
+			" (jitd's log says why)"));
+}
+
 json_t *jit_revoke_grant(struct jit_broker *b, const struct jit_peer *by, struct jit_grant *g,
-			 time_t now)
+			 bool terminate, time_t now)
 {
 	struct jit_audit_entry e = { .time = now, .actor = by->user, .action = "revoke",
 				     .subject = g->user, .result = "ok" };
@@ -145,10 +174,12 @@ json_t *jit_revoke_grant(struct jit_broker *b, const struct jit_peer *by, struct
 	json_t *r;
 	int rc;
 
-	(void)snprintf(details, sizeof(details), "{\"grant\":%lld,\"host\":\"%s\"}",
-		       (long long)g->id, g->host);
+	g->cut_on_revoke = g->cut_on_revoke || terminate;
+	(void)snprintf(details, sizeof(details),
+		       "{\"grant\":%lld,\"host\":\"%s\",\"sessions\":\"%s\"}",
+		       (long long)g->id, g->host, g->cut_on_revoke ? "terminate" : "keep");
 	e.details = details;
-	rc = jit_store_grant_revoke(b->store, g->id, by->user, now, &e, &err);
+	rc = jit_store_grant_revoke(b->store, g->id, by->user, now, terminate, &e, &err);
 	if (rc < 0)
 		return jit_op_store_error("revoking the grant", &err);
 	if (rc == 0)
@@ -162,15 +193,8 @@ json_t *jit_revoke_grant(struct jit_broker *b, const struct jit_peer *by, struct
 		json_object_set_new(r, "applied", json_false());
 		json_object_set_new(r, "pending",
 				    jit_pending_json(g->host, jit_broker_expect_ack(b, g->host)));
-	} else if (jit_firewall_close(b->fw, g->id, &err) != 0) {
-		log_error("revoke %lld: %s; reconciling", (long long)g->id, err.msg);
-		b->metrics.firewall_errors++;
-		if (jit_broker_reconcile(b, now) != 0)
-			json_object_set_new(r, "warning", json_sprintf(
-				"the firewall could not be closed (%s): jitd retries every"
-				" reconcile_interval, and the kernel closes the window at its"
-				" expiry at the latest",
-				err.msg));
+	} else {
+		close_revoked(b, g, r, now);
 	}
 	log_info("grant %lld of %s revoked by %s", (long long)g->id, g->user, by->user);
 	g->revoked_at = now;
@@ -198,7 +222,8 @@ static json_t *revoke_grant(struct jit_broker *b, struct jit_peer *peer, json_t 
 		return jit_op_refusal("denied", "not_yours",
 			       "this grant is not yours; revoking it needs a role with revoke_any = yes");
 	}
-	return jit_revoke_grant(b, peer, &g, time(NULL));
+	return jit_revoke_grant(b, peer, &g, json_is_true(json_object_get(req, "terminate")),
+				time(NULL));
 }
 
 json_t *jit_op_revoke(struct jit_broker *b, struct jit_peer *peer, json_t *req)

@@ -114,6 +114,11 @@ static void fill_grant(const struct jit_peer *peer, const struct jit_request *r,
 	(void)snprintf(g->requested_by, sizeof(g->requested_by), "%s", peer->user);
 	(void)snprintf(g->role, sizeof(g->role), "%s", d->role ? d->role->name : "root");
 	policy_names(d, r->n_ports, g->policy, sizeof(g->policy));
+	/* Under several policies, the sessions are cut where any says so. */
+	for (size_t i = 0; i < r->n_ports; i++) {
+		g->cut_on_revoke = g->cut_on_revoke || d->policy[i]->terminate_on_revoke;
+		g->cut_on_expiry = g->cut_on_expiry || d->policy[i]->terminate_on_expiry;
+	}
 	g->source = r->source;
 	memcpy(g->ports, r->ports, r->n_ports * sizeof(r->ports[0]));
 	g->n_ports = r->n_ports;
@@ -152,7 +157,7 @@ static void withdraw_grant(struct jit_broker *b, const struct jit_grant *g, cons
 				     .subject = g->user, .result = "ok", .reason = why };
 	jit_error err;
 
-	if (jit_store_grant_revoke(b->store, g->id, "jitd", e.time, &e, &err) < 0)
+	if (jit_store_grant_revoke(b->store, g->id, "jitd", e.time, false, &e, &err) < 0)
 		log_error("grant %lld could not be withdrawn after a firewall error: %s",
 			  (long long)g->id, err.msg);
 }

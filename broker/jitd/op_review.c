@@ -637,7 +637,7 @@ static void revoke_break_glass(struct jit_broker *b, struct jit_peer *reviewer,
 		jit_error err;
 
 		if (jit_store_grant_get(b->store, id, &grant, &err) == 1)
-			json_decref(jit_revoke_grant(b, reviewer, &grant, now));
+			json_decref(jit_revoke_grant(b, reviewer, &grant, false, now));
 	}
 	json_decref(grants);
 }

@@ -56,9 +56,10 @@ json_t *jit_op_policies(struct jit_broker *b, struct jit_peer *peer, json_t *req
 json_t *jit_op_explain(struct jit_broker *b, struct jit_peer *peer, json_t *req);
 
 /* op_query.c: revokes g for `by` (audited, closed here or queued for its
- * host, the event sent); the answer, or the reason it was not active. */
+ * host, the event sent), its sessions cut where its policy or terminate
+ * says so; the answer, or the reason it was not active. */
 json_t *jit_revoke_grant(struct jit_broker *b, const struct jit_peer *by, struct jit_grant *g,
-			 time_t now);
+			 bool terminate, time_t now);
 
 /* op_request.c: a request recorded for approvals (its fields as the
  * request op took them, the source filled in), decided again for its

@@ -78,7 +78,13 @@ static const char *const migrations[] = {
 	" reviewer TEXT NOT NULL, remote INTEGER NOT NULL, approve INTEGER NOT NULL,"
 	" reason TEXT NOT NULL DEFAULT '', time INTEGER NOT NULL,"
 	" PRIMARY KEY (request_id, reviewer, remote)) WITHOUT ROWID;",
+	/* 6 -> 7: whether a grant's sessions are cut when it is revoked (1)
+	 * and when it ends (2). */
+	"ALTER TABLE grants ADD COLUMN cut INTEGER NOT NULL DEFAULT 0;",
 };
+
+#define CUT_ON_REVOKE 1
+#define CUT_ON_EXPIRY 2
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == JIT_STORE_SCHEMA_VERSION,
 	       "one migration per schema version");
@@ -89,7 +95,7 @@ _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == JIT_STORE_SCHEMA_VE
 	t ".id, " t ".user, " t ".requested_by, " t ".role, " t ".policy, " t ".source, " \
 	t ".ports, " t ".host, " t ".created, " t ".not_before, " t ".expires, " \
 	t ".revoked_at, " t ".revoked_by, " t ".expired_at, " t ".justification, " t ".jti, " \
-	t ".uses, " t ".last_used"
+	t ".uses, " t ".last_used, " t ".cut"
 #define GRANT_COLUMNS GRANT_COLUMNS_OF("grants")
 
 enum stmt_id {
@@ -108,11 +114,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_GRANT_INSERT] =
 		"INSERT INTO grants (user, requested_by, role, policy, source, ports, host, created,"
-		" not_before, expires, justification, jti) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+		" not_before, expires, justification, jti, cut) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[ST_GRANT_GET] = "SELECT " GRANT_COLUMNS " FROM grants WHERE id = ?",
 	[ST_GRANT_BY_JTI] = "SELECT " GRANT_COLUMNS " FROM grants WHERE jti = ?",
 	[ST_GRANT_REVOKE] =
-		"UPDATE grants SET revoked_at = ?, revoked_by = ? WHERE id = ?"
+		"UPDATE grants SET revoked_at = ?, revoked_by = ?, cut = cut | ? WHERE id = ?"
 		" AND revoked_at IS NULL AND expired_at IS NULL AND expires > ?",
 	[ST_GRANT_USE] = "UPDATE grants SET uses = uses + 1, last_used = ? WHERE id = ?",
 	[ST_DUE] = "SELECT " GRANT_COLUMNS " FROM grants"
@@ -136,9 +142,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	/* A change as the controller sent it: the grant as it is now. */
 	[ST_MIRROR_GRANT] =
 		"INSERT INTO grants (user, requested_by, role, policy, source, ports, host, created,"
-		" not_before, expires, justification, jti, id, revoked_at, revoked_by)"
-		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET"
-		" revoked_at = excluded.revoked_at, revoked_by = excluded.revoked_by",
+		" not_before, expires, justification, jti, cut, id, revoked_at, revoked_by)"
+		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET"
+		" revoked_at = excluded.revoked_at, revoked_by = excluded.revoked_by,"
+		" cut = excluded.cut",
 	[ST_UPSTREAM_APPLIED] = "SELECT applied FROM upstream WHERE id = 1",
 	[ST_UPSTREAM_SET] = "UPDATE upstream SET applied = ? WHERE id = 1",
 	[ST_HOST_LAST_SEQ] = "SELECT last_seq FROM hosts WHERE host = ?",
@@ -485,6 +492,8 @@ static int columns_to_grant(sqlite3_stmt *s, int c, struct jit_grant *g, jit_err
 	jit_store_copy_column(s, c + 15, g->jti, sizeof(g->jti));
 	g->uses = sqlite3_column_int64(s, c + 16);
 	g->last_used = (time_t)sqlite3_column_int64(s, c + 17);
+	g->cut_on_revoke = (sqlite3_column_int64(s, c + 18) & CUT_ON_REVOKE) != 0;
+	g->cut_on_expiry = (sqlite3_column_int64(s, c + 18) & CUT_ON_EXPIRY) != 0;
 	if (jit_cidr_parse(source, &g->source) != 0 ||
 	    jit_portspec_list_parse(ports, g->ports, JIT_GRANT_PORTS_MAX, &g->n_ports) != 0)
 		return jit_error_set(err, "grant %lld: stored source or ports do not parse",
@@ -511,7 +520,7 @@ int jit_store_insert_audit(struct jit_store *st, const struct jit_audit_entry *e
 	return jit_store_step_done(st, s, "writing the audit log", err);
 }
 
-/* The columns ST_GRANT_INSERT and ST_MIRROR_GRANT share, 1 to 12. */
+/* The columns ST_GRANT_INSERT and ST_MIRROR_GRANT share, 1 to 13. */
 static void bind_grant(sqlite3_stmt *s, const struct jit_grant *g)
 {
 	char source[JIT_CIDR_STRLEN], ports[JIT_GRANT_PORTS_MAX * JIT_PORTSPEC_STRLEN];
@@ -531,6 +540,8 @@ static void bind_grant(sqlite3_stmt *s, const struct jit_grant *g)
 	sqlite3_bind_int64(s, 10, (sqlite3_int64)g->expires);
 	jit_store_bind_text(s, 11, g->justification);
 	jit_store_bind_text(s, 12, g->jti);
+	sqlite3_bind_int(s, 13, (g->cut_on_revoke ? CUT_ON_REVOKE : 0) |
+				(g->cut_on_expiry ? CUT_ON_EXPIRY : 0));
 }
 
 static int insert_grant(struct jit_store *st, struct jit_grant *g, jit_error *err)
@@ -710,7 +721,7 @@ static int grant_host(struct jit_store *st, int64_t id, char *host, size_t size,
 }
 
 int jit_store_grant_revoke(struct jit_store *st, int64_t id, const char *by, time_t now,
-			   const struct jit_audit_entry *audit, jit_error *err)
+			   bool terminate, const struct jit_audit_entry *audit, jit_error *err)
 {
 	char host[JIT_HOST_MAX];
 	sqlite3_stmt *s;
@@ -720,8 +731,9 @@ int jit_store_grant_revoke(struct jit_store *st, int64_t id, const char *by, tim
 	s = stmt(st, ST_GRANT_REVOKE);
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
 	jit_store_bind_text(s, 2, by);
-	sqlite3_bind_int64(s, 3, id);
-	sqlite3_bind_int64(s, 4, (sqlite3_int64)now);
+	sqlite3_bind_int(s, 3, terminate ? CUT_ON_REVOKE : 0);
+	sqlite3_bind_int64(s, 4, id);
+	sqlite3_bind_int64(s, 5, (sqlite3_int64)now);
 	if (jit_store_step_done(st, s, "revoking the grant", err) != 0)
 		return jit_store_rollback(st);
 	if (sqlite3_changes(st->db) == 0) {
@@ -1146,13 +1158,13 @@ static int mirror_grant(struct jit_store *st, const struct jit_grant *g, jit_err
 	sqlite3_stmt *s = stmt(st, ST_MIRROR_GRANT);
 
 	bind_grant(s, g);
-	sqlite3_bind_int64(s, 13, g->id);
+	sqlite3_bind_int64(s, 14, g->id);
 	if (g->revoked_at != 0) {
-		sqlite3_bind_int64(s, 14, (sqlite3_int64)g->revoked_at);
-		jit_store_bind_text(s, 15, g->revoked_by);
+		sqlite3_bind_int64(s, 15, (sqlite3_int64)g->revoked_at);
+		jit_store_bind_text(s, 16, g->revoked_by);
 	} else {
-		sqlite3_bind_null(s, 14);
 		sqlite3_bind_null(s, 15);
+		sqlite3_bind_null(s, 16);
 	}
 	return jit_store_step_done(st, s, "recording the controller's grant", err);
 }

@@ -14,7 +14,7 @@
 #include <time.h>
 
 /* The schema version this build writes; older databases are migrated. */
-#define JIT_STORE_SCHEMA_VERSION 6
+#define JIT_STORE_SCHEMA_VERSION 7
 #define JIT_JUSTIFICATION_MAX 1024	/* with the NUL */
 #define JIT_GRANT_PORTS_MAX 32
 #define JIT_POLICY_LIST_MAX 512
@@ -37,6 +37,8 @@ struct jit_grant {
 	char jti[JIT_JTI_LEN];
 	int64_t uses;
 	time_t last_used;			/* 0: never */
+	bool cut_on_revoke;			/* its sessions are cut when revoked */
+	bool cut_on_expiry;			/* ... when it ends */
 };
 
 enum jit_grant_state { JIT_GRANT_ACTIVE, JIT_GRANT_EXPIRED, JIT_GRANT_REVOKED };
@@ -80,10 +82,11 @@ int jit_store_grant_get(struct jit_store *st, int64_t id, struct jit_grant *g, j
 int jit_store_grant_by_jti(struct jit_store *st, const char *jti, struct jit_grant *g,
 			   jit_error *err);
 
-/* Marks an active grant revoked, with its audit entry, in one transaction.
- * 1 when revoked, 0 when it was no longer active, -1 on error. */
+/* Marks an active grant revoked, with its audit entry, in one transaction;
+ * terminate: its sessions are cut, whatever its policy said. 1 when
+ * revoked, 0 when it was no longer active, -1 on error. */
 int jit_store_grant_revoke(struct jit_store *st, int64_t id, const char *by, time_t now,
-			   const struct jit_audit_entry *audit, jit_error *err);
+			   bool terminate, const struct jit_audit_entry *audit, jit_error *err);
 
 /* One login with a grant's ticket. */
 #define JIT_EPOCH_MAX 33

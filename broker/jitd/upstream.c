@@ -241,6 +241,8 @@ static void enforce(struct jit_broker *b, const struct jit_grant *g, time_t now)
 	}
 	if (rc != 0)
 		jit_broker_firewall_failed(b, g->id, &err);
+	if (g->revoked_at != 0 && g->cut_on_revoke)
+		(void)jit_broker_cut_sessions(b, g, "revoked");
 }
 
 static void log_applied(const struct jit_grant *g, const char *kind, int64_t seq, time_t now)

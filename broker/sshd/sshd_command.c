@@ -24,7 +24,7 @@ static const char remote_usage[] =
 	"      approvals is pending (exit 4); --wait waits for its decision.\n"
 	"  list [--all] [--active] [--json]\n"
 	"      your grants (--all: everyone's, for roles with audit)\n"
-	"  revoke ID                  close one of your grants at once\n"
+	"  revoke [--terminate] ID    close one of your grants at once\n"
 	"  status [--json]            jitd's state and your roles\n"
 	"  policies [--json]          what your roles let you ask for\n"
 	"  pending [--json]           requests you may review, and yours\n"

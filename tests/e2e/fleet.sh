@@ -3,8 +3,8 @@
 # network namespaces on one bridge: a controller ctl at 192.0.2.1 (jitd with
 # the signing key and the policies, jit-sshd as its own user on port 2222),
 # hosts each an enforcer at 192.0.2.2N (jitd with the broker's public key and
-# its own firewall, jit-relay as its own user), a TCP listener on 8080 and
-# 3389 on each host, and a client namespace with 192.0.2.10, .11 and .12.
+# its own firewall, jit-relay as its own user), a TCP listener on 8080,
+# 3389 and 5985 on each host, and a client namespace with 192.0.2.10, .11 and .12.
 # Expects tap.sh and sshd-env.sh sourced, $work, $JITD, $JITCTL and
 # $JIT_BUILDDIR.
 #
@@ -18,6 +18,8 @@
 #   connected HOST...            each followed now, its changes all acked
 #   flt_sshd HOST                sshd with pam_jit for HOST, on its port 22
 #   flt_cleanup                  stops everything, removes the namespaces
+. "$(dirname "${BASH_SOURCE[0]}")/sessions.sh"
+
 RELAY=$JIT_BUILDDIR/broker/relay/jit-relay
 FRONT=$JIT_BUILDDIR/broker/sshd/jit-sshd
 PROBE=$JIT_BUILDDIR/tests/helpers/tcpprobe
@@ -32,6 +34,7 @@ stop() { [ -n "${1:-}" ] && kill "$1" 2>/dev/null && wait "$1" 2>/dev/null; retu
 flt_cleanup() {
 	local h
 	for h in $hosts; do stop "${relay_pid[$h]:-}"; stop "${jitd_pid[$h]:-}"; done
+	ses_drop
 	stop "$front_pid"
 	stop "$ctl_pid"
 	for h in $echo_pids; do stop "$h"; done
@@ -122,10 +125,19 @@ hosts = web02
 approvals = 1
 approvers = user:carol
 
+# WinRM's sessions end with their window, revoked or over.
+[policy winrm]
+ports = 5985/tcp
+sources = 192.0.2.0/24
+hosts = @web
+max_duration = 1h
+on_revoke = terminate
+on_expiry = terminate
+
 [role ops]
 users = alice
 remote_users = alice
-policies = web, rdp
+policies = web, rdp, winrm
 
 [sshd]
 user = jitsshd
@@ -205,7 +217,7 @@ flt_enforcers() {
 	for h in $hosts; do
 		enforcer_conf "$h" "${flt_firewall[$h]:-nftables}" >"$work/$h/jitd.conf"
 		chmod 0644 "$work/$h/jitd.conf"
-		ip netns exec "${ns[$h]}" "$ECHO" 8080 3389 >/dev/null 2>&1 &
+		ip netns exec "${ns[$h]}" "$ECHO" 8080 3389 5985 >/dev/null 2>&1 &
 		echo_pids="$echo_pids $!"
 	done
 	for h in $hosts; do

@@ -10,11 +10,14 @@
 # door, on 2022 as its own user. Client A (192.0.2.0/24,
 # 2001:db8:a::/64) and client B (198.51.100.0/24, 2001:db8:b::/64) each have
 # their own link to it. Users alice and bob are in role ops, carol in none;
-# dave, a contractor, may have SSH only once carol approves.
+# dave, a contractor, may have SSH only once carol approves; erin, on call,
+# has windows whose sessions are cut when they are revoked or end.
 #
 # Needs $work, $backend, $JITD, $JITCTL, $JIT_BUILDDIR, $SSHD. With
 # SCN_NARRATE=1 the narration and what the firewall holds are printed for a
 # reader; otherwise only as TAP comments.
+
+. "$(dirname "${BASH_SOURCE[0]}")/sessions.sh"
 
 srv=jssrv$$ cla=jsa$$ clb=jsb$$
 S4A=192.0.2.1 S6A=2001:db8:a::1 S4B=198.51.100.1
@@ -68,7 +71,7 @@ scn_network() {
 	ip -n "$srv" addr add 2001:db8:b::1/64 dev "js${$}bs" nodad
 	# A's addresses: .10 for the main path, one more per scenario that needs
 	# a source of its own.
-	for host in 10 15 16 17 18 19; do
+	for host in 10 15 16 17 18 19 20 21 22; do
 		ip -n "$cla" addr add "192.0.2.$host/24" dev "js${$}ac"
 	done
 	ip -n "$cla" addr add "$A6/64" dev "js${$}ac" nodad
@@ -106,6 +109,13 @@ max_duration = 1h
 approvals = 1
 approvers = user:carol
 
+[policy oncall]
+ports = 22/tcp, 3389/tcp
+sources = 192.0.2.0/24
+max_duration = 1h
+on_revoke = terminate
+on_expiry = terminate
+
 [role ops]
 users = alice, bob
 remote_users = alice, bob
@@ -116,6 +126,10 @@ max_duration = 4h
 users = dave
 remote_users = dave
 policies = ssh-reviewed
+
+[role oncall]
+users = erin
+policies = oncall
 
 [sshd]
 user = jitsshd
@@ -165,7 +179,7 @@ PAM
 
 # scn_world: everything above, started; returns 1 if some part did not.
 scn_world() {
-	sshenv_setup alice bob carol dave jitsshd
+	sshenv_setup alice bob carol dave erin jitsshd
 	scn_network
 	scn_jitd_config
 	scn_front_door_keys
@@ -184,6 +198,7 @@ scn_cleanup() {
 	[ -n "$scn_echo_pid" ] && kill "$scn_echo_pid" 2>/dev/null
 	[ -n "$scn_front_pid" ] && kill "$scn_front_pid" 2>/dev/null && wait "$scn_front_pid" 2>/dev/null
 	scn_jitd_pid= scn_echo_pid= scn_front_pid=
+	ses_drop
 	ip netns del "$srv" 2>/dev/null
 	ip netns del "$cla" 2>/dev/null
 	ip netns del "$clb" 2>/dev/null
@@ -573,6 +588,65 @@ scenario_11() {
 	check "$t: jitctl ssh waited for the approval and logged dave in" \
 		sh -c '[ "$1" = 0 ] && grep -qx "logged in as dave" "$2"' sh "$rc" "$work/dave-ssh.out"
 	scn_fw_show
+}
+
+scenario_12() {
+	local t="scenario 12, sessions cut on revoke" erin=192.0.2.20 alice=192.0.2.21 grant kept server
+	scn_say "Scenario 12: erin (policy oncall: on_revoke = terminate) holds an SSH session and an RDP connection from $erin; alice (policy rdp: keep) holds RDP from $alice. Revoking erin's grant cuts both of hers with a reset at their next packet; alice's goes on, and survives her own plain revoke, but not a revoke --terminate."
+	scn_request oncall erin --port 22/tcp,3389/tcp --from "$erin" --duration 10m
+	grant=$scn_grant
+	scn_request keep alice --port 3389/tcp --from "$alice" --duration 10m
+	kept=$scn_grant
+	check "$t: erin's RDP connection is up" ses_hold erin-rdp "$cla" "$erin" "$S4A" 3389
+	check "$t: erin logs in over SSH" ses_hold_ssh erin-ssh "$cla" "$erin" erin "$S4A" 22 \
+		"$work/oncall.ticket"
+	check "$t: alice's RDP connection is up" ses_hold alice-rdp "$cla" "$alice" "$S4A" 3389
+	check "$t: erin's SSH session answers" ses_answers erin-ssh "before the revoke"
+	server=$(ses_server_pid erin-ssh)
+	check "$t: ... its cat runs as erin on the server" \
+		ses_runs "$server" erin cat
+	expect "$t: root revokes erin's grant: its policy cuts her 2 connections" 0 \
+		--out "revoked grant $grant: erin from $erin/32 to 22/tcp,3389/tcp; 2 connections cut" -- \
+		"$JITCTL" revoke "$grant"
+	[ "${SCN_NARRATE:-}" = 1 ] && sed 's/^/     /' "$tap_out/stdout"
+	check "$t: erin's RDP connection meets a reset at its next packet" \
+		ses_cut erin-rdp "after the revoke" 3
+	check "$t: erin's SSH session ends at its next packet" ses_cut erin-ssh "after the revoke" 255
+	check "$t: ... ssh says its connection broke" \
+		grep -Eq "Broken pipe|Connection reset" "$work/erin-ssh.err"
+	check "$t: ... and the session ends on the server too: its cat is gone" \
+		sshenv_await "erin's session to end on the server" ses_gone "$server"
+	check "$t: alice's connection, another grant's, still answers" \
+		ses_answers alice-rdp "beside erin's revoke"
+	expect "$t: alice revokes hers: policy rdp keeps sessions" 0 \
+		--out "revoked grant $kept: alice from $alice/32 to 3389/tcp" -- \
+		as_user alice "$JITCTL" revoke "$kept"
+	check "$t: ... and says nothing of connections cut" \
+		sh -c '! grep -q "connections\? cut" "$1"' sh "$tap_out/stdout"
+	check "$t: her established connection goes on" ses_answers alice-rdp "after her own revoke"
+	check "$t: a new connection from $alice fails" blocked "$cla" "$alice" "$S4A" 3389
+	scn_request again alice --port 3389/tcp --from "$alice" --duration 10m
+	expect "$t: revoke --terminate cuts what policy rdp would keep" 0 \
+		--out "revoked grant $scn_grant: alice from $alice/32 to 3389/tcp; 1 connection cut" -- \
+		as_user alice "$JITCTL" revoke --terminate "$scn_grant"
+	check "$t: ... her connection meets a reset" ses_cut alice-rdp "after --terminate" 3
+	scn_audit_has "$("$JITCTL" audit --json)" "$t: the audit log says which revoke terminated" \
+		"\"details\":{\"grant\":$scn_grant,\"host\":\"web01\",\"sessions\":\"terminate\"}"
+	ses_drop
+}
+
+scenario_13() {
+	local t="scenario 13, sessions cut at the end" src=192.0.2.22 grant n
+	scn_say "Scenario 13: erin's 4-second RDP window from $src ends (policy oncall: on_expiry = terminate): her connection is cut then, where scenario 5's SSH session, under a policy that keeps, went on."
+	scn_request ending erin --port 3389/tcp --from "$src" --duration 4s
+	grant=$scn_grant
+	check "$t: erin's RDP connection is up" ses_hold erin-end "$cla" "$src" "$S4A" 3389
+	check "$t: it answers during the window" ses_answers erin-end "during the window"
+	n=$(ses_await_cut "$work/jitd.log" "$grant" expired)
+	check "$t: jitd cut its 1 connection when the window ended" test "$n" = 1
+	check "$t: the connection meets a reset at its next packet" ses_cut erin-end "after the end" 3
+	check "$t: a new connection from $src fails" blocked "$cla" "$src" "$S4A" 3389
+	ses_drop
 }
 
 scn_audit_has() {

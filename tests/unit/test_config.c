@@ -40,6 +40,8 @@ static const char full_example[] =
 	"sources = 192.0.2.0/24, 2001:db8::/32\n"
 	"max_duration = 3h\n"
 	"justification = required\n"
+	"on_revoke = terminate\n"
+	"on_expiry = keep\n"
 	"\n"
 	"  [ policy rdp ]  \n"
 	"\tports = 3389/tcp,3389/udp\n"
@@ -99,6 +101,10 @@ static void test_full_example(void **state)
 	assert_int_equal(ssh->sources[1].addr.family, AF_INET6);
 	assert_int_equal(ssh->max_duration, 10800);
 	assert_true(ssh->justification_required);
+	assert_true(ssh->terminate_on_revoke);
+	assert_false(ssh->terminate_on_expiry);
+	assert_false(rdp->terminate_on_revoke);
+	assert_false(rdp->terminate_on_expiry);
 	assert_int_equal(rdp->n_ports, 2);
 	assert_int_equal(rdp->ports[1].proto, JIT_PROTO_UDP);
 	assert_int_equal(rdp->n_sources, 0);
@@ -232,6 +238,8 @@ static void test_error_paths(void **state)
 		  "test.conf:5: sources: '192.0.2.1/24'" },
 		{ "[jitd]\nhost = h\n[policy p]\nports = 22/tcp\njustification = maybe\nsources = any\n",
 		  "test.conf:5: justification: 'maybe' is neither required nor optional" },
+		{ "[jitd]\nhost = h\n[policy p]\nports = 22/tcp\nsources = any\non_expiry = kill\n",
+		  "test.conf:6: on_expiry: 'kill' is neither keep nor terminate" },
 		{ "[jitd]\nhost = h\n[policy p]\nsources = 192.0.2.0/24\n", "test.conf:3: [policy p]: ports is required" },
 		{ "[jitd]\nhost = h\n[policy p]\nports = 22/tcp\nsources = any\n[role r]\nusers = a\npolicies = p, q\n",
 		  "test.conf:8: [role r]: no policy named 'q'" },

@@ -182,9 +182,45 @@ static void test_request_verify_revoke(void **state)
 	r = ask(f, line, NULL);
 	assert_true(json_is_true(json_object_get(r, "ok")));
 	assert_string_equal(str(json_object_get(r, "grant"), "state"), "revoked");
+	assert_string_equal(str(json_object_get(r, "grant"), "on_revoke"), "keep");
+	assert_null(json_object_get(r, "terminated"));
 	json_decref(r);
 	r = ask(f, line, NULL);
 	assert_string_equal(str(r, "error"), "not_active");
+	json_decref(r);
+}
+
+/* revoke with terminate: the grant's sessions are cut whatever its policy
+ * said (backend none: there are none to cut), and the grant says so, in
+ * its JSON as an enforcer reads it back. */
+static void test_revoke_terminate(void **state)
+{
+	struct fixture *f = *state;
+	json_t *r = ask(f, "{\"v\":1,\"op\":\"request\",\"ports\":[\"22/tcp\"],\"from\":\"192.0.2.10\","
+			   "\"duration\":600,\"justification\":\"ops test\"}", NULL);
+	json_int_t id = json_integer_value(json_object_get(json_object_get(r, "grant"), "id"));
+	struct jit_grant g;
+	char line[128];
+	jit_error err;
+
+	assert_string_equal(str(json_object_get(r, "grant"), "on_revoke"), "keep");
+	assert_string_equal(str(json_object_get(r, "grant"), "on_expiry"), "keep");
+	json_decref(r);
+	(void)snprintf(line, sizeof(line), "{\"v\":1,\"op\":\"revoke\",\"id\":%lld,\"terminate\":true}",
+		       (long long)id);
+	r = ask(f, line, NULL);
+	assert_true(json_is_true(json_object_get(r, "ok")));
+	assert_int_equal(json_integer_value(json_object_get(r, "terminated")), 0);
+	assert_string_equal(str(json_object_get(r, "grant"), "on_revoke"), "terminate");
+	assert_int_equal(jit_grant_from_json(json_object_get(r, "grant"), &g, &err), 0);
+	assert_true(g.cut_on_revoke);
+	assert_false(g.cut_on_expiry);
+	json_object_set_new(json_object_get(r, "grant"), "on_expiry", json_string("later"));
+	assert_int_equal(jit_grant_from_json(json_object_get(r, "grant"), &g, &err), -1);
+	assert_non_null(strstr(err.msg, "'on_expiry' is neither keep nor terminate"));
+	json_decref(r);
+	r = ask(f, "{\"v\":1,\"op\":\"revoke\",\"id\":1,\"terminate\":\"yes\"}", NULL);
+	assert_string_equal(str(r, "error"), "bad_request");
 	json_decref(r);
 }
 
@@ -417,6 +453,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ping_and_malformed),
 		cmocka_unit_test(test_request_verify_revoke),
+		cmocka_unit_test(test_revoke_terminate),
 		cmocka_unit_test(test_remote_identity),
 		cmocka_unit_test(test_request_for_hosts),
 		cmocka_unit_test(test_audit_limit),

@@ -144,12 +144,45 @@ static void test_revoke_once(void **state)
 	jit_error err;
 	int64_t id = add_grant(open_store(f), "alice", "AAAAAAAAAAAAAAAAAAAAAA", NOW + 60);
 
-	assert_int_equal(jit_store_grant_revoke(f->st, id, "root", NOW + 1, &e, &err), 1);
-	assert_int_equal(jit_store_grant_revoke(f->st, id, "root", NOW + 2, &e, &err), 0);
+	assert_int_equal(jit_store_grant_revoke(f->st, id, "root", NOW + 1, false, &e, &err), 1);
+	assert_int_equal(jit_store_grant_revoke(f->st, id, "root", NOW + 2, false, &e, &err), 0);
 	assert_int_equal(jit_store_grant_get(f->st, id, &g, &err), 1);
 	assert_int_equal(g.revoked_at, NOW + 1);
 	assert_string_equal(g.revoked_by, "root");
 	assert_int_equal(jit_grant_state(&g, NOW + 1), JIT_GRANT_REVOKED);
+}
+
+/* What becomes of a grant's sessions is recorded with it; a revocation
+ * with terminate cuts them whatever the grant said, one without keeps the
+ * grant's own choice. */
+static void test_revoke_terminate_recorded(void **state)
+{
+	struct fixture *f = *state;
+	struct jit_audit_entry e = { .time = NOW, .actor = "root", .action = "revoke", .result = "ok" };
+	struct jit_grant g;
+	jit_error err;
+	int64_t kept, cut, expiring;
+
+	open_store(f);
+	kept = add_grant(f->st, "alice", "AAAAAAAAAAAAAAAAAAAAAA", NOW + 60);
+	cut = add_grant(f->st, "alice", "BBBBBBBBBBBBBBBBBBBBBB", NOW + 60);
+	sample_grant(&g, "bob", "CCCCCCCCCCCCCCCCCCCCCC", NOW + 60);
+	g.cut_on_expiry = true;
+	assert_int_equal(jit_store_grant_add(f->st, &g, NULL, &e, &err), 0);
+	expiring = g.id;
+	assert_int_equal(jit_store_grant_revoke(f->st, kept, "root", NOW + 1, false, &e, &err), 1);
+	assert_int_equal(jit_store_grant_revoke(f->st, cut, "root", NOW + 1, true, &e, &err), 1);
+	jit_store_close(f->st);
+	open_store(f);
+	assert_int_equal(jit_store_grant_get(f->st, kept, &g, &err), 1);
+	assert_false(g.cut_on_revoke);
+	assert_false(g.cut_on_expiry);
+	assert_int_equal(jit_store_grant_get(f->st, cut, &g, &err), 1);
+	assert_true(g.cut_on_revoke);
+	assert_false(g.cut_on_expiry);
+	assert_int_equal(jit_store_grant_get(f->st, expiring, &g, &err), 1);
+	assert_false(g.cut_on_revoke);
+	assert_true(g.cut_on_expiry);
 }
 
 struct change_log {
@@ -202,8 +235,8 @@ static void test_host_changes(void **state)
 	(void)snprintf(g.host, sizeof(g.host), "web02");
 	assert_int_equal(jit_store_grant_add(f->st, &g, NULL, &e, &err), 0);
 	third = g.id;
-	assert_int_equal(jit_store_grant_revoke(f->st, other, "root", NOW + 1, &e, &err), 1);
-	assert_int_equal(jit_store_grant_revoke(f->st, own, "root", NOW + 1, &e, &err), 1);
+	assert_int_equal(jit_store_grant_revoke(f->st, other, "root", NOW + 1, false, &e, &err), 1);
+	assert_int_equal(jit_store_grant_revoke(f->st, own, "root", NOW + 1, false, &e, &err), 1);
 	assert_int_equal(jit_store_changes_each(f->st, "web02", 0, 0, log_change, &log, &err), 0);
 	(void)snprintf(g.user, sizeof(g.user), "%lld:grant:%lld:web02 %lld:grant:%lld:web02 "
 		       "3:revoke:%lld:web02 ", 1LL, (long long)other, 2LL, (long long)third,
@@ -248,7 +281,7 @@ static void test_changes_carry_the_ticket(void **state)
 	assert_int_equal(jit_store_changes_each(f->st, "web02", 0, 1, ticket_of_change, seen, &err),
 			 0);
 	assert_string_equal(seen, "grant:v4.public.TICKET");
-	assert_int_equal(jit_store_grant_revoke(f->st, g.id, "root", NOW + 1, &e, &err), 1);
+	assert_int_equal(jit_store_grant_revoke(f->st, g.id, "root", NOW + 1, false, &e, &err), 1);
 	assert_int_equal(jit_store_changes_each(f->st, "web02", 1, 1, ticket_of_change, seen, &err),
 			 0);
 	assert_string_equal(seen, "revoke:(none)");
@@ -273,13 +306,16 @@ static void test_mirror(void **state)
 	assert_int_equal(jit_store_grant_get(f->st, 41, &got, &err), 1);
 	assert_string_equal(got.user, "bob");
 	assert_int_equal(got.revoked_at, 0);
+	assert_false(got.cut_on_revoke);
 	g.revoked_at = NOW + 5;
+	g.cut_on_revoke = true;
 	(void)snprintf(g.revoked_by, sizeof(g.revoked_by), "carol");
 	assert_int_equal(jit_store_mirror(f->st, &g, 2, &e, &err), 0);
 	assert_int_equal(jit_store_mirror(f->st, NULL, 3, NULL, &err), 0);
 	assert_int_equal(jit_store_grant_get(f->st, 41, &got, &err), 1);
 	assert_int_equal(got.revoked_at, NOW + 5);
 	assert_string_equal(got.revoked_by, "carol");
+	assert_true(got.cut_on_revoke);
 	jit_store_close(f->st);
 	f->st = jit_store_open(f->path, &err);
 	assert_non_null(f->st);
@@ -741,6 +777,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_grant_round_trip_and_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate_jti_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revoke_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_revoke_terminate_recorded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_host_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_changes_carry_the_ticket, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mirror, setup, teardown),
