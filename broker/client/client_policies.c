@@ -13,8 +13,8 @@
 static const char policies_usage[] =
 	"Usage: jitctl policies [--json] [--socket PATH]\n"
 	"  The policies your roles allow: ports, hosts, sources, the longest window,\n"
-	"  and whether a justification or approvals are needed. uid 0 sees every\n"
-	"  policy.\n";
+	"  the logins a window allows and whether its sessions are cut, and whether\n"
+	"  a justification or approvals are needed. uid 0 sees every policy.\n";
 static const char explain_usage[] =
 	"Usage: jitctl explain --user USER --port PORT/PROTO[,...] --from ADDR|CIDR\n"
 	"                      [--host HOST] [--duration DURATION] [--justification TEXT]\n"
@@ -47,7 +47,34 @@ static void needs_text(json_t *p, char *buf, size_t size)
 		(void)snprintf(buf, size, "-");
 }
 
-enum { COL_NAME, COL_ROLES, COL_PORTS, COL_HOSTS, COL_SOURCES, COL_MAX, COL_NEEDS, COLS };
+static bool terminates(json_t *p, const char *key)
+{
+	const char *v = json_string_value(json_object_get(p, key));
+
+	return v != NULL && strcmp(v, "terminate") == 0;
+}
+
+/* "1 login, sessions cut on revoke and at the end", or "-". */
+static void limits_text(json_t *p, char *buf, size_t size)
+{
+	json_int_t logins = json_integer_value(json_object_get(p, "max_logins"));
+	bool on_revoke = terminates(p, "on_revoke"), on_expiry = terminates(p, "on_expiry");
+	size_t len;
+
+	buf[0] = '\0';
+	if (logins > 0)
+		(void)snprintf(buf, size, "%lld login%s", (long long)logins, logins == 1 ? "" : "s");
+	len = strlen(buf);
+	if (on_revoke || on_expiry)
+		(void)snprintf(buf + len, size - len, "%ssessions cut %s", len ? ", " : "",
+			       on_revoke && on_expiry ? "on revoke and at the end"
+			       : on_revoke ? "on revoke" : "at the end");
+	if (buf[0] == '\0')
+		(void)snprintf(buf, size, "-");
+}
+
+enum { COL_NAME, COL_ROLES, COL_PORTS, COL_HOSTS, COL_SOURCES, COL_MAX, COL_LIMITS, COL_NEEDS,
+       COLS };
 
 struct policy_row {
 	char col[COLS][512];
@@ -64,6 +91,7 @@ static void policy_row(json_t *p, struct policy_row *r)
 	jit_client_joined(json_object_get(p, "sources"), r->col[COL_SOURCES], sizeof(r->col[0]));
 	jit_client_duration_text(json_integer_value(json_object_get(p, "max_duration")),
 				 r->col[COL_MAX], sizeof(r->col[0]));
+	limits_text(p, r->col[COL_LIMITS], sizeof(r->col[0]));
 	needs_text(p, r->col[COL_NEEDS], sizeof(r->col[0]));
 }
 
@@ -71,7 +99,7 @@ static void policy_row(json_t *p, struct policy_row *r)
 static void print_table(FILE *out, json_t *list)
 {
 	static const struct policy_row head = { { "POLICY", "ROLES", "PORTS", "HOSTS", "SOURCES",
-						  "MAX", "NEEDS" } };
+						  "MAX", "LIMITS", "NEEDS" } };
 	size_t n = json_array_size(list);
 	struct policy_row *rows = calloc(n + 1, sizeof(*rows));
 	int w[COLS] = { 0 };

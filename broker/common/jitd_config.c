@@ -417,6 +417,7 @@ static const struct key_def jitd_keys[] = {
 	{ "audit_denials", K_RATE, JITD(audit_denials), 0, 0, "10/1m", NULL },
 	/* Below the idle limit of jitd's clients (10 s), which a wait is not. */
 	{ "apply_timeout", K_DURATION, JITD(apply_timeout), 0, 9, "2s", NULL },
+	{ "used_up_grace", K_DURATION, JITD(used_up_grace), 0, JIT_USED_UP_GRACE_MAX, "10s", NULL },
 	{ NULL, K_CUSTOM, 0, 0, 0, NULL, NULL },
 };
 
@@ -650,6 +651,7 @@ static const struct key_def policy_keys[] = {
 	{ "break_glass", K_YES_NO, POLICY(break_glass), 0, 0, "no", NULL },
 	{ "on_revoke", K_CUSTOM, POLICY(terminate_on_revoke), 0, 0, "keep", policy_sessions },
 	{ "on_expiry", K_CUSTOM, POLICY(terminate_on_expiry), 0, 0, "keep", policy_sessions },
+	{ "max_logins", K_INT, POLICY(max_logins), 0, JIT_MAX_LOGINS_MAX, "0", NULL },
 	{ NULL, K_CUSTOM, 0, 0, 0, NULL, NULL },
 };
 

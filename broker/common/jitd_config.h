@@ -49,6 +49,10 @@ enum jit_approver_kind { JIT_APPROVER_ROLE, JIT_APPROVER_GROUP, JIT_APPROVER_USE
 #define JIT_APPROVALS_MAX 10
 /* The longest a request may stay pending. */
 #define JIT_REQUEST_TTL_MAX (7 * 86400)
+/* The most logins a policy's max_logins may allow. */
+#define JIT_MAX_LOGINS_MAX 1000
+/* The longest used_up_grace. */
+#define JIT_USED_UP_GRACE_MAX 300
 
 struct jit_approver {
 	enum jit_approver_kind kind;
@@ -76,6 +80,7 @@ struct jit_policy {
 	bool break_glass;		/* --break-glass opens at once, reviewed after */
 	bool terminate_on_revoke;	/* on_revoke = terminate: its sessions are cut */
 	bool terminate_on_expiry;	/* on_expiry = terminate */
+	int max_logins;			/* logins a grant allows; 0: no limit */
 	unsigned line;
 };
 
@@ -160,6 +165,7 @@ struct jit_config {
 	int64_t skew;
 	int64_t reconcile_interval;	/* seconds between checks of jit's firewall rules */
 	int64_t apply_timeout;		/* a controller's wait for its enforcers' acks, s */
+	int64_t used_up_grace;		/* a used-up grant's window closes this much later, s */
 	char metrics_file[JIT_PATH_MAX];	/* "": no metrics written */
 	char notify_command[JIT_PATH_MAX];	/* "": no notifications */
 	unsigned notify_line;		/* where notify_command was set, for errors */

@@ -153,6 +153,20 @@ int jit_firewall_close(struct jit_firewall *fw, int64_t grant_id, jit_error *err
 	return rc;
 }
 
+int jit_firewall_update(struct jit_firewall *fw, const struct jit_fw_entry *e, jit_error *err)
+{
+	struct jit_fw_changes c = { 0 };
+	int64_t ms = jit_realtime_ms();
+	int rc;
+
+	if (jit_fw_plan_remove(&fw->plan, e->grant_id, ms, &c) < 0 ||
+	    jit_fw_plan_add(&fw->plan, e, ms, &c) != 0)
+		return change_failed(&c, err);
+	rc = apply_or_replace(fw, &c, ms, err);
+	jit_fw_changes_free(&c);
+	return rc;
+}
+
 int jit_firewall_reconcile(struct jit_firewall *fw, const struct jit_fw_entry *entries, size_t n,
 			   jit_error *err)
 {

@@ -44,6 +44,9 @@ int jit_firewall_open(struct jit_firewall *fw, const struct jit_fw_entry *e, jit
 int jit_firewall_close(struct jit_firewall *fw, int64_t grant_id, jit_error *err);
 int jit_firewall_reconcile(struct jit_firewall *fw, const struct jit_fw_entry *entries, size_t n,
 			   jit_error *err);
+/* Gives a grant's window a new end (e's), its elements deleted and added
+ * again in one batch. */
+int jit_firewall_update(struct jit_firewall *fw, const struct jit_fw_entry *e, jit_error *err);
 /* Cuts the established flows of a window already closed (conntrack.h): how
  * many, or -1. The none backend guards nothing, so it cuts nothing. */
 long jit_firewall_cut(struct jit_firewall *fw, const struct jit_fw_entry *e, jit_error *err);

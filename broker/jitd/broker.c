@@ -26,7 +26,8 @@ static void log_config_line(const char *line, void *ctx)
 _Static_assert(JIT_FW_ENTRY_PORTS_MAX == JIT_GRANT_PORTS_MAX,
 	       "a grant's ports fit the firewall's entry");
 
-void jit_fw_entry_from_grant(const struct jit_grant *g, struct jit_fw_entry *e)
+void jit_fw_entry_from_grant(const struct jit_grant *g, int64_t used_up_grace,
+			     struct jit_fw_entry *e)
 {
 	memset(e, 0, sizeof(*e));
 	e->grant_id = g->id;
@@ -34,6 +35,8 @@ void jit_fw_entry_from_grant(const struct jit_grant *g, struct jit_fw_entry *e)
 	memcpy(e->ports, g->ports, g->n_ports * sizeof(g->ports[0]));
 	e->n_ports = g->n_ports;
 	e->expires = g->expires;
+	if (g->used_up_at != 0 && g->used_up_at + used_up_grace < e->expires)
+		e->expires = g->used_up_at + (time_t)used_up_grace;
 }
 
 /* The configuration at path, or NULL with every error logged. */
@@ -211,7 +214,7 @@ long jit_broker_cut_sessions(struct jit_broker *b, const struct jit_grant *g, co
 	jit_error err;
 	long cut;
 
-	jit_fw_entry_from_grant(g, &e);
+	jit_fw_entry_from_grant(g, b->cfg->used_up_grace, &e);
 	cut = jit_firewall_cut(b->fw, &e, &err);
 	if (cut < 0) {
 		log_error("grant %lld %s: its sessions could not be cut: %s", (long long)g->id, why,
@@ -256,6 +259,7 @@ int jit_broker_expire(struct jit_broker *b, time_t now)
 struct entry_array {
 	struct jit_fw_entry *items;
 	size_t n, cap;
+	int64_t used_up_grace;
 };
 
 static int collect_entry(const struct jit_grant *g, void *ctx)
@@ -271,7 +275,7 @@ static int collect_entry(const struct jit_grant *g, void *ctx)
 		a->items = grown;
 		a->cap = cap;
 	}
-	jit_fw_entry_from_grant(g, &a->items[a->n++]);
+	jit_fw_entry_from_grant(g, a->used_up_grace, &a->items[a->n++]);
 	return 0;
 }
 
@@ -280,7 +284,7 @@ int jit_broker_reconcile(struct jit_broker *b, time_t now)
 	/* A controller records grants for other hosts: only this host's are
 	 * this firewall's. */
 	struct jit_grant_filter f = { .host = b->cfg->host, .active_only = true, .now = now };
-	struct entry_array active = { 0 };
+	struct entry_array active = { .used_up_grace = b->cfg->used_up_grace };
 	jit_error err;
 	int rc = jit_store_grants_each(b->store, &f, collect_entry, &active, &err);
 

@@ -255,8 +255,10 @@ bool jit_broker_is_front_door(const struct jit_broker *b, const struct jit_peer 
 /* Whether peer's uid is that of the account name ("" is no one's). */
 bool jit_peer_is_user(const struct jit_peer *peer, const char *name);
 
-/* What the firewall layer needs of a grant. */
-void jit_fw_entry_from_grant(const struct jit_grant *g, struct jit_fw_entry *e);
+/* What the firewall layer needs of a grant: its window ends at its expiry,
+ * or used_up_grace seconds after its last login when it is used up. */
+void jit_fw_entry_from_grant(const struct jit_grant *g, int64_t used_up_grace,
+			     struct jit_fw_entry *e);
 
 /* A grant as the protocol shows it. */
 json_t *jit_grant_json(const struct jit_grant *g, time_t now);

@@ -36,23 +36,28 @@ json_t *jit_grant_json(const struct jit_grant *g, time_t now)
 {
 	char from[JIT_CIDR_STRLEN];
 	enum jit_grant_state state = jit_grant_state(g, now);
+	/* Open until it ends, but its logins all taken. */
+	const char *state_name = state == JIT_GRANT_ACTIVE && g->used_up_at != 0
+					 ? "used_up" : jit_grant_state_name(state);
 
 	jit_cidr_format(&g->source, from, sizeof(from));
 	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:I, s:s,"
-			 " s:o, s:s?, s:s, s:I, s:o, s:s, s:s, s:s}",
+			 " s:o, s:s?, s:s, s:I, s:o, s:s, s:s, s:s, s:I, s:o}",
 			 "id", (json_int_t)g->id, "user", g->user, "requested_by", g->requested_by,
 			 "role", g->role, "policy", g->policy, "from", from,
 			 "ports", jit_ports_json(g->ports, g->n_ports), "host", g->host,
 			 "created", jit_rfc3339_json(g->created), "not_before", jit_rfc3339_json(g->not_before),
 			 "expires", jit_rfc3339_json(g->expires),
 			 "expires_in", (json_int_t)(state == JIT_GRANT_ACTIVE ? g->expires - now : 0),
-			 "state", jit_grant_state_name(state),
+			 "state", state_name,
 			 "revoked_at", jit_rfc3339_json(g->revoked_at),
 			 "revoked_by", g->revoked_at ? g->revoked_by : NULL,
 			 "justification", g->justification, "uses", (json_int_t)g->uses,
 			 "last_used", jit_rfc3339_json(g->last_used), "jti", g->jti,
 			 "on_revoke", g->cut_on_revoke ? "terminate" : "keep",
-			 "on_expiry", g->cut_on_expiry ? "terminate" : "keep");
+			 "on_expiry", g->cut_on_expiry ? "terminate" : "keep",
+			 "max_logins", (json_int_t)g->max_logins,
+			 "used_up_at", jit_rfc3339_json(g->used_up_at));
 }
 
 
@@ -103,6 +108,22 @@ static int read_ports(json_t *j, struct jit_grant *g, jit_error *err)
 	return 0;
 }
 
+/* max_logins; absent (a controller before it): no limit. */
+static int read_max_logins(json_t *j, int64_t *max, jit_error *err)
+{
+	json_t *v = json_object_get(j, "max_logins");
+
+	*max = 0;
+	if (v == NULL)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    json_integer_value(v) > JIT_MAX_LOGINS_MAX)
+		return jit_error_set(err, "grant: 'max_logins' is not an integer from 0 to %d",
+				     JIT_MAX_LOGINS_MAX);
+	*max = json_integer_value(v);
+	return 0;
+}
+
 /* on_revoke, on_expiry; absent (a controller before them): keep. */
 static int read_sessions(json_t *j, const char *key, bool *terminate, jit_error *err)
 {
@@ -146,7 +167,8 @@ int jit_grant_from_json(json_t *j, struct jit_grant *g, jit_error *err)
 	    read_time(j, "revoked_at", false, &g->revoked_at, err) != 0 ||
 	    read_ports(j, g, err) != 0 ||
 	    read_sessions(j, "on_revoke", &g->cut_on_revoke, err) != 0 ||
-	    read_sessions(j, "on_expiry", &g->cut_on_expiry, err) != 0)
+	    read_sessions(j, "on_expiry", &g->cut_on_expiry, err) != 0 ||
+	    read_max_logins(j, &g->max_logins, err) != 0)
 		return -1;
 	if (!jit_config_valid_name(g->user) || !jit_config_valid_name(g->requested_by) ||
 	    !jit_config_valid_host(g->host))

@@ -114,10 +114,14 @@ static void fill_grant(const struct jit_peer *peer, const struct jit_request *r,
 	(void)snprintf(g->requested_by, sizeof(g->requested_by), "%s", peer->user);
 	(void)snprintf(g->role, sizeof(g->role), "%s", d->role ? d->role->name : "root");
 	policy_names(d, r->n_ports, g->policy, sizeof(g->policy));
-	/* Under several policies, the sessions are cut where any says so. */
+	/* Under several policies, the sessions are cut where any says so, and
+	 * the fewest logins any allows are allowed. */
 	for (size_t i = 0; i < r->n_ports; i++) {
 		g->cut_on_revoke = g->cut_on_revoke || d->policy[i]->terminate_on_revoke;
 		g->cut_on_expiry = g->cut_on_expiry || d->policy[i]->terminate_on_expiry;
+		if (d->policy[i]->max_logins > 0 &&
+		    (g->max_logins == 0 || d->policy[i]->max_logins < g->max_logins))
+			g->max_logins = d->policy[i]->max_logins;
 	}
 	g->source = r->source;
 	memcpy(g->ports, r->ports, r->n_ports * sizeof(r->ports[0]));
@@ -263,7 +267,7 @@ static int grant_one(struct jit_broker *b, const struct jit_peer *peer,
 	if (strcmp(g->host, b->cfg->host) != 0)
 		return 0;
 	*failed = STEP_FIREWALL;
-	jit_fw_entry_from_grant(g, &entry);
+	jit_fw_entry_from_grant(g, b->cfg->used_up_grace, &entry);
 	if (jit_firewall_open(b->fw, &entry, err) != 0) {
 		log_error("grant %lld: %s", (long long)g->id, err->msg);
 		b->metrics.firewall_errors++;

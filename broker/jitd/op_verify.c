@@ -36,6 +36,33 @@ static json_t *verify_refused(struct jit_broker *b, struct jit_peer *peer,
 	return jit_op_refusal("refused", code, reason);
 }
 
+static json_t *used_up_refusal(struct jit_broker *b, struct jit_peer *peer,
+				const struct login *l, const struct jit_grant *g)
+{
+	char reason[96];
+
+	(void)snprintf(reason, sizeof(reason), "the ticket's grant is used up: it allows %lld login%s",
+		       (long long)g->max_logins, g->max_logins == 1 ? "" : "s");
+	return verify_refused(b, peer, l, "used_up", reason);
+}
+
+/* The last login a grant allows: its window here closes after
+ * used_up_grace, the session in progress going on. */
+static void close_used_up(struct jit_broker *b, const struct jit_grant *g)
+{
+	struct jit_fw_entry entry;
+	jit_error err;
+
+	log_info("grant %lld of %s used up (%lld login%s): its window closes in %llds",
+		 (long long)g->id, g->user, (long long)g->max_logins, g->max_logins == 1 ? "" : "s",
+		 (long long)b->cfg->used_up_grace);
+	if (strcmp(g->host, b->cfg->host) != 0)
+		return;
+	jit_fw_entry_from_grant(g, b->cfg->used_up_grace, &entry);
+	if (jit_firewall_update(b->fw, &entry, &err) != 0)
+		jit_broker_firewall_failed(b, g->id, &err);
+}
+
 /* Counts the use and answers yes. */
 static json_t *verify_accepted(struct jit_broker *b, struct jit_peer *peer,
 			       const struct login *l, struct jit_grant *g)
@@ -46,6 +73,7 @@ static json_t *verify_accepted(struct jit_broker *b, struct jit_peer *peer,
 	struct jit_login use = { .grant_id = g->id, .time = l->want.now };
 	jit_error err;
 	json_t *r;
+	int rc;
 
 	jit_portspec_format(&l->want.port, port, sizeof(port));
 	(void)snprintf(details, sizeof(details), "{\"grant\":%lld,\"from\":\"%s\",\"port\":\"%s\"}",
@@ -54,10 +82,17 @@ static json_t *verify_accepted(struct jit_broker *b, struct jit_peer *peer,
 	(void)snprintf(use.user, sizeof(use.user), "%s", l->want.user);
 	(void)snprintf(use.from, sizeof(use.from), "%s", l->from_text);
 	(void)snprintf(use.port, sizeof(use.port), "%s", port);
-	if (jit_store_grant_use(b->store, &use, &e, &err) != 0)
+	rc = jit_store_grant_use(b->store, &use, &e, &err);
+	if (rc < 0)
 		return jit_op_store_error("recording the ticket's use", &err);
+	if (rc == 0)
+		return used_up_refusal(b, peer, l, g);
 	g->uses++;
 	g->last_used = l->want.now;
+	if (g->max_logins > 0 && g->uses >= g->max_logins) {
+		g->used_up_at = l->want.now;
+		close_used_up(b, g);
+	}
 	r = jit_op_ok();
 	json_object_set_new(r, "grant", jit_grant_json(g, l->want.now));
 	jit_op_count(b, &b->metrics.verifications, "accepted", NULL);
@@ -89,6 +124,8 @@ static json_t *verify_ticket(struct jit_broker *b, struct jit_peer *peer, const 
 		return verify_refused(b, peer, l, jit_grant_state_name(jit_grant_state(&g, l->want.now)),
 				      g.revoked_at ? "the ticket's grant was revoked"
 						   : "the ticket's grant has expired");
+	if (g.used_up_at != 0)
+		return used_up_refusal(b, peer, l, &g);
 	return verify_accepted(b, peer, l, &g);
 }
 
@@ -106,7 +143,7 @@ static int match_grant(const struct jit_grant *g, void *ctx)
 
 	if (strcmp(g->user, want->user) != 0 || !jit_cidr_contains(&g->source, &want->from))
 		return 0;
-	if (!jit_portspec_in(g->ports, g->n_ports, &want->port))
+	if (!jit_portspec_in(g->ports, g->n_ports, &want->port) || g->used_up_at != 0)
 		return 0;
 	m->found = *g;
 	m->matched = true;

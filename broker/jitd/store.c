@@ -81,6 +81,10 @@ static const char *const migrations[] = {
 	/* 6 -> 7: whether a grant's sessions are cut when it is revoked (1)
 	 * and when it ends (2). */
 	"ALTER TABLE grants ADD COLUMN cut INTEGER NOT NULL DEFAULT 0;",
+	/* 7 -> 8: how many logins a grant's ticket allows (0: no limit), and
+	 * when the last of them was. */
+	"ALTER TABLE grants ADD COLUMN max_logins INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE grants ADD COLUMN used_up_at INTEGER;",
 };
 
 #define CUT_ON_REVOKE 1
@@ -95,12 +99,13 @@ _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == JIT_STORE_SCHEMA_VE
 	t ".id, " t ".user, " t ".requested_by, " t ".role, " t ".policy, " t ".source, " \
 	t ".ports, " t ".host, " t ".created, " t ".not_before, " t ".expires, " \
 	t ".revoked_at, " t ".revoked_by, " t ".expired_at, " t ".justification, " t ".jti, " \
-	t ".uses, " t ".last_used, " t ".cut"
+	t ".uses, " t ".last_used, " t ".cut, " t ".max_logins, " t ".used_up_at"
 #define GRANT_COLUMNS GRANT_COLUMNS_OF("grants")
 
 enum stmt_id {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
 	ST_GRANT_INSERT, ST_GRANT_GET, ST_GRANT_BY_JTI, ST_GRANT_REVOKE, ST_GRANT_USE,
+	ST_GRANT_USE_REPORTED,
 	ST_DUE, ST_MARK_EXPIRED, ST_NEXT_EXPIRY, ST_COUNT_ACTIVE, ST_AUDIT_INSERT,
 	ST_GRANT_HOST, ST_HOST_NEXT_SEQ, ST_CHANGE_INSERT, ST_HOST_ACK,
 	ST_MIRROR_GRANT, ST_UPSTREAM_APPLIED, ST_UPSTREAM_SET, ST_HOST_LAST_SEQ,
@@ -114,13 +119,22 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_GRANT_INSERT] =
 		"INSERT INTO grants (user, requested_by, role, policy, source, ports, host, created,"
-		" not_before, expires, justification, jti, cut) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		" not_before, expires, justification, jti, cut, max_logins)"
+		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[ST_GRANT_GET] = "SELECT " GRANT_COLUMNS " FROM grants WHERE id = ?",
 	[ST_GRANT_BY_JTI] = "SELECT " GRANT_COLUMNS " FROM grants WHERE jti = ?",
 	[ST_GRANT_REVOKE] =
 		"UPDATE grants SET revoked_at = ?, revoked_by = ?, cut = cut | ? WHERE id = ?"
 		" AND revoked_at IS NULL AND expired_at IS NULL AND expires > ?",
-	[ST_GRANT_USE] = "UPDATE grants SET uses = uses + 1, last_used = ? WHERE id = ?",
+	/* A login here: counted while the grant has logins left. */
+	[ST_GRANT_USE] = "UPDATE grants SET uses = uses + 1, last_used = ?1,"
+			 " used_up_at = CASE WHEN max_logins > 0 AND uses + 1 >= max_logins"
+			 " THEN ?1 ELSE used_up_at END"
+			 " WHERE id = ?2 AND (max_logins = 0 OR uses < max_logins)",
+	/* An enforcer's login, reported: it was counted there already. */
+	[ST_GRANT_USE_REPORTED] = "UPDATE grants SET uses = uses + 1, last_used = ?1,"
+				  " used_up_at = CASE WHEN max_logins > 0 AND uses + 1 >= max_logins"
+				  " AND used_up_at IS NULL THEN ?1 ELSE used_up_at END WHERE id = ?2",
 	[ST_DUE] = "SELECT " GRANT_COLUMNS " FROM grants"
 		   " WHERE revoked_at IS NULL AND expired_at IS NULL AND expires <= ?"
 		   " ORDER BY expires LIMIT ?",
@@ -142,8 +156,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	/* A change as the controller sent it: the grant as it is now. */
 	[ST_MIRROR_GRANT] =
 		"INSERT INTO grants (user, requested_by, role, policy, source, ports, host, created,"
-		" not_before, expires, justification, jti, cut, id, revoked_at, revoked_by)"
-		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET"
+		" not_before, expires, justification, jti, cut, max_logins, id, revoked_at,"
+		" revoked_by) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET"
 		" revoked_at = excluded.revoked_at, revoked_by = excluded.revoked_by,"
 		" cut = excluded.cut",
 	[ST_UPSTREAM_APPLIED] = "SELECT applied FROM upstream WHERE id = 1",
@@ -494,6 +508,8 @@ static int columns_to_grant(sqlite3_stmt *s, int c, struct jit_grant *g, jit_err
 	g->last_used = (time_t)sqlite3_column_int64(s, c + 17);
 	g->cut_on_revoke = (sqlite3_column_int64(s, c + 18) & CUT_ON_REVOKE) != 0;
 	g->cut_on_expiry = (sqlite3_column_int64(s, c + 18) & CUT_ON_EXPIRY) != 0;
+	g->max_logins = sqlite3_column_int64(s, c + 19);
+	g->used_up_at = (time_t)sqlite3_column_int64(s, c + 20);
 	if (jit_cidr_parse(source, &g->source) != 0 ||
 	    jit_portspec_list_parse(ports, g->ports, JIT_GRANT_PORTS_MAX, &g->n_ports) != 0)
 		return jit_error_set(err, "grant %lld: stored source or ports do not parse",
@@ -520,7 +536,7 @@ int jit_store_insert_audit(struct jit_store *st, const struct jit_audit_entry *e
 	return jit_store_step_done(st, s, "writing the audit log", err);
 }
 
-/* The columns ST_GRANT_INSERT and ST_MIRROR_GRANT share, 1 to 13. */
+/* The columns ST_GRANT_INSERT and ST_MIRROR_GRANT share, 1 to 14. */
 static void bind_grant(sqlite3_stmt *s, const struct jit_grant *g)
 {
 	char source[JIT_CIDR_STRLEN], ports[JIT_GRANT_PORTS_MAX * JIT_PORTSPEC_STRLEN];
@@ -542,6 +558,7 @@ static void bind_grant(sqlite3_stmt *s, const struct jit_grant *g)
 	jit_store_bind_text(s, 12, g->jti);
 	sqlite3_bind_int(s, 13, (g->cut_on_revoke ? CUT_ON_REVOKE : 0) |
 				(g->cut_on_expiry ? CUT_ON_EXPIRY : 0));
+	sqlite3_bind_int64(s, 14, g->max_logins);
 }
 
 static int insert_grant(struct jit_store *st, struct jit_grant *g, jit_error *err)
@@ -747,13 +764,17 @@ int jit_store_grant_revoke(struct jit_store *st, int64_t id, const char *by, tim
 	return 1;
 }
 
-static int count_use(struct jit_store *st, int64_t id, time_t when, jit_error *err)
+/* 1 when counted, 0 when ST_GRANT_USE found the grant used up, -1. */
+static int count_use(struct jit_store *st, enum stmt_id which, int64_t id, time_t when,
+		     jit_error *err)
 {
-	sqlite3_stmt *s = stmt(st, ST_GRANT_USE);
+	sqlite3_stmt *s = stmt(st, which);
 
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)when);
 	sqlite3_bind_int64(s, 2, id);
-	return jit_store_step_done(st, s, "recording the ticket's use", err);
+	if (jit_store_step_done(st, s, "recording the ticket's use", err) != 0)
+		return -1;
+	return sqlite3_changes(st->db) > 0 ? 1 : 0;
 }
 
 static int queue_login(struct jit_store *st, const struct jit_login *l, jit_error *err)
@@ -782,17 +803,23 @@ uint64_t jit_store_logins_queued(const struct jit_store *st)
 int jit_store_grant_use(struct jit_store *st, const struct jit_login *l,
 			const struct jit_audit_entry *audit, jit_error *err)
 {
+	int counted;
+
 	if (jit_store_begin(st, err) != 0)
 		return -1;
-	if (count_use(st, l->grant_id, l->time, err) != 0 ||
-	    (st->report_logins && queue_login(st, l, err) != 0) ||
+	counted = count_use(st, ST_GRANT_USE, l->grant_id, l->time, err);
+	if (counted == 0) {
+		jit_store_rollback(st);
+		return 0;
+	}
+	if (counted < 0 || (st->report_logins && queue_login(st, l, err) != 0) ||
 	    jit_store_insert_audit(st, audit, err) != 0)
 		return jit_store_rollback(st);
 	if (jit_store_commit(st, err) != 0)
 		return -1;
 	if (st->report_logins)
 		st->logins_queued++;
-	return 0;
+	return 1;
 }
 
 static int query_each(struct jit_store *st, sqlite3_stmt *s,
@@ -882,7 +909,8 @@ int jit_store_host_login(struct jit_store *st, const char *host, const struct ji
 		jit_store_rollback(st);
 		return 0;
 	}
-	if (count_use(st, l->grant_id, l->time, err) != 0 || jit_store_insert_audit(st, audit, err) != 0 ||
+	if (count_use(st, ST_GRANT_USE_REPORTED, l->grant_id, l->time, err) < 0 ||
+	    jit_store_insert_audit(st, audit, err) != 0 ||
 	    jit_store_commit(st, err) != 0)
 		return jit_store_rollback(st);
 	return 1;
@@ -1158,13 +1186,13 @@ static int mirror_grant(struct jit_store *st, const struct jit_grant *g, jit_err
 	sqlite3_stmt *s = stmt(st, ST_MIRROR_GRANT);
 
 	bind_grant(s, g);
-	sqlite3_bind_int64(s, 14, g->id);
+	sqlite3_bind_int64(s, 15, g->id);
 	if (g->revoked_at != 0) {
-		sqlite3_bind_int64(s, 15, (sqlite3_int64)g->revoked_at);
-		jit_store_bind_text(s, 16, g->revoked_by);
+		sqlite3_bind_int64(s, 16, (sqlite3_int64)g->revoked_at);
+		jit_store_bind_text(s, 17, g->revoked_by);
 	} else {
-		sqlite3_bind_null(s, 15);
 		sqlite3_bind_null(s, 16);
+		sqlite3_bind_null(s, 17);
 	}
 	return jit_store_step_done(st, s, "recording the controller's grant", err);
 }

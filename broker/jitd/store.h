@@ -14,7 +14,7 @@
 #include <time.h>
 
 /* The schema version this build writes; older databases are migrated. */
-#define JIT_STORE_SCHEMA_VERSION 7
+#define JIT_STORE_SCHEMA_VERSION 8
 #define JIT_JUSTIFICATION_MAX 1024	/* with the NUL */
 #define JIT_GRANT_PORTS_MAX 32
 #define JIT_POLICY_LIST_MAX 512
@@ -39,6 +39,8 @@ struct jit_grant {
 	time_t last_used;			/* 0: never */
 	bool cut_on_revoke;			/* its sessions are cut when revoked */
 	bool cut_on_expiry;			/* ... when it ends */
+	int64_t max_logins;			/* logins its ticket allows; 0: no limit */
+	time_t used_up_at;			/* the last of them; 0: not used up */
 };
 
 enum jit_grant_state { JIT_GRANT_ACTIVE, JIT_GRANT_EXPIRED, JIT_GRANT_REVOKED };
@@ -104,7 +106,9 @@ struct jit_login {
 
 /* Counts one use of the grant's ticket (l->grant_id, at l->time), with its
  * audit entry; on an enforcer (jit_store_report_logins()) the login is
- * queued for the controller in the same transaction. */
+ * queued for the controller in the same transaction. The use that reaches
+ * the grant's max_logins marks it used up. 1 when counted, 0 when it was
+ * used up already (nothing recorded), -1 on error. */
 int jit_store_grant_use(struct jit_store *st, const struct jit_login *l,
 			const struct jit_audit_entry *audit, jit_error *err);
 

@@ -234,7 +234,7 @@ static void enforce(struct jit_broker *b, const struct jit_grant *g, time_t now)
 	int rc;
 
 	if (jit_grant_state(g, now) == JIT_GRANT_ACTIVE) {
-		jit_fw_entry_from_grant(g, &entry);
+		jit_fw_entry_from_grant(g, b->cfg->used_up_grace, &entry);
 		rc = jit_firewall_open(b->fw, &entry, &err);
 	} else {
 		rc = jit_firewall_close(b->fw, g->id, &err);

@@ -134,10 +134,21 @@ max_duration = 1h
 on_revoke = terminate
 on_expiry = terminate
 
+# One login per window on web02.
+[policy web-once]
+ports = 22/tcp
+sources = 192.0.2.0/24
+hosts = web02
+max_logins = 1
+
 [role ops]
 users = alice
 remote_users = alice
 policies = web, rdp, winrm
+
+[role once]
+users = erin
+policies = web-once
 
 [sshd]
 user = jitsshd
@@ -160,6 +171,7 @@ start_front_door() {
 }
 as_alice() { setpriv --reuid=alice --regid=alice --init-groups env JIT_SOCKET="$work/ctl.sock" "$@"; }
 as_carol() { setpriv --reuid=carol --regid=carol --init-groups env JIT_SOCKET="$work/ctl.sock" "$@"; }
+as_erin() { setpriv --reuid=erin --regid=erin --init-groups env JIT_SOCKET="$work/ctl.sock" "$@"; }
 ask() { as_alice "$JITCTL" request "$@"; }
 ctl_hosts() { JIT_SOCKET=$work/ctl.sock "$JITCTL" hosts; }
 logins_on_controller() {	# N: exactly N logins on web02 in the controller's audit log
@@ -189,6 +201,7 @@ database = $work/$1/jit.db
 pubkey = $work/broker.pub
 firewall = $2
 reconcile_interval = 1s
+used_up_grace = 3s
 
 [controller]
 address = jit@192.0.2.1:2222
@@ -240,7 +253,7 @@ flt_world() {
 	hosts="$*"
 	# Accounts first: sshenv_setup mounts a /run of its own, where ip netns
 	# keeps its namespaces.
-	sshenv_setup alice carol jitsshd jitrelay
+	sshenv_setup alice carol erin jitsshd jitrelay
 	flt_network
 	flt_keys
 	flt_controller_conf

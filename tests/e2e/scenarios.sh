@@ -11,7 +11,8 @@
 # 2001:db8:a::/64) and client B (198.51.100.0/24, 2001:db8:b::/64) each have
 # their own link to it. Users alice and bob are in role ops, carol in none;
 # dave, a contractor, may have SSH only once carol approves; erin, on call,
-# has windows whose sessions are cut when they are revoked or end.
+# has windows whose sessions are cut when they are revoked or end; frank's
+# windows allow one login each.
 #
 # Needs $work, $backend, $JITD, $JITCTL, $JIT_BUILDDIR, $SSHD. With
 # SCN_NARRATE=1 the narration and what the firewall holds are printed for a
@@ -71,7 +72,7 @@ scn_network() {
 	ip -n "$srv" addr add 2001:db8:b::1/64 dev "js${$}bs" nodad
 	# A's addresses: .10 for the main path, one more per scenario that needs
 	# a source of its own.
-	for host in 10 15 16 17 18 19 20 21 22; do
+	for host in 10 15 16 17 18 19 20 21 22 23; do
 		ip -n "$cla" addr add "192.0.2.$host/24" dev "js${$}ac"
 	done
 	ip -n "$cla" addr add "$A6/64" dev "js${$}ac" nodad
@@ -90,6 +91,7 @@ database = $work/jit.db
 key = $work/broker.key
 firewall = $backend
 reconcile_interval = 1s
+used_up_grace = 3s
 
 [policy ssh]
 ports = 22/tcp
@@ -116,6 +118,12 @@ max_duration = 1h
 on_revoke = terminate
 on_expiry = terminate
 
+[policy ssh-once]
+ports = 22/tcp
+sources = 192.0.2.0/24
+max_duration = 1h
+max_logins = 1
+
 [role ops]
 users = alice, bob
 remote_users = alice, bob
@@ -130,6 +138,10 @@ policies = ssh-reviewed
 [role oncall]
 users = erin
 policies = oncall
+
+[role once]
+users = frank
+policies = ssh-once
 
 [sshd]
 user = jitsshd
@@ -179,7 +191,7 @@ PAM
 
 # scn_world: everything above, started; returns 1 if some part did not.
 scn_world() {
-	sshenv_setup alice bob carol dave erin jitsshd
+	sshenv_setup alice bob carol dave erin frank jitsshd
 	scn_network
 	scn_jitd_config
 	scn_front_door_keys
@@ -282,6 +294,24 @@ scn_nft_sets() {
 			if ($0 != "") { printf "%-8s %s\n", shown ? "" : name ":", $0; shown = 1 }
 			if (end) inside = 0
 		}'
+}
+
+# The timeout of SRC's window to PORT/tcp in the kernel, in whole seconds.
+scn_window_timeout() {
+	case $backend in
+	nftables)
+		ip netns exec "$srv" nft list set inet jit hosts4 |
+			grep -o "$1 \\. tcp \\. $2 timeout [0-9hms]*" | awk '{
+				t = $NF; sub(/[0-9]+ms$/, "", t); s = 0; n = ""
+				for (i = 1; i <= length(t); i++) {
+					c = substr(t, i, 1)
+					if (c ~ /[0-9]/) { n = n c; continue }
+					s += n * (c == "h" ? 3600 : c == "m" ? 60 : 1); n = ""
+				}
+				print s }'
+		;;
+	iptables) ip netns exec "$srv" ipset list jit4 | sed -n "s/^$1,tcp:$2 timeout \([0-9]*\).*/\1/p" ;;
+	esac
 }
 
 scn_fw_show() {
@@ -646,6 +676,23 @@ scenario_13() {
 	check "$t: jitd cut its 1 connection when the window ended" test "$n" = 1
 	check "$t: the connection meets a reset at its next packet" ses_cut erin-end "after the end" 3
 	check "$t: a new connection from $src fails" blocked "$cla" "$src" "$S4A" 3389
+	ses_drop
+}
+
+scenario_14() {
+	local t="scenario 14, a single login" src=192.0.2.23
+	scn_say "Scenario 14: frank's window from $src allows one login (policy ssh-once: max_logins = 1). He logs in; his ticket is refused from then on, even where the firewall admits it (2222); port 22 closes 3 seconds later (used_up_grace); his session goes on."
+	scn_request once frank --port 22/tcp --from "$src" --duration 10m
+	check "$t: frank logs in" ses_hold_ssh frank "$cla" "$src" frank "$S4A" 22 "$work/once.ticket"
+	check "$t: ... the kernel's timeout of his window is now the grace's, 3 s at most" \
+		test "$(scn_window_timeout "$src" 22)" -le 3
+	check "$t: ... his grant is used up" sh -c \
+		'"$JITCTL" list --all --json | grep -q "\"id\":$1,[^}]*\"state\":\"used_up\""' sh "$scn_grant"
+	scn_ssh "$t: a second login with the ticket is refused" 255 "$cla" "$src" frank "$S4A" 2222 \
+		"$work/once.ticket" "jitd: the ticket's grant is used up: it allows 1 login"
+	check "$t: port 22 closes to $src after the grace" \
+		sshenv_await "22 to close to $src" blocked "$cla" "$src" "$S4A" 22
+	check "$t: frank's session goes on" ses_answers frank "after the window closed"
 	ses_drop
 }
 

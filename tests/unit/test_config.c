@@ -42,6 +42,7 @@ static const char full_example[] =
 	"justification = required\n"
 	"on_revoke = terminate\n"
 	"on_expiry = keep\n"
+	"max_logins = 3\n"
 	"\n"
 	"  [ policy rdp ]  \n"
 	"\tports = 3389/tcp,3389/udp\n"
@@ -105,6 +106,9 @@ static void test_full_example(void **state)
 	assert_false(ssh->terminate_on_expiry);
 	assert_false(rdp->terminate_on_revoke);
 	assert_false(rdp->terminate_on_expiry);
+	assert_int_equal(ssh->max_logins, 3);
+	assert_int_equal(rdp->max_logins, 0);
+	assert_int_equal(cfg->used_up_grace, 10);
 	assert_int_equal(rdp->n_ports, 2);
 	assert_int_equal(rdp->ports[1].proto, JIT_PROTO_UDP);
 	assert_int_equal(rdp->n_sources, 0);
@@ -240,6 +244,9 @@ static void test_error_paths(void **state)
 		  "test.conf:5: justification: 'maybe' is neither required nor optional" },
 		{ "[jitd]\nhost = h\n[policy p]\nports = 22/tcp\nsources = any\non_expiry = kill\n",
 		  "test.conf:6: on_expiry: 'kill' is neither keep nor terminate" },
+		{ "[jitd]\nhost = h\n[policy p]\nports = 22/tcp\nsources = any\nmax_logins = 1001\n",
+		  "test.conf:6: max_logins" },
+		{ "[jitd]\nhost = h\nused_up_grace = 10m\n", "test.conf:3: used_up_grace: '10m' is more than 5m" },
 		{ "[jitd]\nhost = h\n[policy p]\nsources = 192.0.2.0/24\n", "test.conf:3: [policy p]: ports is required" },
 		{ "[jitd]\nhost = h\n[policy p]\nports = 22/tcp\nsources = any\n[role r]\nusers = a\npolicies = p, q\n",
 		  "test.conf:8: [role r]: no policy named 'q'" },

@@ -84,7 +84,8 @@ static int setup(void **state)
 		       "justification = required\n\n"
 		       "[hostgroup web]\nhosts = web01, web02\n\n"
 		       "[policy ssh-web]\nports = 22/tcp\nsources = 192.0.2.0/24\nhosts = @web\n\n"
-		       "[role all]\nusers = %s\nremote_users = erin\npolicies = ssh, ssh-web\n"
+		       "[policy once]\nports = 2222/tcp\nsources = 192.0.2.0/24\nmax_logins = 1\n\n"
+		       "[role all]\nusers = %s\nremote_users = erin\npolicies = ssh, ssh-web, once\n"
 		       "grant_others = yes\nrevoke_any = yes\naudit = yes\n\n"
 		       "[role brief]\nusers = jit-brief, daemon\npolicies = ssh\nmax_duration = 30m\n\n"
 		       "[sshd]\nuser = %s\n",
@@ -187,6 +188,38 @@ static void test_request_verify_revoke(void **state)
 	json_decref(r);
 	r = ask(f, line, NULL);
 	assert_string_equal(str(r, "error"), "not_active");
+	json_decref(r);
+}
+
+/* A grant under max_logins = 1: its first login is accepted and uses it
+ * up, the second is refused with code used_up, by ticket and by grant. */
+static void test_max_logins(void **state)
+{
+	struct fixture *f = *state;
+	json_t *r = ask(f, "{\"v\":1,\"op\":\"request\",\"ports\":[\"2222/tcp\"],"
+			   "\"from\":\"192.0.2.10\",\"duration\":600}", NULL);
+	char line[1024];
+
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "grant"),
+							    "max_logins")), 1);
+	(void)snprintf(line, sizeof(line), "{\"v\":1,\"op\":\"verify\",\"ticket\":\"%s\",\"user\":\"%s\","
+		       "\"from\":\"192.0.2.10\",\"port\":\"2222/tcp\"}", str(r, "ticket"),
+		       f->caller.user);
+	json_decref(r);
+	r = ask(f, line, NULL);
+	assert_true(json_is_true(json_object_get(r, "ok")));
+	assert_string_equal(str(json_object_get(r, "grant"), "state"), "used_up");
+	assert_non_null(str(json_object_get(r, "grant"), "used_up_at"));
+	json_decref(r);
+	r = ask(f, line, NULL);
+	assert_string_equal(str(r, "error"), "refused");
+	assert_string_equal(str(r, "code"), "used_up");
+	assert_non_null(strstr(str(r, "reason"), "used up: it allows 1 login"));
+	json_decref(r);
+	(void)snprintf(line, sizeof(line), "{\"v\":1,\"op\":\"verify\",\"user\":\"%s\","
+		       "\"from\":\"192.0.2.10\",\"port\":\"2222/tcp\"}", f->caller.user);
+	r = ask(f, line, NULL);
+	assert_string_equal(str(r, "code"), "no grant");
 	json_decref(r);
 }
 
@@ -331,7 +364,9 @@ static void test_policies(void **state)
 
 	assert_true(json_is_true(json_object_get(r, "ok")));
 	assert_true(json_is_false(json_object_get(r, "unrestricted")));
-	assert_int_equal(json_array_size(json_object_get(r, "policies")), 2);
+	assert_int_equal(json_array_size(json_object_get(r, "policies")), 3);
+	assert_int_equal(json_integer_value(json_object_get(policy_named(r, "once"), "max_logins")), 1);
+	assert_string_equal(str(policy_named(r, "once"), "on_revoke"), "keep");
 	ssh = policy_named(r, "ssh");
 	web = policy_named(r, "ssh-web");
 	assert_non_null(ssh);
@@ -369,14 +404,14 @@ static void test_policies(void **state)
 	root.uid = 0;
 	r = ask_as(f, &root, "{\"v\":1,\"op\":\"policies\"}", NULL);
 	assert_true(json_is_true(json_object_get(r, "unrestricted")));
-	assert_int_equal(json_array_size(json_object_get(r, "policies")), 2);
+	assert_int_equal(json_array_size(json_object_get(r, "policies")), 3);
 	assert_int_equal(json_array_size(json_object_get(policy_named(r, "ssh"), "roles")), 0);
 	json_decref(r);
 
 	r = ask_as(f, &f->door, "{\"v\":1,\"op\":\"policies\",\"remote\":{\"user\":\"erin\","
 		   "\"address\":\"192.0.2.20\",\"key\":\"SHA256:x\"}}", NULL);
 	assert_string_equal(str(r, "user"), "erin");
-	assert_int_equal(json_array_size(json_object_get(r, "policies")), 2);
+	assert_int_equal(json_array_size(json_object_get(r, "policies")), 3);
 	json_decref(r);
 }
 
@@ -454,6 +489,7 @@ int main(void)
 		cmocka_unit_test(test_ping_and_malformed),
 		cmocka_unit_test(test_request_verify_revoke),
 		cmocka_unit_test(test_revoke_terminate),
+		cmocka_unit_test(test_max_logins),
 		cmocka_unit_test(test_remote_identity),
 		cmocka_unit_test(test_request_for_hosts),
 		cmocka_unit_test(test_audit_limit),

@@ -351,6 +351,45 @@ static void test_host_logins(void **state)
 	assert_int_equal(g.uses, 3);
 }
 
+/* A grant allowing two logins counts two, marks itself used up at the
+ * second, and refuses a third without recording anything; a controller
+ * counts what its enforcer reports, and marks it the same. */
+static void test_max_logins(void **state)
+{
+	struct fixture *f = *state;
+	struct jit_audit_entry e = { .time = NOW, .actor = "root", .action = "verify",
+				     .result = "ok" };
+	struct jit_login l = { .id = 1, .epoch = "aaaa", .time = NOW + 5 };
+	struct jit_grant g;
+	jit_error err;
+
+	sample_grant(&g, "alice", "AAAAAAAAAAAAAAAAAAAAAA", NOW + 60);
+	g.max_logins = 2;
+	assert_int_equal(jit_store_grant_add(open_store(f), &g, NULL, &e, &err), 0);
+	l.grant_id = g.id;
+	assert_int_equal(jit_store_grant_use(f->st, &l, &e, &err), 1);
+	assert_int_equal(jit_store_grant_get(f->st, g.id, &g, &err), 1);
+	assert_int_equal(g.max_logins, 2);
+	assert_int_equal(g.used_up_at, 0);
+	l.time = NOW + 7;
+	assert_int_equal(jit_store_grant_use(f->st, &l, &e, &err), 1);
+	l.time = NOW + 9;
+	assert_int_equal(jit_store_grant_use(f->st, &l, &e, &err), 0);
+	assert_int_equal(jit_store_grant_get(f->st, g.id, &g, &err), 1);
+	assert_int_equal(g.uses, 2);
+	assert_int_equal(g.used_up_at, NOW + 7);
+	assert_int_equal(g.last_used, NOW + 7);
+
+	sample_grant(&g, "bob", "BBBBBBBBBBBBBBBBBBBBBB", NOW + 60);
+	(void)snprintf(g.host, sizeof(g.host), "web02");
+	g.max_logins = 1;
+	assert_int_equal(jit_store_grant_add(f->st, &g, NULL, &e, &err), 0);
+	l.grant_id = g.id;
+	assert_int_equal(jit_store_host_login(f->st, "web02", &l, &e, &err), 1);
+	assert_int_equal(jit_store_grant_get(f->st, g.id, &g, &err), 1);
+	assert_int_equal(g.used_up_at, NOW + 9);
+}
+
 static int marked;
 
 static void count_marked(const struct jit_grant *g, void *ctx)
@@ -778,6 +817,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_duplicate_jti_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revoke_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revoke_terminate_recorded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_max_logins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_host_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_changes_carry_the_ticket, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mirror, setup, teardown),
