@@ -614,6 +614,68 @@ static int cmd_revoke(const struct jit_client *cl, int argc, char **argv)
 	return JITCTL_OK;
 }
 
+/* --- extend -------------------------------------------------------------------------- */
+
+static const char extend_usage[] =
+	"Usage: jitctl extend ID --duration DURATION [--wait[=DURATION]] [--json] [--socket PATH]\n"
+	"  Make grant ID's window end DURATION later, decided again against roles and\n"
+	"  policies (the longest window counting from its start), with approvals where\n"
+	"  its policies want them (exit 4 while pending; --wait waits for them).\n"
+	"  Prints the grant's new ticket, which ends with it (the old one ends as it did).\n";
+
+static int cmd_extend(const struct jit_client *cl, int argc, char **argv)
+{
+	struct jit_client_common co = { 0 };
+	const char *duration = NULL, *wait_value = NULL;
+	bool wait = false;
+	const struct jit_client_opt defs[] = {
+		{ "duration", &duration, NULL }, { "wait", &wait_value, &wait },
+		{ "json", NULL, &co.json }, { "socket", &co.socket, NULL }, { NULL, NULL, NULL },
+	};
+	int status = jit_client_parse_opts(&cl->io, "extend", extend_usage, argc, argv, defs);
+	int64_t seconds, wait_for;
+	json_int_t id;
+	json_t *resp;
+
+	if (status >= 0)
+		return status;
+	if (optind >= argc)
+		return jit_client_usage_error(&cl->io, "extend", "ID is missing");
+	if (jit_client_parse_id(argv[optind], &id) != 0)
+		return jit_client_usage_error(&cl->io, "extend", "'%s' is not a grant id", argv[optind]);
+	/* Options may follow the ID too (extend 12 --duration 30m). */
+	argc -= optind;
+	argv += optind;
+	status = jit_client_parse_opts(&cl->io, "extend", extend_usage, argc, argv, defs);
+	if (status >= 0 || (status = jit_client_no_operands(cl, "extend", argc, argv)) >= 0)
+		return status;
+	if (duration == NULL)
+		return jit_client_usage_error(&cl->io, "extend", "--duration is required");
+	if (jit_duration_parse(duration, &seconds) != 0 || seconds <= 0)
+		return jit_client_usage_error(&cl->io, "extend",
+					      "--duration: '%s' is not like 90s, 30m, 3h or 1d",
+					      duration);
+	if (wait_seconds(cl, wait_value, &wait_for) != 0)
+		return JITCTL_USAGE;
+	resp = jit_client_call(cl, "extend", &co, json_pack("{s:s, s:I, s:I}", "op", "extend",
+							    "id", id, "duration",
+							    (json_int_t)seconds), &status);
+	if (resp == NULL)
+		return status;
+	if (json_is_object(json_object_get(resp, "pending"))) {
+		status = jit_client_await(cl, &co, json_integer_value(json_object_get(
+						     json_object_get(resp, "pending"), "id")),
+					  wait, wait_for, &resp);
+		if (status >= 0) {
+			json_decref(resp);
+			return status;
+		}
+	}
+	status = print_outcome(cl, resp, co.json);
+	json_decref(resp);
+	return status;
+}
+
 /* --- status ----------------------------------------------------------------------------- */
 
 static void print_status(FILE *out, json_t *r)
@@ -872,6 +934,8 @@ int jit_client_command(const struct jit_client *cl, const char *cmd, int argc, c
 		return cmd_list(cl, argc, argv);
 	if (strcmp(cmd, "revoke") == 0)
 		return cmd_revoke(cl, argc, argv);
+	if (strcmp(cmd, "extend") == 0)
+		return cmd_extend(cl, argc, argv);
 	if (strcmp(cmd, "status") == 0)
 		return cmd_status(cl, argc, argv);
 	if (strcmp(cmd, "audit") == 0)

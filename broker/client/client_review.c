@@ -192,7 +192,7 @@ static void left_text(const char *rfc3339, char *buf, size_t size)
 
 static void print_open_request(FILE *out, json_t *r)
 {
-	char by[256], user[256], ports[256], hosts[512], from[64], left[32], note[32];
+	char by[256], user[256], ports[256], hosts[512], from[64], left[32], note[64], extend[32];
 	const char *state = json_string_value(json_object_get(r, "state"));
 	bool glass = state != NULL && strcmp(state, "break_glass") == 0;
 	char raw[512];
@@ -205,7 +205,11 @@ static void print_open_request(FILE *out, json_t *r)
 		(void)snprintf(left, sizeof(left), "-");
 	else
 		left_text(json_string_value(json_object_get(r, "expires")), left, sizeof(left));
-	(void)snprintf(note, sizeof(note), "%s%s%s", glass ? "break-glass " : "",
+	extend[0] = '\0';
+	if (json_is_integer(json_object_get(r, "extend")))
+		(void)snprintf(extend, sizeof(extend), "extends %lld ",
+			       (long long)json_integer_value(json_object_get(r, "extend")));
+	(void)snprintf(note, sizeof(note), "%s%s%s%s", extend, glass ? "break-glass " : "",
 		       json_is_true(json_object_get(r, "mine")) ? "yours" : "",
 		       json_is_true(json_object_get(r, "may_review")) ? "review" : "");
 	fprintf(out, "%-5lld %-12s %-12s %-14s %-12s %-18s %lld/%-7lld %-10s %s\n",

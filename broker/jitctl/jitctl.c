@@ -23,6 +23,7 @@ static const char main_usage[] =
 	"  deny ID --reason TEXT     deny it (one denial ends it)\n"
 	"  list [--all] [--active]   grants: id, user, host, from, ports, expires in, state\n"
 	"  revoke [--terminate] ID   close a grant's window at once (and cut its sessions)\n"
+	"  extend ID --duration D    make a grant's window end D later (a new ticket)\n"
 	"  status                    what jitd runs with, and your roles\n"
 	"  audit [--since 1h]        the audit log\n"
 	"  hosts                     a controller's hosts and their enforcers\n"

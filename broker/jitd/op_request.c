@@ -89,7 +89,7 @@ static json_t *request_details(const struct jit_request *r)
 }
 
 /* Policy names of the decision, each once, comma-separated. */
-static void policy_names(const struct jit_decision *d, size_t n, char *buf, size_t size)
+void jit_decision_policy_names(const struct jit_decision *d, size_t n, char *buf, size_t size)
 {
 	size_t len = 0;
 
@@ -113,7 +113,7 @@ static void fill_grant(const struct jit_peer *peer, const struct jit_request *r,
 	(void)snprintf(g->user, sizeof(g->user), "%s", r->for_user ? r->for_user : peer->user);
 	(void)snprintf(g->requested_by, sizeof(g->requested_by), "%s", peer->user);
 	(void)snprintf(g->role, sizeof(g->role), "%s", d->role ? d->role->name : "root");
-	policy_names(d, r->n_ports, g->policy, sizeof(g->policy));
+	jit_decision_policy_names(d, r->n_ports, g->policy, sizeof(g->policy));
 	/* Under several policies, the sessions are cut where any says so, and
 	 * the fewest logins any allows are allowed. */
 	for (size_t i = 0; i < r->n_ports; i++) {
@@ -133,8 +133,7 @@ static void fill_grant(const struct jit_peer *peer, const struct jit_request *r,
 		       r->justification ? r->justification : "");
 }
 
-static int sign_ticket(const struct jit_broker *b, struct jit_grant *g, char **ticket,
-		       jit_error *err)
+int jit_grant_sign(const struct jit_broker *b, struct jit_grant *g, char **ticket, jit_error *err)
 {
 	struct jit_claims c;
 
@@ -143,7 +142,11 @@ static int sign_ticket(const struct jit_broker *b, struct jit_grant *g, char **t
 	(void)snprintf(c.sub, sizeof(c.sub), "%s", g->user);
 	(void)snprintf(c.aud, sizeof(c.aud), "%s", g->host);
 	(void)snprintf(c.role, sizeof(c.role), "%s", g->role);
-	jit_claims_new_jti(&c);
+	/* An extension's ticket keeps its grant's id. */
+	if (g->jti[0] != '\0')
+		memcpy(c.jti, g->jti, sizeof(c.jti));
+	else
+		jit_claims_new_jti(&c);
 	c.iat = c.nbf = g->not_before;
 	c.exp = g->expires;
 	c.src[0] = g->source;
@@ -256,7 +259,7 @@ static int grant_one(struct jit_broker *b, const struct jit_peer *peer,
 	fill_grant(peer, r, d, now, g);
 	e.subject = g->user;
 	*failed = STEP_SIGN;
-	if (sign_ticket(b, g, ticket, err) != 0)
+	if (jit_grant_sign(b, g, ticket, err) != 0)
 		return -1;
 	*failed = STEP_STORE;
 	if (jit_store_grant_add(b->store, g, *ticket, &e, err) != 0) {
@@ -283,8 +286,8 @@ static int grant_one(struct jit_broker *b, const struct jit_peer *peer,
 /* What the answer says of one host's grant: its ticket, the grant, and
  * whether its window is open yet (another host's opens when its enforcer
  * applies it). */
-static json_t *granted_json(struct jit_broker *b, const struct jit_grant *g,
-			    const char *ticket, time_t now)
+json_t *jit_granted_json(struct jit_broker *b, const struct jit_grant *g, const char *ticket,
+			 time_t now)
 {
 	bool here = strcmp(g->host, b->cfg->host) == 0;
 	json_t *o = json_pack("{s:s, s:s, s:o, s:b}", "host", g->host, "ticket", ticket, "grant",
@@ -344,7 +347,7 @@ static json_t *grant_all(struct jit_broker *b, struct jit_peer *peer, struct jit
 			break;
 		log_grant(&made[n]);
 		jit_broker_event(b, "grant", json_pack("{s:o}", "grant", jit_grant_json(&made[n], now)));
-		json_array_append_new(grants, granted_json(b, &made[n], ticket, now));
+		json_array_append_new(grants, jit_granted_json(b, &made[n], ticket, now));
 		free(ticket);
 	}
 	free(remote_text);
@@ -396,8 +399,8 @@ static int remote_source(struct jit_broker *b, struct jit_peer *peer, struct jit
 	return -1;
 }
 
-static json_t *deny_request(struct jit_broker *b, struct jit_peer *peer,
-			    const struct jit_request *r, const struct jit_decision *d)
+json_t *jit_request_denied(struct jit_broker *b, struct jit_peer *peer, const struct jit_request *r,
+			   const struct jit_decision *d)
 {
 	const char *code = jit_denial_name(d->denial);
 	const char *user = r->for_user ? r->for_user : peer->user;
@@ -478,7 +481,7 @@ static json_t *decide_hosts(struct jit_broker *b, struct jit_peer *peer, struct 
 	for (size_t i = 0; i < hosts->n && resp == NULL; i++) {
 		r->host = hosts->items[i];
 		if (jit_decide(b->cfg, &caller, r, &d[i]) != JIT_GRANTED)
-			resp = deny_request(b, peer, r, &d[i]);
+			resp = jit_request_denied(b, peer, r, &d[i]);
 	}
 	if (resp == NULL) {
 		decision_policies(d, hosts->n, r->n_ports, policies, sizeof(policies));

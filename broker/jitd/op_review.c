@@ -106,6 +106,9 @@ static json_t *request_json(const struct jit_broker *b, const struct jit_access_
 		      "approvers", approvers_json(&rule), "reviews", reviews_json(ar),
 		      "created", jit_rfc3339_json(ar->created), "expires",
 		      jit_rfc3339_json(ar->expires), "decided", jit_rfc3339_json(ar->decided));
+	/* An extension's: the grant it extends. */
+	if (o != NULL && json_is_integer(json_object_get(fields, "extend")))
+		json_object_set(o, "extend", json_object_get(fields, "extend"));
 	json_decref(fields);
 	if (o == NULL)
 		return NULL;
@@ -591,6 +594,8 @@ static json_t *grant_request(struct jit_broker *b, struct jit_peer *reviewer,
 	if (fields == NULL || requester_peer(ar, &requester, &err) != 0)
 		grant = jit_op_error("internal", "%s",
 				     fields == NULL ? "the request's fields are unreadable" : err.msg);
+	else if (json_object_get(fields, "extend") != NULL)
+		grant = jit_extend_approved(b, &requester, fields);
 	else
 		grant = jit_request_grant_approved(b, &requester, fields);
 	json_decref(fields);

@@ -273,6 +273,7 @@ static const struct op ops[] = {
 	{ "request_status", jit_request_status_fields, jit_op_request_status, true, false },
 	{ "policies", jit_no_fields, jit_op_policies, true, false },
 	{ "explain", jit_explain_fields, jit_op_explain, false, false },
+	{ "extend", jit_extend_fields, jit_op_extend, true, false },
 };
 
 static const struct op *find_op(const char *name)

@@ -35,7 +35,7 @@ struct op {
 extern const struct field jit_no_fields[], jit_request_fields[], jit_list_fields[], jit_revoke_fields[],
 	jit_audit_fields[], jit_verify_fields[], jit_follow_fields[], jit_ack_fields[],
 	jit_login_fields[], jit_pending_fields[], jit_review_fields[], jit_request_status_fields[],
-	jit_explain_fields[];
+	jit_explain_fields[], jit_extend_fields[];
 json_t *jit_op_ping(struct jit_broker *b, struct jit_peer *peer, json_t *req);
 json_t *jit_op_status(struct jit_broker *b, struct jit_peer *peer, json_t *req);
 json_t *jit_op_request(struct jit_broker *b, struct jit_peer *peer, json_t *req);
@@ -54,6 +54,7 @@ json_t *jit_op_deny(struct jit_broker *b, struct jit_peer *peer, json_t *req);
 json_t *jit_op_request_status(struct jit_broker *b, struct jit_peer *peer, json_t *req);
 json_t *jit_op_policies(struct jit_broker *b, struct jit_peer *peer, json_t *req);
 json_t *jit_op_explain(struct jit_broker *b, struct jit_peer *peer, json_t *req);
+json_t *jit_op_extend(struct jit_broker *b, struct jit_peer *peer, json_t *req);
 
 /* op_query.c: revokes g for `by` (audited, closed here or queued for its
  * host, the event sent), its sessions cut where its policy or terminate
@@ -65,6 +66,22 @@ json_t *jit_revoke_grant(struct jit_broker *b, const struct jit_peer *by, struct
  * request op took them, the source filled in), decided again for its
  * requester and granted now. */
 json_t *jit_request_grant_approved(struct jit_broker *b, struct jit_peer *peer, json_t *req);
+
+/* op_extend.c: an extension recorded for approvals (its fields: extend, the
+ * grant's id, and duration), decided again for its requester and applied. */
+json_t *jit_extend_approved(struct jit_broker *b, struct jit_peer *peer, json_t *fields);
+
+struct jit_decision;
+struct jit_request;
+/* op_request.c, for op_extend.c: the decision's policy names over n ports,
+ * each once; g's ticket signed (with g's jti when it has one); a denial,
+ * audited and counted; what an answer says of one host's grant. */
+void jit_decision_policy_names(const struct jit_decision *d, size_t n, char *buf, size_t size);
+int jit_grant_sign(const struct jit_broker *b, struct jit_grant *g, char **ticket, jit_error *err);
+json_t *jit_request_denied(struct jit_broker *b, struct jit_peer *peer, const struct jit_request *r,
+			   const struct jit_decision *d);
+json_t *jit_granted_json(struct jit_broker *b, const struct jit_grant *g, const char *ticket,
+			 time_t now);
 
 /* op_request.c: a request's ports, from, duration, justification and for
  * (each checked; for names a user that exists); -1 with the reason. */

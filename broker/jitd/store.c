@@ -105,7 +105,7 @@ _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == JIT_STORE_SCHEMA_VE
 enum stmt_id {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
 	ST_GRANT_INSERT, ST_GRANT_GET, ST_GRANT_BY_JTI, ST_GRANT_REVOKE, ST_GRANT_USE,
-	ST_GRANT_USE_REPORTED,
+	ST_GRANT_USE_REPORTED, ST_GRANT_EXTEND,
 	ST_DUE, ST_MARK_EXPIRED, ST_NEXT_EXPIRY, ST_COUNT_ACTIVE, ST_AUDIT_INSERT,
 	ST_GRANT_HOST, ST_HOST_NEXT_SEQ, ST_CHANGE_INSERT, ST_HOST_ACK,
 	ST_MIRROR_GRANT, ST_UPSTREAM_APPLIED, ST_UPSTREAM_SET, ST_HOST_LAST_SEQ,
@@ -131,6 +131,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 			 " used_up_at = CASE WHEN max_logins > 0 AND uses + 1 >= max_logins"
 			 " THEN ?1 ELSE used_up_at END"
 			 " WHERE id = ?2 AND (max_logins = 0 OR uses < max_logins)",
+	[ST_GRANT_EXTEND] = "UPDATE grants SET expires = ?1 WHERE id = ?2 AND revoked_at IS NULL"
+			    " AND expired_at IS NULL AND used_up_at IS NULL AND expires > ?3"
+			    " AND ?1 > expires",
 	/* An enforcer's login, reported: it was counted there already. */
 	[ST_GRANT_USE_REPORTED] = "UPDATE grants SET uses = uses + 1, last_used = ?1,"
 				  " used_up_at = CASE WHEN max_logins > 0 AND uses + 1 >= max_logins"
@@ -159,7 +162,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" not_before, expires, justification, jti, cut, max_logins, id, revoked_at,"
 		" revoked_by) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET"
 		" revoked_at = excluded.revoked_at, revoked_by = excluded.revoked_by,"
-		" cut = excluded.cut",
+		" cut = excluded.cut, expires = excluded.expires,"
+		/* Extended after it ended here (a link down across its end):
+		 * open again. */
+		" expired_at = CASE WHEN excluded.expires > grants.expires THEN NULL"
+		" ELSE grants.expired_at END",
 	[ST_UPSTREAM_APPLIED] = "SELECT applied FROM upstream WHERE id = 1",
 	[ST_UPSTREAM_SET] = "UPDATE upstream SET applied = ? WHERE id = 1",
 	[ST_HOST_LAST_SEQ] = "SELECT last_seq FROM hosts WHERE host = ?",
@@ -765,6 +772,31 @@ int jit_store_grant_revoke(struct jit_store *st, int64_t id, const char *by, tim
 }
 
 /* 1 when counted, 0 when ST_GRANT_USE found the grant used up, -1. */
+int jit_store_grant_extend(struct jit_store *st, int64_t id, time_t expires, const char *ticket,
+			   time_t now, const struct jit_audit_entry *audit, jit_error *err)
+{
+	char host[JIT_HOST_MAX];
+	sqlite3_stmt *s;
+
+	if (jit_store_begin(st, err) != 0)
+		return -1;
+	s = stmt(st, ST_GRANT_EXTEND);
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)expires);
+	sqlite3_bind_int64(s, 2, id);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)now);
+	if (jit_store_step_done(st, s, "extending the grant", err) != 0)
+		return jit_store_rollback(st);
+	if (sqlite3_changes(st->db) == 0) {
+		jit_store_rollback(st);
+		return 0;
+	}
+	if (grant_host(st, id, host, sizeof(host), err) != 0 ||
+	    queue_change(st, host, "extend", id, ticket, now, err) != 0 ||
+	    jit_store_insert_audit(st, audit, err) != 0 || jit_store_commit(st, err) != 0)
+		return jit_store_rollback(st);
+	return 1;
+}
+
 static int count_use(struct jit_store *st, enum stmt_id which, int64_t id, time_t when,
 		     jit_error *err)
 {

@@ -189,9 +189,12 @@ static bool same_ports(const struct jit_claims *c, const struct jit_grant *g)
 	return true;
 }
 
-/* The ticket is the broker's, for this host, and says what the grant says. */
-static int check_ticket(const struct jit_broker *b, const char *ticket, const struct jit_grant *g,
-			jit_error *err)
+/* The ticket is the broker's, for this host, and says what the grant says.
+ * A grant's first change may come after the grant was extended: its
+ * ticket then ends earlier, and so does the window here until the
+ * extension's change comes (a window never outlasts a ticket signed). */
+static int check_ticket(const struct jit_broker *b, const char *ticket, struct jit_grant *g,
+			bool first, jit_error *err)
 {
 	struct jit_claims c;
 	char src[JIT_CIDR_STRLEN], want[JIT_CIDR_STRLEN];
@@ -204,9 +207,10 @@ static int check_ticket(const struct jit_broker *b, const char *ticket, const st
 	if (c.n_src == 1)
 		jit_cidr_format(&c.src[0], src, sizeof(src));
 	if (strcmp(c.aud, b->cfg->host) != 0 || strcmp(c.jti, g->jti) != 0 ||
-	    strcmp(c.sub, g->user) != 0 || c.exp != g->expires || c.nbf != g->not_before ||
-	    c.n_src != 1 || strcmp(src, want) != 0 || !same_ports(&c, g))
+	    strcmp(c.sub, g->user) != 0 || (first ? c.exp > g->expires : c.exp != g->expires) ||
+	    c.nbf != g->not_before || c.n_src != 1 || strcmp(src, want) != 0 || !same_ports(&c, g))
 		return jit_error_set(err, "its ticket says something else than the grant");
+	g->expires = c.exp;
 	return 0;
 }
 
@@ -218,8 +222,9 @@ static int change_grant(const struct jit_broker *b, json_t *change, const char *
 		return -1;
 	if (strcmp(g->host, b->cfg->host) != 0)
 		return jit_error_set(err, "it is for host %s, not this one", g->host);
-	if (strcmp(kind, "grant") == 0)
-		return check_ticket(b, json_string_value(json_object_get(change, "ticket")), g, err);
+	if (strcmp(kind, "grant") == 0 || strcmp(kind, "extend") == 0)
+		return check_ticket(b, json_string_value(json_object_get(change, "ticket")), g,
+				    strcmp(kind, "grant") == 0, err);
 	if (strcmp(kind, "revoke") == 0)
 		return g->revoked_at != 0 ? 0 : jit_error_set(err, "a revocation of a grant"
 							      " not revoked");
@@ -234,8 +239,9 @@ static void enforce(struct jit_broker *b, const struct jit_grant *g, time_t now)
 	int rc;
 
 	if (jit_grant_state(g, now) == JIT_GRANT_ACTIVE) {
+		/* A grant new here or extended: its window, with its end. */
 		jit_fw_entry_from_grant(g, b->cfg->used_up_grace, &entry);
-		rc = jit_firewall_open(b->fw, &entry, &err);
+		rc = jit_firewall_update(b->fw, &entry, &err);
 	} else {
 		rc = jit_firewall_close(b->fw, g->id, &err);
 	}
@@ -253,6 +259,9 @@ static void log_applied(const struct jit_grant *g, const char *kind, int64_t seq
 	if (strcmp(kind, "revoke") == 0)
 		log_info("change %lld: grant %lld revoked by %s", (long long)seq, (long long)g->id,
 			 g->revoked_by);
+	else if (strcmp(kind, "extend") == 0)
+		log_info("change %lld: grant %lld extended, %s", (long long)seq, (long long)g->id,
+			 jit_grant_state(g, now) == JIT_GRANT_ACTIVE ? "open" : "over already");
 	else
 		log_info("change %lld: grant %lld for %s from %s, %s", (long long)seq,
 			 (long long)g->id, g->user, from,
@@ -290,6 +299,13 @@ static int apply_change(struct jit_broker *b, json_t *change, int64_t seq, time_
 	b->upstream.applied = seq;
 	if (!ok)
 		return 0;
+	/* As recorded here: with the logins counted here (used up, say). */
+	if (jit_store_grant_get(b->store, g.id, &g, &err) != 1) {
+		log_error("change %lld: grant %lld is not in the store after its change; reconciling",
+			  (long long)seq, (long long)g.id);
+		b->needs_reconcile = true;
+		return 0;
+	}
 	enforce(b, &g, now);
 	log_applied(&g, kind, seq, now);
 	return 0;

@@ -25,6 +25,7 @@ static const char remote_usage[] =
 	"  list [--all] [--active] [--json]\n"
 	"      your grants (--all: everyone's, for roles with audit)\n"
 	"  revoke [--terminate] ID    close one of your grants at once\n"
+	"  extend ID --duration D     make one of your grants end D later\n"
 	"  status [--json]            jitd's state and your roles\n"
 	"  policies [--json]          what your roles let you ask for\n"
 	"  pending [--json]           requests you may review, and yours\n"
@@ -33,8 +34,8 @@ static const char remote_usage[] =
 	"Exit status: 0 ok, 1 denied or failed, 2 usage error, 3 jitd unreachable,\n"
 	"4 pending approvals.\n";
 
-static const char *const remote_commands[] = { "request", "list", "revoke", "status", "pending",
-					       "approve", "deny", "policies" };
+static const char *const remote_commands[] = { "request", "list", "revoke", "extend", "status",
+					       "pending", "approve", "deny", "policies" };
 
 /* --- splitting -------------------------------------------------------------------- */
 

@@ -72,7 +72,7 @@ scn_network() {
 	ip -n "$srv" addr add 2001:db8:b::1/64 dev "js${$}bs" nodad
 	# A's addresses: .10 for the main path, one more per scenario that needs
 	# a source of its own.
-	for host in 10 15 16 17 18 19 20 21 22 23; do
+	for host in 10 15 16 17 18 19 20 21 22 23 24; do
 		ip -n "$cla" addr add "192.0.2.$host/24" dev "js${$}ac"
 	done
 	ip -n "$cla" addr add "$A6/64" dev "js${$}ac" nodad
@@ -694,6 +694,38 @@ scenario_14() {
 		sshenv_await "22 to close to $src" blocked "$cla" "$src" "$S4A" 22
 	check "$t: frank's session goes on" ses_answers frank "after the window closed"
 	ses_drop
+}
+
+scenario_15() {
+	local t="scenario 15, a window extended" src=192.0.2.24 grant first
+	scn_say "Scenario 15: alice's 5-second window from $src is extended by 10 minutes before it ends: it stays open past its first end, and the new ticket jitctl extend prints, for the same grant, logs her in then."
+	scn_request short alice --port 22/tcp --from "$src" --duration 5s --justification "INC-15"
+	grant=$scn_grant first=$scn_expires
+	expect "$t: alice extends it by 10 minutes" 0 --out "v4.public." -- \
+		as_user alice "$JITCTL" extend "$grant" --duration 10m
+	cp "$tap_out/stdout" "$work/extended.ticket"
+	check "$t: ... the kernel's timeout of the window is the new end's" \
+		test "$(scn_window_timeout "$src" 22)" -gt 500
+	check "$t: ... the window's first end passes" \
+		sshenv_await "the first end" sh -c '[ "$(date +%s)" -gt "$1" ]' sh "$((first + 1))"
+	check "$t: $src still connects to 22" reaches "$cla" "$src" "$S4A" 22
+	check "$t: ... the grant is active" sh -c \
+		'"$JITCTL" list --all --active --json | grep -q "\"id\":$1,"' sh "$grant"
+	scn_ssh "$t: the new ticket logs alice in" 0 "$cla" "$src" alice "$S4A" 22 \
+		"$work/extended.ticket" "accepted alice from $src, ticket"
+	check "$t: ... it is the old one's grant (the same ticket id), ending 10 minutes later" \
+		scn_same_grant_later "$work/short.ticket" "$work/extended.ticket" 600
+}
+
+# scn_same_grant_later OLD NEW SECONDS: the tickets' jti are one, and NEW's
+# exp is SECONDS after OLD's.
+scn_same_grant_later() {
+	local old new
+	old=$("$JITCTL" ticket inspect --pubkey "$work/broker.pub" "$(cat "$1")") || return 1
+	new=$("$JITCTL" ticket inspect --pubkey "$work/broker.pub" "$(cat "$2")") || return 1
+	[ "$(jq -r .payload.jti <<<"$old")" = "$(jq -r .payload.jti <<<"$new")" ] &&
+		[ $(($(date -d "$(jq -r .payload.exp <<<"$new")" +%s) - \
+			$(date -d "$(jq -r .payload.exp <<<"$old")" +%s))) -eq "$3" ]
 }
 
 scn_audit_has() {

@@ -16,6 +16,7 @@
 #include "keys.h"
 #include "log.h"
 #include "peer.h"
+#include "ticket.h"
 
 #include <fcntl.h>
 #include <jansson.h>
@@ -220,6 +221,66 @@ static void test_max_logins(void **state)
 		       "\"from\":\"192.0.2.10\",\"port\":\"2222/tcp\"}", f->caller.user);
 	r = ask(f, line, NULL);
 	assert_string_equal(str(r, "code"), "no grant");
+	json_decref(r);
+}
+
+static json_t *extend_by(struct fixture *f, struct jit_peer *peer, json_int_t id, int seconds)
+{
+	char line[128];
+
+	(void)snprintf(line, sizeof(line), "{\"v\":1,\"op\":\"extend\",\"id\":%lld,\"duration\":%d}",
+		       (long long)id, seconds);
+	return ask_as(f, peer, line, NULL);
+}
+
+/* extend: a later end and a new ticket with the same id, which the login
+ * check takes; refused past the policy's maximum counted from the start,
+ * for another's grant, and for one no longer active. */
+static void test_extend(void **state)
+{
+	struct fixture *f = *state;
+	struct jit_peer other = f->caller;
+	json_t *r = ask(f, "{\"v\":1,\"op\":\"request\",\"ports\":[\"22/tcp\"],\"from\":\"192.0.2.10\","
+			   "\"duration\":600,\"justification\":\"ops test\"}", NULL);
+	json_t *grant = json_object_get(r, "grant");
+	json_int_t id = json_integer_value(json_object_get(grant, "id"));
+	char jti[64], expires[64], line[1024];
+	struct jit_claims c;
+	jit_error err;
+
+	(void)snprintf(jti, sizeof(jti), "%s", str(grant, "jti"));
+	json_decref(r);
+	r = extend_by(f, &f->caller, id, 1800);
+	assert_true(json_is_true(json_object_get(r, "ok")));
+	grant = json_object_get(r, "grant");
+	assert_string_equal(str(grant, "jti"), jti);
+	assert_int_equal(json_integer_value(json_object_get(grant, "expires_in")) > 2300, 1);
+	assert_int_equal(jit_ticket_open(str(r, "ticket"), strlen(str(r, "ticket")), f->b.keys,
+					 f->b.n_keys, &c, &err), JIT_OK);
+	assert_string_equal(c.jti, jti);
+	(void)snprintf(expires, sizeof(expires), "%s", str(grant, "expires"));
+	(void)snprintf(line, sizeof(line), "{\"v\":1,\"op\":\"verify\",\"ticket\":\"%s\",\"user\":\"%s\","
+		       "\"from\":\"192.0.2.10\",\"port\":\"22/tcp\"}", str(r, "ticket"), f->caller.user);
+	json_decref(r);
+	r = ask(f, line, NULL);
+	assert_true(json_is_true(json_object_get(r, "ok")));
+	assert_string_equal(str(json_object_get(r, "grant"), "expires"), expires);
+	json_decref(r);
+
+	r = extend_by(f, &f->caller, id, 7200);
+	assert_string_equal(str(r, "code"), "duration_exceeds_policy");
+	json_decref(r);
+	(void)snprintf(other.user, sizeof(other.user), "jit-brief");
+	r = extend_by(f, &other, id, 60);
+	assert_string_equal(str(r, "code"), "not_yours");
+	json_decref(r);
+	r = extend_by(f, &f->caller, id, 0);
+	assert_string_equal(str(r, "error"), "bad_request");
+	json_decref(r);
+	(void)snprintf(line, sizeof(line), "{\"v\":1,\"op\":\"revoke\",\"id\":%lld}", (long long)id);
+	json_decref(ask(f, line, NULL));
+	r = extend_by(f, &f->caller, id, 60);
+	assert_string_equal(str(r, "error"), "not_active");
 	json_decref(r);
 }
 
@@ -490,6 +551,7 @@ int main(void)
 		cmocka_unit_test(test_request_verify_revoke),
 		cmocka_unit_test(test_revoke_terminate),
 		cmocka_unit_test(test_max_logins),
+		cmocka_unit_test(test_extend),
 		cmocka_unit_test(test_remote_identity),
 		cmocka_unit_test(test_request_for_hosts),
 		cmocka_unit_test(test_audit_limit),
