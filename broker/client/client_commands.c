@@ -25,7 +25,8 @@
 static const char request_usage[] =
 	"Usage: jitctl request --port PORT/PROTO[,...] --from ADDR|CIDR [--duration DURATION]\n"
 	"                      [--justification TEXT] [--for USER] [--host HOST|@GROUP[,...]]\n"
-	"                      [--break-glass] [--wait[=DURATION]] [--json] [--socket PATH]\n"
+	"                      [--start RFC3339|+DURATION] [--break-glass] [--wait[=DURATION]]\n"
+	"                      [--json] [--socket PATH]\n"
 	"       jitctl request --resume ID [--wait[=DURATION]] [--json] [--socket PATH]\n"
 	"  Ask jitd for access; print the ticket alone (with --json: an object with\n"
 	"  ticket, grant_id and expires). --duration defaults to the policy's default.\n"
@@ -34,7 +35,9 @@ static const char request_usage[] =
 	"  A policy with approvals records the request as pending (exit status 4);\n"
 	"  --wait waits until it is decided (at most DURATION), then prints the ticket;\n"
 	"  --resume ID asks again about request ID. --break-glass (policies with\n"
-	"  break_glass = yes, with --justification) opens at once, reviewed after.\n";
+	"  break_glass = yes, with --justification) opens at once, reviewed after.\n"
+	"  --start: the window opens then (at most the policy's max_advance ahead),\n"
+	"  not before; the ticket is printed now.\n";
 static const char list_usage[] =
 	"Usage: jitctl list [--all] [--active] [--json] [--socket PATH]\n"
 	"  Your grants, newest first (--all: everyone's, for uid 0 and audit roles;\n"
@@ -192,9 +195,26 @@ static int add_host_name(const char *item, size_t index, void *ctx)
 	return json_array_append_new(ctx, json_string(item));
 }
 
+/* --start: an RFC 3339 time, or +DURATION from now; -1 when it is neither. */
+static int start_time(const char *text, char out[JIT_RFC3339_LEN])
+{
+	int64_t ahead;
+	time_t when;
+
+	if (text[0] == '+') {
+		if (jit_duration_parse(text + 1, &ahead) != 0)
+			return -1;
+		when = time(NULL) + (time_t)ahead;
+	} else if (jit_rfc3339_parse(text, &when) != 0) {
+		return -1;
+	}
+	return jit_rfc3339_format(when, out);
+}
+
 json_t *jit_client_build_request(const struct jit_client *cl, const char *cmd,
 				 const struct jit_client_request *a, int *status)
 {
+	char start[JIT_RFC3339_LEN] = "";
 	json_t *ports = json_array(), *hosts = json_array(), *req;
 	int64_t seconds = 0;
 	struct jit_cidr cidr;
@@ -224,7 +244,14 @@ json_t *jit_client_build_request(const struct jit_client *cl, const char *cmd,
 				 a->hosts);
 		goto refused;
 	}
+	if (a->start != NULL && start_time(a->start, start) != 0) {
+		jit_client_usage(&cl->io, cmd, "--start: '%s' is neither an RFC 3339 time like"
+				 " 2026-12-24T08:00:00Z nor +DURATION like +2h", a->start);
+		goto refused;
+	}
 	req = json_pack("{s:s, s:o, s:s*}", "op", cmd, "ports", ports, "from", a->from);
+	if (start[0] != '\0')
+		json_object_set_new(req, "start", json_string(start));
 	if (a->hosts != NULL)
 		json_object_set(req, "hosts", hosts);
 	if (seconds > 0)
@@ -243,14 +270,21 @@ refused:
 	return NULL;
 }
 
-/* Hosts whose enforcer has not applied the grant yet, on stderr. */
+/* Hosts whose enforcer has not applied the grant yet, and windows that
+ * open later, on stderr. */
 static void report_pending(const struct jit_client *cl, json_t *grants)
 {
 	size_t i;
 	json_t *g;
-	char why[512];
+	char why[512], start[64];
 
 	json_array_foreach(grants, i, g) {
+		json_t *grant = json_object_get(g, "grant");
+		const char *state = json_string_value(json_object_get(grant, "state"));
+
+		if (state != NULL && strcmp(state, "scheduled") == 0)
+			fprintf(cl->io.err, "jitctl request: scheduled: the window opens at %s\n",
+				jit_client_field(grant, "not_before", start, sizeof(start)));
 		if (!json_is_string(json_object_get(g, "pending")))
 			continue;
 		fprintf(cl->io.err, "jitctl request: %s: its window opens once it has applied it,"
@@ -347,7 +381,7 @@ static bool resume_alone(const struct jit_client_request *a)
 {
 	return a->port == NULL && a->from == NULL && a->duration == NULL &&
 	       a->justification == NULL && a->for_user == NULL && a->hosts == NULL &&
-	       !a->break_glass;
+	       a->start == NULL && !a->break_glass;
 }
 
 static int cmd_request(const struct jit_client *cl, int argc, char **argv)
@@ -361,6 +395,7 @@ static int cmd_request(const struct jit_client *cl, int argc, char **argv)
 		{ "duration", &a.duration, NULL }, { "justification", &a.justification, NULL },
 		{ "for", &a.for_user, NULL }, { "host", &a.hosts, NULL },
 		{ "break-glass", NULL, &a.break_glass }, { "wait", &wait_value, &wait },
+		{ "start", &a.start, NULL },
 		{ "resume", &resume, NULL },
 		{ "json", NULL, &co.json }, { "socket", &co.socket, NULL }, { NULL, NULL, NULL },
 	};

@@ -70,6 +70,7 @@ int jit_client_command(const struct jit_client *cl, const char *cmd, int argc, c
 struct jit_client_request {
 	const char *port, *from, *duration, *justification, *for_user;
 	const char *hosts;	/* "web01,@web"; NULL: jitd's own host */
+	const char *start;	/* RFC 3339 or +DURATION; NULL: now */
 	bool break_glass;
 };
 

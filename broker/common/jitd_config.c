@@ -652,6 +652,7 @@ static const struct key_def policy_keys[] = {
 	{ "on_revoke", K_CUSTOM, POLICY(terminate_on_revoke), 0, 0, "keep", policy_sessions },
 	{ "on_expiry", K_CUSTOM, POLICY(terminate_on_expiry), 0, 0, "keep", policy_sessions },
 	{ "max_logins", K_INT, POLICY(max_logins), 0, JIT_MAX_LOGINS_MAX, "0", NULL },
+	{ "max_advance", K_DURATION, POLICY(max_advance), 0, JIT_MAX_ADVANCE_MAX, "7d", NULL },
 	{ NULL, K_CUSTOM, 0, 0, 0, NULL, NULL },
 };
 

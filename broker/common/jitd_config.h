@@ -51,6 +51,8 @@ enum jit_approver_kind { JIT_APPROVER_ROLE, JIT_APPROVER_GROUP, JIT_APPROVER_USE
 #define JIT_REQUEST_TTL_MAX (7 * 86400)
 /* The most logins a policy's max_logins may allow. */
 #define JIT_MAX_LOGINS_MAX 1000
+/* The furthest ahead a policy's max_advance may let a window start. */
+#define JIT_MAX_ADVANCE_MAX (366 * 86400)
 /* The longest used_up_grace. */
 #define JIT_USED_UP_GRACE_MAX 300
 
@@ -81,6 +83,7 @@ struct jit_policy {
 	bool terminate_on_revoke;	/* on_revoke = terminate: its sessions are cut */
 	bool terminate_on_expiry;	/* on_expiry = terminate */
 	int max_logins;			/* logins a grant allows; 0: no limit */
+	int64_t max_advance;		/* how far ahead a window may start, s */
 	unsigned line;
 };
 

@@ -135,6 +135,8 @@ int jit_broker_start(struct jit_broker *b, const char *config_path, jit_error *e
 	b->fw = jit_firewall_new(b->cfg, err);
 	if (b->fw == NULL)
 		return -1;
+	/* The reconcile below opens every window started by now. */
+	b->opened_through = now;
 	(void)jit_broker_expire(b, now);
 	if (jit_broker_reconcile(b, now) != 0)
 		return jit_error_set(err, "cannot bring the firewall to the recorded grants");
@@ -243,10 +245,43 @@ static void close_expired(const struct jit_grant *g, void *ctx)
 	jit_broker_event(b, "expiry", json_pack("{s:o}", "grant", jit_grant_json(g, time(NULL))));
 }
 
+static int open_started(const struct jit_grant *g, void *ctx)
+{
+	struct jit_broker *b = ctx;
+	struct jit_fw_entry e;
+	jit_error err;
+
+	log_info("grant %lld for %s starts: its window opens", (long long)g->id, g->user);
+	jit_fw_entry_from_grant(g, b->cfg->used_up_grace, &e);
+	if (jit_firewall_update(b->fw, &e, &err) != 0)
+		jit_broker_firewall_failed(b, g->id, &err);
+	return 0;
+}
+
+/* The windows of scheduled grants whose start has come: opened at it,
+ * never before. */
+static void open_scheduled(struct jit_broker *b, time_t now)
+{
+	jit_error err;
+
+	if (now <= b->opened_through)
+		return;
+	if (jit_store_started_each(b->store, b->cfg->host, b->opened_through, now, open_started, b,
+				   &err) != 0) {
+		log_error("opening scheduled windows: %s", err.msg);
+		b->needs_reconcile = true;
+		return;
+	}
+	b->opened_through = now;
+}
+
 int jit_broker_expire(struct jit_broker *b, time_t now)
 {
 	jit_error err;
-	int rc = jit_store_expire_due(b->store, now, close_expired, b, &err);
+	int rc;
+
+	open_scheduled(b, now);
+	rc = jit_store_expire_due(b->store, now, close_expired, b, &err);
 
 	if (rc < 0)
 		log_error("marking expired grants: %s", err.msg);
@@ -260,12 +295,15 @@ struct entry_array {
 	struct jit_fw_entry *items;
 	size_t n, cap;
 	int64_t used_up_grace;
+	time_t now;			/* a grant starting later is not open yet */
 };
 
 static int collect_entry(const struct jit_grant *g, void *ctx)
 {
 	struct entry_array *a = ctx;
 
+	if (g->not_before > a->now)
+		return 0;
 	if (a->n == a->cap) {
 		size_t cap = a->cap ? a->cap * 2 : 16;
 		struct jit_fw_entry *grown = realloc(a->items, cap * sizeof(*grown));
@@ -284,13 +322,16 @@ int jit_broker_reconcile(struct jit_broker *b, time_t now)
 	/* A controller records grants for other hosts: only this host's are
 	 * this firewall's. */
 	struct jit_grant_filter f = { .host = b->cfg->host, .active_only = true, .now = now };
-	struct entry_array active = { .used_up_grace = b->cfg->used_up_grace };
+	struct entry_array active = { .used_up_grace = b->cfg->used_up_grace, .now = now };
 	jit_error err;
 	int rc = jit_store_grants_each(b->store, &f, collect_entry, &active, &err);
 
 	if (rc == 0)
 		rc = jit_firewall_reconcile(b->fw, active.items, active.n, &err);
 	b->needs_reconcile = rc != 0;
+	/* What started by now is in the firewall, or is retried with it. */
+	if (now > b->opened_through)
+		b->opened_through = now;
 	if (rc != 0) {
 		log_error("reconcile: %s", err.msg);
 		b->metrics.firewall_errors++;
@@ -305,20 +346,28 @@ int jit_broker_reconcile(struct jit_broker *b, time_t now)
 int jit_broker_next_expiry(struct jit_broker *b, time_t *when)
 {
 	jit_error err;
-	time_t lapse;
-	int rc = jit_store_next_expiry(b->store, when, &err), lapses;
+	time_t lapse, start;
+	int rc = jit_store_next_expiry(b->store, when, &err), lapses, starts;
 
 	if (rc < 0) {
 		log_error("%s", err.msg);
 		return rc;
 	}
-	/* A pending request's request_ttl ends on the same timer. */
+	/* A pending request's request_ttl ends on the same timer, and a
+	 * scheduled window starts on it. */
 	lapses = jit_broker_next_request_expiry(b, &lapse);
 	if (lapses < 0)
 		return lapses;
 	if (lapses > 0 && (rc == 0 || lapse < *when))
 		*when = lapse;
-	return rc > 0 || lapses > 0 ? 1 : 0;
+	starts = jit_store_next_start(b->store, b->cfg->host, b->opened_through, &start, &err);
+	if (starts < 0) {
+		log_error("%s", err.msg);
+		return starts;
+	}
+	if (starts > 0 && ((rc == 0 && lapses == 0) || start < *when))
+		*when = start;
+	return rc > 0 || lapses > 0 || starts > 0 ? 1 : 0;
 }
 
 void jit_broker_tick(struct jit_broker *b)

@@ -94,6 +94,7 @@ struct jit_broker {
 	struct jit_store *store;
 	struct jit_firewall *fw;
 	time_t started;
+	time_t opened_through;		/* windows starting until then are open */
 	bool needs_reconcile;		/* a backend error left the kernel unsure */
 	unsigned long ticks;		/* reconcile_interval periods so far */
 	struct jit_metrics metrics;

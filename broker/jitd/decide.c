@@ -23,6 +23,7 @@ const char *jit_denial_name(enum jit_denial d)
 	case JIT_DENY_JUSTIFICATION: return "justification_required";
 	case JIT_DENY_DURATION_FIREWALL: return "duration_exceeds_firewall";
 	case JIT_DENY_HOST: return "host_not_allowed";
+	case JIT_DENY_ADVANCE: return "start_too_far";
 	}
 	return "unknown";
 }
@@ -108,6 +109,14 @@ static enum jit_denial policy_check(const struct jit_role *role, const struct ji
 	if (pol->justification_required && !has_justification(req))
 		return deny(out, JIT_DENY_JUSTIFICATION, "policy %s requires a justification",
 			    pol->name);
+	if (req->advance > pol->max_advance) {
+		char ahead[16], max[16];
+
+		jit_duration_format(req->advance, ahead, sizeof(ahead));
+		jit_duration_format(pol->max_advance, max, sizeof(max));
+		return deny(out, JIT_DENY_ADVANCE, "it starts in %s; policy %s allows %s ahead"
+			    " (max_advance)", ahead, pol->name, max);
+	}
 	return JIT_GRANTED;
 }
 

@@ -32,6 +32,7 @@ struct jit_request {
 	bool has_source;
 	struct jit_cidr source;
 	const char *justification;	/* NULL or empty: none */
+	int64_t advance;		/* seconds from now to its start; 0: now */
 };
 
 enum jit_denial {
@@ -46,6 +47,7 @@ enum jit_denial {
 	JIT_DENY_JUSTIFICATION,		/* the policy requires one */
 	JIT_DENY_DURATION_FIREWALL,	/* longer than the firewall can time */
 	JIT_DENY_HOST,			/* the port's policies do not cover the host */
+	JIT_DENY_ADVANCE,		/* starts further ahead than the policy allows */
 };
 
 struct jit_decision {

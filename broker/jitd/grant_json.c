@@ -48,7 +48,8 @@ json_t *jit_grant_json(const struct jit_grant *g, time_t now)
 			 "ports", jit_ports_json(g->ports, g->n_ports), "host", g->host,
 			 "created", jit_rfc3339_json(g->created), "not_before", jit_rfc3339_json(g->not_before),
 			 "expires", jit_rfc3339_json(g->expires),
-			 "expires_in", (json_int_t)(state == JIT_GRANT_ACTIVE ? g->expires - now : 0),
+			 "expires_in", (json_int_t)(state == JIT_GRANT_ACTIVE ||
+						    state == JIT_GRANT_SCHEDULED ? g->expires - now : 0),
 			 "state", state_name,
 			 "revoked_at", jit_rfc3339_json(g->revoked_at),
 			 "revoked_by", g->revoked_at ? g->revoked_by : NULL,

@@ -90,8 +90,8 @@ static int64_t within_firewall(const struct jit_config *cfg, int64_t seconds)
 static json_t *policy_json(const struct jit_config *cfg, const struct jit_policy *pol,
 			   json_t *roles, int64_t max_duration)
 {
-	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:I, s:b, s:i, s:o, s:I, s:b, s:b, s:i, s:s,"
-			 " s:s}",
+	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:I, s:b, s:i, s:o, s:I, s:b, s:b, s:i, s:I,"
+			 " s:s, s:s}",
 			 "name", pol->name, "roles", roles,
 			 "ports", jit_ports_json(pol->ports, pol->n_ports),
 			 "hosts", hosts_json(pol), "sources", sources_json(pol),
@@ -100,7 +100,7 @@ static json_t *policy_json(const struct jit_config *cfg, const struct jit_policy
 			 "approvals", pol->approvals, "approvers", approvers_json(pol),
 			 "request_ttl", (json_int_t)pol->request_ttl,
 			 "self_approve", pol->self_approve, "break_glass", pol->break_glass,
-			 "max_logins", pol->max_logins,
+			 "max_logins", pol->max_logins, "max_advance", (json_int_t)pol->max_advance,
 			 "on_revoke", pol->terminate_on_revoke ? "terminate" : "keep",
 			 "on_expiry", pol->terminate_on_expiry ? "terminate" : "keep");
 }

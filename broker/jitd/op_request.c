@@ -32,6 +32,7 @@ const struct field jit_request_fields[] = {
 	{ "justification", F_STRING, false, JIT_JUSTIFICATION_MAX - 1, 0 },
 	{ "for", F_STRING, false, JIT_NAME_MAX - 1, 0 },
 	{ "break_glass", F_BOOL, false, 0, 0 },
+	{ "start", F_STRING, false, 64, 0 },
 	{ NULL, F_STRING, false, 0, 0 },
 };
 
@@ -45,6 +46,22 @@ static bool user_exists(const char *name)
 
 /* The request's fields as jit_decide() takes them; -1 with the reason (a
  * bad request) in err. */
+/* start: an RFC 3339 time; one passed (an approval given after it, say)
+ * is now. */
+static int read_start(json_t *req, struct jit_request *out, jit_error *err)
+{
+	const char *start = jit_op_str(req, "start");
+	time_t when, now = time(NULL);
+
+	if (start == NULL)
+		return 0;
+	if (jit_rfc3339_parse(start, &when) != 0)
+		return jit_error_set(err, "start: '%s' is not an RFC 3339 time like"
+				     " 2026-12-24T08:00:00Z", start);
+	out->advance = when > now ? when - now : 0;
+	return 0;
+}
+
 int jit_request_parse(json_t *req, struct jit_request *out, jit_error *err)
 {
 	json_t *ports = json_object_get(req, "ports"), *item;
@@ -69,6 +86,8 @@ int jit_request_parse(json_t *req, struct jit_request *out, jit_error *err)
 	    jit_op_int(req, "duration", 1, JIT_DURATION_MAX, 0, &duration, err) != 0)
 		return -1;
 	out->duration = duration;
+	if (read_start(req, out, err) != 0)
+		return -1;
 	out->justification = jit_op_str(req, "justification");
 	out->for_user = jit_op_str(req, "for");
 	if (out->for_user != NULL && !user_exists(out->for_user))
@@ -127,8 +146,9 @@ static void fill_grant(const struct jit_peer *peer, const struct jit_request *r,
 	memcpy(g->ports, r->ports, r->n_ports * sizeof(r->ports[0]));
 	g->n_ports = r->n_ports;
 	(void)snprintf(g->host, sizeof(g->host), "%s", r->host);
-	g->created = g->not_before = now;
-	g->expires = now + d->duration;
+	g->created = now;
+	g->not_before = now + (time_t)r->advance;
+	g->expires = g->not_before + d->duration;
 	(void)snprintf(g->justification, sizeof(g->justification), "%s",
 		       r->justification ? r->justification : "");
 }
@@ -267,7 +287,9 @@ static int grant_one(struct jit_broker *b, const struct jit_peer *peer,
 		*ticket = NULL;
 		return -1;
 	}
-	if (strcmp(g->host, b->cfg->host) != 0)
+	/* Another host's enforcer opens its window; a scheduled one opens at
+	 * its start (jit_broker_expire()). */
+	if (strcmp(g->host, b->cfg->host) != 0 || g->not_before > now)
 		return 0;
 	*failed = STEP_FIREWALL;
 	jit_fw_entry_from_grant(g, b->cfg->used_up_grace, &entry);

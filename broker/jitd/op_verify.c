@@ -123,7 +123,8 @@ static json_t *verify_ticket(struct jit_broker *b, struct jit_peer *peer, const 
 	if (jit_grant_state(&g, l->want.now) != JIT_GRANT_ACTIVE)
 		return verify_refused(b, peer, l, jit_grant_state_name(jit_grant_state(&g, l->want.now)),
 				      g.revoked_at ? "the ticket's grant was revoked"
-						   : "the ticket's grant has expired");
+				      : g.not_before > l->want.now ? "the ticket's grant has not started"
+				      : "the ticket's grant has expired");
 	if (g.used_up_at != 0)
 		return used_up_refusal(b, peer, l, &g);
 	return verify_accepted(b, peer, l, &g);
@@ -143,7 +144,8 @@ static int match_grant(const struct jit_grant *g, void *ctx)
 
 	if (strcmp(g->user, want->user) != 0 || !jit_cidr_contains(&g->source, &want->from))
 		return 0;
-	if (!jit_portspec_in(g->ports, g->n_ports, &want->port) || g->used_up_at != 0)
+	if (!jit_portspec_in(g->ports, g->n_ports, &want->port) || g->used_up_at != 0 ||
+	    g->not_before > want->now)
 		return 0;
 	m->found = *g;
 	m->matched = true;

@@ -105,7 +105,7 @@ _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == JIT_STORE_SCHEMA_VE
 enum stmt_id {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
 	ST_GRANT_INSERT, ST_GRANT_GET, ST_GRANT_BY_JTI, ST_GRANT_REVOKE, ST_GRANT_USE,
-	ST_GRANT_USE_REPORTED, ST_GRANT_EXTEND,
+	ST_GRANT_USE_REPORTED, ST_GRANT_EXTEND, ST_NEXT_START,
 	ST_DUE, ST_MARK_EXPIRED, ST_NEXT_EXPIRY, ST_COUNT_ACTIVE, ST_AUDIT_INSERT,
 	ST_GRANT_HOST, ST_HOST_NEXT_SEQ, ST_CHANGE_INSERT, ST_HOST_ACK,
 	ST_MIRROR_GRANT, ST_UPSTREAM_APPLIED, ST_UPSTREAM_SET, ST_HOST_LAST_SEQ,
@@ -131,6 +131,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 			 " used_up_at = CASE WHEN max_logins > 0 AND uses + 1 >= max_logins"
 			 " THEN ?1 ELSE used_up_at END"
 			 " WHERE id = ?2 AND (max_logins = 0 OR uses < max_logins)",
+	[ST_NEXT_START] = "SELECT min(not_before) FROM grants WHERE revoked_at IS NULL"
+			  " AND expired_at IS NULL AND host = ?1 AND not_before > ?2",
 	[ST_GRANT_EXTEND] = "UPDATE grants SET expires = ?1 WHERE id = ?2 AND revoked_at IS NULL"
 			    " AND expired_at IS NULL AND used_up_at IS NULL AND expires > ?3"
 			    " AND ?1 > expires",
@@ -455,6 +457,8 @@ enum jit_grant_state jit_grant_state(const struct jit_grant *g, time_t now)
 		return JIT_GRANT_REVOKED;
 	if (g->expired_at != 0 || g->expires <= now)
 		return JIT_GRANT_EXPIRED;
+	if (g->not_before > now)
+		return JIT_GRANT_SCHEDULED;
 	return JIT_GRANT_ACTIVE;
 }
 
@@ -464,6 +468,7 @@ const char *jit_grant_state_name(enum jit_grant_state s)
 	case JIT_GRANT_ACTIVE: return "active";
 	case JIT_GRANT_EXPIRED: return "expired";
 	case JIT_GRANT_REVOKED: return "revoked";
+	case JIT_GRANT_SCHEDULED: return "scheduled";
 	}
 	return "?";
 }
@@ -1047,6 +1052,50 @@ int jit_store_next_expiry(struct jit_store *st, time_t *when, jit_error *err)
 {
 	return jit_store_first_time(st, stmt(st, ST_NEXT_EXPIRY), "finding the next expiry", when,
 				    err);
+}
+
+int jit_store_next_start(struct jit_store *st, const char *host, time_t after, time_t *when,
+			 jit_error *err)
+{
+	sqlite3_stmt *s = stmt(st, ST_NEXT_START);
+
+	jit_store_bind_text(s, 1, host);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)after);
+	return jit_store_first_time(st, s, "finding the next start", when, err);
+}
+
+struct started_cb {
+	int (*fn)(const struct jit_grant *g, void *ctx);
+	void *ctx;
+};
+
+static int started_row(sqlite3_stmt *s, void *ctx, jit_error *err)
+{
+	struct started_cb *cb = ctx;
+	struct jit_grant g;
+
+	if (row_to_grant(s, &g, err) != 0)
+		return -1;
+	return cb->fn(&g, cb->ctx);
+}
+
+int jit_store_started_each(struct jit_store *st, const char *host, time_t after, time_t now,
+			   int (*fn)(const struct jit_grant *g, void *ctx), void *ctx, jit_error *err)
+{
+	static const char sql[] =
+		"SELECT " GRANT_COLUMNS " FROM grants WHERE revoked_at IS NULL"
+		" AND expired_at IS NULL AND host = ?1 AND not_before > ?2"
+		" AND not_before <= ?3 AND expires > ?3 ORDER BY not_before";
+	struct started_cb cb = { fn, ctx };
+	sqlite3_stmt *s;
+	int rc = db_prepare(st->db, sql, 0, &s, "finding the grants that start");
+
+	if (rc != SQLITE_OK)
+		return jit_store_db_fail(st, rc, "finding the grants that start", err);
+	jit_store_bind_text(s, 1, host);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)after);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)now);
+	return query_each(st, s, started_row, &cb, "finding the grants that start", err);
 }
 
 int jit_store_count_active(struct jit_store *st, time_t now, int64_t *count, jit_error *err)

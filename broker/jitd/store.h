@@ -43,9 +43,11 @@ struct jit_grant {
 	time_t used_up_at;			/* the last of them; 0: not used up */
 };
 
-enum jit_grant_state { JIT_GRANT_ACTIVE, JIT_GRANT_EXPIRED, JIT_GRANT_REVOKED };
+enum jit_grant_state { JIT_GRANT_ACTIVE, JIT_GRANT_EXPIRED, JIT_GRANT_REVOKED,
+		       JIT_GRANT_SCHEDULED };
 
-/* Revoked, expired (marked, or past `expires` at `now`), else active. */
+/* Revoked, expired (marked, or past `expires` at `now`), scheduled (its
+ * window starts after `now`), else active. */
 enum jit_grant_state jit_grant_state(const struct jit_grant *g, time_t now);
 const char *jit_grant_state_name(enum jit_grant_state s);
 
@@ -96,6 +98,17 @@ int jit_store_grant_revoke(struct jit_store *st, int64_t id, const char *by, tim
  * (or used up), -1 on error. */
 int jit_store_grant_extend(struct jit_store *st, int64_t id, time_t expires, const char *ticket,
 			   time_t now, const struct jit_audit_entry *audit, jit_error *err);
+
+/* The earliest start after `after` of this host's grants still to come; 1
+ * with *when, 0 when there is none, -1. */
+int jit_store_next_start(struct jit_store *st, const char *host, time_t after, time_t *when,
+			 jit_error *err);
+
+/* This host's grants, neither revoked nor over, whose start is after
+ * `after` and at or before `now`, each to fn (which returns as for
+ * jit_store_grants_each()). */
+int jit_store_started_each(struct jit_store *st, const char *host, time_t after, time_t now,
+			   int (*fn)(const struct jit_grant *g, void *ctx), void *ctx, jit_error *err);
 
 /* One login with a grant's ticket. */
 #define JIT_EPOCH_MAX 33

@@ -238,6 +238,9 @@ static void enforce(struct jit_broker *b, const struct jit_grant *g, time_t now)
 	jit_error err;
 	int rc;
 
+	/* Scheduled: its window opens at its start (jit_broker_expire()). */
+	if (jit_grant_state(g, now) == JIT_GRANT_SCHEDULED)
+		return;
 	if (jit_grant_state(g, now) == JIT_GRANT_ACTIVE) {
 		/* A grant new here or extended: its window, with its end. */
 		jit_fw_entry_from_grant(g, b->cfg->used_up_grace, &entry);
@@ -265,7 +268,9 @@ static void log_applied(const struct jit_grant *g, const char *kind, int64_t seq
 	else
 		log_info("change %lld: grant %lld for %s from %s, %s", (long long)seq,
 			 (long long)g->id, g->user, from,
-			 jit_grant_state(g, now) == JIT_GRANT_ACTIVE ? "open" : "over already");
+			 jit_grant_state(g, now) == JIT_GRANT_ACTIVE ? "open"
+			 : jit_grant_state(g, now) == JIT_GRANT_SCHEDULED ? "scheduled"
+			 : "over already");
 }
 
 /* Records and enforces change seq; -1 when the store failed (the link is

@@ -72,7 +72,7 @@ scn_network() {
 	ip -n "$srv" addr add 2001:db8:b::1/64 dev "js${$}bs" nodad
 	# A's addresses: .10 for the main path, one more per scenario that needs
 	# a source of its own.
-	for host in 10 15 16 17 18 19 20 21 22 23 24; do
+	for host in 10 15 16 17 18 19 20 21 22 23 24 25 26; do
 		ip -n "$cla" addr add "192.0.2.$host/24" dev "js${$}ac"
 	done
 	ip -n "$cla" addr add "$A6/64" dev "js${$}ac" nodad
@@ -715,6 +715,46 @@ scenario_15() {
 		"$work/extended.ticket" "accepted alice from $src, ticket"
 	check "$t: ... it is the old one's grant (the same ticket id), ending 10 minutes later" \
 		scn_same_grant_later "$work/short.ticket" "$work/extended.ticket" 600
+}
+
+# The start of grant ID (Unix time), as jitctl list says.
+scn_grant_start() {
+	date -d "$("$JITCTL" list --all --json | jq -r ".[] | select(.id == $1) | .not_before")" +%s
+}
+
+# scn_opens_at SRC START: SRC's window to 22 opens, and not before START.
+scn_opens_at() {
+	sshenv_await "the window of $1 to open" reaches "$cla" "$1" "$S4A" 22 &&
+		[ "$(date +%s)" -ge "$2" ]
+}
+
+scenario_16() {
+	local t="scenario 16, a window scheduled" src=192.0.2.25 later=192.0.2.26 start asked
+	scn_say "Scenario 16: alice asks now for a window from $src that starts 6 seconds later (--start +6s): it is recorded and its ticket given now, 22 stays closed until the start and opens then. Another from $later starts while jitd is stopped: jitd started again opens it."
+	asked=$(date +%s)
+	scn_request scheduled alice --port 22/tcp --from "$src" --duration 10m --start +6s \
+		--justification "CHG-16"
+	start=$(scn_grant_start "$scn_grant")
+	check "$t: it is scheduled, to start 6 seconds after it was asked" \
+		test "$start" -ge "$((asked + 5))"
+	check "$t: ... jitctl list says so" sh -c \
+		'"$JITCTL" list --all --json | grep -q "\"id\":$1,[^}]*\"state\":\"scheduled\""' sh "$scn_grant"
+	check "$t: 22 is closed to $src before the start" blocked "$cla" "$src" "$S4A" 22
+	scn_ssh "$t: its ticket is refused before the start (where 2222 admits it)" 255 "$cla" "$src" \
+		alice "$S4A" 2222 "$work/scheduled.ticket" "jitd: the ticket's grant has not started"
+	check "$t: 22 opens to $src at the start, not before" scn_opens_at "$src" "$start"
+	scn_ssh "$t: the ticket logs alice in then" 0 "$cla" "$src" alice "$S4A" 22 \
+		"$work/scheduled.ticket" "accepted alice from $src, ticket"
+	scn_request restart alice --port 22/tcp --from "$later" --duration 10m --start +3s \
+		--justification "CHG-16"
+	start=$(scn_grant_start "$scn_grant")
+	kill "$scn_jitd_pid" && wait "$scn_jitd_pid"
+	scn_jitd_pid=
+	check "$t: jitd stopped, the second window's start passes" \
+		sshenv_await "its start" sh -c '[ "$(date +%s)" -gt "$1" ]' sh "$start"
+	check "$t: ... its window is closed" blocked "$cla" "$later" "$S4A" 22
+	scn_start_jitd
+	check "$t: jitd started again opens it" reaches "$cla" "$later" "$S4A" 22
 }
 
 # scn_same_grant_later OLD NEW SECONDS: the tickets' jti are one, and NEW's

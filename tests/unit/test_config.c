@@ -43,6 +43,7 @@ static const char full_example[] =
 	"on_revoke = terminate\n"
 	"on_expiry = keep\n"
 	"max_logins = 3\n"
+	"max_advance = 1d\n"
 	"\n"
 	"  [ policy rdp ]  \n"
 	"\tports = 3389/tcp,3389/udp\n"
@@ -108,6 +109,8 @@ static void test_full_example(void **state)
 	assert_false(rdp->terminate_on_expiry);
 	assert_int_equal(ssh->max_logins, 3);
 	assert_int_equal(rdp->max_logins, 0);
+	assert_int_equal(ssh->max_advance, 86400);
+	assert_int_equal(rdp->max_advance, 7 * 86400);
 	assert_int_equal(cfg->used_up_grace, 10);
 	assert_int_equal(rdp->n_ports, 2);
 	assert_int_equal(rdp->ports[1].proto, JIT_PROTO_UDP);

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "peer.h"
 #include "ticket.h"
+#include "timeutil.h"
 
 #include <fcntl.h>
 #include <jansson.h>
@@ -281,6 +282,56 @@ static void test_extend(void **state)
 	json_decref(ask(f, line, NULL));
 	r = extend_by(f, &f->caller, id, 60);
 	assert_string_equal(str(r, "error"), "not_active");
+	json_decref(r);
+}
+
+/* A request with a start: recorded now, its ticket valid from the start,
+ * scheduled until then (no login), opened at it; one further ahead than
+ * the policy's max_advance (7d by default) is denied. */
+static void test_scheduled(void **state)
+{
+	struct fixture *f = *state;
+	char line[1024], start[JIT_RFC3339_LEN];
+	time_t now = time(NULL), next;
+	size_t open_before = jit_firewall_entries(f->b.fw);
+	json_t *r, *grant;
+
+	(void)jit_rfc3339_format(now + 3600, start);
+	(void)snprintf(line, sizeof(line), "{\"v\":1,\"op\":\"request\",\"ports\":[\"22/tcp\"],"
+		       "\"from\":\"192.0.2.11\",\"duration\":600,\"justification\":\"later\","
+		       "\"start\":\"%s\"}", start);
+	r = ask(f, line, NULL);
+	grant = json_object_get(r, "grant");
+	assert_true(json_is_true(json_object_get(r, "ok")));
+	assert_string_equal(str(grant, "state"), "scheduled");
+	assert_string_equal(str(grant, "not_before"), start);
+	assert_int_equal(jit_firewall_entries(f->b.fw), open_before);
+	assert_int_equal(jit_broker_next_expiry(&f->b, &next), 1);
+	assert_true(next <= now + 3600);
+	(void)snprintf(line, sizeof(line), "{\"v\":1,\"op\":\"verify\",\"user\":\"%s\","
+		       "\"from\":\"192.0.2.11\",\"port\":\"22/tcp\"}", f->caller.user);
+	json_decref(r);
+	r = ask(f, line, NULL);
+	assert_string_equal(str(r, "code"), "no grant");
+	json_decref(r);
+	/* The second before its start (the other tests' grants ended by
+	 * then), and its start. */
+	assert_int_equal(jit_broker_expire(&f->b, now + 3599), 0);
+	open_before = jit_firewall_entries(f->b.fw);
+	assert_int_equal(jit_broker_expire(&f->b, now + 3600), 0);
+	assert_int_equal(jit_firewall_entries(f->b.fw), open_before + 1);
+
+	(void)jit_rfc3339_format(now + 8 * 86400, start);
+	(void)snprintf(line, sizeof(line), "{\"v\":1,\"op\":\"request\",\"ports\":[\"22/tcp\"],"
+		       "\"from\":\"192.0.2.11\",\"justification\":\"much later\","
+		       "\"start\":\"%s\"}", start);
+	r = ask(f, line, NULL);
+	assert_string_equal(str(r, "code"), "start_too_far");
+	assert_non_null(strstr(str(r, "reason"), "policy ssh allows 7d ahead (max_advance)"));
+	json_decref(r);
+	r = ask(f, "{\"v\":1,\"op\":\"request\",\"ports\":[\"22/tcp\"],\"from\":\"192.0.2.11\","
+		   "\"justification\":\"x\",\"start\":\"tomorrow\"}", NULL);
+	assert_string_equal(str(r, "error"), "bad_request");
 	json_decref(r);
 }
 
@@ -552,6 +603,7 @@ int main(void)
 		cmocka_unit_test(test_revoke_terminate),
 		cmocka_unit_test(test_max_logins),
 		cmocka_unit_test(test_extend),
+		cmocka_unit_test(test_scheduled),
 		cmocka_unit_test(test_remote_identity),
 		cmocka_unit_test(test_request_for_hosts),
 		cmocka_unit_test(test_audit_limit),
