@@ -980,5 +980,7 @@ int jit_client_command(const struct jit_client *cl, const char *cmd, int argc, c
 					  argv);
 	if (strcmp(cmd, "policies") == 0 || strcmp(cmd, "explain") == 0)
 		return jit_client_policy_command(cl, cmd, argc, argv);
+	if (strcmp(cmd, "lock") == 0 || strcmp(cmd, "locks") == 0 || strcmp(cmd, "unlock") == 0)
+		return jit_client_lock_command(cl, cmd, argc, argv);
 	return jit_client_review_command(cl, cmd, argc, argv);
 }

@@ -53,6 +53,9 @@ json_t *jit_client_build_request(const struct jit_client *cl, const char *cmd,
 int jit_client_policy_command(const struct jit_client *cl, const char *cmd, int argc,
 			      char **argv);
 
+/* client_locks.c: lock, locks, unlock; -1 for another command. */
+int jit_client_lock_command(const struct jit_client *cl, const char *cmd, int argc, char **argv);
+
 /* client_review.c: pending, approve, deny; and for request, what a
  * pending request's answers say (--wait, --resume). */
 int jit_client_review_command(const struct jit_client *cl, const char *cmd, int argc,

@@ -680,6 +680,7 @@ static const struct key_def role_keys[] = {
 	{ "grant_others", K_YES_NO, ROLE(grant_others), 0, 0, NULL, NULL },
 	{ "revoke_any", K_YES_NO, ROLE(revoke_any), 0, 0, NULL, NULL },
 	{ "audit", K_YES_NO, ROLE(audit), 0, 0, NULL, NULL },
+	{ "lock", K_YES_NO, ROLE(lock), 0, 0, NULL, NULL },
 	{ NULL, K_CUSTOM, 0, 0, 0, NULL, NULL },
 };
 

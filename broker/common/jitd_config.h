@@ -103,6 +103,7 @@ struct jit_role {
 	unsigned policies_line;
 	int64_t max_duration;		/* seconds; 0: the policies' maxima alone */
 	bool grant_others, revoke_any, audit;
+	bool lock;			/* may lock users, roles, sources and hosts out */
 	unsigned line;
 };
 

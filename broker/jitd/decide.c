@@ -24,6 +24,7 @@ const char *jit_denial_name(enum jit_denial d)
 	case JIT_DENY_DURATION_FIREWALL: return "duration_exceeds_firewall";
 	case JIT_DENY_HOST: return "host_not_allowed";
 	case JIT_DENY_ADVANCE: return "start_too_far";
+	case JIT_DENY_LOCKED: return "locked";
 	}
 	return "unknown";
 }

@@ -48,6 +48,7 @@ enum jit_denial {
 	JIT_DENY_DURATION_FIREWALL,	/* longer than the firewall can time */
 	JIT_DENY_HOST,			/* the port's policies do not cover the host */
 	JIT_DENY_ADVANCE,		/* starts further ahead than the policy allows */
+	JIT_DENY_LOCKED,		/* a lock (jitctl lock) matches: set by op_request.c */
 };
 
 struct jit_decision {

@@ -126,7 +126,7 @@ static json_t *extend_grant(struct jit_broker *b, struct jit_peer *peer, struct 
 		return jit_op_error("not_active", "grant %lld is %s", (long long)g->id,
 				    g->used_up_at ? "used up" : jit_grant_state_name(jit_grant_state(g, now)));
 	extension_request(g, peer, end, &r);
-	if (jit_decide(b->cfg, &caller, &r, &d) != JIT_GRANTED)
+	if (jit_decide(b->cfg, &caller, &r, &d) != JIT_GRANTED || jit_request_locked(b, peer, &r, &d))
 		return jit_request_denied(b, peer, &r, &d);
 	if (!approved) {
 		json_t *held = hold_for_approvals(b, peer, g, duration, &r, &d);

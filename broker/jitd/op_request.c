@@ -421,6 +421,16 @@ static int remote_source(struct jit_broker *b, struct jit_peer *peer, struct jit
 	return -1;
 }
 
+bool jit_request_locked(struct jit_broker *b, const struct jit_peer *peer,
+			const struct jit_request *r, struct jit_decision *d)
+{
+	if (jit_lock_check(b, r->for_user ? r->for_user : peer->user, d->role ? d->role->name : NULL,
+			   &r->source, r->host, time(NULL), d->reason, sizeof(d->reason)) == 0)
+		return false;
+	d->denial = JIT_DENY_LOCKED;
+	return true;
+}
+
 json_t *jit_request_denied(struct jit_broker *b, struct jit_peer *peer, const struct jit_request *r,
 			   const struct jit_decision *d)
 {
@@ -502,7 +512,8 @@ static json_t *decide_hosts(struct jit_broker *b, struct jit_peer *peer, struct 
 					hosts->n > 0 ? "out of memory" : "the request names no host");
 	for (size_t i = 0; i < hosts->n && resp == NULL; i++) {
 		r->host = hosts->items[i];
-		if (jit_decide(b->cfg, &caller, r, &d[i]) != JIT_GRANTED)
+		if (jit_decide(b->cfg, &caller, r, &d[i]) != JIT_GRANTED ||
+		    jit_request_locked(b, peer, r, &d[i]))
 			resp = jit_request_denied(b, peer, r, &d[i]);
 	}
 	if (resp == NULL) {

@@ -11,6 +11,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 const struct field jit_verify_fields[] = {
 	{ "ticket", F_STRING, false, JIT_PASETO_MAX_TOKEN, 0 },
@@ -34,6 +35,17 @@ static json_t *verify_refused(struct jit_broker *b, struct jit_peer *peer,
 	jit_op_count(b, &b->metrics.verifications, "refused", code);
 	log_info("login of %s from %s refused: %s", l->want.user, l->from_text, reason);
 	return jit_op_refusal("refused", code, reason);
+}
+
+static bool login_locked(struct jit_broker *b, const struct login *l, const struct jit_grant *g,
+			 char *reason, size_t size)
+{
+	struct jit_cidr from = { .addr = l->want.from,
+				 .prefix = l->want.from.family == AF_INET ? 32 : 128 };
+
+	return jit_lock_check(b, g->user, g->role, &g->source, g->host, l->want.now, reason,
+			      size) != 0 ||
+	       jit_lock_check(b, NULL, NULL, &from, NULL, l->want.now, reason, size) != 0;
 }
 
 static json_t *used_up_refusal(struct jit_broker *b, struct jit_peer *peer,
@@ -63,11 +75,12 @@ static void close_used_up(struct jit_broker *b, const struct jit_grant *g)
 		jit_broker_firewall_failed(b, g->id, &err);
 }
 
-/* Counts the use and answers yes. */
+/* Counts the use and answers yes, unless a lock matches the grant or the
+ * login's address. */
 static json_t *verify_accepted(struct jit_broker *b, struct jit_peer *peer,
 			       const struct login *l, struct jit_grant *g)
 {
-	char details[160], port[JIT_PORTSPEC_STRLEN];
+	char details[160], port[JIT_PORTSPEC_STRLEN], reason[JIT_JUSTIFICATION_MAX + 256];
 	struct jit_audit_entry e = { .time = l->want.now, .actor = peer->user, .action = "verify",
 				     .subject = l->want.user, .result = "ok", .details = details };
 	struct jit_login use = { .grant_id = g->id, .time = l->want.now };
@@ -75,6 +88,8 @@ static json_t *verify_accepted(struct jit_broker *b, struct jit_peer *peer,
 	json_t *r;
 	int rc;
 
+	if (login_locked(b, l, g, reason, sizeof(reason)))
+		return verify_refused(b, peer, l, "locked", reason);
 	jit_portspec_format(&l->want.port, port, sizeof(port));
 	(void)snprintf(details, sizeof(details), "{\"grant\":%lld,\"from\":\"%s\",\"port\":\"%s\"}",
 		       (long long)g->id, l->from_text, port);

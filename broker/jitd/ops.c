@@ -192,7 +192,9 @@ bool jit_op_peer_may(const struct jit_broker *b, struct jit_peer *peer, enum pri
 	for (size_t i = 0; i < b->cfg->n_roles; i++) {
 		const struct jit_role *r = &b->cfg->roles[i];
 
-		if ((p == PRIV_AUDIT ? r->audit : r->revoke_any) && jit_caller_in_role(&caller, r))
+		bool has = p == PRIV_AUDIT ? r->audit : p == PRIV_LOCK ? r->lock : r->revoke_any;
+
+		if (has && jit_caller_in_role(&caller, r))
 			return true;
 	}
 	return false;
@@ -274,6 +276,9 @@ static const struct op ops[] = {
 	{ "policies", jit_no_fields, jit_op_policies, true, false },
 	{ "explain", jit_explain_fields, jit_op_explain, false, false },
 	{ "extend", jit_extend_fields, jit_op_extend, true, false },
+	{ "lock", jit_lock_fields, jit_op_lock, false, false },
+	{ "locks", jit_no_fields, jit_op_locks, false, false },
+	{ "unlock", jit_unlock_fields, jit_op_unlock, false, false },
 };
 
 static const struct op *find_op(const char *name)

@@ -35,7 +35,7 @@ struct op {
 extern const struct field jit_no_fields[], jit_request_fields[], jit_list_fields[], jit_revoke_fields[],
 	jit_audit_fields[], jit_verify_fields[], jit_follow_fields[], jit_ack_fields[],
 	jit_login_fields[], jit_pending_fields[], jit_review_fields[], jit_request_status_fields[],
-	jit_explain_fields[], jit_extend_fields[];
+	jit_explain_fields[], jit_extend_fields[], jit_lock_fields[], jit_unlock_fields[];
 json_t *jit_op_ping(struct jit_broker *b, struct jit_peer *peer, json_t *req);
 json_t *jit_op_status(struct jit_broker *b, struct jit_peer *peer, json_t *req);
 json_t *jit_op_request(struct jit_broker *b, struct jit_peer *peer, json_t *req);
@@ -55,6 +55,16 @@ json_t *jit_op_request_status(struct jit_broker *b, struct jit_peer *peer, json_
 json_t *jit_op_policies(struct jit_broker *b, struct jit_peer *peer, json_t *req);
 json_t *jit_op_explain(struct jit_broker *b, struct jit_peer *peer, json_t *req);
 json_t *jit_op_extend(struct jit_broker *b, struct jit_peer *peer, json_t *req);
+json_t *jit_op_lock(struct jit_broker *b, struct jit_peer *peer, json_t *req);
+json_t *jit_op_locks(struct jit_broker *b, struct jit_peer *peer, json_t *req);
+json_t *jit_op_unlock(struct jit_broker *b, struct jit_peer *peer, json_t *req);
+
+/* op_lock.c: 0 when no lock in force matches the user, role, source
+ * and host (each may be NULL); else -1 with the reason to refuse (a lock's,
+ * or that the locks could not be read: failing closed). */
+int jit_lock_check(struct jit_broker *b, const char *user, const char *role,
+		   const struct jit_cidr *source, const char *host, time_t now, char *reason,
+		   size_t size);
 
 /* op_query.c: revokes g for `by` (audited, closed here or queued for its
  * host, the event sent), its sessions cut where its policy or terminate
@@ -80,6 +90,9 @@ void jit_decision_policy_names(const struct jit_decision *d, size_t n, char *buf
 int jit_grant_sign(const struct jit_broker *b, struct jit_grant *g, char **ticket, jit_error *err);
 json_t *jit_request_denied(struct jit_broker *b, struct jit_peer *peer, const struct jit_request *r,
 			   const struct jit_decision *d);
+/* A decision granted, but a lock matches: d made its denial (locked). */
+bool jit_request_locked(struct jit_broker *b, const struct jit_peer *peer,
+			const struct jit_request *r, struct jit_decision *d);
 json_t *jit_granted_json(struct jit_broker *b, const struct jit_grant *g, const char *ticket,
 			 time_t now);
 
@@ -127,7 +140,7 @@ const char *jit_op_str(json_t *req, const char *name);
 int jit_op_int(json_t *req, const char *name, json_int_t min, json_int_t max, json_int_t dflt,
 	       json_int_t *out, jit_error *err);
 
-enum privilege { PRIV_AUDIT, PRIV_REVOKE_ANY };
+enum privilege { PRIV_AUDIT, PRIV_REVOKE_ANY, PRIV_LOCK };
 
 /* uid 0, or a member of a role with the privilege. */
 bool jit_op_peer_may(const struct jit_broker *b, struct jit_peer *peer, enum privilege p);

@@ -85,6 +85,11 @@ static const char *const migrations[] = {
 	 * when the last of them was. */
 	"ALTER TABLE grants ADD COLUMN max_logins INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE grants ADD COLUMN used_up_at INTEGER;",
+	/* 8 -> 9: locks: who or what may have no window, until removed or
+	 * their end. */
+	"CREATE TABLE locks (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL,"
+	" target TEXT NOT NULL, reason TEXT NOT NULL, by TEXT NOT NULL, created INTEGER NOT NULL,"
+	" expires INTEGER, removed_at INTEGER, removed_by TEXT);",
 };
 
 #define CUT_ON_REVOKE 1
@@ -1052,6 +1057,134 @@ int jit_store_next_expiry(struct jit_store *st, time_t *when, jit_error *err)
 {
 	return jit_store_first_time(st, stmt(st, ST_NEXT_EXPIRY), "finding the next expiry", when,
 				    err);
+}
+
+const char *jit_lock_kind_name(enum jit_lock_kind k)
+{
+	switch (k) {
+	case JIT_LOCK_USER: return "user";
+	case JIT_LOCK_ROLE: return "role";
+	case JIT_LOCK_SOURCE: return "source";
+	case JIT_LOCK_HOST: return "host";
+	}
+	return "?";
+}
+
+static int lock_kind_of(const char *name, enum jit_lock_kind *k)
+{
+	for (int i = JIT_LOCK_USER; i <= JIT_LOCK_HOST; i++)
+		if (strcmp(name, jit_lock_kind_name((enum jit_lock_kind)i)) == 0) {
+			*k = (enum jit_lock_kind)i;
+			return 0;
+		}
+	return -1;
+}
+
+int jit_store_lock_add(struct jit_store *st, struct jit_lock *l, const struct jit_audit_entry *audit,
+		       jit_error *err)
+{
+	static const char sql[] = "INSERT INTO locks (kind, target, reason, by, created, expires)"
+				  " VALUES (?,?,?,?,?,?)";
+	struct jit_audit_entry entry = *audit;
+	char details[64 + JIT_HOST_MAX];
+	sqlite3_stmt *s;
+	int rc;
+
+	if (jit_store_begin(st, err) != 0)
+		return -1;
+	rc = db_prepare(st->db, sql, 0, &s, "recording the lock");
+	if (rc != SQLITE_OK) {
+		(void)jit_store_db_fail(st, rc, "recording the lock", err);
+		return jit_store_rollback(st);
+	}
+	jit_store_bind_text(s, 1, jit_lock_kind_name(l->kind));
+	jit_store_bind_text(s, 2, l->target);
+	jit_store_bind_text(s, 3, l->reason);
+	jit_store_bind_text(s, 4, l->by);
+	sqlite3_bind_int64(s, 5, (sqlite3_int64)l->created);
+	if (l->expires != 0)
+		sqlite3_bind_int64(s, 6, (sqlite3_int64)l->expires);
+	rc = jit_store_step_done(st, s, "recording the lock", err);
+	sqlite3_finalize(s);
+	if (rc != 0)
+		return jit_store_rollback(st);
+	l->id = sqlite3_last_insert_rowid(st->db);
+	(void)snprintf(details, sizeof(details), "{\"lock\":%lld,\"kind\":\"%s\",\"target\":\"%s\"}",
+		       (long long)l->id, jit_lock_kind_name(l->kind), l->target);
+	entry.details = details;
+	if (jit_store_insert_audit(st, &entry, err) != 0 || jit_store_commit(st, err) != 0)
+		return jit_store_rollback(st);
+	return 0;
+}
+
+int jit_store_lock_remove(struct jit_store *st, int64_t id, const char *by, time_t now,
+			  const struct jit_audit_entry *audit, jit_error *err)
+{
+	static const char sql[] = "UPDATE locks SET removed_at = ?1, removed_by = ?2 WHERE id = ?3"
+				  " AND removed_at IS NULL AND (expires IS NULL OR expires > ?1)";
+	sqlite3_stmt *s;
+	int rc;
+
+	if (jit_store_begin(st, err) != 0)
+		return -1;
+	rc = db_prepare(st->db, sql, 0, &s, "removing the lock");
+	if (rc != SQLITE_OK) {
+		(void)jit_store_db_fail(st, rc, "removing the lock", err);
+		return jit_store_rollback(st);
+	}
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
+	jit_store_bind_text(s, 2, by);
+	sqlite3_bind_int64(s, 3, id);
+	rc = jit_store_step_done(st, s, "removing the lock", err);
+	sqlite3_finalize(s);
+	if (rc != 0)
+		return jit_store_rollback(st);
+	if (sqlite3_changes(st->db) == 0) {
+		jit_store_rollback(st);
+		return 0;
+	}
+	if (jit_store_insert_audit(st, audit, err) != 0 || jit_store_commit(st, err) != 0)
+		return jit_store_rollback(st);
+	return 1;
+}
+
+struct lock_cb {
+	int (*fn)(const struct jit_lock *l, void *ctx);
+	void *ctx;
+};
+
+static int lock_row(sqlite3_stmt *s, void *ctx, jit_error *err)
+{
+	struct lock_cb *cb = ctx;
+	struct jit_lock l = { .id = sqlite3_column_int64(s, 0),
+			      .created = (time_t)sqlite3_column_int64(s, 5),
+			      .expires = (time_t)sqlite3_column_int64(s, 6) };
+	char kind[16];
+
+	jit_store_copy_column(s, 1, kind, sizeof(kind));
+	if (lock_kind_of(kind, &l.kind) != 0)
+		return jit_error_set(err, "lock %lld: stored kind '%s' is unknown", (long long)l.id,
+				     kind);
+	jit_store_copy_column(s, 2, l.target, sizeof(l.target));
+	jit_store_copy_column(s, 3, l.reason, sizeof(l.reason));
+	jit_store_copy_column(s, 4, l.by, sizeof(l.by));
+	return cb->fn(&l, cb->ctx);
+}
+
+int jit_store_locks_each(struct jit_store *st, time_t now,
+			 int (*fn)(const struct jit_lock *l, void *ctx), void *ctx, jit_error *err)
+{
+	static const char sql[] = "SELECT id, kind, target, reason, by, created, expires FROM locks"
+				  " WHERE removed_at IS NULL AND (expires IS NULL OR expires > ?1)"
+				  " ORDER BY id";
+	struct lock_cb cb = { fn, ctx };
+	sqlite3_stmt *s;
+	int rc = db_prepare(st->db, sql, 0, &s, "reading the locks");
+
+	if (rc != SQLITE_OK)
+		return jit_store_db_fail(st, rc, "reading the locks", err);
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
+	return query_each(st, s, lock_row, &cb, "reading the locks", err);
 }
 
 int jit_store_next_start(struct jit_store *st, const char *host, time_t after, time_t *when,

@@ -14,7 +14,7 @@
 #include <time.h>
 
 /* The schema version this build writes; older databases are migrated. */
-#define JIT_STORE_SCHEMA_VERSION 8
+#define JIT_STORE_SCHEMA_VERSION 9
 #define JIT_JUSTIFICATION_MAX 1024	/* with the NUL */
 #define JIT_GRANT_PORTS_MAX 32
 #define JIT_POLICY_LIST_MAX 512
@@ -109,6 +109,38 @@ int jit_store_next_start(struct jit_store *st, const char *host, time_t after, t
  * jit_store_grants_each()). */
 int jit_store_started_each(struct jit_store *st, const char *host, time_t after, time_t now,
 			   int (*fn)(const struct jit_grant *g, void *ctx), void *ctx, jit_error *err);
+
+enum jit_lock_kind { JIT_LOCK_USER, JIT_LOCK_ROLE, JIT_LOCK_SOURCE, JIT_LOCK_HOST };
+
+/* Who or what may have no window: requests and logins matching it are
+ * refused with its reason until it is removed or its ttl ends. */
+struct jit_lock {
+	int64_t id;
+	enum jit_lock_kind kind;
+	char target[JIT_HOST_MAX];	/* a user, role, CIDR or host id */
+	char reason[JIT_JUSTIFICATION_MAX];
+	char by[JIT_NAME_MAX];
+	time_t created;
+	time_t expires;			/* 0: until removed */
+};
+
+const char *jit_lock_kind_name(enum jit_lock_kind k);
+
+/* Records a lock (l->id set) with its audit entry, in one transaction; the
+ * entry's details are the lock's (its target validated: a name, host id
+ * or CIDR). */
+int jit_store_lock_add(struct jit_store *st, struct jit_lock *l, const struct jit_audit_entry *audit,
+		       jit_error *err);
+
+/* Removes lock id (still in force at now), audited: 1, 0 when there is no
+ * such lock in force, -1. */
+int jit_store_lock_remove(struct jit_store *st, int64_t id, const char *by, time_t now,
+			  const struct jit_audit_entry *audit, jit_error *err);
+
+/* The locks in force at now, oldest first, each to fn (which returns as
+ * for jit_store_grants_each()). */
+int jit_store_locks_each(struct jit_store *st, time_t now,
+			 int (*fn)(const struct jit_lock *l, void *ctx), void *ctx, jit_error *err);
 
 /* One login with a grant's ticket. */
 #define JIT_EPOCH_MAX 33

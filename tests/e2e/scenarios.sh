@@ -757,6 +757,28 @@ scenario_16() {
 	check "$t: jitd started again opens it" reaches "$cla" "$later" "$S4A" 22
 }
 
+scenario_17() {
+	local t="scenario 17, a lock" lock
+	scn_say "Scenario 17: bob's account is thought compromised. root locks user bob: his window from B is revoked, his requests and logins are refused with the lock's reason, until root unlocks him."
+	scn_request lockme bob --port 22/tcp --from "$B4" --duration 10m --justification "INC-17"
+	check "$t: bob's window from B is open" reaches "$clb" "$B4" "$S4B" 22
+	expect "$t: root locks user bob, revoking his grants" 0 --out "locked user bob (lock" -- \
+		"$JITCTL" lock --user bob --reason "INC-17 key leaked" --ttl 1h
+	lock=$(sed -n 's/^locked user bob (lock \([0-9]*\)).*/\1/p' "$tap_out/stdout")
+	[ "${SCN_NARRATE:-}" = 1 ] && sed 's/^/     /' "$tap_out/stdout"
+	check "$t: ... his window is closed" blocked "$clb" "$B4" "$S4B" 22
+	scn_denied "$t: bob's request is refused with the lock's reason" locked bob \
+		--port 22/tcp --from "$B4" --duration 10m --justification "let me in"
+	check "$t: ... which it names" grep -q "INC-17 key leaked" "$tap_out/stderr"
+	scn_ssh "$t: bob's login with his ticket is refused (where 2222 admits it)" 255 "$clb" \
+		"$B4" bob "$S4B" 2222 "$work/lockme.ticket" "jitd: the ticket's grant was revoked"
+	expect "$t: jitctl locks lists it" 0 --out "user bob" -- "$JITCTL" locks
+	expect "$t: root unlocks him" 0 --out "unlocked lock $lock" -- "$JITCTL" unlock "$lock"
+	check "$t: bob may ask again" scn_request relock bob --port 22/tcp --from "$B4" \
+		--duration 10m --justification "INC-17 resolved"
+	check "$t: ... and his window opens" reaches "$clb" "$B4" "$S4B" 22
+}
+
 # scn_same_grant_later OLD NEW SECONDS: the tickets' jti are one, and NEW's
 # exp is SECONDS after OLD's.
 scn_same_grant_later() {

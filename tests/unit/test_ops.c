@@ -335,6 +335,93 @@ static void test_scheduled(void **state)
 	json_decref(r);
 }
 
+/* A request line with one number in it, by peer. */
+#define ask_line(f, peer, fmt, n) ask_formatted(f, peer, fmt, (long long)(n))
+static json_t *ask_formatted(struct fixture *f, struct jit_peer *peer, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static json_t *ask_formatted(struct fixture *f, struct jit_peer *peer, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	return ask_as(f, peer, line, NULL);
+}
+
+#define ASK_SSH "{\"v\":1,\"op\":\"request\",\"ports\":[\"22/tcp\"]," \
+		"\"from\":\"192.0.2.%lld\",\"duration\":600,\"justification\":\"x\"}"
+
+/* A lock on a user revokes the user's grants and refuses the user's
+ * requests and logins with its reason, until it is removed; a lock on a
+ * source refuses a request from a prefix overlapping it. Only uid 0 and
+ * roles with lock = yes lock. */
+static void test_locks(void **state)
+{
+	struct fixture *f = *state;
+	struct jit_peer brief = f->caller, root = f->door;
+	json_t *r = ask_line(f, &f->caller, ASK_SSH, 40);
+	json_int_t grant = json_integer_value(json_object_get(json_object_get(r, "grant"), "id")), lock;
+	char ticket[1024], line[1536];
+
+	(void)snprintf(ticket, sizeof(ticket), "%s", str(r, "ticket"));
+	json_decref(r);
+	(void)snprintf(brief.user, sizeof(brief.user), "jit-brief");
+	r = ask_as(f, &brief, "{\"v\":1,\"op\":\"lock\",\"user\":\"x\",\"reason\":\"no\"}", NULL);
+	assert_string_equal(str(r, "code"), "not_locker");
+	json_decref(r);
+	root.uid = 0;
+	(void)snprintf(line, sizeof(line), "{\"v\":1,\"op\":\"lock\",\"user\":\"%s\","
+		       "\"reason\":\"INC-9 account compromised\"}", f->caller.user);
+	r = ask_as(f, &root, line, NULL);
+	assert_true(json_is_true(json_object_get(r, "ok")));
+	lock = json_integer_value(json_object_get(json_object_get(r, "lock"), "id"));
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(r, "revoked"), 0)), grant);
+	json_decref(r);
+	r = ask_line(f, &f->caller, ASK_SSH, 41);
+	assert_string_equal(str(r, "code"), "locked");
+	assert_non_null(strstr(str(r, "reason"), "INC-9 account compromised"));
+	json_decref(r);
+	(void)snprintf(line, sizeof(line), "{\"v\":1,\"op\":\"verify\",\"user\":\"%s\","
+		       "\"from\":\"192.0.2.40\",\"port\":\"22/tcp\",\"ticket\":\"%s\"}",
+		       f->caller.user, ticket);
+	r = ask(f, line, NULL);
+	assert_string_equal(str(r, "error"), "refused");
+	json_decref(r);
+	r = ask_as(f, &root, "{\"v\":1,\"op\":\"locks\"}", NULL);
+	assert_int_equal(json_array_size(json_object_get(r, "locks")), 1);
+	json_decref(r);
+	r = ask_line(f, &root, "{\"v\":1,\"op\":\"unlock\",\"id\":%lld}", lock);
+	assert_true(json_is_true(json_object_get(r, "ok")));
+	json_decref(r);
+	r = ask_line(f, &root, "{\"v\":1,\"op\":\"unlock\",\"id\":%lld}", lock);
+	assert_string_equal(str(r, "code"), "no_such_lock");
+	json_decref(r);
+	r = ask_line(f, &f->caller, ASK_SSH, 42);
+	assert_true(json_is_true(json_object_get(r, "ok")));
+	json_decref(r);
+
+	r = ask_as(f, &root, "{\"v\":1,\"op\":\"lock\",\"source\":\"192.0.2.128/25\","
+		   "\"reason\":\"scanner\",\"ttl\":60}", NULL);
+	assert_true(json_is_true(json_object_get(r, "ok")));
+	json_decref(r);
+	r = ask_line(f, &f->caller, ASK_SSH, 200);
+	assert_string_equal(str(r, "code"), "locked");
+	json_decref(r);
+	r = ask_line(f, &f->caller, ASK_SSH, 43);
+	assert_true(json_is_true(json_object_get(r, "ok")));
+	json_decref(r);
+	r = ask_as(f, &root, "{\"v\":1,\"op\":\"lock\",\"role\":\"nosuch\",\"reason\":\"x\"}", NULL);
+	assert_string_equal(str(r, "error"), "bad_request");
+	json_decref(r);
+	r = ask_as(f, &root, "{\"v\":1,\"op\":\"lock\",\"user\":\"a\",\"host\":\"b\",\"reason\":\"x\"}",
+		   NULL);
+	assert_string_equal(str(r, "error"), "bad_request");
+	json_decref(r);
+}
+
 /* revoke with terminate: the grant's sessions are cut whatever its policy
  * said (backend none: there are none to cut), and the grant says so, in
  * its JSON as an enforcer reads it back. */
@@ -604,6 +691,7 @@ int main(void)
 		cmocka_unit_test(test_max_logins),
 		cmocka_unit_test(test_extend),
 		cmocka_unit_test(test_scheduled),
+		cmocka_unit_test(test_locks),
 		cmocka_unit_test(test_remote_identity),
 		cmocka_unit_test(test_request_for_hosts),
 		cmocka_unit_test(test_audit_limit),
