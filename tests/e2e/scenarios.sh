@@ -759,7 +759,7 @@ scenario_16() {
 
 scenario_17() {
 	local t="scenario 17, a lock" lock
-	scn_say "Scenario 17: bob's account is thought compromised. root locks user bob: his window from B is revoked, his requests and logins are refused with the lock's reason, until root unlocks him."
+	scn_say "Scenario 17: bob's account is thought compromised. root locks user bob: his window from B is revoked, his requests and logins are refused with the lock's reason, across a restart of jitd, until root unlocks him."
 	scn_request lockme bob --port 22/tcp --from "$B4" --duration 10m --justification "INC-17"
 	check "$t: bob's window from B is open" reaches "$clb" "$B4" "$S4B" 22
 	expect "$t: root locks user bob, revoking his grants" 0 --out "locked user bob (lock" -- \
@@ -773,6 +773,12 @@ scenario_17() {
 	scn_ssh "$t: bob's login with his ticket is refused (where 2222 admits it)" 255 "$clb" \
 		"$B4" bob "$S4B" 2222 "$work/lockme.ticket" "jitd: the ticket's grant was revoked"
 	expect "$t: jitctl locks lists it" 0 --out "user bob" -- "$JITCTL" locks
+	kill "$scn_jitd_pid" && wait "$scn_jitd_pid"
+	scn_jitd_pid=
+	scn_start_jitd
+	expect "$t: jitd restarted still has it" 0 --out "user bob" -- "$JITCTL" locks
+	scn_denied "$t: ... and still refuses bob" locked bob --port 22/tcp --from "$B4" \
+		--duration 10m --justification "after the restart"
 	expect "$t: root unlocks him" 0 --out "unlocked lock $lock" -- "$JITCTL" unlock "$lock"
 	check "$t: bob may ask again" scn_request relock bob --port 22/tcp --from "$B4" \
 		--duration 10m --justification "INC-17 resolved"
