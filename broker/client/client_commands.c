@@ -384,6 +384,27 @@ static bool resume_alone(const struct jit_client_request *a)
 	       a->start == NULL && !a->break_glass;
 }
 
+/* A granted answer printed, or a pending one said (and with wait, waited
+ * for, then printed as decided); resp taken over. The exit status. */
+static int outcome_or_pending(const struct jit_client *cl, const struct jit_client_common *co,
+			      json_t *resp, bool wait, int64_t wait_for)
+{
+	json_t *pending = json_object_get(resp, "pending");
+	int status;
+
+	if (json_is_object(pending)) {
+		status = jit_client_await(cl, co, json_integer_value(json_object_get(pending, "id")),
+					  wait, wait_for, &resp);
+		if (status >= 0) {
+			json_decref(resp);
+			return status;
+		}
+	}
+	status = print_outcome(cl, resp, co->json);
+	json_decref(resp);
+	return status;
+}
+
 static int cmd_request(const struct jit_client *cl, int argc, char **argv)
 {
 	struct jit_client_request a = { 0 };
@@ -415,19 +436,7 @@ static int cmd_request(const struct jit_client *cl, int argc, char **argv)
 	req = jit_client_build_request(cl, "request", &a, &status);
 	if (req == NULL || (resp = jit_client_call(cl, "request", &co, req, &status)) == NULL)
 		return status;
-	if (json_is_object(json_object_get(resp, "pending"))) {
-		json_int_t id = json_integer_value(json_object_get(json_object_get(resp, "pending"),
-								   "id"));
-
-		status = jit_client_await(cl, &co, id, wait, wait_for, &resp);
-		if (status >= 0) {
-			json_decref(resp);
-			return status;
-		}
-	}
-	status = print_outcome(cl, resp, co.json);
-	json_decref(resp);
-	return status;
+	return outcome_or_pending(cl, &co, resp, wait, wait_for);
 }
 
 int jit_client_request_ticket(const struct jit_client *cl, const struct jit_client_request *r,
@@ -697,18 +706,7 @@ static int cmd_extend(const struct jit_client *cl, int argc, char **argv)
 							    (json_int_t)seconds), &status);
 	if (resp == NULL)
 		return status;
-	if (json_is_object(json_object_get(resp, "pending"))) {
-		status = jit_client_await(cl, &co, json_integer_value(json_object_get(
-						     json_object_get(resp, "pending"), "id")),
-					  wait, wait_for, &resp);
-		if (status >= 0) {
-			json_decref(resp);
-			return status;
-		}
-	}
-	status = print_outcome(cl, resp, co.json);
-	json_decref(resp);
-	return status;
+	return outcome_or_pending(cl, &co, resp, wait, wait_for);
 }
 
 /* --- status ----------------------------------------------------------------------------- */

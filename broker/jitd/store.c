@@ -754,10 +754,31 @@ static int grant_host(struct jit_store *st, int64_t id, char *host, size_t size,
 	return rc == SQLITE_ROW ? 0 : jit_store_db_fail(st, rc, "reading the grant's host", err);
 }
 
+/* The rest of a transaction begun with the UPDATE s of grant id, bound:
+ * run, then the change for the grant's host (kind, ticket) and the audit
+ * entry, committed. 1, 0 when s changed nothing (rolled back), -1. */
+static int finish_grant_change(struct jit_store *st, sqlite3_stmt *s, const char *what, int64_t id,
+			       const char *kind, const char *ticket, time_t now,
+			       const struct jit_audit_entry *audit, jit_error *err)
+{
+	char host[JIT_HOST_MAX];
+
+	if (jit_store_step_done(st, s, what, err) != 0)
+		return jit_store_rollback(st);
+	if (sqlite3_changes(st->db) == 0) {
+		jit_store_rollback(st);
+		return 0;
+	}
+	if (grant_host(st, id, host, sizeof(host), err) != 0 ||
+	    queue_change(st, host, kind, id, ticket, now, err) != 0 ||
+	    jit_store_insert_audit(st, audit, err) != 0 || jit_store_commit(st, err) != 0)
+		return jit_store_rollback(st);
+	return 1;
+}
+
 int jit_store_grant_revoke(struct jit_store *st, int64_t id, const char *by, time_t now,
 			   bool terminate, const struct jit_audit_entry *audit, jit_error *err)
 {
-	char host[JIT_HOST_MAX];
 	sqlite3_stmt *s;
 
 	if (jit_store_begin(st, err) != 0)
@@ -768,24 +789,12 @@ int jit_store_grant_revoke(struct jit_store *st, int64_t id, const char *by, tim
 	sqlite3_bind_int(s, 3, terminate ? CUT_ON_REVOKE : 0);
 	sqlite3_bind_int64(s, 4, id);
 	sqlite3_bind_int64(s, 5, (sqlite3_int64)now);
-	if (jit_store_step_done(st, s, "revoking the grant", err) != 0)
-		return jit_store_rollback(st);
-	if (sqlite3_changes(st->db) == 0) {
-		jit_store_rollback(st);
-		return 0;
-	}
-	if (grant_host(st, id, host, sizeof(host), err) != 0 ||
-	    queue_change(st, host, "revoke", id, NULL, now, err) != 0 ||
-	    jit_store_insert_audit(st, audit, err) != 0 || jit_store_commit(st, err) != 0)
-		return jit_store_rollback(st);
-	return 1;
+	return finish_grant_change(st, s, "revoking the grant", id, "revoke", NULL, now, audit, err);
 }
 
-/* 1 when counted, 0 when ST_GRANT_USE found the grant used up, -1. */
 int jit_store_grant_extend(struct jit_store *st, int64_t id, time_t expires, const char *ticket,
 			   time_t now, const struct jit_audit_entry *audit, jit_error *err)
 {
-	char host[JIT_HOST_MAX];
 	sqlite3_stmt *s;
 
 	if (jit_store_begin(st, err) != 0)
@@ -794,19 +803,11 @@ int jit_store_grant_extend(struct jit_store *st, int64_t id, time_t expires, con
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)expires);
 	sqlite3_bind_int64(s, 2, id);
 	sqlite3_bind_int64(s, 3, (sqlite3_int64)now);
-	if (jit_store_step_done(st, s, "extending the grant", err) != 0)
-		return jit_store_rollback(st);
-	if (sqlite3_changes(st->db) == 0) {
-		jit_store_rollback(st);
-		return 0;
-	}
-	if (grant_host(st, id, host, sizeof(host), err) != 0 ||
-	    queue_change(st, host, "extend", id, ticket, now, err) != 0 ||
-	    jit_store_insert_audit(st, audit, err) != 0 || jit_store_commit(st, err) != 0)
-		return jit_store_rollback(st);
-	return 1;
+	return finish_grant_change(st, s, "extending the grant", id, "extend", ticket, now, audit,
+				   err);
 }
 
+/* 1 when counted, 0 when ST_GRANT_USE found the grant used up, -1. */
 static int count_use(struct jit_store *st, enum stmt_id which, int64_t id, time_t when,
 		     jit_error *err)
 {
