@@ -550,35 +550,30 @@ static int policy_sources(struct parser *p, const char *key, const char *value, 
 	return -1;
 }
 
-static int policy_justification(struct parser *p, const char *key, const char *value, void *field)
+/* A key of two words: *field true for `yes`, false for `no`. */
+static int two_words(struct parser *p, const char *key, const char *value, bool *field,
+		     const char *yes, const char *no)
 {
-	bool *required = field;
-
-	if (strcmp(value, "required") == 0)
-		*required = true;
-	else if (strcmp(value, "optional") == 0)
-		*required = false;
+	if (strcmp(value, yes) == 0)
+		*field = true;
+	else if (strcmp(value, no) == 0)
+		*field = false;
 	else {
-		perr(p, "%s: '%s' is neither required nor optional", key, value);
+		perr(p, "%s: '%s' is neither %s nor %s", key, value, yes, no);
 		return -1;
 	}
 	return 0;
 }
 
+static int policy_justification(struct parser *p, const char *key, const char *value, void *field)
+{
+	return two_words(p, key, value, field, "required", "optional");
+}
+
 /* on_revoke, on_expiry: what becomes of a window's established sessions. */
 static int policy_sessions(struct parser *p, const char *key, const char *value, void *field)
 {
-	bool *terminate = field;
-
-	if (strcmp(value, "terminate") == 0)
-		*terminate = true;
-	else if (strcmp(value, "keep") == 0)
-		*terminate = false;
-	else {
-		perr(p, "%s: '%s' is neither keep nor terminate", key, value);
-		return -1;
-	}
-	return 0;
+	return two_words(p, key, value, field, "terminate", "keep");
 }
 
 static int policy_hosts(struct parser *p, const char *key, const char *value, void *field)

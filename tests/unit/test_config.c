@@ -246,7 +246,7 @@ static void test_error_paths(void **state)
 		{ "[jitd]\nhost = h\n[policy p]\nports = 22/tcp\njustification = maybe\nsources = any\n",
 		  "test.conf:5: justification: 'maybe' is neither required nor optional" },
 		{ "[jitd]\nhost = h\n[policy p]\nports = 22/tcp\nsources = any\non_expiry = kill\n",
-		  "test.conf:6: on_expiry: 'kill' is neither keep nor terminate" },
+		  "test.conf:6: on_expiry: 'kill' is neither terminate nor keep" },
 		{ "[jitd]\nhost = h\n[policy p]\nports = 22/tcp\nsources = any\nmax_logins = 1001\n",
 		  "test.conf:6: max_logins" },
 		{ "[jitd]\nhost = h\nused_up_grace = 10m\n", "test.conf:3: used_up_grace: '10m' is more than 5m" },
