@@ -83,8 +83,8 @@ static const char *const migrations[] = {
 	"ALTER TABLE grants ADD COLUMN cut INTEGER NOT NULL DEFAULT 0;",
 	/* 7 -> 8: how many logins a grant's ticket allows (0: no limit), and
 	 * when the last of them was. */
-	"ALTER TABLE grants ADD COLUMN max_logins INTEGER NOT NULL DEFAULT 0;"
-	"ALTER TABLE grants ADD COLUMN used_up_at INTEGER;",
+	("ALTER TABLE grants ADD COLUMN max_logins INTEGER NOT NULL DEFAULT 0;"
+	 "ALTER TABLE grants ADD COLUMN used_up_at INTEGER;"),
 	/* 8 -> 9: locks: who or what may have no window, until removed or
 	 * their end. */
 	"CREATE TABLE locks (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL,"
