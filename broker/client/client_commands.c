@@ -195,7 +195,19 @@ static int add_host_name(const char *item, size_t index, void *ctx)
 	return json_array_append_new(ctx, json_string(item));
 }
 
-/* --start: an RFC 3339 time, or +DURATION from now; -1 when it is neither. */
+/* 2026-12-24T08:00Z, to the minute: an RFC 3339 time without seconds. */
+static int minutes_time(const char *text, time_t *when)
+{
+	char full[32];
+
+	if (strlen(text) != 17 || text[16] != 'Z')
+		return -1;
+	(void)snprintf(full, sizeof(full), "%.16s:00Z", text);
+	return jit_rfc3339_parse(full, when);
+}
+
+/* --start: an RFC 3339 time (to the minute too), or +DURATION from now; -1
+ * when it is neither. */
 static int start_time(const char *text, char out[JIT_RFC3339_LEN])
 {
 	int64_t ahead;
@@ -205,7 +217,7 @@ static int start_time(const char *text, char out[JIT_RFC3339_LEN])
 		if (jit_duration_parse(text + 1, &ahead) != 0)
 			return -1;
 		when = time(NULL) + (time_t)ahead;
-	} else if (jit_rfc3339_parse(text, &when) != 0) {
+	} else if (jit_rfc3339_parse(text, &when) != 0 && minutes_time(text, &when) != 0) {
 		return -1;
 	}
 	return jit_rfc3339_format(when, out);
@@ -245,8 +257,8 @@ json_t *jit_client_build_request(const struct jit_client *cl, const char *cmd,
 		goto refused;
 	}
 	if (a->start != NULL && start_time(a->start, start) != 0) {
-		jit_client_usage(&cl->io, cmd, "--start: '%s' is neither an RFC 3339 time like"
-				 " 2026-12-24T08:00:00Z nor +DURATION like +2h", a->start);
+		jit_client_usage(&cl->io, cmd, "--start: '%s' is neither a UTC time like"
+				 " 2026-12-24T08:00Z nor +DURATION like +2h", a->start);
 		goto refused;
 	}
 	req = json_pack("{s:s, s:o, s:s*}", "op", cmd, "ports", ports, "from", a->from);
