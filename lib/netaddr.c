@@ -149,6 +149,11 @@ bool jit_cidr_within(const struct jit_cidr *inner, const struct jit_cidr *outer)
 	return inner->prefix >= outer->prefix && jit_cidr_contains(outer, &inner->addr);
 }
 
+bool jit_cidr_overlap(const struct jit_cidr *a, const struct jit_cidr *b)
+{
+	return jit_cidr_within(a, b) || jit_cidr_within(b, a);
+}
+
 void jit_addr_format(const struct jit_addr *addr, char *buf, size_t size)
 {
 	if (inet_ntop(addr->family, addr->bytes, buf, (socklen_t)size) == NULL && size > 0)

@@ -47,6 +47,8 @@ bool jit_cidr_contains(const struct jit_cidr *cidr, const struct jit_addr *addr)
 
 /* True when inner is a subset of outer. */
 bool jit_cidr_within(const struct jit_cidr *inner, const struct jit_cidr *outer);
+/* Some address is in both: one prefix holds the other. */
+bool jit_cidr_overlap(const struct jit_cidr *a, const struct jit_cidr *b);
 
 /* Write the text form; buf must hold JIT_CIDR_STRLEN bytes. */
 void jit_addr_format(const struct jit_addr *addr, char *buf, size_t size);

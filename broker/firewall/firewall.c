@@ -196,13 +196,11 @@ static void close_own_sockets(struct jit_firewall *fw, const struct jit_cut *c)
 	fw->said_no_sock_destroy = fw->said_no_sock_destroy || unsupported;
 }
 
-/* A window open now, not e's, from addresses e's source overlaps (two
- * prefixes overlap when one holds the other). */
+/* A window open now, not e's, from addresses e's source overlaps. */
 static bool overlaps_open(const struct jit_fw_entry *o, const struct jit_fw_entry *e, time_t now)
 {
 	return o->grant_id != e->grant_id && o->expires > now &&
-	       o->source.addr.family == e->source.addr.family &&
-	       (jit_cidr_within(&o->source, &e->source) || jit_cidr_within(&e->source, &o->source));
+	       jit_cidr_overlap(&o->source, &e->source);
 }
 
 /* The windows a flow of e's may also belong to: such a flow is spared. */

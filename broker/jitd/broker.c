@@ -210,6 +210,16 @@ void jit_broker_firewall_failed(struct jit_broker *b, int64_t grant_id, const ji
 	b->needs_reconcile = true;
 }
 
+void jit_broker_update_window(struct jit_broker *b, const struct jit_grant *g)
+{
+	struct jit_fw_entry e;
+	jit_error err;
+
+	jit_fw_entry_from_grant(g, b->cfg->used_up_grace, &e);
+	if (jit_firewall_update(b->fw, &e, &err) != 0)
+		jit_broker_firewall_failed(b, g->id, &err);
+}
+
 long jit_broker_cut_sessions(struct jit_broker *b, const struct jit_grant *g, const char *why)
 {
 	struct jit_fw_entry e;
@@ -248,13 +258,9 @@ static void close_expired(const struct jit_grant *g, void *ctx)
 static int open_started(const struct jit_grant *g, void *ctx)
 {
 	struct jit_broker *b = ctx;
-	struct jit_fw_entry e;
-	jit_error err;
 
 	log_info("grant %lld for %s starts: its window opens", (long long)g->id, g->user);
-	jit_fw_entry_from_grant(g, b->cfg->used_up_grace, &e);
-	if (jit_firewall_update(b->fw, &e, &err) != 0)
-		jit_broker_firewall_failed(b, g->id, &err);
+	jit_broker_update_window(b, g);
 	return 0;
 }
 

@@ -149,6 +149,10 @@ int jit_broker_expire(struct jit_broker *b, time_t now);
 /* A grant's window the firewall could not open or close: logged, counted,
  * and the firewall reconciled at the next tick. */
 void jit_broker_firewall_failed(struct jit_broker *b, int64_t grant_id, const jit_error *err);
+/* Gives g's window here its end as recorded (opened at its start,
+ * extended, or cut to used_up_grace), elements deleted and added in one
+ * batch; a failure is logged and reconciled. */
+void jit_broker_update_window(struct jit_broker *b, const struct jit_grant *g);
 /* Cuts the established sessions of g's window, closed already (why:
  * "revoked", "expired"), logged; how many, or -1. */
 long jit_broker_cut_sessions(struct jit_broker *b, const struct jit_grant *g, const char *why);

@@ -61,7 +61,6 @@ static json_t *apply_extension(struct jit_broker *b, struct jit_peer *peer, stru
 	struct jit_audit_entry e = { .time = now, .actor = peer->user, .action = "extend",
 				     .subject = g->user, .result = "ok", .details = details };
 	time_t was = g->expires;
-	struct jit_fw_entry entry;
 	json_t *resp;
 	jit_error err;
 	int rc;
@@ -80,11 +79,8 @@ static json_t *apply_extension(struct jit_broker *b, struct jit_peer *peer, stru
 			      : jit_op_error("not_active", "grant %lld is no longer active",
 					     (long long)g->id);
 	}
-	if (strcmp(g->host, b->cfg->host) == 0) {
-		jit_fw_entry_from_grant(g, b->cfg->used_up_grace, &entry);
-		if (jit_firewall_update(b->fw, &entry, &err) != 0)
-			jit_broker_firewall_failed(b, g->id, &err);
-	}
+	if (strcmp(g->host, b->cfg->host) == 0)
+		jit_broker_update_window(b, g);
 	log_info("grant %lld of %s extended by %s until %s", (long long)g->id, g->user, peer->user,
 		 until);
 	resp = jit_op_ok();

@@ -37,11 +37,6 @@ struct lock_subject {
 	const struct jit_cidr *source;
 };
 
-static bool cidrs_overlap(const struct jit_cidr *a, const struct jit_cidr *b)
-{
-	return a->addr.family == b->addr.family && (jit_cidr_within(a, b) || jit_cidr_within(b, a));
-}
-
 static bool lock_matches(const struct jit_lock *l, const struct lock_subject *s)
 {
 	struct jit_cidr cidr;
@@ -52,7 +47,7 @@ static bool lock_matches(const struct jit_lock *l, const struct lock_subject *s)
 	case JIT_LOCK_HOST: return s->host != NULL && strcmp(l->target, s->host) == 0;
 	case JIT_LOCK_SOURCE:
 		return s->source != NULL && jit_cidr_parse(l->target, &cidr) == 0 &&
-		       cidrs_overlap(&cidr, s->source);
+		       jit_cidr_overlap(&cidr, s->source);
 	}
 	return false;
 }

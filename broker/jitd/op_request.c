@@ -44,8 +44,6 @@ static bool user_exists(const char *name)
 	return getpwnam_r(name, &pw, buf, sizeof(buf), &res) == 0 && res != NULL;
 }
 
-/* The request's fields as jit_decide() takes them; -1 with the reason (a
- * bad request) in err. */
 /* start: an RFC 3339 time; one passed (an approval given after it, say)
  * is now. */
 static int read_start(json_t *req, struct jit_request *out, jit_error *err)
@@ -62,6 +60,8 @@ static int read_start(json_t *req, struct jit_request *out, jit_error *err)
 	return 0;
 }
 
+/* The request's fields as jit_decide() takes them; -1 with the reason (a
+ * bad request) in err. */
 int jit_request_parse(json_t *req, struct jit_request *out, jit_error *err)
 {
 	json_t *ports = json_object_get(req, "ports"), *item;

@@ -11,7 +11,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 
 const struct field jit_verify_fields[] = {
 	{ "ticket", F_STRING, false, JIT_PASETO_MAX_TOKEN, 0 },
@@ -37,16 +36,6 @@ static json_t *verify_refused(struct jit_broker *b, struct jit_peer *peer,
 	return jit_op_refusal("refused", code, reason);
 }
 
-static bool login_locked(struct jit_broker *b, const struct login *l, const struct jit_grant *g,
-			 char *reason, size_t size)
-{
-	struct jit_cidr from = { .addr = l->want.from,
-				 .prefix = l->want.from.family == AF_INET ? 32 : 128 };
-
-	return jit_lock_check(b, g->user, g->role, &g->source, g->host, l->want.now, reason,
-			      size) != 0 ||
-	       jit_lock_check(b, NULL, NULL, &from, NULL, l->want.now, reason, size) != 0;
-}
 
 static json_t *used_up_refusal(struct jit_broker *b, struct jit_peer *peer,
 				const struct login *l, const struct jit_grant *g)
@@ -62,21 +51,16 @@ static json_t *used_up_refusal(struct jit_broker *b, struct jit_peer *peer,
  * used_up_grace, the session in progress going on. */
 static void close_used_up(struct jit_broker *b, const struct jit_grant *g)
 {
-	struct jit_fw_entry entry;
-	jit_error err;
-
 	log_info("grant %lld of %s used up (%lld login%s): its window closes in %llds",
 		 (long long)g->id, g->user, (long long)g->max_logins, g->max_logins == 1 ? "" : "s",
 		 (long long)b->cfg->used_up_grace);
-	if (strcmp(g->host, b->cfg->host) != 0)
-		return;
-	jit_fw_entry_from_grant(g, b->cfg->used_up_grace, &entry);
-	if (jit_firewall_update(b->fw, &entry, &err) != 0)
-		jit_broker_firewall_failed(b, g->id, &err);
+	if (strcmp(g->host, b->cfg->host) == 0)
+		jit_broker_update_window(b, g);
 }
 
-/* Counts the use and answers yes, unless a lock matches the grant or the
- * login's address. */
+/* Counts the use and answers yes, unless a lock matches the grant. The
+ * login's address is in the grant's source (its ticket's, or the grant
+ * found for it), so a source lock holding it overlaps the source. */
 static json_t *verify_accepted(struct jit_broker *b, struct jit_peer *peer,
 			       const struct login *l, struct jit_grant *g)
 {
@@ -88,7 +72,8 @@ static json_t *verify_accepted(struct jit_broker *b, struct jit_peer *peer,
 	json_t *r;
 	int rc;
 
-	if (login_locked(b, l, g, reason, sizeof(reason)))
+	if (jit_lock_check(b, g->user, g->role, &g->source, g->host, l->want.now, reason,
+			   sizeof(reason)) != 0)
 		return verify_refused(b, peer, l, "locked", reason);
 	jit_portspec_format(&l->want.port, port, sizeof(port));
 	(void)snprintf(details, sizeof(details), "{\"grant\":%lld,\"from\":\"%s\",\"port\":\"%s\"}",

@@ -107,6 +107,12 @@ _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == JIT_STORE_SCHEMA_VE
 	t ".uses, " t ".last_used, " t ".cut, " t ".max_logins, " t ".used_up_at"
 #define GRANT_COLUMNS GRANT_COLUMNS_OF("grants")
 
+/* One use of grant ?2 at ?1; the one that takes its last login marks it
+ * used up. */
+#define COUNT_USE \
+	"UPDATE grants SET uses = uses + 1, last_used = ?1, used_up_at = CASE WHEN max_logins > 0" \
+	" AND uses + 1 >= max_logins AND used_up_at IS NULL THEN ?1 ELSE used_up_at END"
+
 enum stmt_id {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
 	ST_GRANT_INSERT, ST_GRANT_GET, ST_GRANT_BY_JTI, ST_GRANT_REVOKE, ST_GRANT_USE,
@@ -132,19 +138,14 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"UPDATE grants SET revoked_at = ?, revoked_by = ?, cut = cut | ? WHERE id = ?"
 		" AND revoked_at IS NULL AND expired_at IS NULL AND expires > ?",
 	/* A login here: counted while the grant has logins left. */
-	[ST_GRANT_USE] = "UPDATE grants SET uses = uses + 1, last_used = ?1,"
-			 " used_up_at = CASE WHEN max_logins > 0 AND uses + 1 >= max_logins"
-			 " THEN ?1 ELSE used_up_at END"
-			 " WHERE id = ?2 AND (max_logins = 0 OR uses < max_logins)",
+	[ST_GRANT_USE] = COUNT_USE " WHERE id = ?2 AND (max_logins = 0 OR uses < max_logins)",
 	[ST_NEXT_START] = "SELECT min(not_before) FROM grants WHERE revoked_at IS NULL"
 			  " AND expired_at IS NULL AND host = ?1 AND not_before > ?2",
 	[ST_GRANT_EXTEND] = "UPDATE grants SET expires = ?1 WHERE id = ?2 AND revoked_at IS NULL"
 			    " AND expired_at IS NULL AND used_up_at IS NULL AND expires > ?3"
 			    " AND ?1 > expires",
 	/* An enforcer's login, reported: it was counted there already. */
-	[ST_GRANT_USE_REPORTED] = "UPDATE grants SET uses = uses + 1, last_used = ?1,"
-				  " used_up_at = CASE WHEN max_logins > 0 AND uses + 1 >= max_logins"
-				  " AND used_up_at IS NULL THEN ?1 ELSE used_up_at END WHERE id = ?2",
+	[ST_GRANT_USE_REPORTED] = COUNT_USE " WHERE id = ?2",
 	[ST_DUE] = "SELECT " GRANT_COLUMNS " FROM grants"
 		   " WHERE revoked_at IS NULL AND expired_at IS NULL AND expires <= ?"
 		   " ORDER BY expires LIMIT ?",

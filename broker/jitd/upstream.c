@@ -234,21 +234,16 @@ static int change_grant(const struct jit_broker *b, json_t *change, const char *
 /* The firewall made to match the grant as recorded. */
 static void enforce(struct jit_broker *b, const struct jit_grant *g, time_t now)
 {
-	struct jit_fw_entry entry;
+	enum jit_grant_state state = jit_grant_state(g, now);
 	jit_error err;
-	int rc;
 
 	/* Scheduled: its window opens at its start (jit_broker_expire()). */
-	if (jit_grant_state(g, now) == JIT_GRANT_SCHEDULED)
+	if (state == JIT_GRANT_SCHEDULED)
 		return;
-	if (jit_grant_state(g, now) == JIT_GRANT_ACTIVE) {
-		/* A grant new here or extended: its window, with its end. */
-		jit_fw_entry_from_grant(g, b->cfg->used_up_grace, &entry);
-		rc = jit_firewall_update(b->fw, &entry, &err);
-	} else {
-		rc = jit_firewall_close(b->fw, g->id, &err);
-	}
-	if (rc != 0)
+	/* A grant new here or extended: its window, with its end. */
+	if (state == JIT_GRANT_ACTIVE)
+		jit_broker_update_window(b, g);
+	else if (jit_firewall_close(b->fw, g->id, &err) != 0)
 		jit_broker_firewall_failed(b, g->id, &err);
 	if (g->revoked_at != 0 && g->cut_on_revoke)
 		(void)jit_broker_cut_sessions(b, g, "revoked");

@@ -139,6 +139,11 @@ static void test_cidr_within(void **state)
 	assert_false(jit_cidr_within(&outer, &inner));
 	assert_false(jit_cidr_within(&other, &outer));
 	assert_false(jit_cidr_within(&v6, &outer));
+	/* Overlap goes both ways; disjoint prefixes and other families do not. */
+	assert_true(jit_cidr_overlap(&inner, &outer));
+	assert_true(jit_cidr_overlap(&outer, &inner));
+	assert_false(jit_cidr_overlap(&other, &outer));
+	assert_false(jit_cidr_overlap(&v6, &outer));
 }
 
 static void test_cidr_host(void **state)
