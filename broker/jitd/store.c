@@ -90,6 +90,11 @@ static const char *const migrations[] = {
 	"CREATE TABLE locks (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL,"
 	" target TEXT NOT NULL, reason TEXT NOT NULL, by TEXT NOT NULL, created INTEGER NOT NULL,"
 	" expires INTEGER, removed_at INTEGER, removed_by TEXT);",
+	/* 9 -> 10: the scheduled windows yet to start (those that start after
+	 * they were made), found without reading every grant: the timer asks
+	 * for the next after each request. */
+	"CREATE INDEX grants_start ON grants(host, not_before)"
+	" WHERE revoked_at IS NULL AND expired_at IS NULL AND not_before > created;",
 };
 
 #define CUT_ON_REVOKE 1
@@ -121,7 +126,7 @@ enum stmt_id {
 	ST_GRANT_HOST, ST_HOST_NEXT_SEQ, ST_CHANGE_INSERT, ST_HOST_ACK,
 	ST_MIRROR_GRANT, ST_UPSTREAM_APPLIED, ST_UPSTREAM_SET, ST_HOST_LAST_SEQ,
 	ST_LOGIN_QUEUE, ST_LOGIN_DONE, ST_HOST_LOGIN, ST_UPSTREAM_EPOCH, ST_GUARD_GET, ST_GUARD_SET,
-	ST_COUNT
+	ST_LOCKS, ST_COUNT
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
@@ -140,7 +145,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 	/* A login here: counted while the grant has logins left. */
 	[ST_GRANT_USE] = COUNT_USE " WHERE id = ?2 AND (max_logins = 0 OR uses < max_logins)",
 	[ST_NEXT_START] = "SELECT min(not_before) FROM grants WHERE revoked_at IS NULL"
-			  " AND expired_at IS NULL AND host = ?1 AND not_before > ?2",
+			  " AND expired_at IS NULL AND not_before > created AND host = ?1"
+			  " AND not_before > ?2",
+	/* Every request and login reads them: prepared once. */
+	[ST_LOCKS] = "SELECT id, kind, target, reason, by, created, expires FROM locks"
+		     " WHERE removed_at IS NULL AND (expires IS NULL OR expires > ?1) ORDER BY id",
 	[ST_GRANT_EXTEND] = "UPDATE grants SET expires = ?1 WHERE id = ?2 AND revoked_at IS NULL"
 			    " AND expired_at IS NULL AND used_up_at IS NULL AND expires > ?3"
 			    " AND ?1 > expires",
@@ -438,6 +447,7 @@ void jit_store_close(struct jit_store *st)
 {
 	if (st == NULL)
 		return;
+	(void)jit_store_checkpoint_stop(st);
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
 	jit_store_requests_finalize(st);
@@ -869,6 +879,9 @@ int jit_store_grant_use(struct jit_store *st, const struct jit_login *l,
 static int query_each(struct jit_store *st, sqlite3_stmt *s,
 		      int (*row)(sqlite3_stmt *s, void *ctx, jit_error *err), void *ctx,
 		      const char *what, jit_error *err);
+static int step_rows(struct jit_store *st, sqlite3_stmt *s,
+		     int (*row)(sqlite3_stmt *s, void *ctx, jit_error *err), void *ctx,
+		     const char *what, jit_error *err);
 
 struct login_cb {
 	int (*fn)(const struct jit_login *l, void *ctx);
@@ -1176,17 +1189,14 @@ static int lock_row(sqlite3_stmt *s, void *ctx, jit_error *err)
 int jit_store_locks_each(struct jit_store *st, time_t now,
 			 int (*fn)(const struct jit_lock *l, void *ctx), void *ctx, jit_error *err)
 {
-	static const char sql[] = "SELECT id, kind, target, reason, by, created, expires FROM locks"
-				  " WHERE removed_at IS NULL AND (expires IS NULL OR expires > ?1)"
-				  " ORDER BY id";
 	struct lock_cb cb = { fn, ctx };
-	sqlite3_stmt *s;
-	int rc = db_prepare(st->db, sql, 0, &s, "reading the locks");
+	sqlite3_stmt *s = stmt(st, ST_LOCKS);
+	int rc;
 
-	if (rc != SQLITE_OK)
-		return jit_store_db_fail(st, rc, "reading the locks", err);
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
-	return query_each(st, s, lock_row, &cb, "reading the locks", err);
+	rc = step_rows(st, s, lock_row, &cb, "reading the locks", err);
+	sqlite3_reset(s);
+	return rc;
 }
 
 int jit_store_next_start(struct jit_store *st, const char *host, time_t after, time_t *when,
@@ -1219,7 +1229,7 @@ int jit_store_started_each(struct jit_store *st, const char *host, time_t after,
 {
 	static const char sql[] =
 		"SELECT " GRANT_COLUMNS " FROM grants WHERE revoked_at IS NULL"
-		" AND expired_at IS NULL AND host = ?1 AND not_before > ?2"
+		" AND expired_at IS NULL AND not_before > created AND host = ?1 AND not_before > ?2"
 		" AND not_before <= ?3 AND expires > ?3 ORDER BY not_before";
 	struct started_cb cb = { fn, ctx };
 	sqlite3_stmt *s;
@@ -1247,26 +1257,35 @@ int jit_store_count_active(struct jit_store *st, time_t now, int64_t *count, jit
 }
 
 /* Runs a query built at call time, calling row for each result row. */
-static int query_each(struct jit_store *st, sqlite3_stmt *s,
-		      int (*row)(sqlite3_stmt *s, void *ctx, jit_error *err), void *ctx,
-		      const char *what, jit_error *err)
+/* Each row of s to row() until it returns non-zero: 0, or -1 with err. */
+static int step_rows(struct jit_store *st, sqlite3_stmt *s,
+		     int (*row)(sqlite3_stmt *s, void *ctx, jit_error *err), void *ctx,
+		     const char *what, jit_error *err)
 {
 	int rc;
 
 	while ((rc = jit_store_db_step(s, what)) == SQLITE_ROW) {
 		int stop = row(s, ctx, err);
 
-		if (stop < 0) {
-			sqlite3_finalize(s);
+		if (stop < 0)
 			return -1;
-		}
 		if (stop > 0)
 			break;
 	}
-	sqlite3_finalize(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return jit_store_db_fail(st, rc, what, err);
 	return 0;
+}
+
+/* step_rows() over a statement prepared for this query alone. */
+static int query_each(struct jit_store *st, sqlite3_stmt *s,
+		      int (*row)(sqlite3_stmt *s, void *ctx, jit_error *err), void *ctx,
+		      const char *what, jit_error *err)
+{
+	int rc = step_rows(st, s, row, ctx, what, err);
+
+	sqlite3_finalize(s);
+	return rc;
 }
 
 struct grant_cb {

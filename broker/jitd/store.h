@@ -14,7 +14,7 @@
 #include <time.h>
 
 /* The schema version this build writes; older databases are migrated. */
-#define JIT_STORE_SCHEMA_VERSION 9
+#define JIT_STORE_SCHEMA_VERSION 10
 #define JIT_JUSTIFICATION_MAX 1024	/* with the NUL */
 #define JIT_GRANT_PORTS_MAX 32
 #define JIT_POLICY_LIST_MAX 512
@@ -68,6 +68,14 @@ struct jit_store;
  * JIT_STORE_SCHEMA_VERSION. Refuses a database newer than this build. */
 struct jit_store *jit_store_open(const char *path, jit_error *err);
 void jit_store_close(struct jit_store *st);
+/* Moves the WAL's checkpoints off the committing thread onto one of their
+ * own (store_checkpoint.c). Start it in the process that will use the
+ * store: a fork() takes no thread along. 0, or -1 with err and SQLite's
+ * own checkpoints left in place. */
+int jit_store_checkpoint_start(struct jit_store *st, jit_error *err);
+/* Joins the thread once it has run what was asked of it; SQLite's own
+ * checkpoints again. The number of checkpoints it ran. */
+unsigned long jit_store_checkpoint_stop(struct jit_store *st);
 
 /* The schema version of the open database. */
 int jit_store_schema_version(struct jit_store *st);
@@ -99,14 +107,16 @@ int jit_store_grant_revoke(struct jit_store *st, int64_t id, const char *by, tim
 int jit_store_grant_extend(struct jit_store *st, int64_t id, time_t expires, const char *ticket,
 			   time_t now, const struct jit_audit_entry *audit, jit_error *err);
 
-/* The earliest start after `after` of this host's grants still to come; 1
- * with *when, 0 when there is none, -1. */
+/* The earliest start after `after` of this host's scheduled grants (those
+ * made to start later than they were made) still to come; 1 with *when,
+ * 0 when there is none, -1. */
 int jit_store_next_start(struct jit_store *st, const char *host, time_t after, time_t *when,
 			 jit_error *err);
 
-/* This host's grants, neither revoked nor over, whose start is after
- * `after` and at or before `now`, each to fn (which returns as for
- * jit_store_grants_each()). */
+/* This host's scheduled grants, neither revoked nor over, whose start is
+ * after `after` and at or before `now`, each to fn (which returns as for
+ * jit_store_grants_each()). A grant that started when it was made is
+ * never among them: it opened then. */
 int jit_store_started_each(struct jit_store *st, const char *host, time_t after, time_t now,
 			   int (*fn)(const struct jit_grant *g, void *ctx), void *ctx, jit_error *err);
 

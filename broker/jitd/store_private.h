@@ -24,6 +24,7 @@ struct jit_store {
 	bool report_logins;		/* an enforcer's: each use queued for the controller */
 	uint64_t logins_queued;		/* by this process */
 	sqlite3_stmt *requests[JIT_STORE_REQUEST_STMTS];	/* store_requests.c's */
+	struct jit_checkpointer *checkpointer;	/* NULL: SQLite's own, after a commit */
 };
 
 /* -1, with what failed and SQLite's reason in err. */

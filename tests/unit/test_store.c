@@ -459,6 +459,73 @@ static int collect(const struct jit_grant *g, void *ctx)
 	return c->n == 8;
 }
 
+static int64_t add_scheduled(struct jit_store *st, const char *jti, time_t start)
+{
+	struct jit_grant g;
+	struct jit_audit_entry e = { .time = NOW, .actor = "alice", .action = "request",
+				     .subject = "alice", .result = "granted" };
+	jit_error err = { "" };
+
+	sample_grant(&g, "alice", jti, start + 600);
+	g.not_before = start;
+	if (jit_store_grant_add(st, &g, NULL, &e, &err) != 0)
+		fail_msg("grant_add: %s", err.msg);
+	return g.id;
+}
+
+/* Only grants made to start later are scheduled: one that started when it
+ * was made is not found again when the timer opens what has started. */
+static void test_scheduled_starts(void **state)
+{
+	struct fixture *f = *state;
+	struct collected c = { 0 };
+	jit_error err = { "" };
+	time_t when = 0;
+	int64_t later, soon;
+
+	open_store(f);
+	(void)add_grant(f->st, "alice", "jti-now", NOW + 600);
+	assert_int_equal(jit_store_next_start(f->st, "web01", NOW - 60, &when, &err), 0);
+	later = add_scheduled(f->st, "jti-later", NOW + 7200);
+	soon = add_scheduled(f->st, "jti-soon", NOW + 60);
+	assert_int_equal(jit_store_next_start(f->st, "web01", NOW - 60, &when, &err), 1);
+	assert_int_equal(when, NOW + 60);
+	assert_int_equal(jit_store_next_start(f->st, "web01", NOW + 60, &when, &err), 1);
+	assert_int_equal(when, NOW + 7200);
+	assert_int_equal(jit_store_next_start(f->st, "web02", NOW - 60, &when, &err), 0);
+	assert_int_equal(jit_store_started_each(f->st, "web01", NOW - 60, NOW + 60, collect, &c, &err),
+			 0);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.ids[0], soon);
+	c.n = 0;
+	assert_int_equal(jit_store_started_each(f->st, "web01", NOW + 60, NOW + 7200, collect, &c,
+						&err), 0);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.ids[0], later);
+}
+
+/* The WAL's checkpoints run on their own thread: after enough commits one
+ * has run, and what it copied is in the database file itself. */
+static void test_checkpoints_on_their_thread(void **state)
+{
+	struct fixture *f = *state;
+	jit_error err = { "" };
+	struct stat before, after;
+	char jti[32];
+
+	open_store(f);
+	assert_int_equal(jit_store_checkpoint_start(f->st, &err), 0);
+	assert_int_equal(stat(f->path, &before), 0);
+	for (int i = 0; i < 400; i++) {
+		(void)snprintf(jti, sizeof(jti), "jti-%d", i);
+		(void)add_grant(f->st, "alice", jti, NOW + 600);
+	}
+	assert_true(jit_store_checkpoint_stop(f->st) >= 1);
+	assert_int_equal(stat(f->path, &after), 0);
+	assert_true(after.st_size > before.st_size);
+	assert_int_equal(jit_store_checkpoint_stop(f->st), 0);
+}
+
 static void test_list_filters(void **state)
 {
 	struct fixture *f = *state;
@@ -833,6 +900,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_request_survives_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration_from_version_1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scheduled_starts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_checkpoints_on_their_thread, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_a_database_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locked_database_refuses_grant, setup, teardown),
 	};
