@@ -16,6 +16,9 @@ struct jit_firewall {
 	const struct jit_firewall_ops *ops;
 	void *state;
 	struct jit_fw_plan plan;
+	struct jit_fw_plan next;	/* a reconcile's, until it ends */
+	int64_t next_ms;		/* the time it is planned for */
+	bool next_failed;		/* a grant could not be put in it */
 	struct jit_guarded guarded;
 	char *fingerprint;		/* the backend's, right after the last replace() */
 	bool said_no_sock_destroy;	/* the kernel's refusal to close sockets, logged */
@@ -82,13 +85,14 @@ void jit_firewall_free(struct jit_firewall *fw)
 		return;
 	fw->ops->destroy(fw->state);
 	jit_fw_plan_free(&fw->plan);
+	jit_fw_plan_free(&fw->next);
 	free(fw->fingerprint);
 	free(fw);
 }
 
 size_t jit_firewall_entries(const struct jit_firewall *fw)
 {
-	return fw->plan.n_entries;
+	return fw->plan.n_grants;
 }
 
 const char *jit_firewall_backend(const struct jit_firewall *fw)
@@ -167,14 +171,32 @@ int jit_firewall_update(struct jit_firewall *fw, const struct jit_fw_entry *e, j
 	return rc;
 }
 
-int jit_firewall_reconcile(struct jit_firewall *fw, const struct jit_fw_entry *entries, size_t n,
-			   jit_error *err)
+void jit_firewall_reconcile_begin(struct jit_firewall *fw)
 {
-	int64_t ms = jit_realtime_ms();
+	fw->next_ms = jit_realtime_ms();
+	fw->next_failed = false;
+	jit_fw_plan_reset_begin(&fw->next);
+}
 
-	if (jit_fw_plan_reset(&fw->plan, entries, n, ms) != 0)
-		return jit_error_set(err, "out of memory planning the firewall");
-	return replace_all(fw, ms, err);
+int jit_firewall_reconcile_put(struct jit_firewall *fw, const struct jit_fw_entry *e)
+{
+	if (!fw->next_failed && jit_fw_plan_put(&fw->next, e, fw->next_ms) != 0)
+		fw->next_failed = true;
+	return fw->next_failed ? -1 : 0;
+}
+
+int jit_firewall_reconcile_end(struct jit_firewall *fw, bool complete, jit_error *err)
+{
+	struct jit_fw_plan old = fw->plan;
+
+	if (!complete || fw->next_failed || jit_fw_plan_reset_end(&fw->next, fw->next_ms) != 0) {
+		jit_fw_plan_free(&fw->next);
+		return complete ? jit_error_set(err, "out of memory planning the firewall") : -1;
+	}
+	fw->plan = fw->next;
+	memset(&fw->next, 0, sizeof(fw->next));
+	jit_fw_plan_free(&old);
+	return replace_all(fw, fw->next_ms, err);
 }
 
 /* This host's own sockets first: closing them sends the resets at once,
@@ -211,15 +233,21 @@ static struct jit_fw_entry *other_open_windows(const struct jit_firewall *fw,
 	struct jit_fw_entry *open;
 	size_t count = 0;
 
-	for (size_t i = 0; i < fw->plan.n_entries; i++)
-		count += overlaps_open(&fw->plan.entries[i], e, now);
+	struct jit_fw_entry o;
+
+	for (size_t i = 0; i < fw->plan.n_recs; i++) {
+		jit_fw_rec_entry(&fw->plan.recs[i], &o);
+		count += overlaps_open(&o, e, now);
+	}
 	*n = 0;
 	open = malloc((count + 1) * sizeof(*open));
 	if (open == NULL)
 		return NULL;
-	for (size_t i = 0; i < fw->plan.n_entries; i++)
-		if (overlaps_open(&fw->plan.entries[i], e, now))
-			open[(*n)++] = fw->plan.entries[i];
+	for (size_t i = 0; i < fw->plan.n_recs && *n < count; i++) {
+		jit_fw_rec_entry(&fw->plan.recs[i], &o);
+		if (overlaps_open(&o, e, now))
+			open[(*n)++] = o;
+	}
 	return open;
 }
 

@@ -10,6 +10,7 @@
 #include "jit_error.h"
 #include "jitd_config.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -37,13 +38,17 @@ size_t jit_firewall_entries(const struct jit_firewall *fw);
  * reconcile puts them in place. */
 void jit_firewall_configure(struct jit_firewall *fw, const struct jit_config *cfg);
 
-/* Opens a grant's window, closes it (revoke), or makes the kernel hold
- * exactly these grants (start, reload, after errors). Windows are timed
- * from the clock in milliseconds at the call. */
+/* Opens a grant's window or closes it (revoke). Windows are timed from
+ * the clock in milliseconds at the call. */
 int jit_firewall_open(struct jit_firewall *fw, const struct jit_fw_entry *e, jit_error *err);
 int jit_firewall_close(struct jit_firewall *fw, int64_t grant_id, jit_error *err);
-int jit_firewall_reconcile(struct jit_firewall *fw, const struct jit_fw_entry *entries, size_t n,
-			   jit_error *err);
+/* Makes the kernel hold exactly the grants put (start, reload, after
+ * errors), a grant at a time: begin, put each, end. end with complete
+ * false (the grants could not all be read) changes nothing. Windows are
+ * timed from the clock at begin. */
+void jit_firewall_reconcile_begin(struct jit_firewall *fw);
+int jit_firewall_reconcile_put(struct jit_firewall *fw, const struct jit_fw_entry *e);
+int jit_firewall_reconcile_end(struct jit_firewall *fw, bool complete, jit_error *err);
 /* Gives a grant's window a new end (e's), its elements deleted and added
  * again in one batch. */
 int jit_firewall_update(struct jit_firewall *fw, const struct jit_fw_entry *e, jit_error *err);

@@ -15,7 +15,7 @@ static int none_replace(void *state, const struct jit_guarded *guarded,
 {
 	(void)state, (void)now, (void)err;
 	log_debug("firewall none: %zu guarded ports, %zu active grants", guarded->n,
-		  plan->n_entries);
+		  plan->n_grants);
 	return 0;
 }
 

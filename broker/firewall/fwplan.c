@@ -157,8 +157,62 @@ void jit_fw_plan_free(struct jit_fw_plan *plan)
 	for (size_t i = 0; i < plan->n_keys; i++)
 		free(plan->keys[i].segs);
 	free(plan->keys);
-	free(plan->entries);
+	free(plan->recs);
 	memset(plan, 0, sizeof(*plan));
+}
+
+/* The records of a grant of the most ports. */
+#define ENTRY_RECS_MAX ((JIT_FW_ENTRY_PORTS_MAX + JIT_FW_REC_PORTS - 1) / JIT_FW_REC_PORTS)
+
+/* e as records (one even with no port, so that the grant is counted). */
+static size_t entry_recs(const struct jit_fw_entry *e, struct jit_fw_rec out[ENTRY_RECS_MAX])
+{
+	size_t n = 0;
+
+	do {
+		struct jit_fw_rec *r = &out[n];
+
+		memset(r, 0, sizeof(*r));
+		r->grant_id = e->grant_id;
+		r->expires = e->expires;
+		memcpy(r->addr, e->source.addr.bytes, sizeof(r->addr));
+		r->family = (uint8_t)e->source.addr.family;
+		r->prefix = (uint8_t)e->source.prefix;
+		r->part = (uint8_t)n;
+		for (size_t p = n * JIT_FW_REC_PORTS; p < e->n_ports && r->n_ports < JIT_FW_REC_PORTS;
+		     p++) {
+			r->proto[r->n_ports] = (uint8_t)e->ports[p].proto;
+			r->port[r->n_ports++] = e->ports[p].port;
+		}
+		n++;
+	} while (n * JIT_FW_REC_PORTS < e->n_ports && n < ENTRY_RECS_MAX);
+	return n;
+}
+
+void jit_fw_rec_entry(const struct jit_fw_rec *r, struct jit_fw_entry *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->grant_id = r->grant_id;
+	e->expires = (time_t)r->expires;
+	e->source.addr.family = r->family;
+	memcpy(e->source.addr.bytes, r->addr, sizeof(r->addr));
+	e->source.prefix = r->prefix;
+	for (size_t p = 0; p < r->n_ports; p++)
+		e->ports[e->n_ports++] = (struct jit_portspec){ .port = r->port[p],
+								.proto = (enum jit_proto)r->proto[p] };
+}
+
+static int recs_append(struct jit_fw_plan *plan, const struct jit_fw_entry *e)
+{
+	struct jit_fw_rec recs[ENTRY_RECS_MAX];
+	size_t n = entry_recs(e, recs);
+
+	if (grow((void **)&plan->recs, &plan->cap_recs, plan->n_recs + n, sizeof(*plan->recs)) != 0)
+		return -1;
+	memcpy(&plan->recs[plan->n_recs], recs, n * sizeof(*recs));
+	plan->n_recs += n;
+	plan->n_grants++;
+	return 0;
 }
 
 static struct jit_fw_key *key_get(struct jit_fw_plan *plan, int family,
@@ -203,27 +257,35 @@ static int cmp_point(const void *a, const void *b)
 	return memcmp(a, b, 16);
 }
 
-static bool entry_has_port(const struct jit_fw_entry *e, const struct jit_fw_key *k)
+static bool rec_has_port(const struct jit_fw_rec *r, const struct jit_fw_key *k)
 {
-	if (e->source.addr.family != k->family)
+	if (r->family != k->family)
 		return false;
-	for (size_t i = 0; i < e->n_ports; i++)
-		if (e->ports[i].port == k->port && e->ports[i].proto == k->proto)
+	for (size_t i = 0; i < r->n_ports; i++)
+		if (r->port[i] == k->port && r->proto[i] == k->proto)
 			return true;
 	return false;
 }
 
-/* The live entries of key k overlapping [a, b], clipped to it. */
-static int collect_spans(const struct jit_fw_plan *plan, const struct jit_fw_key *k,
+static void rec_range(const struct jit_fw_rec *r, uint8_t lo[16], uint8_t hi[16])
+{
+	struct jit_cidr c = { .addr.family = r->family, .prefix = r->prefix };
+
+	memcpy(c.addr.bytes, r->addr, sizeof(r->addr));
+	cidr_range(&c, lo, hi);
+}
+
+/* The live records of key k overlapping [a, b], clipped to it. */
+static int collect_spans(const struct jit_fw_rec *recs, size_t n, const struct jit_fw_key *k,
 			 const uint8_t *a, const uint8_t *b, int64_t now_ms, struct spans *out)
 {
-	for (size_t i = 0; i < plan->n_entries; i++) {
-		const struct jit_fw_entry *e = &plan->entries[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct jit_fw_rec *e = &recs[i];
 		struct span s;
 
-		if (e->expires * 1000 <= now_ms || !entry_has_port(e, k))
+		if (e->expires * 1000 <= now_ms || !rec_has_port(e, k))
 			continue;
-		cidr_range(&e->source, s.lo, s.hi);
+		rec_range(e, s.lo, s.hi);
 		if (addr_cmp(s.hi, a, out->len) < 0 || addr_cmp(s.lo, b, out->len) > 0)
 			continue;
 		if (addr_cmp(s.lo, a, out->len) < 0)
@@ -467,14 +529,14 @@ static int recompute(struct jit_fw_plan *plan, struct jit_fw_key *k, const uint8
 	if (i1 > i0 && addr_cmp(k->segs[i1 - 1].hi, b, len) > 0)
 		memcpy(b, k->segs[i1 - 1].hi, 16);
 	if (added == NULL) {
-		rc = collect_spans(plan, k, a, b, now_ms, &sp);
+		rc = collect_spans(plan->recs, plan->n_recs, k, a, b, now_ms, &sp);
 	} else {
-		struct jit_fw_plan just_added = { .entries = (struct jit_fw_entry *)added,
-						  .n_entries = 1 };
+		struct jit_fw_rec just_added[ENTRY_RECS_MAX];
+		size_t n_added = entry_recs(added, just_added);
 
 		rc = collect_segments(k, i0, i1, now_ms, &sp);
 		if (rc == 0)
-			rc = collect_spans(&just_added, k, a, b, now_ms, &sp);
+			rc = collect_spans(just_added, n_added, k, a, b, now_ms, &sp);
 	}
 	if (rc == 0)
 		rc = skyline(&sp, &new, &n_new);
@@ -510,47 +572,70 @@ static int recompute_entry(struct jit_fw_plan *plan, const struct jit_fw_entry *
 int jit_fw_plan_add(struct jit_fw_plan *plan, const struct jit_fw_entry *e, int64_t now_ms,
 		    struct jit_fw_changes *out)
 {
-	if (grow((void **)&plan->entries, &plan->cap_entries, plan->n_entries + 1,
-		 sizeof(*plan->entries)) != 0)
+	if (recs_append(plan, e) != 0)
 		return -1;
-	plan->entries[plan->n_entries++] = *e;
 	return recompute_entry(plan, e, e, now_ms, out);
 }
 
 int jit_fw_plan_remove(struct jit_fw_plan *plan, int64_t grant_id, int64_t now_ms,
 		       struct jit_fw_changes *out)
 {
-	struct jit_fw_entry gone;
+	struct jit_fw_rec gone[ENTRY_RECS_MAX];
+	size_t n_gone = 0;
 
-	for (size_t i = 0; i < plan->n_entries; i++) {
-		if (plan->entries[i].grant_id != grant_id)
+	/* All of the grant's records out first, then its ports recomputed
+	 * from the records left. */
+	for (size_t i = plan->n_recs; i-- > 0;) {
+		if (plan->recs[i].grant_id != grant_id)
 			continue;
-		gone = plan->entries[i];
-		plan->entries[i] = plan->entries[--plan->n_entries];
-		return recompute_entry(plan, &gone, NULL, now_ms, out);
+		if (n_gone < ENTRY_RECS_MAX)
+			gone[n_gone++] = plan->recs[i];
+		plan->recs[i] = plan->recs[--plan->n_recs];
 	}
-	return 1;
+	if (n_gone == 0)
+		return 1;
+	plan->n_grants--;
+	for (size_t i = 0; i < n_gone; i++) {
+		struct jit_fw_entry e;
+
+		jit_fw_rec_entry(&gone[i], &e);
+		if (recompute_entry(plan, &e, NULL, now_ms, out) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+void jit_fw_plan_reset_begin(struct jit_fw_plan *plan)
+{
+	jit_fw_plan_free(plan);
+}
+
+int jit_fw_plan_put(struct jit_fw_plan *plan, const struct jit_fw_entry *e, int64_t now_ms)
+{
+	if (e->expires * 1000 <= now_ms)
+		return 0;
+	for (size_t p = 0; p < e->n_ports; p++)
+		if (key_get(plan, e->source.addr.family, &e->ports[p]) == NULL)
+			return -1;
+	return recs_append(plan, e);
 }
 
 int jit_fw_plan_reset(struct jit_fw_plan *plan, const struct jit_fw_entry *entries, size_t n,
 		      int64_t now_ms)
 {
+	jit_fw_plan_reset_begin(plan);
+	for (size_t i = 0; i < n; i++)
+		if (jit_fw_plan_put(plan, &entries[i], now_ms) != 0)
+			return -1;
+	return jit_fw_plan_reset_end(plan, now_ms);
+}
+
+int jit_fw_plan_reset_end(struct jit_fw_plan *plan, int64_t now_ms)
+{
 	static const uint8_t zero[16], ones[16] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 						    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	uint8_t ones4[16] = { 0xff, 0xff, 0xff, 0xff };
 
-	jit_fw_plan_free(plan);
-	if (n > 0 && grow((void **)&plan->entries, &plan->cap_entries, n,
-			  sizeof(*plan->entries)) != 0)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (entries[i].expires * 1000 <= now_ms)
-			continue;
-		plan->entries[plan->n_entries++] = entries[i];
-		for (size_t p = 0; p < entries[i].n_ports; p++)
-			if (key_get(plan, entries[i].source.addr.family, &entries[i].ports[p]) == NULL)
-				return -1;
-	}
 	/* One sweep per key over the whole address space. */
 	for (size_t i = 0; i < plan->n_keys; i++) {
 		struct jit_fw_key *k = &plan->keys[i];
@@ -566,10 +651,13 @@ void jit_fw_plan_prune(struct jit_fw_plan *plan, int64_t now_ms)
 {
 	size_t kept = 0;
 
-	for (size_t i = 0; i < plan->n_entries; i++)
-		if (plan->entries[i].expires * 1000 > now_ms)
-			plan->entries[kept++] = plan->entries[i];
-	plan->n_entries = kept;
+	plan->n_grants = 0;
+	for (size_t i = 0; i < plan->n_recs; i++)
+		if (plan->recs[i].expires * 1000 > now_ms) {
+			plan->n_grants += plan->recs[i].part == 0;
+			plan->recs[kept++] = plan->recs[i];
+		}
+	plan->n_recs = kept;
 	for (size_t i = 0; i < plan->n_keys; i++) {
 		struct jit_fw_key *k = &plan->keys[i];
 		size_t n = 0;

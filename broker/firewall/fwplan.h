@@ -47,11 +47,28 @@ struct jit_fw_key {
 	size_t n, cap;
 };
 
+/* How the plan keeps an active grant: a fixed-size record of at most
+ * JIT_FW_REC_PORTS ports (48 bytes), a grant of more ports in several, so
+ * that 100,000 grants take a few megabytes and no heap node each. */
+#define JIT_FW_REC_PORTS 3
+struct jit_fw_rec {
+	int64_t grant_id;
+	int64_t expires;		/* Unix time */
+	uint8_t addr[16];		/* the source's network; IPv4 the first 4 */
+	uint8_t family;			/* AF_INET or AF_INET6 */
+	uint8_t prefix;
+	uint8_t n_ports;
+	uint8_t part;			/* 0: a grant's first record */
+	uint8_t proto[JIT_FW_REC_PORTS];
+	uint16_t port[JIT_FW_REC_PORTS];
+};
+
 struct jit_fw_plan {
 	struct jit_fw_key *keys;
 	size_t n_keys, cap_keys;
-	struct jit_fw_entry *entries;	/* the active grants the plan is made of */
-	size_t n_entries, cap_entries;
+	struct jit_fw_rec *recs;	/* the active grants the plan is made of */
+	size_t n_recs, cap_recs;
+	size_t n_grants;		/* of which first records */
 };
 
 enum jit_fw_change_kind { JIT_FW_DEL, JIT_FW_ADD };
@@ -88,6 +105,16 @@ int jit_fw_plan_remove(struct jit_fw_plan *plan, int64_t grant_id, int64_t now_m
 /* Rebuilds the plan from these grants alone (a full reconcile). */
 int jit_fw_plan_reset(struct jit_fw_plan *plan, const struct jit_fw_entry *entries, size_t n,
 		      int64_t now_ms);
+/* The same a grant at a time, without an array of them all: begin (the
+ * plan emptied), put each grant (one ended by now_ms is left out), then
+ * end, which computes the segments. 0, or -1 when memory runs out (the
+ * plan is then to be reset again). */
+void jit_fw_plan_reset_begin(struct jit_fw_plan *plan);
+int jit_fw_plan_put(struct jit_fw_plan *plan, const struct jit_fw_entry *e, int64_t now_ms);
+int jit_fw_plan_reset_end(struct jit_fw_plan *plan, int64_t now_ms);
+
+/* A record as the grant it stands for (with the record's ports only). */
+void jit_fw_rec_entry(const struct jit_fw_rec *r, struct jit_fw_entry *e);
 
 /* Forgets grants and segments that ended by now_ms. */
 void jit_fw_plan_prune(struct jit_fw_plan *plan, int64_t now_ms);

@@ -297,29 +297,24 @@ int jit_broker_expire(struct jit_broker *b, time_t now)
 	return rc < 0 ? -1 : 0;
 }
 
-struct entry_array {
-	struct jit_fw_entry *items;
-	size_t n, cap;
+struct reconcile_ctx {
+	struct jit_firewall *fw;
 	int64_t used_up_grace;
 	time_t now;			/* a grant starting later is not open yet */
+	size_t n;
 };
 
-static int collect_entry(const struct jit_grant *g, void *ctx)
+static int put_entry(const struct jit_grant *g, void *ctx)
 {
-	struct entry_array *a = ctx;
+	struct reconcile_ctx *r = ctx;
+	struct jit_fw_entry e;
 
-	if (g->not_before > a->now)
+	if (g->not_before > r->now)
 		return 0;
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? a->cap * 2 : 16;
-		struct jit_fw_entry *grown = realloc(a->items, cap * sizeof(*grown));
-
-		if (grown == NULL)
-			return -1;
-		a->items = grown;
-		a->cap = cap;
-	}
-	jit_fw_entry_from_grant(g, a->used_up_grace, &a->items[a->n++]);
+	jit_fw_entry_from_grant(g, r->used_up_grace, &e);
+	if (jit_firewall_reconcile_put(r->fw, &e) != 0)
+		return -1;
+	r->n++;
 	return 0;
 }
 
@@ -328,12 +323,18 @@ int jit_broker_reconcile(struct jit_broker *b, time_t now)
 	/* A controller records grants for other hosts: only this host's are
 	 * this firewall's. */
 	struct jit_grant_filter f = { .host = b->cfg->host, .active_only = true, .now = now };
-	struct entry_array active = { .used_up_grace = b->cfg->used_up_grace, .now = now };
-	jit_error err;
-	int rc = jit_store_grants_each(b->store, &f, collect_entry, &active, &err);
+	struct reconcile_ctx active = { .fw = b->fw, .used_up_grace = b->cfg->used_up_grace,
+					.now = now };
+	jit_error err = { "" };
+	int rc;
 
-	if (rc == 0)
-		rc = jit_firewall_reconcile(b->fw, active.items, active.n, &err);
+	/* Each grant goes into the plan as it is read: no array of them all. */
+	jit_firewall_reconcile_begin(b->fw);
+	rc = jit_store_grants_each(b->store, &f, put_entry, &active, &err);
+	if (rc != 0 && err.msg[0] == '\0')
+		jit_error_set(&err, "out of memory planning the firewall");
+	if (jit_firewall_reconcile_end(b->fw, rc == 0, &err) != 0)
+		rc = -1;
 	b->needs_reconcile = rc != 0;
 	/* What started by now is in the firewall, or is retried with it. */
 	if (now > b->opened_through)
@@ -345,7 +346,6 @@ int jit_broker_reconcile(struct jit_broker *b, time_t now)
 	}
 	else
 		log_debug("reconciled the firewall to %zu active grants", active.n);
-	free(active.items);
 	return rc;
 }
 

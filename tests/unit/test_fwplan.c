@@ -186,7 +186,7 @@ static void test_expired_segments_are_not_deleted(void **state)
 	jit_fw_changes_free(&c);
 	add(&plan, entry(2, "192.0.2.10", "22/tcp", T(600)), "add 192.0.2.10@600");
 	jit_fw_plan_prune(&plan, NOW_MS);
-	assert_int_equal(plan.n_entries, 1);
+	assert_int_equal(plan.n_grants, 1);
 	expect_key(&plan, AF_INET, 22, "192.0.2.10@600");
 	jit_fw_plan_free(&plan);
 }
@@ -301,6 +301,46 @@ static void test_random_against_model(void **state)
 	jit_fw_plan_free(&plan);
 }
 
+/* A grant of more ports than a record holds takes several records, counts
+ * as one grant, and goes whole: each of its ports, and no other grant's. */
+static void test_grant_of_many_ports(void **state)
+{
+	static const uint16_t ports[] = { 22, 80, 443, 3389, 5985, 5986, 8443 };
+	struct jit_fw_plan plan = { 0 }, reset = { 0 };
+	struct jit_fw_entry many = entry(1, "192.0.2.0/24",
+					 "22/tcp,80/tcp,443/tcp,3389/tcp,5985/tcp,5986/tcp,8443/tcp",
+					 T(600));
+	struct jit_fw_entry other = entry(2, "192.0.2.10", "8443/tcp", T(900));
+	struct jit_fw_changes c = { 0 };
+
+	(void)state;
+	/* One element a port. */
+	add(&plan, many, "add 192.0.2.0-192.0.2.255@600, add 192.0.2.0-192.0.2.255@600,"
+			 " add 192.0.2.0-192.0.2.255@600, add 192.0.2.0-192.0.2.255@600,"
+			 " add 192.0.2.0-192.0.2.255@600, add 192.0.2.0-192.0.2.255@600,"
+			 " add 192.0.2.0-192.0.2.255@600");
+	add(&plan, other, "del 192.0.2.0-192.0.2.255@600, add 192.0.2.0-192.0.2.9@600,"
+			  " add 192.0.2.10@900, add 192.0.2.11-192.0.2.255@600");
+	assert_int_equal(plan.n_grants, 2);
+	assert_int_equal(plan.n_recs, 4);
+	for (size_t i = 0; i + 1 < sizeof(ports) / sizeof(ports[0]); i++)
+		expect_key(&plan, AF_INET, ports[i], "192.0.2.0-192.0.2.255@600");
+	assert_int_equal(jit_fw_plan_reset(&reset, (struct jit_fw_entry[]){ many, other }, 2, NOW_MS),
+			 0);
+	assert_int_equal(reset.n_grants, 2);
+	expect_key(&reset, AF_INET, 8443,
+		   "192.0.2.0-192.0.2.9@600 192.0.2.10@900 192.0.2.11-192.0.2.255@600");
+	assert_int_equal(jit_fw_plan_remove(&plan, 1, NOW_MS, &c), 0);
+	assert_int_equal(plan.n_grants, 1);
+	assert_int_equal(plan.n_recs, 1);
+	for (size_t i = 0; i + 1 < sizeof(ports) / sizeof(ports[0]); i++)
+		expect_key(&plan, AF_INET, ports[i], "");
+	expect_key(&plan, AF_INET, 8443, "192.0.2.10@900");
+	jit_fw_changes_free(&c);
+	jit_fw_plan_free(&plan);
+	jit_fw_plan_free(&reset);
+}
+
 /* A reset from the same grants gives the segments incremental adds gave. */
 static void test_reset_matches_incremental(void **state)
 {
@@ -320,7 +360,7 @@ static void test_reset_matches_incremental(void **state)
 		jit_fw_changes_free(&c);
 	}
 	assert_int_equal(jit_fw_plan_reset(&reset, es, 5, NOW_MS), 0);
-	assert_int_equal(reset.n_entries, 4);	/* the expired one is left out */
+	assert_int_equal(reset.n_grants, 4);	/* the expired one is left out */
 	for (uint16_t port = 22; port != 0; port = port == 22 ? 3389 : 0) {
 		key_text(&inc, AF_INET, port, a, sizeof(a));
 		key_text(&reset, AF_INET, port, b, sizeof(b));
@@ -385,6 +425,7 @@ int main(void)
 		cmocka_unit_test(test_remove_unknown),
 		cmocka_unit_test(test_random_against_model),
 		cmocka_unit_test(test_reset_matches_incremental),
+		cmocka_unit_test(test_grant_of_many_ports),
 		cmocka_unit_test(test_segments_as_cidrs),
 	};
 
