@@ -190,7 +190,7 @@ static int serve(const struct options *o)
 		jit_broker_stop(&b);
 		return 1;
 	}
-	if (getenv("JIT_NO_CKPT") == NULL && jit_store_checkpoint_start(b.store, &err) != 0)
+	if (jit_store_checkpoint_start(b.store, &err) != 0)
 		log_warn("%s; SQLite checkpoints after a commit instead", err.msg);
 	rc = jit_server_run(&b, fd);
 	jit_broker_stop(&b);
