@@ -230,10 +230,8 @@ static struct jit_fw_entry *other_open_windows(const struct jit_firewall *fw,
 					       const struct jit_fw_entry *e, size_t *n)
 {
 	time_t now = time(NULL);
-	struct jit_fw_entry *open;
+	struct jit_fw_entry *open, o;
 	size_t count = 0;
-
-	struct jit_fw_entry o;
 
 	for (size_t i = 0; i < fw->plan.n_recs; i++) {
 		jit_fw_rec_entry(&fw->plan.recs[i], &o);
