@@ -4,7 +4,11 @@
 # from a client namespace to jit-sshd in a server namespace (a new SSH
 # connection, key exchange, public-key authentication, the request to jitd
 # with backend none, the ticket back). Prints p50/p99 of one at a time, and
-# requests per second with 20 clients at once. Needs root (namespaces).
+# requests per second with 20 clients at once; beside them, in the same run,
+# a bare `ssh -p 22 alice@server true` to OpenSSH's sshd (public key, no PAM)
+# with the key exchange jitctl's libssh negotiates (curve25519-sha256), the
+# ratio of the p50s (target <= 1.5x), and the same ssh with OpenSSH's default
+# key exchange (sntrup761x25519, far slower here). Needs root (namespaces).
 set -u
 . "${JIT_TESTS_SRCDIR:-$(dirname "$0")/..}/tap.sh"	# tap_workdir, tap_atexit
 : "${JITD:?}" "${JITCTL:?}" "${JIT_SSHD_BIN:?}" "${JIT_BUILDDIR:?}" "${JIT_TESTS_SRCDIR:?}"
@@ -12,7 +16,6 @@ if [ "$(id -u)" -ne 0 ] || ! command -v ssh-keygen >/dev/null; then
 	echo "bench_remote: skipped (needs root and ssh-keygen)"
 	exit 0
 fi
-JIT_SSHD=${JIT_SSHD:-/bin/true}
 . "$JIT_TESTS_SRCDIR/e2e/sshd-env.sh"
 sshenv_private_mounts "$@"
 
@@ -36,6 +39,11 @@ ip -n "$srv" link set "jb${$}s" up
 ip -n "$cli" link set "jb${$}c" up
 ip -n "$srv" addr add 192.0.2.1/24 dev "jb${$}s"
 ip -n "$cli" addr add 192.0.2.10/24 dev "jb${$}c"
+# No delayed ACKs: OpenSSH writes the key exchange's last messages in small
+# pieces before it turns TCP_NODELAY on, and each pause Nagle makes for a
+# delayed ACK costs 40 ms; that compares timers, not work.
+ip -n "$srv" route change 192.0.2.0/24 dev "jb${$}s" quickack 1
+ip -n "$cli" route change 192.0.2.0/24 dev "jb${$}c" quickack 1
 
 "$JITCTL" keygen --out "$work" >/dev/null
 ssh-keygen -q -t ed25519 -N '' -f "$work/host_key"
@@ -84,17 +92,67 @@ request() {
 		--known-hosts "$work/kh" request --port 22/tcp --duration 10m >/dev/null
 }
 
-# One at a time: each round trip in microseconds.
-for _ in $(seq "$SEQUENTIAL"); do
-	t0=$EPOCHREALTIME
-	request || echo "bench_remote: a request failed" >&2
-	t1=$EPOCHREALTIME
-	echo $(( (${t1/./} - ${t0/./}) ))
-done | sort -n >"$work/times"
-p50=$(sed -n "$((SEQUENTIAL / 2))p" "$work/times")
-p99=$(sed -n "$((SEQUENTIAL * 99 / 100))p" "$work/times")
-printf 'jitctl --remote request, one at a time (%d): p50 %d.%02d ms  p99 %d.%02d ms\n' "$SEQUENTIAL" \
-	$((p50 / 1000)) $((p50 % 1000 / 10)) $((p99 / 1000)) $((p99 % 1000 / 10))
+# The baseline: OpenSSH's sshd in the same namespace, a minimal
+# configuration (public key only, no PAM), so what it costs is the new
+# connection, key exchange, authentication and a forked session.
+bare_sshd() {
+	sshenv_find_sshd || return 1
+	cat >"$work/sshd_config" <<CONF
+ListenAddress 192.0.2.1:22
+HostKey $work/ssh_host_ed25519_key
+PidFile $work/sshd.pid
+UsePAM no
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+AuthorizedKeysFile $work/keys/%u.pub
+StrictModes no
+UseDNS no
+MaxStartups 100
+CONF
+	: >"$work/sshd.log"
+	ip netns exec "$srv" "$SSHD" -D -e -f "$work/sshd_config" 2>>"$work/sshd.log" &
+	pids+=($!)
+	sshenv_await "sshd" grep -q "Server listening on" "$work/sshd.log"
+}
+# bare_ssh [OPTION...]: ssh alice@server true.
+bare_ssh() {
+	timeout 30 ip netns exec "$cli" ssh -F /dev/null "$@" -i "$work/keys/alice" -o IdentitiesOnly=yes \
+		-o UserKnownHostsFile="$work/known_hosts" -o GlobalKnownHostsFile=/dev/null \
+		-o StrictHostKeyChecking=yes -o BatchMode=yes -p 22 alice@192.0.2.1 true </dev/null
+}
+
+# sequential NAME N CMD...: runs CMD N times, one at a time, and prints p50
+# and p99 of the round trips; leaves p50 (microseconds) in $p50.
+sequential() {
+	local name=$1 n=$2 p99
+	shift 2
+	for _ in $(seq "$n"); do
+		t0=$EPOCHREALTIME
+		"$@" || echo "bench_remote: $name failed" >&2
+		t1=$EPOCHREALTIME
+		echo $(( (${t1/./} - ${t0/./}) ))
+	done | sort -n >"$work/times"
+	p50=$(sed -n "$(((n + 1) / 2))p" "$work/times")
+	p99=$(sed -n "$(((n * 99 + 99) / 100))p" "$work/times")
+	printf '%s, one at a time (%d): p50 %d.%02d ms  p99 %d.%02d ms\n' "$name" "$n" \
+		$((p50 / 1000)) $((p50 % 1000 / 10)) $((p99 / 1000)) $((p99 % 1000 / 10))
+}
+
+sequential "jitctl --remote request" "$SEQUENTIAL" request
+jit_p50=$p50
+# Of that, starting the process and loading its libraries (libssh brings
+# OpenSSL and Kerberos's).
+process_alone() { "$JITCTL" --help >/dev/null; }
+sequential "jitctl --help (the process alone)" "$SEQUENTIAL" process_alone
+if bare_sshd; then
+	sequential "bare ssh -o KexAlgorithms=curve25519-sha256 ... true" "$SEQUENTIAL" \
+		bare_ssh -o KexAlgorithms=curve25519-sha256
+	awk -v a="$jit_p50" -v b="$p50" 'BEGIN { printf "jitctl --remote request / that bare ssh (p50): %.2fx (target <= 1.5x)\n", a / b }'
+	sequential "bare ssh ... true, OpenSSH's default key exchange" "$((SEQUENTIAL / 4))" bare_ssh
+else
+	echo "(no OpenSSH sshd here: no bare-ssh baseline)"
+fi
 
 # 20 clients at once.
 clients=()
