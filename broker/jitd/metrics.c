@@ -52,6 +52,25 @@ void jit_metrics_observe_request(struct jit_metrics *m, double seconds)
 	m->latency_sum += seconds;
 }
 
+void jit_metrics_phase_begin(struct jit_metrics *m, double now)
+{
+	m->phase_mark = now;
+}
+
+void jit_metrics_phase_end(struct jit_metrics *m, enum jit_phase phase, double now)
+{
+	if (m->phase_mark <= 0)
+		return;
+	m->phase_seconds[phase] += now - m->phase_mark;
+	m->phase_mark = now;
+}
+
+void jit_metrics_phase_done(struct jit_metrics *m, enum jit_phase phase, double now)
+{
+	jit_metrics_phase_end(m, phase, now);
+	m->phase_mark = 0;
+}
+
 static void write_counter(FILE *f, const char *name, const char *help, const struct jit_counter *c)
 {
 	fprintf(f, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
@@ -80,6 +99,18 @@ static void write_histogram(FILE *f, const struct jit_metrics *m)
 	fprintf(f, "%s_sum %.6f\n%s_count %llu\n", name, m->latency_sum, name, m->latency_count);
 }
 
+static void write_phases(FILE *f, const struct jit_metrics *m)
+{
+	static const char *const names[JIT_PHASES] = { "decide", "sign", "store", "firewall",
+						       "write" };
+	const char *name = "jit_request_phase_seconds_total";
+
+	fprintf(f, "# HELP %s Time requests spent in each phase of being granted.\n"
+		"# TYPE %s counter\n", name, name);
+	for (size_t i = 0; i < JIT_PHASES; i++)
+		fprintf(f, "%s{phase=\"%s\"} %.6f\n", name, names[i], m->phase_seconds[i]);
+}
+
 static void write_all(FILE *f, const struct jit_metrics *m, long long active_grants)
 {
 	write_scalar(f, "jit_grants_active", "gauge", "Grants whose window is open now.",
@@ -99,6 +130,7 @@ static void write_all(FILE *f, const struct jit_metrics *m, long long active_gra
 		      "notify_command runs by result (sent, failed, timeout, dropped).",
 		      &m->notifications);
 	write_histogram(f, m);
+	write_phases(f, m);
 }
 
 int jit_metrics_write(const struct jit_metrics *m, const char *path, long long active_grants,

@@ -23,6 +23,12 @@ struct jit_counter {
 	size_t n;
 };
 
+/* Where a granted request's time goes: deciding (the request's fields,
+ * policy, limits, the answer's JSON), signing the ticket, recording grant
+ * and audit row, opening the firewall, and writing the answer out. */
+enum jit_phase { JIT_PHASE_DECIDE, JIT_PHASE_SIGN, JIT_PHASE_STORE, JIT_PHASE_FIREWALL,
+		 JIT_PHASE_WRITE, JIT_PHASES };
+
 struct jit_metrics {
 	struct jit_counter requests;		/* result, reason */
 	struct jit_counter verifications;	/* result, reason */
@@ -32,6 +38,8 @@ struct jit_metrics {
 	unsigned long long latency_buckets[JIT_METRICS_BUCKETS];	/* not cumulative */
 	unsigned long long latency_count;
 	double latency_sum;
+	double phase_seconds[JIT_PHASES];
+	double phase_mark;	/* when the phase being timed began; 0: none is */
 };
 
 /* Counts one event: result ("granted", "denied", "accepted", "refused",
@@ -41,6 +49,13 @@ void jit_metrics_count(struct jit_counter *c, const char *result, const char *re
 
 /* One request's time from parse to answer. */
 void jit_metrics_observe_request(struct jit_metrics *m, double seconds);
+
+/* A request's phases: begun at now, then each ended in turn (its time the
+ * time since the last end); ending one while none is timed does nothing.
+ * jit_metrics_phase_done() ends the last and stops the clock. */
+void jit_metrics_phase_begin(struct jit_metrics *m, double now);
+void jit_metrics_phase_end(struct jit_metrics *m, enum jit_phase phase, double now);
+void jit_metrics_phase_done(struct jit_metrics *m, enum jit_phase phase, double now);
 
 /* Writes the text to path atomically (a temporary file beside it, then
  * rename), mode 0644. active_grants: the gauge's value. */

@@ -278,15 +278,18 @@ static int grant_one(struct jit_broker *b, const struct jit_peer *peer,
 
 	fill_grant(peer, r, d, now, g);
 	e.subject = g->user;
+	jit_metrics_phase_end(&b->metrics, JIT_PHASE_DECIDE, jit_monotonic_seconds());
 	*failed = STEP_SIGN;
 	if (jit_grant_sign(b, g, ticket, err) != 0)
 		return -1;
+	jit_metrics_phase_end(&b->metrics, JIT_PHASE_SIGN, jit_monotonic_seconds());
 	*failed = STEP_STORE;
 	if (jit_store_grant_add(b->store, g, *ticket, &e, err) != 0) {
 		free(*ticket);
 		*ticket = NULL;
 		return -1;
 	}
+	jit_metrics_phase_end(&b->metrics, JIT_PHASE_STORE, jit_monotonic_seconds());
 	/* Another host's enforcer opens its window; a scheduled one opens at
 	 * its start (jit_broker_expire()). */
 	if (strcmp(g->host, b->cfg->host) != 0 || g->not_before > now)
@@ -302,6 +305,7 @@ static int grant_one(struct jit_broker *b, const struct jit_peer *peer,
 		*ticket = NULL;
 		return -1;
 	}
+	jit_metrics_phase_end(&b->metrics, JIT_PHASE_FIREWALL, jit_monotonic_seconds());
 	return 0;
 }
 
@@ -580,9 +584,14 @@ json_t *jit_request_grant_approved(struct jit_broker *b, struct jit_peer *peer, 
 json_t *jit_op_request(struct jit_broker *b, struct jit_peer *peer, json_t *req)
 {
 	double start = jit_monotonic_seconds();
-	json_t *resp = b->cfg->enforcer ? jit_op_ask_controller(b, "ask for a window")
-					: decide_request(b, peer, req);
+	json_t *resp;
 
+	if (!b->cfg->enforcer)
+		jit_metrics_phase_begin(&b->metrics, start);
+	resp = b->cfg->enforcer ? jit_op_ask_controller(b, "ask for a window")
+				: decide_request(b, peer, req);
+	/* The write phase ends when the server has sent the answer. */
+	jit_metrics_phase_end(&b->metrics, JIT_PHASE_DECIDE, jit_monotonic_seconds());
 	jit_metrics_observe_request(&b->metrics, jit_monotonic_seconds() - start);
 	b->metrics_dirty = true;
 	return resp;

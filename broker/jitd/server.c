@@ -516,7 +516,7 @@ static void upstream_send(struct client *c, struct jit_broker *b)
 
 static void client_event(struct server *s, struct client *c, uint32_t events)
 {
-	bool readable = (events & EPOLLIN) && !c->eof && !c->closing;
+	bool readable = (events & EPOLLIN) && !c->eof && !c->closing, flushed;
 	uint32_t want = 0;
 
 	if ((readable && !client_read(c)) ||
@@ -528,7 +528,9 @@ static void client_event(struct server *s, struct client *c, uint32_t events)
 		arm_expiry_timer(s);
 	if (c->upstream && !c->closing)
 		upstream_send(c, s->b);
-	if (!client_flush(c) ||
+	flushed = client_flush(c);
+	jit_metrics_phase_done(&s->b->metrics, JIT_PHASE_WRITE, jit_monotonic_seconds());
+	if (!flushed ||
 	    (c->out_len == 0 && (c->closing || (c->eof && !has_complete_line(c))))) {
 		client_close(s, c);
 		return;

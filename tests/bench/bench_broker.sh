@@ -11,12 +11,15 @@ set -euo pipefail
 tap_workdir bench
 pid=
 cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	if [ -n "$pid" ]; then
+		kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+	fi
 }
 tap_atexit cleanup
 
 . "$(dirname "${BASH_SOURCE[0]}")/../temp-jitd.sh"
-temp_jitd "$work" bench <<'CONF'
+temp_jitd "$work" bench <<CONF
+metrics_file = $work/jit.prom
 rate_requests = off
 rate_verifications = off
 [policy ssh]
@@ -32,3 +35,12 @@ echo "latency, one client at a time:"
 echo "throughput, 4 concurrent clients:"
 "$BENCH" -s "$work/jitd.sock" -k "$work/broker.pub" -u "$(id -un)" -c 4 -n 5000
 echo "(target: >= 2000 grants/s, p99 <= 5 ms)"
+
+# Where the time went, from jitd's own metrics (written as it stops).
+kill "$pid" && wait "$pid" || true
+pid=
+awk '/^jit_request_duration_seconds_count / { n = $2 }
+	/^jit_request_phase_seconds_total/ { split($1, a, "\""); t[a[2]] = $2; order[++k] = a[2] }
+	END { printf "jitd per request (mean of %d):", n
+	      for (i = 1; i <= k; i++) printf " %s %.0f us%s", order[i], t[order[i]] / n * 1e6, (i < k ? "," : "\n") }' \
+	"$work/jit.prom"
