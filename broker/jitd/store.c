@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,7 +135,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_GRANT_INSERT] =
 		"INSERT INTO grants (user, requested_by, role, policy, source, ports, host, created,"
 		" not_before, expires, justification, jti, cut, max_logins)"
-		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
 	[ST_GRANT_GET] = "SELECT " GRANT_COLUMNS " FROM grants WHERE id = ?",
 	[ST_GRANT_BY_JTI] = "SELECT " GRANT_COLUMNS " FROM grants WHERE jti = ?",
 	[ST_GRANT_REVOKE] =
@@ -201,125 +200,68 @@ static const char *const stmt_sql[ST_COUNT] = {
 };
 
 
-/* --- errors ------------------------------------------------------------------ */
-
-/* What an operator should read for the usual failures. */
-static const char *error_kind(int rc)
-{
-	switch (rc & 0xff) {
-	case SQLITE_FULL: return "disk full";
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED: return "database is locked";
-	case SQLITE_READONLY: return "database is read-only";
-	case SQLITE_CORRUPT:
-	case SQLITE_NOTADB: return "database is corrupt";
-	case SQLITE_IOERR: return "I/O error";
-	case SQLITE_CANTOPEN: return "cannot open the database";
-	case SQLITE_PERM: return "permission denied";
-	default: return "database error";
-	}
-}
+/* --- errors, statements ---------------------------------------------------------- */
 
 int jit_store_db_fail(struct jit_store *st, int rc, const char *what, jit_error *err)
 {
-	/* SQLite's message is about its last error, which is not rc when the
-	 * fault-injection seam made the call fail. */
-	const char *msg = sqlite3_extended_errcode(st->db) == rc ? sqlite3_errmsg(st->db)
-								 : sqlite3_errstr(rc);
-
-	jit_error_set(err, "%s: %s (%s)", what, error_kind(rc), msg);
-	return -1;
+	return jit_db_fail(st->db, rc, what, err);
 }
-
-/* --- the calls, through the fault-injection seam ------------------------------- */
-
-int jit_store_db_step(sqlite3_stmt *s, const char *what)
-{
-	int rc = jit_fault(JIT_FAULT_SQLITE_STEP, what);
-
-	return rc != 0 ? rc : sqlite3_step(s);
-}
-
-static int db_exec(sqlite3 *db, const char *sql, const char *what)
-{
-	int rc = jit_fault(JIT_FAULT_SQLITE_EXEC, what);
-
-	return rc != 0 ? rc : sqlite3_exec(db, sql, NULL, NULL, NULL);
-}
-
-static int db_prepare(sqlite3 *db, const char *sql, unsigned flags, sqlite3_stmt **s,
-		      const char *what)
-{
-	int rc = jit_fault(JIT_FAULT_SQLITE_PREPARE, what);
-
-	*s = NULL;
-	return rc != 0 ? rc : sqlite3_prepare_v3(db, sql, -1, flags, s, NULL);
-}
-
-/* --- statements ---------------------------------------------------------------- */
 
 _Static_assert(ST_COUNT <= JIT_STORE_MAIN_STMTS, "room for every statement");
 
-sqlite3_stmt *jit_store_stmt_ready(sqlite3_stmt *s)
+struct jit_db_stmt *jit_store_stmt_ready(struct jit_db_stmt *s)
 {
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
+	jit_db_reset(s);
+	jit_db_clear(s);
 	return s;
 }
 
-static sqlite3_stmt *stmt(struct jit_store *st, enum stmt_id id)
+static struct jit_db_stmt *stmt(struct jit_store *st, enum stmt_id id)
 {
 	return jit_store_stmt_ready(st->stmt[id]);
 }
 
-int jit_store_db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **s, const char *what)
+int jit_store_db_prepare(struct jit_db *db, const char *sql, struct jit_db_stmt **s,
+			 const char *what)
 {
-	return db_prepare(db, sql, SQLITE_PREPARE_PERSISTENT, s, what);
+	return jit_db_prepare(db, sql, true, s, what);
 }
 
 static int prepare_all(struct jit_store *st, jit_error *err)
 {
 	for (int i = 0; i < ST_COUNT; i++) {
-		int rc = db_prepare(st->db, stmt_sql[i], SQLITE_PREPARE_PERSISTENT, &st->stmt[i],
-				    "preparing statements");
+		int rc = jit_db_prepare(st->db, stmt_sql[i], true, &st->stmt[i],
+					"preparing statements");
 
-		if (rc != SQLITE_OK)
+		if (rc != JIT_DB_OK)
 			return jit_store_db_fail(st, rc, "preparing statements", err);
 	}
 	return jit_store_requests_prepare(st, err);
 }
 
-int jit_store_step_done(struct jit_store *st, sqlite3_stmt *s, const char *what, jit_error *err)
+int jit_store_step_done(struct jit_store *st, struct jit_db_stmt *s, const char *what, jit_error *err)
 {
-	int rc = jit_store_db_step(s, what);
+	int rc = jit_db_step(s, what);
 
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
+	jit_db_reset(s);
+	if (rc != JIT_DB_DONE)
 		return jit_store_db_fail(st, rc, what, err);
 	return 0;
-}
-
-void jit_store_bind_text(sqlite3_stmt *s, int i, const char *text)
-{
-	if (text != NULL)
-		sqlite3_bind_text(s, i, text, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(s, i);
 }
 
 int jit_store_begin(struct jit_store *st, jit_error *err)
 {
 	/* A transaction left open by a ROLLBACK that failed would make every
 	 * BEGIN from now on fail: end it first. */
-	if (sqlite3_get_autocommit(st->db) == 0)
-		(void)db_exec(st->db, "ROLLBACK", "rolling back a transaction left open");
+	if (jit_db_in_transaction(st->db))
+		(void)jit_db_exec(st->db, "ROLLBACK", "rolling back a transaction left open");
 	return jit_store_step_done(st, stmt(st, ST_BEGIN), "starting a transaction", err);
 }
 
 int jit_store_commit(struct jit_store *st, jit_error *err)
 {
 	if (jit_store_step_done(st, stmt(st, ST_COMMIT), "committing", err) != 0) {
-		(void)db_exec(st->db, "ROLLBACK", "rolling back");
+		(void)jit_db_exec(st->db, "ROLLBACK", "rolling back");
 		return -1;
 	}
 	return 0;
@@ -327,7 +269,7 @@ int jit_store_commit(struct jit_store *st, jit_error *err)
 
 int jit_store_rollback(struct jit_store *st)
 {
-	if (sqlite3_get_autocommit(st->db) == 0)
+	if (jit_db_in_transaction(st->db))
 		(void)jit_store_step_done(st, stmt(st, ST_ROLLBACK), "rolling back", NULL);
 	return -1;
 }
@@ -336,25 +278,26 @@ int jit_store_rollback(struct jit_store *st)
 
 static int exec_sql(struct jit_store *st, const char *sql, const char *what, jit_error *err)
 {
-	int rc = db_exec(st->db, sql, what);
+	int rc = jit_db_exec(st->db, sql, what);
 
-	if (rc != SQLITE_OK)
+	if (rc != JIT_DB_OK)
 		return jit_store_db_fail(st, rc, what, err);
 	return 0;
 }
 
 static int read_user_version(struct jit_store *st, int *version, jit_error *err)
 {
-	sqlite3_stmt *s;
-	int rc = db_prepare(st->db, "PRAGMA user_version", 0, &s, "reading the schema version");
+	struct jit_db_stmt *s;
+	int rc = jit_db_prepare(st->db, "PRAGMA user_version", false, &s,
+				"reading the schema version");
 
 	*version = -1;
-	if (rc == SQLITE_OK && (rc = jit_store_db_step(s, "reading the schema version")) == SQLITE_ROW) {
-		*version = sqlite3_column_int(s, 0);
-		rc = SQLITE_OK;
+	if (rc == JIT_DB_OK && (rc = jit_db_step(s, "reading the schema version")) == JIT_DB_ROW) {
+		*version = (int)jit_db_column_int64(s, 0);
+		rc = JIT_DB_OK;
 	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_OK)
+	jit_db_finalize(s);
+	if (rc != JIT_DB_OK)
 		return jit_store_db_fail(st, rc, "reading the schema version", err);
 	return 0;
 }
@@ -370,7 +313,7 @@ static int migrate_one(struct jit_store *st, int from, jit_error *err)
 	if (exec_sql(st, migrations[from], "migrating the schema", err) != 0 ||
 	    exec_sql(st, sql, "recording the schema version", err) != 0 ||
 	    exec_sql(st, "COMMIT", "committing a migration", err) != 0) {
-		(void)db_exec(st->db, "ROLLBACK", "rolling back");
+		(void)jit_db_exec(st->db, "ROLLBACK", "rolling back");
 		return jit_error_prefix(err, "schema version %d to %d", from, from + 1);
 	}
 	return 0;
@@ -393,49 +336,20 @@ static int migrate(struct jit_store *st, jit_error *err)
 	return 0;
 }
 
-/* Creates the file 0600 first, so that SQLite never makes it world-readable. */
-static int create_private(const char *path, jit_error *err)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-
-	if (fd < 0)
-		return jit_error_set(err, "%s: %s", path, strerror(errno));
-	close(fd);
-	return 0;
-}
-
-static int configure(struct jit_store *st, jit_error *err)
-{
-	/* WAL with synchronous=NORMAL survives a crash of jitd at any point;
-	 * only a power loss can take the last commits, and it takes the
-	 * kernel's firewall state with them. */
-	return exec_sql(st, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-			    " PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;",
-			"configuring the database", err);
-}
-
 struct jit_store *jit_store_open(const char *path, jit_error *err)
 {
 	struct jit_store *st = calloc(1, sizeof(*st));
-	int rc;
 
 	if (st == NULL) {
 		jit_error_set(err, "out of memory");
 		return NULL;
 	}
-	if (create_private(path, err) != 0) {
+	st->db = jit_db_open_sqlite(path, err);
+	if (st->db == NULL) {
 		free(st);
 		return NULL;
 	}
-	rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
-	if (rc != SQLITE_OK) {
-		jit_store_db_fail(st, rc, path, err);
-		jit_store_close(st);
-		return NULL;
-	}
-	sqlite3_extended_result_codes(st->db, 1);
-	(void)sqlite3_busy_timeout(st->db, 1000);
-	if (configure(st, err) != 0 || migrate(st, err) != 0 || prepare_all(st, err) != 0) {
+	if (migrate(st, err) != 0 || prepare_all(st, err) != 0) {
 		jit_error_prefix(err, "%s", path);
 		jit_store_close(st);
 		return NULL;
@@ -449,9 +363,9 @@ void jit_store_close(struct jit_store *st)
 		return;
 	(void)jit_store_checkpoint_stop(st);
 	for (int i = 0; i < ST_COUNT; i++)
-		sqlite3_finalize(st->stmt[i]);
+		jit_db_finalize(st->stmt[i]);
 	jit_store_requests_finalize(st);
-	sqlite3_close(st->db);
+	jit_db_close(st->db);
 	jit_store_changed_clear(st);
 	free(st->changed);
 	free(st);
@@ -502,21 +416,35 @@ static void ports_text(const struct jit_grant *g, char *buf, size_t size)
 	}
 }
 
-void jit_store_copy_column(sqlite3_stmt *s, int col, char *dst, size_t size)
+int jit_store_insert_id(struct jit_store *st, struct jit_db_stmt *s, const char *what,
+			int64_t *id, jit_error *err)
 {
-	const unsigned char *text = sqlite3_column_text(s, col);
+	int rc = jit_db_step(s, what);
 
-	(void)snprintf(dst, size, "%s", text ? (const char *)text : "");
+	if (rc == JIT_DB_ROW) {
+		*id = jit_db_column_int64(s, 0);
+		rc = jit_db_step(s, what);
+	}
+	jit_db_reset(s);
+	return rc == JIT_DB_DONE ? 0 : jit_store_db_fail(st, rc == JIT_DB_ROW ? JIT_DB_ERROR : rc,
+							  what, err);
+}
+
+void jit_store_copy_column(struct jit_db_stmt *s, int col, char *dst, size_t size)
+{
+	const char *text = jit_db_column_text(s, col);
+
+	(void)snprintf(dst, size, "%s", text ? text : "");
 }
 
 /* Fills g from GRANT_COLUMNS, the first at column c; -1 when a stored
  * value does not parse. */
-static int columns_to_grant(sqlite3_stmt *s, int c, struct jit_grant *g, jit_error *err)
+static int columns_to_grant(struct jit_db_stmt *s, int c, struct jit_grant *g, jit_error *err)
 {
 	char source[JIT_CIDR_STRLEN + 1], ports[JIT_GRANT_PORTS_MAX * JIT_PORTSPEC_STRLEN];
 
 	memset(g, 0, sizeof(*g));
-	g->id = sqlite3_column_int64(s, c);
+	g->id = jit_db_column_int64(s, c);
 	jit_store_copy_column(s, c + 1, g->user, sizeof(g->user));
 	jit_store_copy_column(s, c + 2, g->requested_by, sizeof(g->requested_by));
 	jit_store_copy_column(s, c + 3, g->role, sizeof(g->role));
@@ -524,20 +452,20 @@ static int columns_to_grant(sqlite3_stmt *s, int c, struct jit_grant *g, jit_err
 	jit_store_copy_column(s, c + 5, source, sizeof(source));
 	jit_store_copy_column(s, c + 6, ports, sizeof(ports));
 	jit_store_copy_column(s, c + 7, g->host, sizeof(g->host));
-	g->created = (time_t)sqlite3_column_int64(s, c + 8);
-	g->not_before = (time_t)sqlite3_column_int64(s, c + 9);
-	g->expires = (time_t)sqlite3_column_int64(s, c + 10);
-	g->revoked_at = (time_t)sqlite3_column_int64(s, c + 11);
+	g->created = (time_t)jit_db_column_int64(s, c + 8);
+	g->not_before = (time_t)jit_db_column_int64(s, c + 9);
+	g->expires = (time_t)jit_db_column_int64(s, c + 10);
+	g->revoked_at = (time_t)jit_db_column_int64(s, c + 11);
 	jit_store_copy_column(s, c + 12, g->revoked_by, sizeof(g->revoked_by));
-	g->expired_at = (time_t)sqlite3_column_int64(s, c + 13);
+	g->expired_at = (time_t)jit_db_column_int64(s, c + 13);
 	jit_store_copy_column(s, c + 14, g->justification, sizeof(g->justification));
 	jit_store_copy_column(s, c + 15, g->jti, sizeof(g->jti));
-	g->uses = sqlite3_column_int64(s, c + 16);
-	g->last_used = (time_t)sqlite3_column_int64(s, c + 17);
-	g->cut_on_revoke = (sqlite3_column_int64(s, c + 18) & CUT_ON_REVOKE) != 0;
-	g->cut_on_expiry = (sqlite3_column_int64(s, c + 18) & CUT_ON_EXPIRY) != 0;
-	g->max_logins = sqlite3_column_int64(s, c + 19);
-	g->used_up_at = (time_t)sqlite3_column_int64(s, c + 20);
+	g->uses = jit_db_column_int64(s, c + 16);
+	g->last_used = (time_t)jit_db_column_int64(s, c + 17);
+	g->cut_on_revoke = (jit_db_column_int64(s, c + 18) & CUT_ON_REVOKE) != 0;
+	g->cut_on_expiry = (jit_db_column_int64(s, c + 18) & CUT_ON_EXPIRY) != 0;
+	g->max_logins = jit_db_column_int64(s, c + 19);
+	g->used_up_at = (time_t)jit_db_column_int64(s, c + 20);
 	if (jit_cidr_parse(source, &g->source) != 0 ||
 	    jit_portspec_list_parse(ports, g->ports, JIT_GRANT_PORTS_MAX, &g->n_ports) != 0)
 		return jit_error_set(err, "grant %lld: stored source or ports do not parse",
@@ -545,59 +473,55 @@ static int columns_to_grant(sqlite3_stmt *s, int c, struct jit_grant *g, jit_err
 	return 0;
 }
 
-static int row_to_grant(sqlite3_stmt *s, struct jit_grant *g, jit_error *err)
+static int row_to_grant(struct jit_db_stmt *s, struct jit_grant *g, jit_error *err)
 {
 	return columns_to_grant(s, 0, g, err);
 }
 
 int jit_store_insert_audit(struct jit_store *st, const struct jit_audit_entry *e, jit_error *err)
 {
-	sqlite3_stmt *s = stmt(st, ST_AUDIT_INSERT);
+	struct jit_db_stmt *s = stmt(st, ST_AUDIT_INSERT);
 
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)e->time);
-	jit_store_bind_text(s, 2, e->actor);
-	jit_store_bind_text(s, 3, e->action);
-	jit_store_bind_text(s, 4, e->subject);
-	jit_store_bind_text(s, 5, e->result);
-	jit_store_bind_text(s, 6, e->reason);
-	jit_store_bind_text(s, 7, e->details);
+	jit_db_bind_int64(s, 1, e->time);
+	jit_db_bind_text(s, 2, e->actor);
+	jit_db_bind_text(s, 3, e->action);
+	jit_db_bind_text(s, 4, e->subject);
+	jit_db_bind_text(s, 5, e->result);
+	jit_db_bind_text(s, 6, e->reason);
+	jit_db_bind_text(s, 7, e->details);
 	return jit_store_step_done(st, s, "writing the audit log", err);
 }
 
 /* The columns ST_GRANT_INSERT and ST_MIRROR_GRANT share, 1 to 14. */
-static void bind_grant(sqlite3_stmt *s, const struct jit_grant *g)
+static void bind_grant(struct jit_db_stmt *s, const struct jit_grant *g)
 {
 	char source[JIT_CIDR_STRLEN], ports[JIT_GRANT_PORTS_MAX * JIT_PORTSPEC_STRLEN];
 
 	jit_cidr_format(&g->source, source, sizeof(source));
 	ports_text(g, ports, sizeof(ports));
-	jit_store_bind_text(s, 1, g->user);
-	jit_store_bind_text(s, 2, g->requested_by);
-	jit_store_bind_text(s, 3, g->role);
-	jit_store_bind_text(s, 4, g->policy);
-	/* Copied: the text outlives this function only in SQLite. */
-	sqlite3_bind_text(s, 5, source, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 6, ports, -1, SQLITE_TRANSIENT);
-	jit_store_bind_text(s, 7, g->host);
-	sqlite3_bind_int64(s, 8, (sqlite3_int64)g->created);
-	sqlite3_bind_int64(s, 9, (sqlite3_int64)g->not_before);
-	sqlite3_bind_int64(s, 10, (sqlite3_int64)g->expires);
-	jit_store_bind_text(s, 11, g->justification);
-	jit_store_bind_text(s, 12, g->jti);
-	sqlite3_bind_int(s, 13, (g->cut_on_revoke ? CUT_ON_REVOKE : 0) |
+	jit_db_bind_text(s, 1, g->user);
+	jit_db_bind_text(s, 2, g->requested_by);
+	jit_db_bind_text(s, 3, g->role);
+	jit_db_bind_text(s, 4, g->policy);
+	jit_db_bind_text(s, 5, source);
+	jit_db_bind_text(s, 6, ports);
+	jit_db_bind_text(s, 7, g->host);
+	jit_db_bind_int64(s, 8, g->created);
+	jit_db_bind_int64(s, 9, g->not_before);
+	jit_db_bind_int64(s, 10, g->expires);
+	jit_db_bind_text(s, 11, g->justification);
+	jit_db_bind_text(s, 12, g->jti);
+	jit_db_bind_int64(s, 13, (g->cut_on_revoke ? CUT_ON_REVOKE : 0) |
 				(g->cut_on_expiry ? CUT_ON_EXPIRY : 0));
-	sqlite3_bind_int64(s, 14, g->max_logins);
+	jit_db_bind_int64(s, 14, g->max_logins);
 }
 
 static int insert_grant(struct jit_store *st, struct jit_grant *g, jit_error *err)
 {
-	sqlite3_stmt *s = stmt(st, ST_GRANT_INSERT);
+	struct jit_db_stmt *s = stmt(st, ST_GRANT_INSERT);
 
 	bind_grant(s, g);
-	if (jit_store_step_done(st, s, "recording the grant", err) != 0)
-		return -1;
-	g->id = sqlite3_last_insert_rowid(st->db);
-	return 0;
+	return jit_store_insert_id(st, s, "recording the grant", &g->id, err);
 }
 
 /* Every value is validated text (CIDR, ports, base64url): no escaping needed. */
@@ -660,26 +584,26 @@ bool jit_store_changes_overflow(struct jit_store *st)
 static int queue_change(struct jit_store *st, const char *host, const char *kind,
 			int64_t grant_id, const char *ticket, time_t now, jit_error *err)
 {
-	sqlite3_stmt *s;
+	struct jit_db_stmt *s;
 
 	if (st->own_host[0] == '\0' || strcmp(host, st->own_host) == 0)
 		return 0;
 	s = stmt(st, ST_HOST_NEXT_SEQ);
-	jit_store_bind_text(s, 1, host);
+	jit_db_bind_text(s, 1, host);
 	if (jit_store_step_done(st, s, "numbering the host's change", err) != 0)
 		return -1;
 	s = stmt(st, ST_CHANGE_INSERT);
-	jit_store_bind_text(s, 1, host);
-	jit_store_bind_text(s, 2, kind);
-	sqlite3_bind_int64(s, 3, grant_id);
-	sqlite3_bind_int64(s, 4, (sqlite3_int64)now);
-	jit_store_bind_text(s, 5, ticket);
+	jit_db_bind_text(s, 1, host);
+	jit_db_bind_text(s, 2, kind);
+	jit_db_bind_int64(s, 3, grant_id);
+	jit_db_bind_int64(s, 4, now);
+	jit_db_bind_text(s, 5, ticket);
 	if (jit_store_step_done(st, s, "queueing the host's change", err) != 0)
 		return -1;
 	s = stmt(st, ST_HOST_LAST_SEQ);
-	jit_store_bind_text(s, 1, host);
-	st->last_seq_queued = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-	sqlite3_reset(s);
+	jit_db_bind_text(s, 1, host);
+	st->last_seq_queued = jit_db_step(s, NULL) == JIT_DB_ROW ? jit_db_column_int64(s, 0) : 0;
+	jit_db_reset(s);
 	note_changed(st, host);
 	return 0;
 }
@@ -720,55 +644,55 @@ int jit_store_grant_add(struct jit_store *st, struct jit_grant *g, const char *t
 	return jit_store_commit(st, err);
 }
 
-static int grant_lookup(struct jit_store *st, sqlite3_stmt *s, struct jit_grant *g,
+static int grant_lookup(struct jit_store *st, struct jit_db_stmt *s, struct jit_grant *g,
 			jit_error *err)
 {
-	int rc = jit_store_db_step(s, "reading a grant"), found;
+	int rc = jit_db_step(s, "reading a grant"), found;
 
-	if (rc == SQLITE_ROW)
+	if (rc == JIT_DB_ROW)
 		found = row_to_grant(s, g, err) == 0 ? 1 : -1;
-	else if (rc == SQLITE_DONE)
+	else if (rc == JIT_DB_DONE)
 		found = 0;
 	else
 		found = jit_store_db_fail(st, rc, "reading a grant", err);
-	sqlite3_reset(s);
+	jit_db_reset(s);
 	return found;
 }
 
 int jit_store_grant_get(struct jit_store *st, int64_t id, struct jit_grant *g, jit_error *err)
 {
-	sqlite3_stmt *s = stmt(st, ST_GRANT_GET);
+	struct jit_db_stmt *s = stmt(st, ST_GRANT_GET);
 
-	sqlite3_bind_int64(s, 1, id);
+	jit_db_bind_int64(s, 1, id);
 	return grant_lookup(st, s, g, err);
 }
 
 int jit_store_grant_by_jti(struct jit_store *st, const char *jti, struct jit_grant *g,
 			   jit_error *err)
 {
-	sqlite3_stmt *s = stmt(st, ST_GRANT_BY_JTI);
+	struct jit_db_stmt *s = stmt(st, ST_GRANT_BY_JTI);
 
-	jit_store_bind_text(s, 1, jti);
+	jit_db_bind_text(s, 1, jti);
 	return grant_lookup(st, s, g, err);
 }
 
 static int grant_host(struct jit_store *st, int64_t id, char *host, size_t size, jit_error *err)
 {
-	sqlite3_stmt *s = stmt(st, ST_GRANT_HOST);
+	struct jit_db_stmt *s = stmt(st, ST_GRANT_HOST);
 	int rc;
 
-	sqlite3_bind_int64(s, 1, id);
-	rc = jit_store_db_step(s, "reading the grant's host");
-	if (rc == SQLITE_ROW)
+	jit_db_bind_int64(s, 1, id);
+	rc = jit_db_step(s, "reading the grant's host");
+	if (rc == JIT_DB_ROW)
 		jit_store_copy_column(s, 0, host, size);
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW ? 0 : jit_store_db_fail(st, rc, "reading the grant's host", err);
+	jit_db_reset(s);
+	return rc == JIT_DB_ROW ? 0 : jit_store_db_fail(st, rc, "reading the grant's host", err);
 }
 
 /* The rest of a transaction begun with the UPDATE s of grant id, bound:
  * run, then the change for the grant's host (kind, ticket) and the audit
  * entry, committed. 1, 0 when s changed nothing (rolled back), -1. */
-static int finish_grant_change(struct jit_store *st, sqlite3_stmt *s, const char *what, int64_t id,
+static int finish_grant_change(struct jit_store *st, struct jit_db_stmt *s, const char *what, int64_t id,
 			       const char *kind, const char *ticket, time_t now,
 			       const struct jit_audit_entry *audit, jit_error *err)
 {
@@ -776,7 +700,7 @@ static int finish_grant_change(struct jit_store *st, sqlite3_stmt *s, const char
 
 	if (jit_store_step_done(st, s, what, err) != 0)
 		return jit_store_rollback(st);
-	if (sqlite3_changes(st->db) == 0) {
+	if (jit_db_changes(st->db) == 0) {
 		jit_store_rollback(st);
 		return 0;
 	}
@@ -790,30 +714,30 @@ static int finish_grant_change(struct jit_store *st, sqlite3_stmt *s, const char
 int jit_store_grant_revoke(struct jit_store *st, int64_t id, const char *by, time_t now,
 			   bool terminate, const struct jit_audit_entry *audit, jit_error *err)
 {
-	sqlite3_stmt *s;
+	struct jit_db_stmt *s;
 
 	if (jit_store_begin(st, err) != 0)
 		return -1;
 	s = stmt(st, ST_GRANT_REVOKE);
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
-	jit_store_bind_text(s, 2, by);
-	sqlite3_bind_int(s, 3, terminate ? CUT_ON_REVOKE : 0);
-	sqlite3_bind_int64(s, 4, id);
-	sqlite3_bind_int64(s, 5, (sqlite3_int64)now);
+	jit_db_bind_int64(s, 1, now);
+	jit_db_bind_text(s, 2, by);
+	jit_db_bind_int64(s, 3, terminate ? CUT_ON_REVOKE : 0);
+	jit_db_bind_int64(s, 4, id);
+	jit_db_bind_int64(s, 5, now);
 	return finish_grant_change(st, s, "revoking the grant", id, "revoke", NULL, now, audit, err);
 }
 
 int jit_store_grant_extend(struct jit_store *st, int64_t id, time_t expires, const char *ticket,
 			   time_t now, const struct jit_audit_entry *audit, jit_error *err)
 {
-	sqlite3_stmt *s;
+	struct jit_db_stmt *s;
 
 	if (jit_store_begin(st, err) != 0)
 		return -1;
 	s = stmt(st, ST_GRANT_EXTEND);
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)expires);
-	sqlite3_bind_int64(s, 2, id);
-	sqlite3_bind_int64(s, 3, (sqlite3_int64)now);
+	jit_db_bind_int64(s, 1, expires);
+	jit_db_bind_int64(s, 2, id);
+	jit_db_bind_int64(s, 3, now);
 	return finish_grant_change(st, s, "extending the grant", id, "extend", ticket, now, audit,
 				   err);
 }
@@ -822,25 +746,25 @@ int jit_store_grant_extend(struct jit_store *st, int64_t id, time_t expires, con
 static int count_use(struct jit_store *st, enum stmt_id which, int64_t id, time_t when,
 		     jit_error *err)
 {
-	sqlite3_stmt *s = stmt(st, which);
+	struct jit_db_stmt *s = stmt(st, which);
 
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)when);
-	sqlite3_bind_int64(s, 2, id);
+	jit_db_bind_int64(s, 1, when);
+	jit_db_bind_int64(s, 2, id);
 	if (jit_store_step_done(st, s, "recording the ticket's use", err) != 0)
 		return -1;
-	return sqlite3_changes(st->db) > 0 ? 1 : 0;
+	return jit_db_changes(st->db) > 0 ? 1 : 0;
 }
 
 static int queue_login(struct jit_store *st, const struct jit_login *l, jit_error *err)
 {
-	sqlite3_stmt *s = stmt(st, ST_LOGIN_QUEUE);
+	struct jit_db_stmt *s = stmt(st, ST_LOGIN_QUEUE);
 
-	sqlite3_bind_int64(s, 1, l->grant_id);
-	jit_store_bind_text(s, 2, l->jti);
-	jit_store_bind_text(s, 3, l->user);
-	jit_store_bind_text(s, 4, l->from);
-	jit_store_bind_text(s, 5, l->port);
-	sqlite3_bind_int64(s, 6, (sqlite3_int64)l->time);
+	jit_db_bind_int64(s, 1, l->grant_id);
+	jit_db_bind_text(s, 2, l->jti);
+	jit_db_bind_text(s, 3, l->user);
+	jit_db_bind_text(s, 4, l->from);
+	jit_db_bind_text(s, 5, l->port);
+	jit_db_bind_int64(s, 6, l->time);
 	return jit_store_step_done(st, s, "queueing the login for the controller", err);
 }
 
@@ -876,11 +800,11 @@ int jit_store_grant_use(struct jit_store *st, const struct jit_login *l,
 	return 1;
 }
 
-static int query_each(struct jit_store *st, sqlite3_stmt *s,
-		      int (*row)(sqlite3_stmt *s, void *ctx, jit_error *err), void *ctx,
+static int query_each(struct jit_store *st, struct jit_db_stmt *s,
+		      int (*row)(struct jit_db_stmt *s, void *ctx, jit_error *err), void *ctx,
 		      const char *what, jit_error *err);
-static int step_rows(struct jit_store *st, sqlite3_stmt *s,
-		     int (*row)(sqlite3_stmt *s, void *ctx, jit_error *err), void *ctx,
+static int step_rows(struct jit_store *st, struct jit_db_stmt *s,
+		     int (*row)(struct jit_db_stmt *s, void *ctx, jit_error *err), void *ctx,
 		     const char *what, jit_error *err);
 
 struct login_cb {
@@ -888,12 +812,12 @@ struct login_cb {
 	void *ctx;
 };
 
-static int login_row(sqlite3_stmt *s, void *ctx, jit_error *err)
+static int login_row(struct jit_db_stmt *s, void *ctx, jit_error *err)
 {
 	struct login_cb *cb = ctx;
-	struct jit_login l = { .id = sqlite3_column_int64(s, 0),
-			       .grant_id = sqlite3_column_int64(s, 1),
-			       .time = (time_t)sqlite3_column_int64(s, 6) };
+	struct jit_login l = { .id = jit_db_column_int64(s, 0),
+			       .grant_id = jit_db_column_int64(s, 1),
+			       .time = (time_t)jit_db_column_int64(s, 6) };
 
 	(void)err;
 	jit_store_copy_column(s, 2, l.jti, sizeof(l.jti));
@@ -910,13 +834,13 @@ int jit_store_logins_each(struct jit_store *st, int64_t after, int64_t limit,
 		"SELECT id, grant_id, jti, user, source, port, time FROM upstream_logins"
 		" WHERE id > ?1 ORDER BY id LIMIT ?2";
 	struct login_cb cb = { fn, ctx };
-	sqlite3_stmt *s;
-	int rc = db_prepare(st->db, sql, 0, &s, "reading the logins to report");
+	struct jit_db_stmt *s;
+	int rc = jit_db_prepare(st->db, sql, false, &s, "reading the logins to report");
 
-	if (rc != SQLITE_OK)
+	if (rc != JIT_DB_OK)
 		return jit_store_db_fail(st, rc, "reading the logins to report", err);
-	sqlite3_bind_int64(s, 1, after);
-	sqlite3_bind_int64(s, 2, limit > 0 ? limit : -1);
+	jit_db_bind_int64(s, 1, after);
+	jit_db_bind_int64(s, 2, limit > 0 ? limit : -1);
 	return query_each(st, s, login_row, &cb, "reading the logins to report", err);
 }
 
@@ -924,14 +848,14 @@ int jit_store_logins_each(struct jit_store *st, int64_t after, int64_t limit,
 static int upstream_text(struct jit_store *st, enum stmt_id id, char *buf, size_t size,
 			 const char *what, jit_error *err)
 {
-	sqlite3_stmt *s = stmt(st, id);
-	int rc = sqlite3_step(s);
+	struct jit_db_stmt *s = stmt(st, id);
+	int rc = jit_db_step(s, NULL);
 
 	buf[0] = '\0';
-	if (rc == SQLITE_ROW)
+	if (rc == JIT_DB_ROW)
 		jit_store_copy_column(s, 0, buf, size);
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW)
+	jit_db_reset(s);
+	if (rc != JIT_DB_ROW)
 		return jit_store_db_fail(st, rc, what, err);
 	return 0;
 }
@@ -943,26 +867,26 @@ int jit_store_upstream_epoch(struct jit_store *st, char *buf, size_t size, jit_e
 
 int jit_store_login_reported(struct jit_store *st, int64_t id, jit_error *err)
 {
-	sqlite3_stmt *s = stmt(st, ST_LOGIN_DONE);
+	struct jit_db_stmt *s = stmt(st, ST_LOGIN_DONE);
 
-	sqlite3_bind_int64(s, 1, id);
+	jit_db_bind_int64(s, 1, id);
 	return jit_store_step_done(st, s, "forgetting a login reported", err);
 }
 
 int jit_store_host_login(struct jit_store *st, const char *host, const struct jit_login *l,
 			 const struct jit_audit_entry *audit, jit_error *err)
 {
-	sqlite3_stmt *s;
+	struct jit_db_stmt *s;
 
 	if (jit_store_begin(st, err) != 0)
 		return -1;
 	s = stmt(st, ST_HOST_LOGIN);
-	jit_store_bind_text(s, 1, host);
-	sqlite3_bind_int64(s, 2, l->id);
-	jit_store_bind_text(s, 3, l->epoch);
+	jit_db_bind_text(s, 1, host);
+	jit_db_bind_int64(s, 2, l->id);
+	jit_db_bind_text(s, 3, l->epoch);
 	if (jit_store_step_done(st, s, "numbering the host's login", err) != 0)
 		return jit_store_rollback(st);
-	if (sqlite3_changes(st->db) == 0) {
+	if (jit_db_changes(st->db) == 0) {
 		jit_store_rollback(st);
 		return 0;
 	}
@@ -979,12 +903,12 @@ static int mark_expired(struct jit_store *st, const struct jit_grant *g, time_t 
 	char details[64 + JIT_HOST_MAX];
 	struct jit_audit_entry e = { .time = now, .actor = "jitd", .action = "expire",
 				     .subject = g->user, .result = "ok", .details = details };
-	sqlite3_stmt *s = stmt(st, ST_MARK_EXPIRED);
+	struct jit_db_stmt *s = stmt(st, ST_MARK_EXPIRED);
 
 	(void)snprintf(details, sizeof(details), "{\"grant\":%lld,\"host\":\"%s\"}",
 		       (long long)g->id, g->host);
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
-	sqlite3_bind_int64(s, 2, g->id);
+	jit_db_bind_int64(s, 1, now);
+	jit_db_bind_int64(s, 2, g->id);
 	if (jit_store_step_done(st, s, "marking a grant expired", err) != 0)
 		return -1;
 	return jit_store_insert_audit(st, &e, err);
@@ -994,22 +918,22 @@ static int mark_expired(struct jit_store *st, const struct jit_grant *g, time_t 
 static int read_due(struct jit_store *st, time_t now, struct jit_grant *out, size_t *n,
 		    jit_error *err)
 {
-	sqlite3_stmt *s = stmt(st, ST_DUE);
-	int rc = SQLITE_DONE;
+	struct jit_db_stmt *s = stmt(st, ST_DUE);
+	int rc = JIT_DB_DONE;
 
 	*n = 0;
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
-	sqlite3_bind_int(s, 2, JIT_STORE_EXPIRE_BATCH);
+	jit_db_bind_int64(s, 1, now);
+	jit_db_bind_int64(s, 2, JIT_STORE_EXPIRE_BATCH);
 	while (*n < JIT_STORE_EXPIRE_BATCH &&
-	       (rc = jit_store_db_step(s, "reading due grants")) == SQLITE_ROW) {
+	       (rc = jit_db_step(s, "reading due grants")) == JIT_DB_ROW) {
 		if (row_to_grant(s, &out[*n], err) != 0) {
-			sqlite3_reset(s);
+			jit_db_reset(s);
 			return -1;
 		}
 		(*n)++;
 	}
-	sqlite3_reset(s);
-	if (*n < JIT_STORE_EXPIRE_BATCH && rc != SQLITE_DONE)
+	jit_db_reset(s);
+	if (*n < JIT_STORE_EXPIRE_BATCH && rc != JIT_DB_DONE)
 		return jit_store_db_fail(st, rc, "reading due grants", err);
 	return 0;
 }
@@ -1053,18 +977,18 @@ int jit_store_expire_due(struct jit_store *st, time_t now,
 	return total;
 }
 
-int jit_store_first_time(struct jit_store *st, sqlite3_stmt *s, const char *what, time_t *when,
+int jit_store_first_time(struct jit_store *st, struct jit_db_stmt *s, const char *what, time_t *when,
 			 jit_error *err)
 {
-	int rc = jit_store_db_step(s, what), found = 0;
+	int rc = jit_db_step(s, what), found = 0;
 
-	if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
-		*when = (time_t)sqlite3_column_int64(s, 0);
+	if (rc == JIT_DB_ROW && !jit_db_column_is_null(s, 0)) {
+		*when = (time_t)jit_db_column_int64(s, 0);
 		found = 1;
-	} else if (rc != SQLITE_ROW) {
+	} else if (rc != JIT_DB_ROW) {
 		found = jit_store_db_fail(st, rc, what, err);
 	}
-	sqlite3_reset(s);
+	jit_db_reset(s);
 	return found;
 }
 
@@ -1099,31 +1023,30 @@ int jit_store_lock_add(struct jit_store *st, struct jit_lock *l, const struct ji
 		       jit_error *err)
 {
 	static const char sql[] = "INSERT INTO locks (kind, target, reason, by, created, expires)"
-				  " VALUES (?,?,?,?,?,?)";
+				  " VALUES (?,?,?,?,?,?) RETURNING id";
 	struct jit_audit_entry entry = *audit;
 	char details[64 + JIT_HOST_MAX];
-	sqlite3_stmt *s;
+	struct jit_db_stmt *s;
 	int rc;
 
 	if (jit_store_begin(st, err) != 0)
 		return -1;
-	rc = db_prepare(st->db, sql, 0, &s, "recording the lock");
-	if (rc != SQLITE_OK) {
+	rc = jit_db_prepare(st->db, sql, false, &s, "recording the lock");
+	if (rc != JIT_DB_OK) {
 		(void)jit_store_db_fail(st, rc, "recording the lock", err);
 		return jit_store_rollback(st);
 	}
-	jit_store_bind_text(s, 1, jit_lock_kind_name(l->kind));
-	jit_store_bind_text(s, 2, l->target);
-	jit_store_bind_text(s, 3, l->reason);
-	jit_store_bind_text(s, 4, l->by);
-	sqlite3_bind_int64(s, 5, (sqlite3_int64)l->created);
+	jit_db_bind_text(s, 1, jit_lock_kind_name(l->kind));
+	jit_db_bind_text(s, 2, l->target);
+	jit_db_bind_text(s, 3, l->reason);
+	jit_db_bind_text(s, 4, l->by);
+	jit_db_bind_int64(s, 5, l->created);
 	if (l->expires != 0)
-		sqlite3_bind_int64(s, 6, (sqlite3_int64)l->expires);
-	rc = jit_store_step_done(st, s, "recording the lock", err);
-	sqlite3_finalize(s);
+		jit_db_bind_int64(s, 6, l->expires);
+	rc = jit_store_insert_id(st, s, "recording the lock", &l->id, err);
+	jit_db_finalize(s);
 	if (rc != 0)
 		return jit_store_rollback(st);
-	l->id = sqlite3_last_insert_rowid(st->db);
 	(void)snprintf(details, sizeof(details), "{\"lock\":%lld,\"kind\":\"%s\",\"target\":\"%s\"}",
 		       (long long)l->id, jit_lock_kind_name(l->kind), l->target);
 	entry.details = details;
@@ -1137,24 +1060,24 @@ int jit_store_lock_remove(struct jit_store *st, int64_t id, const char *by, time
 {
 	static const char sql[] = "UPDATE locks SET removed_at = ?1, removed_by = ?2 WHERE id = ?3"
 				  " AND removed_at IS NULL AND (expires IS NULL OR expires > ?1)";
-	sqlite3_stmt *s;
+	struct jit_db_stmt *s;
 	int rc;
 
 	if (jit_store_begin(st, err) != 0)
 		return -1;
-	rc = db_prepare(st->db, sql, 0, &s, "removing the lock");
-	if (rc != SQLITE_OK) {
+	rc = jit_db_prepare(st->db, sql, false, &s, "removing the lock");
+	if (rc != JIT_DB_OK) {
 		(void)jit_store_db_fail(st, rc, "removing the lock", err);
 		return jit_store_rollback(st);
 	}
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
-	jit_store_bind_text(s, 2, by);
-	sqlite3_bind_int64(s, 3, id);
+	jit_db_bind_int64(s, 1, now);
+	jit_db_bind_text(s, 2, by);
+	jit_db_bind_int64(s, 3, id);
 	rc = jit_store_step_done(st, s, "removing the lock", err);
-	sqlite3_finalize(s);
+	jit_db_finalize(s);
 	if (rc != 0)
 		return jit_store_rollback(st);
-	if (sqlite3_changes(st->db) == 0) {
+	if (jit_db_changes(st->db) == 0) {
 		jit_store_rollback(st);
 		return 0;
 	}
@@ -1168,12 +1091,12 @@ struct lock_cb {
 	void *ctx;
 };
 
-static int lock_row(sqlite3_stmt *s, void *ctx, jit_error *err)
+static int lock_row(struct jit_db_stmt *s, void *ctx, jit_error *err)
 {
 	struct lock_cb *cb = ctx;
-	struct jit_lock l = { .id = sqlite3_column_int64(s, 0),
-			      .created = (time_t)sqlite3_column_int64(s, 5),
-			      .expires = (time_t)sqlite3_column_int64(s, 6) };
+	struct jit_lock l = { .id = jit_db_column_int64(s, 0),
+			      .created = (time_t)jit_db_column_int64(s, 5),
+			      .expires = (time_t)jit_db_column_int64(s, 6) };
 	char kind[16];
 
 	jit_store_copy_column(s, 1, kind, sizeof(kind));
@@ -1190,22 +1113,22 @@ int jit_store_locks_each(struct jit_store *st, time_t now,
 			 int (*fn)(const struct jit_lock *l, void *ctx), void *ctx, jit_error *err)
 {
 	struct lock_cb cb = { fn, ctx };
-	sqlite3_stmt *s = stmt(st, ST_LOCKS);
+	struct jit_db_stmt *s = stmt(st, ST_LOCKS);
 	int rc;
 
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
+	jit_db_bind_int64(s, 1, now);
 	rc = step_rows(st, s, lock_row, &cb, "reading the locks", err);
-	sqlite3_reset(s);
+	jit_db_reset(s);
 	return rc;
 }
 
 int jit_store_next_start(struct jit_store *st, const char *host, time_t after, time_t *when,
 			 jit_error *err)
 {
-	sqlite3_stmt *s = stmt(st, ST_NEXT_START);
+	struct jit_db_stmt *s = stmt(st, ST_NEXT_START);
 
-	jit_store_bind_text(s, 1, host);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)after);
+	jit_db_bind_text(s, 1, host);
+	jit_db_bind_int64(s, 2, after);
 	return jit_store_first_time(st, s, "finding the next start", when, err);
 }
 
@@ -1214,7 +1137,7 @@ struct started_cb {
 	void *ctx;
 };
 
-static int started_row(sqlite3_stmt *s, void *ctx, jit_error *err)
+static int started_row(struct jit_db_stmt *s, void *ctx, jit_error *err)
 {
 	struct started_cb *cb = ctx;
 	struct jit_grant g;
@@ -1232,39 +1155,39 @@ int jit_store_started_each(struct jit_store *st, const char *host, time_t after,
 		" AND expired_at IS NULL AND not_before > created AND host = ?1 AND not_before > ?2"
 		" AND not_before <= ?3 AND expires > ?3 ORDER BY not_before";
 	struct started_cb cb = { fn, ctx };
-	sqlite3_stmt *s;
-	int rc = db_prepare(st->db, sql, 0, &s, "finding the grants that start");
+	struct jit_db_stmt *s;
+	int rc = jit_db_prepare(st->db, sql, false, &s, "finding the grants that start");
 
-	if (rc != SQLITE_OK)
+	if (rc != JIT_DB_OK)
 		return jit_store_db_fail(st, rc, "finding the grants that start", err);
-	jit_store_bind_text(s, 1, host);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)after);
-	sqlite3_bind_int64(s, 3, (sqlite3_int64)now);
+	jit_db_bind_text(s, 1, host);
+	jit_db_bind_int64(s, 2, after);
+	jit_db_bind_int64(s, 3, now);
 	return query_each(st, s, started_row, &cb, "finding the grants that start", err);
 }
 
 int jit_store_count_active(struct jit_store *st, time_t now, int64_t *count, jit_error *err)
 {
-	sqlite3_stmt *s = stmt(st, ST_COUNT_ACTIVE);
+	struct jit_db_stmt *s = stmt(st, ST_COUNT_ACTIVE);
 	int rc;
 
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
-	rc = jit_store_db_step(s, "counting active grants");
-	if (rc == SQLITE_ROW)
-		*count = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW ? 0 : jit_store_db_fail(st, rc, "counting active grants", err);
+	jit_db_bind_int64(s, 1, now);
+	rc = jit_db_step(s, "counting active grants");
+	if (rc == JIT_DB_ROW)
+		*count = jit_db_column_int64(s, 0);
+	jit_db_reset(s);
+	return rc == JIT_DB_ROW ? 0 : jit_store_db_fail(st, rc, "counting active grants", err);
 }
 
 /* Runs a query built at call time, calling row for each result row. */
 /* Each row of s to row() until it returns non-zero: 0, or -1 with err. */
-static int step_rows(struct jit_store *st, sqlite3_stmt *s,
-		     int (*row)(sqlite3_stmt *s, void *ctx, jit_error *err), void *ctx,
+static int step_rows(struct jit_store *st, struct jit_db_stmt *s,
+		     int (*row)(struct jit_db_stmt *s, void *ctx, jit_error *err), void *ctx,
 		     const char *what, jit_error *err)
 {
 	int rc;
 
-	while ((rc = jit_store_db_step(s, what)) == SQLITE_ROW) {
+	while ((rc = jit_db_step(s, what)) == JIT_DB_ROW) {
 		int stop = row(s, ctx, err);
 
 		if (stop < 0)
@@ -1272,19 +1195,19 @@ static int step_rows(struct jit_store *st, sqlite3_stmt *s,
 		if (stop > 0)
 			break;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	if (rc != JIT_DB_ROW && rc != JIT_DB_DONE)
 		return jit_store_db_fail(st, rc, what, err);
 	return 0;
 }
 
 /* step_rows() over a statement prepared for this query alone. */
-static int query_each(struct jit_store *st, sqlite3_stmt *s,
-		      int (*row)(sqlite3_stmt *s, void *ctx, jit_error *err), void *ctx,
+static int query_each(struct jit_store *st, struct jit_db_stmt *s,
+		      int (*row)(struct jit_db_stmt *s, void *ctx, jit_error *err), void *ctx,
 		      const char *what, jit_error *err)
 {
 	int rc = step_rows(st, s, row, ctx, what, err);
 
-	sqlite3_finalize(s);
+	jit_db_finalize(s);
 	return rc;
 }
 
@@ -1293,7 +1216,7 @@ struct grant_cb {
 	void *ctx;
 };
 
-static int grant_row(sqlite3_stmt *s, void *ctx, jit_error *err)
+static int grant_row(struct jit_db_stmt *s, void *ctx, jit_error *err)
 {
 	struct grant_cb *cb = ctx;
 	struct jit_grant g;
@@ -1319,16 +1242,16 @@ int jit_store_grants_each(struct jit_store *st, const struct jit_grant_filter *f
 		" AND (?5 IS NULL OR host = ?5)"
 		" ORDER BY id DESC LIMIT ?4";
 	struct grant_cb cb = { fn, ctx };
-	sqlite3_stmt *s;
-	int rc = db_prepare(st->db, sql, 0, &s, "listing grants");
+	struct jit_db_stmt *s;
+	int rc = jit_db_prepare(st->db, sql, false, &s, "listing grants");
 
-	if (rc != SQLITE_OK)
+	if (rc != JIT_DB_OK)
 		return jit_store_db_fail(st, rc, "listing grants", err);
-	jit_store_bind_text(s, 1, f->user);
-	sqlite3_bind_int(s, 2, f->active_only ? 1 : 0);
-	sqlite3_bind_int64(s, 3, (sqlite3_int64)f->now);
-	sqlite3_bind_int64(s, 4, f->limit > 0 ? f->limit : -1);
-	jit_store_bind_text(s, 5, f->host);
+	jit_db_bind_text(s, 1, f->user);
+	jit_db_bind_int64(s, 2, f->active_only ? 1 : 0);
+	jit_db_bind_int64(s, 3, f->now);
+	jit_db_bind_int64(s, 4, f->limit > 0 ? f->limit : -1);
+	jit_db_bind_text(s, 5, f->host);
 	return query_each(st, s, grant_row, &cb, "listing grants", err);
 }
 
@@ -1339,14 +1262,14 @@ struct change_cb {
 	void *ctx;
 };
 
-static int change_row(sqlite3_stmt *s, void *ctx, jit_error *err)
+static int change_row(struct jit_db_stmt *s, void *ctx, jit_error *err)
 {
 	struct change_cb *cb = ctx;
-	struct jit_host_change c = { .seq = sqlite3_column_int64(s, 0),
-				     .time = (time_t)sqlite3_column_int64(s, 2) };
+	struct jit_host_change c = { .seq = jit_db_column_int64(s, 0),
+				     .time = (time_t)jit_db_column_int64(s, 2) };
 
 	jit_store_copy_column(s, 1, c.kind, sizeof(c.kind));
-	c.ticket = (const char *)sqlite3_column_text(s, 3);
+	c.ticket = (const char *)jit_db_column_text(s, 3);
 	if (columns_to_grant(s, 4, &c.grant, err) != 0)
 		return -1;
 	return cb->fn(&c, cb->ctx);
@@ -1361,28 +1284,28 @@ int jit_store_changes_each(struct jit_store *st, const char *host, int64_t since
 		" JOIN grants g ON g.id = c.grant_id WHERE c.host = ?1 AND c.seq > ?2"
 		" ORDER BY c.seq LIMIT ?3";
 	struct change_cb cb = { fn, ctx };
-	sqlite3_stmt *s;
-	int rc = db_prepare(st->db, sql, 0, &s, "reading the host's changes");
+	struct jit_db_stmt *s;
+	int rc = jit_db_prepare(st->db, sql, false, &s, "reading the host's changes");
 
-	if (rc != SQLITE_OK)
+	if (rc != JIT_DB_OK)
 		return jit_store_db_fail(st, rc, "reading the host's changes", err);
-	jit_store_bind_text(s, 1, host);
-	sqlite3_bind_int64(s, 2, since);
-	sqlite3_bind_int64(s, 3, limit > 0 ? limit : -1);
+	jit_db_bind_text(s, 1, host);
+	jit_db_bind_int64(s, 2, since);
+	jit_db_bind_int64(s, 3, limit > 0 ? limit : -1);
 	return query_each(st, s, change_row, &cb, "reading the host's changes", err);
 }
 
 int jit_store_host_ack(struct jit_store *st, const char *host, int64_t seq, time_t now,
 		       jit_error *err)
 {
-	sqlite3_stmt *s = stmt(st, ST_HOST_ACK);
+	struct jit_db_stmt *s = stmt(st, ST_HOST_ACK);
 
-	jit_store_bind_text(s, 1, host);
-	sqlite3_bind_int64(s, 2, seq);
-	sqlite3_bind_int64(s, 3, (sqlite3_int64)now);
+	jit_db_bind_text(s, 1, host);
+	jit_db_bind_int64(s, 2, seq);
+	jit_db_bind_int64(s, 3, now);
 	if (jit_store_step_done(st, s, "recording the host's ack", err) != 0)
 		return -1;
-	if (sqlite3_changes(st->db) == 0)
+	if (jit_db_changes(st->db) == 0)
 		return jit_error_set(err, "%s acked change %lld, which it was never sent or"
 				     " which it acked before", host, (long long)seq);
 	return 0;
@@ -1392,12 +1315,12 @@ int jit_store_host_ack(struct jit_store *st, const char *host, int64_t seq, time
 
 int jit_store_upstream_applied(struct jit_store *st, int64_t *seq, jit_error *err)
 {
-	sqlite3_stmt *s = stmt(st, ST_UPSTREAM_APPLIED);
-	int rc = sqlite3_step(s);
+	struct jit_db_stmt *s = stmt(st, ST_UPSTREAM_APPLIED);
+	int rc = jit_db_step(s, NULL);
 
-	*seq = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW)
+	*seq = rc == JIT_DB_ROW ? jit_db_column_int64(s, 0) : 0;
+	jit_db_reset(s);
+	if (rc != JIT_DB_ROW)
 		return jit_store_db_fail(st, rc, "reading the last change applied", err);
 	return 0;
 }
@@ -1410,24 +1333,24 @@ int jit_store_upstream_guard(struct jit_store *st, char *buf, size_t size, jit_e
 
 int jit_store_upstream_set_guard(struct jit_store *st, const char *ports, jit_error *err)
 {
-	sqlite3_stmt *s = stmt(st, ST_GUARD_SET);
+	struct jit_db_stmt *s = stmt(st, ST_GUARD_SET);
 
-	jit_store_bind_text(s, 1, ports);
+	jit_db_bind_text(s, 1, ports);
 	return jit_store_step_done(st, s, "recording the controller's guard ports", err);
 }
 
 static int mirror_grant(struct jit_store *st, const struct jit_grant *g, jit_error *err)
 {
-	sqlite3_stmt *s = stmt(st, ST_MIRROR_GRANT);
+	struct jit_db_stmt *s = stmt(st, ST_MIRROR_GRANT);
 
 	bind_grant(s, g);
-	sqlite3_bind_int64(s, 15, g->id);
+	jit_db_bind_int64(s, 15, g->id);
 	if (g->revoked_at != 0) {
-		sqlite3_bind_int64(s, 16, (sqlite3_int64)g->revoked_at);
-		jit_store_bind_text(s, 17, g->revoked_by);
+		jit_db_bind_int64(s, 16, g->revoked_at);
+		jit_db_bind_text(s, 17, g->revoked_by);
 	} else {
-		sqlite3_bind_null(s, 16);
-		sqlite3_bind_null(s, 17);
+		jit_db_bind_null(s, 16);
+		jit_db_bind_null(s, 17);
 	}
 	return jit_store_step_done(st, s, "recording the controller's grant", err);
 }
@@ -1435,14 +1358,14 @@ static int mirror_grant(struct jit_store *st, const struct jit_grant *g, jit_err
 int jit_store_mirror(struct jit_store *st, const struct jit_grant *g, int64_t seq,
 		     const struct jit_audit_entry *audit, jit_error *err)
 {
-	sqlite3_stmt *s;
+	struct jit_db_stmt *s;
 
 	if (jit_store_begin(st, err) != 0)
 		return -1;
 	if (g != NULL && mirror_grant(st, g, err) != 0)
 		return jit_store_rollback(st);
 	s = stmt(st, ST_UPSTREAM_SET);
-	sqlite3_bind_int64(s, 1, seq);
+	jit_db_bind_int64(s, 1, seq);
 	if (jit_store_step_done(st, s, "recording the change applied", err) != 0 ||
 	    (audit != NULL && jit_store_insert_audit(st, audit, err) != 0))
 		return jit_store_rollback(st);
@@ -1454,12 +1377,12 @@ struct host_cb {
 	void *ctx;
 };
 
-static int host_row(sqlite3_stmt *s, void *ctx, jit_error *err)
+static int host_row(struct jit_db_stmt *s, void *ctx, jit_error *err)
 {
 	struct host_cb *cb = ctx;
-	struct jit_host_state h = { .last_seq = sqlite3_column_int64(s, 1),
-				    .acked = sqlite3_column_int64(s, 2),
-				    .acked_at = (time_t)sqlite3_column_int64(s, 3) };
+	struct jit_host_state h = { .last_seq = jit_db_column_int64(s, 1),
+				    .acked = jit_db_column_int64(s, 2),
+				    .acked_at = (time_t)jit_db_column_int64(s, 3) };
 
 	(void)err;
 	jit_store_copy_column(s, 0, h.host, sizeof(h.host));
@@ -1471,10 +1394,10 @@ int jit_store_hosts_each(struct jit_store *st, int (*fn)(const struct jit_host_s
 {
 	static const char sql[] = "SELECT host, last_seq, acked, acked_at FROM hosts ORDER BY host";
 	struct host_cb cb = { fn, ctx };
-	sqlite3_stmt *s;
-	int rc = db_prepare(st->db, sql, 0, &s, "listing the hosts");
+	struct jit_db_stmt *s;
+	int rc = jit_db_prepare(st->db, sql, false, &s, "listing the hosts");
 
-	if (rc != SQLITE_OK)
+	if (rc != JIT_DB_OK)
 		return jit_store_db_fail(st, rc, "listing the hosts", err);
 	return query_each(st, s, host_row, &cb, "listing the hosts", err);
 }
@@ -1491,17 +1414,17 @@ struct audit_cb {
 	void *ctx;
 };
 
-static const char *column_text(sqlite3_stmt *s, int col)
+static const char *column_text(struct jit_db_stmt *s, int col)
 {
-	return (const char *)sqlite3_column_text(s, col);
+	return (const char *)jit_db_column_text(s, col);
 }
 
-static int audit_row(sqlite3_stmt *s, void *ctx, jit_error *err)
+static int audit_row(struct jit_db_stmt *s, void *ctx, jit_error *err)
 {
 	struct audit_cb *cb = ctx;
 	struct jit_audit_entry e = {
-		.id = sqlite3_column_int64(s, 0),
-		.time = (time_t)sqlite3_column_int64(s, 1),
+		.id = jit_db_column_int64(s, 0),
+		.time = (time_t)jit_db_column_int64(s, 1),
 		.actor = column_text(s, 2),
 		.action = column_text(s, 3),
 		.subject = column_text(s, 4),
@@ -1530,14 +1453,14 @@ int jit_store_audit_each(struct jit_store *st, time_t since, const char *user, i
 		" FROM audit WHERE time >= ?1 AND (?2 IS NULL OR actor = ?2 OR subject = ?2)"
 		" ORDER BY id DESC LIMIT ?3";
 	struct audit_cb cb = { fn, ctx };
-	sqlite3_stmt *s;
-	int rc = db_prepare(st->db, newest_first ? newest_sql : oldest_sql, 0, &s,
+	struct jit_db_stmt *s;
+	int rc = jit_db_prepare(st->db, newest_first ? newest_sql : oldest_sql, false, &s,
 			    "reading the audit log");
 
-	if (rc != SQLITE_OK)
+	if (rc != JIT_DB_OK)
 		return jit_store_db_fail(st, rc, "reading the audit log", err);
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)since);
-	jit_store_bind_text(s, 2, user);
-	sqlite3_bind_int64(s, 3, limit > 0 ? limit : -1);
+	jit_db_bind_int64(s, 1, since);
+	jit_db_bind_text(s, 2, user);
+	jit_db_bind_int64(s, 3, limit > 0 ? limit : -1);
 	return query_each(st, s, audit_row, &cb, "reading the audit log", err);
 }

@@ -12,6 +12,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 
 /* WAL pages after which a checkpoint is asked for: SQLite's default. */
@@ -108,7 +109,7 @@ int jit_store_checkpoint_start(struct jit_store *st, jit_error *err)
 		return jit_error_set(err, "out of memory");
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->wake, NULL);
-	rc = sqlite3_open_v2(sqlite3_db_filename(st->db, "main"), &c->db,
+	rc = sqlite3_open_v2(sqlite3_db_filename(jit_db_handle(st->db), "main"), &c->db,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX, NULL);
 	/* A new connection knows the file is in WAL mode only once it has
 	 * read it; until then a checkpoint does nothing. */
@@ -124,7 +125,7 @@ int jit_store_checkpoint_start(struct jit_store *st, jit_error *err)
 	}
 	st->checkpointer = c;
 	/* Replaces the hook of SQLite's own checkpoints after a commit. */
-	sqlite3_wal_hook(st->db, on_commit, c);
+	sqlite3_wal_hook(jit_db_handle(st->db), on_commit, c);
 	return 0;
 }
 
@@ -135,7 +136,7 @@ unsigned long jit_store_checkpoint_stop(struct jit_store *st)
 
 	if (c == NULL)
 		return 0;
-	(void)sqlite3_wal_autocheckpoint(st->db, CHECKPOINT_PAGES);
+	(void)sqlite3_wal_autocheckpoint(jit_db_handle(st->db), CHECKPOINT_PAGES);
 	pthread_mutex_lock(&c->lock);
 	c->stop = true;
 	pthread_cond_signal(&c->wake);

@@ -6,7 +6,7 @@
 
 #include "store.h"
 
-#include <sqlite3.h>
+#include "db.h"
 
 /* Room for store.c's statements, and for those store_requests.c prepares
  * with them. */
@@ -14,8 +14,8 @@
 #define JIT_STORE_REQUEST_STMTS 12
 
 struct jit_store {
-	sqlite3 *db;
-	sqlite3_stmt *stmt[JIT_STORE_MAIN_STMTS];	/* store.c's */
+	struct jit_db *db;
+	struct jit_db_stmt *stmt[JIT_STORE_MAIN_STMTS];	/* store.c's */
 	char own_host[JIT_HOST_MAX];	/* grants for any other host queue a change */
 	int64_t last_seq_queued;	/* the number of the last change queued */
 	char **changed;			/* hosts with changes queued since the last clear */
@@ -23,30 +23,30 @@ struct jit_store {
 	bool changes_overflow;		/* a host could not be noted: all may have news */
 	bool report_logins;		/* an enforcer's: each use queued for the controller */
 	uint64_t logins_queued;		/* by this process */
-	sqlite3_stmt *requests[JIT_STORE_REQUEST_STMTS];	/* store_requests.c's */
+	struct jit_db_stmt *requests[JIT_STORE_REQUEST_STMTS];	/* store_requests.c's */
 	struct jit_checkpointer *checkpointer;	/* NULL: SQLite's own, after a commit */
 };
 
-/* -1, with what failed and SQLite's reason in err. */
+/* -1, with what failed and the database's reason in err. */
 int jit_store_db_fail(struct jit_store *st, int rc, const char *what, jit_error *err);
-/* sqlite3_step() through the fault-injection seam. */
-int jit_store_db_step(sqlite3_stmt *s, const char *what);
-/* One persistent statement prepared; SQLite's code. */
-int jit_store_db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **s, const char *what);
+/* One persistent statement prepared; db.h's code. */
+int jit_store_db_prepare(struct jit_db *db, const char *sql, struct jit_db_stmt **s,
+			 const char *what);
 /* A prepared statement, reset, its bindings cleared. */
-sqlite3_stmt *jit_store_stmt_ready(sqlite3_stmt *s);
+struct jit_db_stmt *jit_store_stmt_ready(struct jit_db_stmt *s);
 /* Steps s to its end: 0, or -1 with err. */
-int jit_store_step_done(struct jit_store *st, sqlite3_stmt *s, const char *what, jit_error *err);
-/* text, or NULL as SQL NULL, bound without a copy. */
-void jit_store_bind_text(sqlite3_stmt *s, int i, const char *text);
+int jit_store_step_done(struct jit_store *st, struct jit_db_stmt *s, const char *what, jit_error *err);
+/* Steps an INSERT ... RETURNING id to its end: 0 and *id, or -1 with err. */
+int jit_store_insert_id(struct jit_store *st, struct jit_db_stmt *s, const char *what,
+			int64_t *id, jit_error *err);
 /* A column's text copied into dst (size bytes with the NUL; "" for NULL). */
-void jit_store_copy_column(sqlite3_stmt *s, int col, char *dst, size_t size);
+void jit_store_copy_column(struct jit_db_stmt *s, int col, char *dst, size_t size);
 int jit_store_begin(struct jit_store *st, jit_error *err);
 int jit_store_commit(struct jit_store *st, jit_error *err);
 /* Ends the open transaction; always -1, for `return jit_store_rollback(st);`. */
 int jit_store_rollback(struct jit_store *st);
 /* A query of one time (min(...)): 1 and *when, 0 when it is NULL, -1. */
-int jit_store_first_time(struct jit_store *st, sqlite3_stmt *s, const char *what, time_t *when,
+int jit_store_first_time(struct jit_store *st, struct jit_db_stmt *s, const char *what, time_t *when,
 			 jit_error *err);
 int jit_store_insert_audit(struct jit_store *st, const struct jit_audit_entry *e, jit_error *err);
 

@@ -21,7 +21,8 @@ _Static_assert(RQ_COUNT <= JIT_STORE_REQUEST_STMTS, "room for every request stat
 
 static const char *const request_sql[RQ_COUNT] = {
 	[RQ_INSERT] = "INSERT INTO requests (state, user, requested_by, requester_uid, remote,"
-		      " policy, approvals, created, expires, request, result) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+		      " policy, approvals, created, expires, request, result) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+		      " RETURNING id",
 	[RQ_GET] = "SELECT " REQUEST_COLUMNS " FROM requests WHERE id = ?",
 	[RQ_REVIEWS] = "SELECT reviewer, remote, approve, reason, time FROM reviews"
 		       " WHERE request_id = ? ORDER BY time, reviewer LIMIT ?",
@@ -71,7 +72,7 @@ int jit_store_requests_prepare(struct jit_store *st, jit_error *err)
 		int rc = jit_store_db_prepare(st->db, request_sql[i], &st->requests[i],
 					      "preparing statements");
 
-		if (rc != SQLITE_OK)
+		if (rc != JIT_DB_OK)
 			return jit_store_db_fail(st, rc, "preparing statements", err);
 	}
 	return 0;
@@ -80,10 +81,10 @@ int jit_store_requests_prepare(struct jit_store *st, jit_error *err)
 void jit_store_requests_finalize(struct jit_store *st)
 {
 	for (int i = 0; i < RQ_COUNT; i++)
-		sqlite3_finalize(st->requests[i]);
+		jit_db_finalize(st->requests[i]);
 }
 
-static sqlite3_stmt *rq(struct jit_store *st, enum request_stmt id)
+static struct jit_db_stmt *rq(struct jit_store *st, enum request_stmt id)
 {
 	return jit_store_stmt_ready(st->requests[id]);
 }
@@ -97,33 +98,33 @@ void jit_access_request_clear(struct jit_access_request *r)
 }
 
 /* A text column on the heap, NULL for SQL NULL; -1 when out of memory. */
-static int heap_column(sqlite3_stmt *s, int col, char **out)
+static int heap_column(struct jit_db_stmt *s, int col, char **out)
 {
-	const unsigned char *text = sqlite3_column_text(s, col);
+	const char *text = jit_db_column_text(s, col);
 
 	*out = NULL;
 	if (text == NULL)
 		return 0;
-	*out = strdup((const char *)text);
+	*out = strdup(text);
 	return *out != NULL ? 0 : -1;
 }
 
-static int row_to_request(sqlite3_stmt *s, struct jit_access_request *r, jit_error *err)
+static int row_to_request(struct jit_db_stmt *s, struct jit_access_request *r, jit_error *err)
 {
 	char state[16];
 
 	memset(r, 0, sizeof(*r));
-	r->id = sqlite3_column_int64(s, 0);
+	r->id = jit_db_column_int64(s, 0);
 	jit_store_copy_column(s, 1, state, sizeof(state));
 	jit_store_copy_column(s, 2, r->user, sizeof(r->user));
 	jit_store_copy_column(s, 3, r->requested_by, sizeof(r->requested_by));
-	r->requester_uid = sqlite3_column_type(s, 4) == SQLITE_NULL ? -1
-								     : sqlite3_column_int64(s, 4);
+	r->requester_uid = jit_db_column_is_null(s, 4) ? -1
+								     : jit_db_column_int64(s, 4);
 	jit_store_copy_column(s, 6, r->policy, sizeof(r->policy));
-	r->approvals = sqlite3_column_int(s, 7);
-	r->created = (time_t)sqlite3_column_int64(s, 8);
-	r->expires = (time_t)sqlite3_column_int64(s, 9);
-	r->decided = (time_t)sqlite3_column_int64(s, 10);
+	r->approvals = (int)jit_db_column_int64(s, 7);
+	r->created = (time_t)jit_db_column_int64(s, 8);
+	r->expires = (time_t)jit_db_column_int64(s, 9);
+	r->decided = (time_t)jit_db_column_int64(s, 10);
 	jit_store_copy_column(s, 13, r->reason, sizeof(r->reason));
 	if (state_from_name(state, &r->state) != 0)
 		return jit_error_set(err, "request %lld: unknown state '%s'", (long long)r->id, state);
@@ -141,23 +142,23 @@ static int row_to_request(sqlite3_stmt *s, struct jit_access_request *r, jit_err
 
 static int read_reviews(struct jit_store *st, struct jit_access_request *r, jit_error *err)
 {
-	sqlite3_stmt *s = rq(st, RQ_REVIEWS);
+	struct jit_db_stmt *s = rq(st, RQ_REVIEWS);
 	int rc;
 
-	sqlite3_bind_int64(s, 1, r->id);
-	sqlite3_bind_int(s, 2, JIT_REVIEWS_MAX);
+	jit_db_bind_int64(s, 1, r->id);
+	jit_db_bind_int64(s, 2, JIT_REVIEWS_MAX);
 	r->n_reviews = 0;
-	while ((rc = jit_store_db_step(s, "reading reviews")) == SQLITE_ROW) {
+	while ((rc = jit_db_step(s, "reading reviews")) == JIT_DB_ROW) {
 		struct jit_review *rv = &r->reviews[r->n_reviews++];
 
 		jit_store_copy_column(s, 0, rv->reviewer, sizeof(rv->reviewer));
-		rv->remote = sqlite3_column_int(s, 1) != 0;
-		rv->approve = sqlite3_column_int(s, 2) != 0;
+		rv->remote = (int)jit_db_column_int64(s, 1) != 0;
+		rv->approve = (int)jit_db_column_int64(s, 2) != 0;
 		jit_store_copy_column(s, 3, rv->reason, sizeof(rv->reason));
-		rv->time = (time_t)sqlite3_column_int64(s, 4);
+		rv->time = (time_t)jit_db_column_int64(s, 4);
 	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
+	jit_db_reset(s);
+	if (rc != JIT_DB_DONE)
 		return jit_store_db_fail(st, rc, "reading reviews", err);
 	return 0;
 }
@@ -165,26 +166,25 @@ static int read_reviews(struct jit_store *st, struct jit_access_request *r, jit_
 int jit_store_request_add(struct jit_store *st, struct jit_access_request *r,
 			  const struct jit_audit_entry *audit, jit_error *err)
 {
-	sqlite3_stmt *s;
+	struct jit_db_stmt *s;
 
 	if (jit_store_begin(st, err) != 0)
 		return -1;
 	s = rq(st, RQ_INSERT);
-	jit_store_bind_text(s, 1, jit_request_state_name(r->state));
-	jit_store_bind_text(s, 2, r->user);
-	jit_store_bind_text(s, 3, r->requested_by);
+	jit_db_bind_text(s, 1, jit_request_state_name(r->state));
+	jit_db_bind_text(s, 2, r->user);
+	jit_db_bind_text(s, 3, r->requested_by);
 	if (r->requester_uid >= 0)
-		sqlite3_bind_int64(s, 4, r->requester_uid);
-	jit_store_bind_text(s, 5, r->remote);
-	jit_store_bind_text(s, 6, r->policy);
-	sqlite3_bind_int(s, 7, r->approvals);
-	sqlite3_bind_int64(s, 8, (sqlite3_int64)r->created);
-	sqlite3_bind_int64(s, 9, (sqlite3_int64)r->expires);
-	jit_store_bind_text(s, 10, r->request);
-	jit_store_bind_text(s, 11, r->result);
-	if (jit_store_step_done(st, s, "recording the request", err) != 0)
+		jit_db_bind_int64(s, 4, r->requester_uid);
+	jit_db_bind_text(s, 5, r->remote);
+	jit_db_bind_text(s, 6, r->policy);
+	jit_db_bind_int64(s, 7, r->approvals);
+	jit_db_bind_int64(s, 8, r->created);
+	jit_db_bind_int64(s, 9, r->expires);
+	jit_db_bind_text(s, 10, r->request);
+	jit_db_bind_text(s, 11, r->result);
+	if (jit_store_insert_id(st, s, "recording the request", &r->id, err) != 0)
 		return jit_store_rollback(st);
-	r->id = sqlite3_last_insert_rowid(st->db);
 	if (audit != NULL) {
 		struct jit_audit_entry e = *audit;
 		char details[64];
@@ -204,21 +204,21 @@ int jit_store_request_add(struct jit_store *st, struct jit_access_request *r,
 int jit_store_request_get(struct jit_store *st, int64_t id, struct jit_access_request *r,
 			  jit_error *err)
 {
-	sqlite3_stmt *s = rq(st, RQ_GET);
+	struct jit_db_stmt *s = rq(st, RQ_GET);
 	int rc;
 
-	sqlite3_bind_int64(s, 1, id);
-	rc = jit_store_db_step(s, "reading a request");
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(s);
+	jit_db_bind_int64(s, 1, id);
+	rc = jit_db_step(s, "reading a request");
+	if (rc == JIT_DB_DONE) {
+		jit_db_reset(s);
 		return 0;
 	}
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(s);
+	if (rc != JIT_DB_ROW) {
+		jit_db_reset(s);
 		return jit_store_db_fail(st, rc, "reading a request", err);
 	}
 	rc = row_to_request(s, r, err);
-	sqlite3_reset(s);
+	jit_db_reset(s);
 	if (rc != 0)
 		return -1;
 	if (read_reviews(st, r, err) != 0) {
@@ -233,33 +233,33 @@ static int move_state(struct jit_store *st, int64_t id, enum jit_request_state f
 		      enum jit_request_state to, time_t now, const char *reason,
 		      const char *result, jit_error *err)
 {
-	sqlite3_stmt *s = rq(st, RQ_MOVE);
+	struct jit_db_stmt *s = rq(st, RQ_MOVE);
 
-	sqlite3_bind_int64(s, 1, id);
-	jit_store_bind_text(s, 2, jit_request_state_name(from));
-	jit_store_bind_text(s, 3, jit_request_state_name(to));
-	sqlite3_bind_int64(s, 4, (sqlite3_int64)now);
-	jit_store_bind_text(s, 5, reason);
-	jit_store_bind_text(s, 6, result);
+	jit_db_bind_int64(s, 1, id);
+	jit_db_bind_text(s, 2, jit_request_state_name(from));
+	jit_db_bind_text(s, 3, jit_request_state_name(to));
+	jit_db_bind_int64(s, 4, now);
+	jit_db_bind_text(s, 5, reason);
+	jit_db_bind_text(s, 6, result);
 	if (jit_store_step_done(st, s, "recording the request's state", err) != 0)
 		return -1;
-	return sqlite3_changes(st->db) == 1 ? 1 : 0;
+	return jit_db_changes(st->db) == 1 ? 1 : 0;
 }
 
 static int insert_review(struct jit_store *st, int64_t id, const struct jit_review *rv,
 			 jit_error *err)
 {
-	sqlite3_stmt *s = rq(st, RQ_REVIEW_INSERT);
+	struct jit_db_stmt *s = rq(st, RQ_REVIEW_INSERT);
 
-	sqlite3_bind_int64(s, 1, id);
-	jit_store_bind_text(s, 2, rv->reviewer);
-	sqlite3_bind_int(s, 3, rv->remote);
-	sqlite3_bind_int(s, 4, rv->approve);
-	jit_store_bind_text(s, 5, rv->reason);
-	sqlite3_bind_int64(s, 6, (sqlite3_int64)rv->time);
+	jit_db_bind_int64(s, 1, id);
+	jit_db_bind_text(s, 2, rv->reviewer);
+	jit_db_bind_int64(s, 3, rv->remote);
+	jit_db_bind_int64(s, 4, rv->approve);
+	jit_db_bind_text(s, 5, rv->reason);
+	jit_db_bind_int64(s, 6, rv->time);
 	if (jit_store_step_done(st, s, "recording the review", err) != 0)
 		return -1;
-	return sqlite3_changes(st->db) == 1 ? 1 : 0;
+	return jit_db_changes(st->db) == 1 ? 1 : 0;
 }
 
 int jit_store_request_review(struct jit_store *st, int64_t id, const struct jit_review *rv,
@@ -303,21 +303,21 @@ int jit_store_request_move(struct jit_store *st, int64_t id, enum jit_request_st
 }
 
 /* Reads every row of s (already bound) into out, at most max; -1. */
-static int read_requests(struct jit_store *st, sqlite3_stmt *s, struct jit_access_request *out,
+static int read_requests(struct jit_store *st, struct jit_db_stmt *s, struct jit_access_request *out,
 			 size_t max, size_t *n, const char *what, jit_error *err)
 {
-	int rc = SQLITE_DONE;
+	int rc = JIT_DB_DONE;
 
 	*n = 0;
-	while (*n < max && (rc = jit_store_db_step(s, what)) == SQLITE_ROW) {
+	while (*n < max && (rc = jit_db_step(s, what)) == JIT_DB_ROW) {
 		if (row_to_request(s, &out[*n], err) != 0)
 			break;
 		(*n)++;
 	}
-	sqlite3_reset(s);
-	if (rc == SQLITE_ROW && *n < max)
+	jit_db_reset(s);
+	if (rc == JIT_DB_ROW && *n < max)
 		return -1;	/* row_to_request failed, err set */
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	if (rc != JIT_DB_ROW && rc != JIT_DB_DONE)
 		return jit_store_db_fail(st, rc, what, err);
 	return 0;
 }
@@ -334,13 +334,13 @@ int jit_store_requests_open_each(struct jit_store *st, int64_t limit,
 {
 	size_t max = limit > 0 && limit < 1000 ? (size_t)limit : 1000, n = 0;
 	struct jit_access_request *open = calloc(max, sizeof(*open));
-	sqlite3_stmt *s;
+	struct jit_db_stmt *s;
 	int rc = 0;
 
 	if (open == NULL)
 		return jit_error_set(err, "out of memory");
 	s = rq(st, RQ_OPEN);
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)max);
+	jit_db_bind_int64(s, 1, (int64_t)max);
 	if (read_requests(st, s, open, max, &n, "reading open requests", err) != 0)
 		rc = -1;
 	for (size_t i = 0; rc == 0 && i < n; i++) {
@@ -372,14 +372,14 @@ static int expire_one(struct jit_store *st, const struct jit_access_request *r, 
 static int expire_batch(struct jit_store *st, time_t now, struct jit_access_request *due,
 			size_t *n, jit_error *err)
 {
-	sqlite3_stmt *s;
+	struct jit_db_stmt *s;
 
 	*n = 0;
 	if (jit_store_begin(st, err) != 0)
 		return -1;
 	s = rq(st, RQ_DUE);
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
-	sqlite3_bind_int(s, 2, EXPIRE_BATCH);
+	jit_db_bind_int64(s, 1, now);
+	jit_db_bind_int64(s, 2, EXPIRE_BATCH);
 	if (read_requests(st, s, due, EXPIRE_BATCH, n, "reading lapsed requests", err) != 0)
 		return jit_store_rollback(st);
 	for (size_t i = 0; i < *n; i++)
