@@ -7,7 +7,7 @@ JIT_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Debian 12 packages to build and test jit.
 JIT_BUILD_PACKAGES=(
 	gcc make autoconf automake libtool pkg-config scdoc
-	libsodium-dev libjansson-dev libsqlite3-dev libssh-dev libnftables-dev libnetfilter-conntrack-dev libipset-dev
+	libsodium-dev libjansson-dev libsqlite3-dev libpq-dev libssh-dev libnftables-dev libnetfilter-conntrack-dev libipset-dev
 	libpam0g-dev libcmocka-dev
 )
 # What the scenarios in network namespaces use (contrib/try.sh and the
@@ -18,7 +18,7 @@ JIT_FUZZ_PACKAGES=(clang libclang-rt-14-dev)
 # Only for contrib/check.sh: static analysers, and what the other tests drive
 # and inspect.
 JIT_CHECK_PACKAGES=("${JIT_SCENARIO_PACKAGES[@]}" cppcheck clang-tidy valgrind groff-base
-	iptables ipset pamtester systemd strace jq debhelper lintian sqlite3)
+	iptables ipset pamtester systemd strace jq debhelper lintian sqlite3 postgresql-15)
 
 say() {
 	if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then

@@ -2,8 +2,9 @@
 /* The SQL database under jitd's store: a connection, statements prepared
  * on it, their parameters and rows. The store's queries and transactions
  * are written once against this (store.c, store_requests.c); a driver
- * carries them to its engine (db_sqlite.c). Statements use SQLite's
- * placeholders: ? for the next parameter, ?N for the Nth. */
+ * carries them to its engine (db_sqlite.c, db_pg.c). Statements use
+ * SQLite's placeholders, ? for the next parameter and ?N for the Nth, and
+ * SQL both engines read alike. */
 #ifndef JIT_DB_H
 #define JIT_DB_H
 
@@ -25,10 +26,11 @@ enum jit_db_rc {
 	JIT_DB_IOERR,
 	JIT_DB_CANTOPEN,
 	JIT_DB_PERM,
+	JIT_DB_UNREACHABLE,	/* the server is down or the connection lost */
 	JIT_DB_ERROR,		/* anything else */
 };
 
-enum jit_db_engine { JIT_DB_SQLITE };
+enum jit_db_engine { JIT_DB_SQLITE, JIT_DB_POSTGRESQL };
 
 struct jit_db;
 struct jit_db_stmt;
@@ -36,6 +38,12 @@ struct jit_db_stmt;
 /* Opens (creating it 0600 when missing) the SQLite database at path, in
  * WAL mode. NULL with the reason in err. */
 struct jit_db *jit_db_open_sqlite(const char *path, jit_error *err);
+/* Connects to PostgreSQL (a libpq URI or conninfo; passfile: a password
+ * file, or NULL). A password on the line itself is refused. */
+struct jit_db *jit_db_open_postgresql(const char *conninfo, const char *passfile,
+				      jit_error *err);
+/* Whether the database setting names PostgreSQL rather than a file. */
+bool jit_db_is_postgresql(const char *database);
 void jit_db_close(struct jit_db *db);
 enum jit_db_engine jit_db_engine(const struct jit_db *db);
 

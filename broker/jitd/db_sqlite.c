@@ -2,7 +2,7 @@
 /* db.h's driver for SQLite. */
 #include "config.h"
 
-#include "db.h"
+#include "db_driver.h"
 
 #include "fault.h"
 
@@ -14,14 +14,24 @@
 #include <string.h>
 #include <unistd.h>
 
-struct jit_db {
+struct lite_db {
+	struct jit_db base;
 	sqlite3 *sqlite;
 };
 
-/* A statement is SQLite's own: no wrapper to allocate. */
+struct lite_stmt {
+	struct jit_db_stmt base;
+	sqlite3_stmt *raw;
+};
+
+static sqlite3 *lite(struct jit_db *db)
+{
+	return ((struct lite_db *)(void *)db)->sqlite;
+}
+
 static sqlite3_stmt *raw(struct jit_db_stmt *s)
 {
-	return (sqlite3_stmt *)(void *)s;
+	return ((struct lite_stmt *)(void *)s)->raw;
 }
 
 static int rc_of(int rc)
@@ -43,21 +53,6 @@ static int rc_of(int rc)
 	}
 }
 
-/* What an operator should read for the usual failures. */
-static const char *kind_of(int rc)
-{
-	switch (rc) {
-	case JIT_DB_FULL: return "disk full";
-	case JIT_DB_BUSY: return "database is locked";
-	case JIT_DB_READONLY: return "database is read-only";
-	case JIT_DB_CORRUPT: return "database is corrupt";
-	case JIT_DB_IOERR: return "I/O error";
-	case JIT_DB_CANTOPEN: return "cannot open the database";
-	case JIT_DB_PERM: return "permission denied";
-	default: return "database error";
-	}
-}
-
 /* The SQLite code a failure of ours stands for, for its message. */
 static int sqlite_code_of(int rc)
 {
@@ -73,43 +68,50 @@ static int sqlite_code_of(int rc)
 	}
 }
 
-int jit_db_fail(struct jit_db *db, int rc, const char *what, jit_error *err)
+static const char *lite_message(struct jit_db *db, int rc)
 {
 	/* SQLite's message is about its last error, which is not rc when the
 	 * fault-injection seam made the call fail. */
-	const char *msg = db != NULL && db->sqlite != NULL &&
-			  rc_of(sqlite3_extended_errcode(db->sqlite)) == rc
-				  ? sqlite3_errmsg(db->sqlite)
-				  : sqlite3_errstr(sqlite_code_of(rc));
+	sqlite3 *h = lite(db);
 
-	jit_error_set(err, "%s: %s (%s)", what, kind_of(rc), msg);
-	return -1;
+	return h != NULL && rc_of(sqlite3_extended_errcode(h)) == rc ? sqlite3_errmsg(h)
+								     : sqlite3_errstr(sqlite_code_of(rc));
 }
 
 /* --- the calls, through the fault-injection seam ------------------------------- */
 
-int jit_db_exec(struct jit_db *db, const char *sql, const char *what)
+static int lite_exec(struct jit_db *db, const char *sql, const char *what)
 {
 	int rc = jit_fault(JIT_FAULT_SQLITE_EXEC, what);
 
-	return rc_of(rc != 0 ? rc : sqlite3_exec(db->sqlite, sql, NULL, NULL, NULL));
+	return rc_of(rc != 0 ? rc : sqlite3_exec(lite(db), sql, NULL, NULL, NULL));
 }
 
-int jit_db_prepare(struct jit_db *db, const char *sql, bool persistent, struct jit_db_stmt **s,
-		   const char *what)
+static int lite_prepare(struct jit_db *db, const char *sql, bool persistent,
+			struct jit_db_stmt **s, const char *what)
 {
 	int rc = jit_fault(JIT_FAULT_SQLITE_PREPARE, what);
-	sqlite3_stmt *prepared = NULL;
+	struct lite_stmt *ls;
 
 	*s = NULL;
-	if (rc == 0)
-		rc = sqlite3_prepare_v3(db->sqlite, sql, -1,
-					persistent ? SQLITE_PREPARE_PERSISTENT : 0, &prepared, NULL);
-	*s = (struct jit_db_stmt *)(void *)prepared;
-	return rc_of(rc);
+	if (rc != 0)
+		return rc_of(rc);
+	ls = calloc(1, sizeof(*ls));
+	if (ls == NULL)
+		return JIT_DB_ERROR;
+	ls->base.db = db;
+	rc = sqlite3_prepare_v3(lite(db), sql, -1, persistent ? SQLITE_PREPARE_PERSISTENT : 0,
+				&ls->raw, NULL);
+	if (rc != SQLITE_OK) {
+		sqlite3_finalize(ls->raw);
+		free(ls);
+		return rc_of(rc);
+	}
+	*s = &ls->base;
+	return JIT_DB_OK;
 }
 
-int jit_db_step(struct jit_db_stmt *s, const char *what)
+static int lite_step(struct jit_db_stmt *s, const char *what)
 {
 	int rc = what != NULL ? jit_fault(JIT_FAULT_SQLITE_STEP, what) : 0;
 
@@ -118,27 +120,28 @@ int jit_db_step(struct jit_db_stmt *s, const char *what)
 
 /* --- statements ---------------------------------------------------------------- */
 
-void jit_db_finalize(struct jit_db_stmt *s)
+static void lite_finalize(struct jit_db_stmt *s)
 {
 	sqlite3_finalize(raw(s));
+	free(s);
 }
 
-void jit_db_reset(struct jit_db_stmt *s)
+static void lite_reset(struct jit_db_stmt *s)
 {
 	sqlite3_reset(raw(s));
 }
 
-void jit_db_clear(struct jit_db_stmt *s)
+static void lite_clear(struct jit_db_stmt *s)
 {
 	sqlite3_clear_bindings(raw(s));
 }
 
-void jit_db_bind_int64(struct jit_db_stmt *s, int i, int64_t v)
+static void lite_bind_int64(struct jit_db_stmt *s, int i, int64_t v)
 {
 	sqlite3_bind_int64(raw(s), i, (sqlite3_int64)v);
 }
 
-void jit_db_bind_text(struct jit_db_stmt *s, int i, const char *text)
+static void lite_bind_text(struct jit_db_stmt *s, int i, const char *text)
 {
 	if (text != NULL)
 		sqlite3_bind_text(raw(s), i, text, -1, SQLITE_TRANSIENT);
@@ -146,35 +149,60 @@ void jit_db_bind_text(struct jit_db_stmt *s, int i, const char *text)
 		sqlite3_bind_null(raw(s), i);
 }
 
-void jit_db_bind_null(struct jit_db_stmt *s, int i)
-{
-	sqlite3_bind_null(raw(s), i);
-}
-
-int64_t jit_db_column_int64(struct jit_db_stmt *s, int col)
+static int64_t lite_column_int64(struct jit_db_stmt *s, int col)
 {
 	return (int64_t)sqlite3_column_int64(raw(s), col);
 }
 
-const char *jit_db_column_text(struct jit_db_stmt *s, int col)
+static const char *lite_column_text(struct jit_db_stmt *s, int col)
 {
 	return (const char *)sqlite3_column_text(raw(s), col);
 }
 
-bool jit_db_column_is_null(struct jit_db_stmt *s, int col)
+static bool lite_column_is_null(struct jit_db_stmt *s, int col)
 {
 	return sqlite3_column_type(raw(s), col) == SQLITE_NULL;
 }
 
-int64_t jit_db_changes(struct jit_db *db)
+static int64_t lite_changes(struct jit_db *db)
 {
-	return (int64_t)sqlite3_changes64(db->sqlite);
+	return (int64_t)sqlite3_changes64(lite(db));
 }
 
-bool jit_db_in_transaction(struct jit_db *db)
+static bool lite_in_transaction(struct jit_db *db)
 {
-	return sqlite3_get_autocommit(db->sqlite) == 0;
+	return sqlite3_get_autocommit(lite(db)) == 0;
 }
+
+static void *lite_handle(struct jit_db *db)
+{
+	return lite(db);
+}
+
+static void lite_close(struct jit_db *db)
+{
+	sqlite3_close(lite(db));
+	free(db);
+}
+
+static const struct jit_db_ops lite_ops = {
+	.close = lite_close,
+	.exec = lite_exec,
+	.prepare = lite_prepare,
+	.finalize = lite_finalize,
+	.reset = lite_reset,
+	.clear = lite_clear,
+	.bind_int64 = lite_bind_int64,
+	.bind_text = lite_bind_text,
+	.step = lite_step,
+	.column_int64 = lite_column_int64,
+	.column_text = lite_column_text,
+	.column_is_null = lite_column_is_null,
+	.changes = lite_changes,
+	.in_transaction = lite_in_transaction,
+	.message = lite_message,
+	.handle = lite_handle,
+};
 
 /* --- the connection ------------------------------------------------------------ */
 
@@ -194,57 +222,40 @@ static int configure(struct jit_db *db, jit_error *err)
 	/* WAL with synchronous=NORMAL survives a crash of jitd at any point;
 	 * only a power loss can take the last commits, and it takes the
 	 * kernel's firewall state with them. */
-	int rc = jit_db_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-				 " PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;",
-			     "configuring the database");
+	int rc = lite_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+			       " PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;",
+			   "configuring the database");
 
 	return rc == JIT_DB_OK ? 0 : jit_db_fail(db, rc, "configuring the database", err);
 }
 
 struct jit_db *jit_db_open_sqlite(const char *path, jit_error *err)
 {
-	struct jit_db *db = calloc(1, sizeof(*db));
+	struct lite_db *db = calloc(1, sizeof(*db));
 	int rc;
 
 	if (db == NULL) {
 		jit_error_set(err, "out of memory");
 		return NULL;
 	}
+	db->base.ops = &lite_ops;
+	db->base.engine = JIT_DB_SQLITE;
 	if (create_private(path, err) != 0) {
 		free(db);
 		return NULL;
 	}
 	rc = sqlite3_open_v2(path, &db->sqlite, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
 	if (rc != SQLITE_OK) {
-		jit_db_fail(db, rc_of(rc), path, err);
-		jit_db_close(db);
+		jit_db_fail(&db->base, rc_of(rc), path, err);
+		lite_close(&db->base);
 		return NULL;
 	}
 	sqlite3_extended_result_codes(db->sqlite, 1);
 	(void)sqlite3_busy_timeout(db->sqlite, 1000);
-	if (configure(db, err) != 0) {
+	if (configure(&db->base, err) != 0) {
 		jit_error_prefix(err, "%s", path);
-		jit_db_close(db);
+		lite_close(&db->base);
 		return NULL;
 	}
-	return db;
-}
-
-void jit_db_close(struct jit_db *db)
-{
-	if (db == NULL)
-		return;
-	sqlite3_close(db->sqlite);
-	free(db);
-}
-
-enum jit_db_engine jit_db_engine(const struct jit_db *db)
-{
-	(void)db;
-	return JIT_DB_SQLITE;
-}
-
-void *jit_db_handle(struct jit_db *db)
-{
-	return db->sqlite;
+	return &db->base;
 }

@@ -105,7 +105,7 @@ _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == JIT_STORE_SCHEMA_VE
 /* A grant's columns in the order columns_to_grant() reads them, of the
  * table named t (in a join, the alias). */
 #define GRANT_COLUMNS_OF(t) \
-	t ".id, " t ".user, " t ".requested_by, " t ".role, " t ".policy, " t ".source, " \
+	t ".id, " t ".\"user\", " t ".requested_by, " t ".role, " t ".policy, " t ".source, " \
 	t ".ports, " t ".host, " t ".created, " t ".not_before, " t ".expires, " \
 	t ".revoked_at, " t ".revoked_by, " t ".expired_at, " t ".justification, " t ".jti, " \
 	t ".uses, " t ".last_used, " t ".cut, " t ".max_logins, " t ".used_up_at"
@@ -133,7 +133,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_GRANT_INSERT] =
-		"INSERT INTO grants (user, requested_by, role, policy, source, ports, host, created,"
+		"INSERT INTO grants (\"user\", requested_by, role, policy, source, ports, host, created,"
 		" not_before, expires, justification, jti, cut, max_logins)"
 		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
 	[ST_GRANT_GET] = "SELECT " GRANT_COLUMNS " FROM grants WHERE id = ?",
@@ -167,14 +167,15 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" VALUES (?,?,?,?,?,?,?)",
 	[ST_GRANT_HOST] = "SELECT host FROM grants WHERE id = ?",
 	[ST_HOST_NEXT_SEQ] = "INSERT INTO hosts (host, last_seq) VALUES (?1, 1)"
-			     " ON CONFLICT (host) DO UPDATE SET last_seq = last_seq + 1",
+			     " ON CONFLICT (host) DO UPDATE SET last_seq = hosts.last_seq + 1",
 	[ST_CHANGE_INSERT] = "INSERT INTO host_changes (host, seq, kind, grant_id, time, ticket)"
-			     " SELECT host, last_seq, ?2, ?3, ?4, ?5 FROM hosts WHERE host = ?1",
+			     " SELECT host, last_seq, ?2, CAST(?3 AS BIGINT), CAST(?4 AS BIGINT), ?5"
+			     " FROM hosts WHERE host = ?1",
 	[ST_HOST_ACK] = "UPDATE hosts SET acked = ?2, acked_at = ?3"
 			" WHERE host = ?1 AND ?2 <= last_seq AND ?2 >= acked",
 	/* A change as the controller sent it: the grant as it is now. */
 	[ST_MIRROR_GRANT] =
-		"INSERT INTO grants (user, requested_by, role, policy, source, ports, host, created,"
+		"INSERT INTO grants (\"user\", requested_by, role, policy, source, ports, host, created,"
 		" not_before, expires, justification, jti, cut, max_logins, id, revoked_at,"
 		" revoked_by) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET"
 		" revoked_at = excluded.revoked_at, revoked_by = excluded.revoked_by,"
@@ -186,7 +187,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_UPSTREAM_APPLIED] = "SELECT applied FROM upstream WHERE id = 1",
 	[ST_UPSTREAM_SET] = "UPDATE upstream SET applied = ? WHERE id = 1",
 	[ST_HOST_LAST_SEQ] = "SELECT last_seq FROM hosts WHERE host = ?",
-	[ST_LOGIN_QUEUE] = "INSERT INTO upstream_logins (grant_id, jti, user, source, port, time)"
+	[ST_LOGIN_QUEUE] = "INSERT INTO upstream_logins (grant_id, jti, \"user\", source, port, time)"
 			   " VALUES (?,?,?,?,?,?)",
 	[ST_LOGIN_DONE] = "DELETE FROM upstream_logins WHERE id = ?",
 	[ST_GUARD_GET] = "SELECT guard FROM upstream WHERE id = 1",
@@ -195,7 +196,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	 * past the last taken. */
 	[ST_HOST_LOGIN] = "INSERT INTO hosts (host, logins, login_epoch) VALUES (?1, ?2, ?3)"
 			  " ON CONFLICT (host) DO UPDATE SET logins = ?2, login_epoch = ?3"
-			  " WHERE logins < ?2 OR login_epoch <> ?3",
+			  " WHERE hosts.logins < ?2 OR hosts.login_epoch <> ?3",
 	[ST_UPSTREAM_EPOCH] = "SELECT epoch FROM upstream WHERE id = 1",
 };
 
@@ -230,8 +231,10 @@ int jit_store_db_prepare(struct jit_db *db, const char *sql, struct jit_db_stmt 
 static int prepare_all(struct jit_store *st, jit_error *err)
 {
 	for (int i = 0; i < ST_COUNT; i++) {
-		int rc = jit_db_prepare(st->db, stmt_sql[i], true, &st->stmt[i],
-					"preparing statements");
+		/* PostgreSQL's transactions take their locks as they go. */
+		const char *sql = i == ST_BEGIN && jit_db_engine(st->db) == JIT_DB_POSTGRESQL
+					  ? "BEGIN" : stmt_sql[i];
+		int rc = jit_db_prepare(st->db, sql, true, &st->stmt[i], "preparing statements");
 
 		if (rc != JIT_DB_OK)
 			return jit_store_db_fail(st, rc, "preparing statements", err);
@@ -285,7 +288,16 @@ static int exec_sql(struct jit_store *st, const char *sql, const char *what, jit
 	return 0;
 }
 
+static int read_sqlite_version(struct jit_store *st, int *version, jit_error *err);
+
 static int read_user_version(struct jit_store *st, int *version, jit_error *err)
+{
+	if (jit_db_engine(st->db) == JIT_DB_POSTGRESQL)
+		return jit_store_pg_schema_version(st, version, err);
+	return read_sqlite_version(st, version, err);
+}
+
+static int read_sqlite_version(struct jit_store *st, int *version, jit_error *err)
 {
 	struct jit_db_stmt *s;
 	int rc = jit_db_prepare(st->db, "PRAGMA user_version", false, &s,
@@ -323,6 +335,9 @@ static int migrate(struct jit_store *st, jit_error *err)
 {
 	int version;
 
+	if (jit_db_engine(st->db) == JIT_DB_POSTGRESQL)
+		return jit_store_pg_migrate(st, err);
+
 	if (read_user_version(st, &version, err) != 0)
 		return -1;
 	if (version < 0)
@@ -336,21 +351,30 @@ static int migrate(struct jit_store *st, jit_error *err)
 	return 0;
 }
 
-struct jit_store *jit_store_open(const char *path, jit_error *err)
+struct jit_store *jit_store_open(const char *database, jit_error *err)
+{
+	return jit_store_open_with(database, NULL, err);
+}
+
+struct jit_store *jit_store_open_with(const char *database, const char *passfile,
+				      jit_error *err)
 {
 	struct jit_store *st = calloc(1, sizeof(*st));
+	bool pg = jit_db_is_postgresql(database);
 
 	if (st == NULL) {
 		jit_error_set(err, "out of memory");
 		return NULL;
 	}
-	st->db = jit_db_open_sqlite(path, err);
+	st->db = pg ? jit_db_open_postgresql(database, passfile, err)
+		    : jit_db_open_sqlite(database, err);
 	if (st->db == NULL) {
 		free(st);
 		return NULL;
 	}
 	if (migrate(st, err) != 0 || prepare_all(st, err) != 0) {
-		jit_error_prefix(err, "%s", path);
+		/* A conninfo may say more than an operator's log should. */
+		jit_error_prefix(err, "%s", pg ? "PostgreSQL" : database);
 		jit_store_close(st);
 		return NULL;
 	}
@@ -831,7 +855,7 @@ int jit_store_logins_each(struct jit_store *st, int64_t after, int64_t limit,
 			  int (*fn)(const struct jit_login *l, void *ctx), void *ctx, jit_error *err)
 {
 	static const char sql[] =
-		"SELECT id, grant_id, jti, user, source, port, time FROM upstream_logins"
+		"SELECT id, grant_id, jti, \"user\", source, port, time FROM upstream_logins"
 		" WHERE id > ?1 ORDER BY id LIMIT ?2";
 	struct login_cb cb = { fn, ctx };
 	struct jit_db_stmt *s;
@@ -840,7 +864,7 @@ int jit_store_logins_each(struct jit_store *st, int64_t after, int64_t limit,
 	if (rc != JIT_DB_OK)
 		return jit_store_db_fail(st, rc, "reading the logins to report", err);
 	jit_db_bind_int64(s, 1, after);
-	jit_db_bind_int64(s, 2, limit > 0 ? limit : -1);
+	jit_db_bind_int64(s, 2, limit > 0 ? limit : INT64_MAX);
 	return query_each(st, s, login_row, &cb, "reading the logins to report", err);
 }
 
@@ -1237,9 +1261,9 @@ int jit_store_grants_each(struct jit_store *st, const struct jit_grant_filter *f
 {
 	static const char sql[] =
 		"SELECT " GRANT_COLUMNS " FROM grants"
-		" WHERE (?1 IS NULL OR user = ?1 OR requested_by = ?1)"
+		" WHERE (CAST(?1 AS TEXT) IS NULL OR \"user\" = ?1 OR requested_by = ?1)"
 		" AND (?2 = 0 OR (revoked_at IS NULL AND expired_at IS NULL AND expires > ?3))"
-		" AND (?5 IS NULL OR host = ?5)"
+		" AND (CAST(?5 AS TEXT) IS NULL OR host = ?5)"
 		" ORDER BY id DESC LIMIT ?4";
 	struct grant_cb cb = { fn, ctx };
 	struct jit_db_stmt *s;
@@ -1250,7 +1274,7 @@ int jit_store_grants_each(struct jit_store *st, const struct jit_grant_filter *f
 	jit_db_bind_text(s, 1, f->user);
 	jit_db_bind_int64(s, 2, f->active_only ? 1 : 0);
 	jit_db_bind_int64(s, 3, f->now);
-	jit_db_bind_int64(s, 4, f->limit > 0 ? f->limit : -1);
+	jit_db_bind_int64(s, 4, f->limit > 0 ? f->limit : INT64_MAX);
 	jit_db_bind_text(s, 5, f->host);
 	return query_each(st, s, grant_row, &cb, "listing grants", err);
 }
@@ -1291,7 +1315,7 @@ int jit_store_changes_each(struct jit_store *st, const char *host, int64_t since
 		return jit_store_db_fail(st, rc, "reading the host's changes", err);
 	jit_db_bind_text(s, 1, host);
 	jit_db_bind_int64(s, 2, since);
-	jit_db_bind_int64(s, 3, limit > 0 ? limit : -1);
+	jit_db_bind_int64(s, 3, limit > 0 ? limit : INT64_MAX);
 	return query_each(st, s, change_row, &cb, "reading the host's changes", err);
 }
 
@@ -1446,11 +1470,11 @@ int jit_store_audit_each(struct jit_store *st, time_t since, const char *user, i
 {
 	static const char oldest_sql[] =
 		"SELECT * FROM (SELECT id, time, actor, action, subject, result, reason, details"
-		" FROM audit WHERE time >= ?1 AND (?2 IS NULL OR actor = ?2 OR subject = ?2)"
-		" ORDER BY id DESC LIMIT ?3) ORDER BY id";
+		" FROM audit WHERE time >= ?1 AND (CAST(?2 AS TEXT) IS NULL OR actor = ?2 OR subject = ?2)"
+		" ORDER BY id DESC LIMIT ?3) AS recent ORDER BY id";
 	static const char newest_sql[] =
 		"SELECT id, time, actor, action, subject, result, reason, details"
-		" FROM audit WHERE time >= ?1 AND (?2 IS NULL OR actor = ?2 OR subject = ?2)"
+		" FROM audit WHERE time >= ?1 AND (CAST(?2 AS TEXT) IS NULL OR actor = ?2 OR subject = ?2)"
 		" ORDER BY id DESC LIMIT ?3";
 	struct audit_cb cb = { fn, ctx };
 	struct jit_db_stmt *s;
@@ -1461,6 +1485,6 @@ int jit_store_audit_each(struct jit_store *st, time_t since, const char *user, i
 		return jit_store_db_fail(st, rc, "reading the audit log", err);
 	jit_db_bind_int64(s, 1, since);
 	jit_db_bind_text(s, 2, user);
-	jit_db_bind_int64(s, 3, limit > 0 ? limit : -1);
+	jit_db_bind_int64(s, 3, limit > 0 ? limit : INT64_MAX);
 	return query_each(st, s, audit_row, &cb, "reading the audit log", err);
 }

@@ -64,9 +64,14 @@ struct jit_audit_entry {
 
 struct jit_store;
 
-/* Opens or creates the database (mode 0600), in WAL mode, migrated to
- * JIT_STORE_SCHEMA_VERSION. Refuses a database newer than this build. */
-struct jit_store *jit_store_open(const char *path, jit_error *err);
+/* Opens or creates the database, migrated to JIT_STORE_SCHEMA_VERSION:
+ * an SQLite file (mode 0600, WAL mode) at an absolute path, or PostgreSQL
+ * when database is a libpq URI or conninfo (jit_db_is_postgresql()), its
+ * password from passfile (NULL: libpq's own default). Refuses a database
+ * newer than this build. */
+struct jit_store *jit_store_open(const char *database, jit_error *err);
+struct jit_store *jit_store_open_with(const char *database, const char *passfile,
+				      jit_error *err);
 void jit_store_close(struct jit_store *st);
 /* Moves the WAL's checkpoints off the committing thread onto one of their
  * own (store_checkpoint.c). Start it in the process that will use the

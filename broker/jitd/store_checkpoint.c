@@ -102,7 +102,7 @@ int jit_store_checkpoint_start(struct jit_store *st, jit_error *err)
 	struct jit_checkpointer *c;
 	int rc;
 
-	if (st->checkpointer != NULL)
+	if (st->checkpointer != NULL || jit_db_engine(st->db) != JIT_DB_SQLITE)
 		return 0;
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)

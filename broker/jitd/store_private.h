@@ -50,6 +50,11 @@ int jit_store_first_time(struct jit_store *st, struct jit_db_stmt *s, const char
 			 jit_error *err);
 int jit_store_insert_audit(struct jit_store *st, const struct jit_audit_entry *e, jit_error *err);
 
+/* store_schema_pg.c: the schema version in PostgreSQL (0: none yet), and
+ * the schema made or checked. */
+int jit_store_pg_schema_version(struct jit_store *st, int *version, jit_error *err);
+int jit_store_pg_migrate(struct jit_store *st, jit_error *err);
+
 /* store_requests.c: its statements, prepared and finalised with the rest. */
 int jit_store_requests_prepare(struct jit_store *st, jit_error *err);
 void jit_store_requests_finalize(struct jit_store *st);

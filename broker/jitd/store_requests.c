@@ -16,11 +16,11 @@ enum request_stmt {
 _Static_assert(RQ_COUNT <= JIT_STORE_REQUEST_STMTS, "room for every request statement");
 
 #define REQUEST_COLUMNS \
-	"id, state, user, requested_by, requester_uid, remote, policy, approvals, created," \
+	"id, state, \"user\", requested_by, requester_uid, remote, policy, approvals, created," \
 	" expires, decided, request, result, reason"
 
 static const char *const request_sql[RQ_COUNT] = {
-	[RQ_INSERT] = "INSERT INTO requests (state, user, requested_by, requester_uid, remote,"
+	[RQ_INSERT] = "INSERT INTO requests (state, \"user\", requested_by, requester_uid, remote,"
 		      " policy, approvals, created, expires, request, result) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
 		      " RETURNING id",
 	[RQ_GET] = "SELECT " REQUEST_COLUMNS " FROM requests WHERE id = ?",

@@ -8,6 +8,7 @@
 
 #include "store.h"
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,11 +18,27 @@
 
 #define NOW ((time_t)1767225600)	/* 2026-01-01T00:00:00Z */
 
+/* One suite, two backends: with JIT_TEST_POSTGRESQL (a conninfo, for a
+ * database of the test's own: tests/unit/store-pg.test), each test starts
+ * on an empty PostgreSQL database instead of a new SQLite file. */
+static const char *postgresql;
+
 struct fixture {
 	char dir[64];
-	char path[96];
+	char path[512];
 	struct jit_store *st;
 };
+
+static void pg_exec(const char *sql)
+{
+	PGconn *c = PQconnectdb(postgresql);
+	PGresult *r = PQexec(c, sql);
+
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		fail_msg("%s: %s", sql, PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+}
 
 static int setup(void **state)
 {
@@ -30,7 +47,13 @@ static int setup(void **state)
 	assert_non_null(f);
 	(void)snprintf(f->dir, sizeof(f->dir), "/tmp/jit-store-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
-	(void)snprintf(f->path, sizeof(f->path), "%s/jit.db", f->dir);
+	if (postgresql != NULL) {
+		pg_exec("SET client_min_messages = warning;"
+			" DROP SCHEMA public CASCADE; CREATE SCHEMA public");
+		(void)snprintf(f->path, sizeof(f->path), "%s", postgresql);
+	} else {
+		(void)snprintf(f->path, sizeof(f->path), "%s/jit.db", f->dir);
+	}
 	*state = f;
 	return 0;
 }
@@ -94,8 +117,10 @@ static void test_fresh_database(void **state)
 
 	open_store(f);
 	assert_int_equal(jit_store_schema_version(f->st), JIT_STORE_SCHEMA_VERSION);
+	if (postgresql != NULL)
+		return;
 	assert_int_equal(stat(f->path, &sb), 0);
-	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_int_equal(sb.st_mode & 0777, 0600);	/* the SQLite file is private */
 }
 
 static void test_grant_round_trip_and_reopen(void **state)
@@ -513,6 +538,7 @@ static void test_checkpoints_on_their_thread(void **state)
 	struct stat before, after;
 	char jti[32];
 
+
 	open_store(f);
 	assert_int_equal(jit_store_checkpoint_start(f->st, &err), 0);
 	assert_int_equal(stat(f->path, &before), 0);
@@ -801,6 +827,7 @@ static void test_migration_from_version_1(void **state)
 	struct jit_grant g;
 	jit_error err;
 
+
 	exec_on(f->path,
 		"CREATE TABLE grants (id INTEGER PRIMARY KEY AUTOINCREMENT, user TEXT NOT NULL,"
 		" requested_by TEXT NOT NULL, role TEXT NOT NULL, policy TEXT NOT NULL,"
@@ -831,7 +858,11 @@ static void test_newer_schema_refused(void **state)
 	struct fixture *f = *state;
 	jit_error err = { "" };
 
-	exec_on(f->path, "PRAGMA user_version = 99;");
+	if (postgresql != NULL)
+		pg_exec("CREATE TABLE jit_schema (version INTEGER NOT NULL);"
+			" INSERT INTO jit_schema VALUES (99)");
+	else
+		exec_on(f->path, "PRAGMA user_version = 99;");
 	f->st = jit_store_open(f->path, &err);
 	assert_null(f->st);
 	assert_non_null(strstr(err.msg, "schema version 99 is newer"));
@@ -841,7 +872,9 @@ static void test_not_a_database_refused(void **state)
 {
 	struct fixture *f = *state;
 	jit_error err = { "" };
-	FILE *fp = fopen(f->path, "w");
+	FILE *fp;
+
+	fp = fopen(f->path, "w");
 
 	assert_non_null(fp);
 	for (int i = 0; i < 64; i++)
@@ -862,6 +895,7 @@ static void test_locked_database_refuses_grant(void **state)
 	struct collected c = { 0 };
 	jit_error err = { "" };
 	sqlite3 *other;
+
 
 	open_store(f);
 	assert_int_equal(sqlite3_open(f->path, &other), SQLITE_OK);
@@ -898,13 +932,19 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_decided_request_takes_no_review, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_requests_lapse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_request_survives_reopen, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_migration_from_version_1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scheduled_starts, setup, teardown),
+		/* What only an SQLite file has, last: its migrations, WAL and locks. */
+		cmocka_unit_test_setup_teardown(test_migration_from_version_1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checkpoints_on_their_thread, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_a_database_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locked_database_refuses_grant, setup, teardown),
 	};
+	const size_t sqlite_only = 4, n = sizeof(tests) / sizeof(tests[0]);
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	postgresql = getenv("JIT_TEST_POSTGRESQL");
+	if (postgresql != NULL)
+		return _cmocka_run_group_tests("store on PostgreSQL", tests, n - sqlite_only, NULL,
+					       NULL);
+	return _cmocka_run_group_tests("store on SQLite", tests, n, NULL, NULL);
 }
