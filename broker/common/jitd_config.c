@@ -394,13 +394,70 @@ static int jitd_notify_command(struct parser *p, const char *key, const char *va
 	return set_path(p, key, value, field);
 }
 
+bool jit_config_database_is_postgresql(const char *database)
+{
+	return strncmp(database, "postgresql://", 13) == 0 ||
+	       strncmp(database, "postgres://", 11) == 0 ||
+	       (database[0] != '/' && strchr(database, '=') != NULL);
+}
+
+/* A password in a URI's user part (user:secret@) or its query, or a
+ * conninfo's password key. */
+static bool names_password(const char *database)
+{
+	const char *authority, *at, *colon, *p;
+
+	if (database[0] != 'p' || strstr(database, "://") == NULL) {
+		for (p = strstr(database, "password"); p != NULL; p = strstr(p + 1, "password")) {
+			const char *after = p + 8;
+
+			while (*after == ' ' || *after == '\t')
+				after++;
+			if ((p == database || p[-1] == ' ' || p[-1] == '\t') && *after == '=')
+				return true;
+		}
+		return false;
+	}
+	authority = strstr(database, "://") + 3;
+	at = strchr(authority, '@');
+	colon = strchr(authority, ':');
+	if (at != NULL && colon != NULL && colon < at && strcspn(authority, "/?") > (size_t)(at - authority))
+		return true;
+	p = strchr(database, '?');
+	return p != NULL && (strstr(p, "?password=") != NULL || strstr(p, "&password=") != NULL);
+}
+
+static int jitd_database(struct parser *p, const char *key, const char *value, void *field)
+{
+	if (!jit_config_database_is_postgresql(value))
+		return set_path(p, key, value, field);
+	if (strlen(value) >= JIT_PATH_MAX) {
+		perr(p, "%s: longer than %d bytes", key, JIT_PATH_MAX - 1);
+		return -1;
+	}
+	if (names_password(value)) {
+		perr(p, "%s: a password on the line is refused (every log and process list"
+		     " could read it): put it in passfile", key);
+		return -1;
+	}
+	memcpy(field, value, strlen(value) + 1);
+	return 0;
+}
+
+static int jitd_passfile(struct parser *p, const char *key, const char *value, void *field)
+{
+	p->cfg->passfile_line = p->line;
+	return set_path(p, key, value, field);
+}
+
 #define JITD(f) offsetof(struct jit_config, f)
 
 static const struct key_def jitd_keys[] = {
 	{ "host", K_CUSTOM, JITD(host), 0, 0, NULL, jitd_host },
 	{ "socket", K_PATH, JITD(socket), 0, 0, "/run/jit/jitd.sock", NULL },
 	{ "socket_group", K_GROUP, JITD(socket_group), 0, 0, "jit", NULL },
-	{ "database", K_PATH, JITD(database), 0, 0, "/var/lib/jit/jit.db", NULL },
+	{ "database", K_CUSTOM, JITD(database), 0, 0, "/var/lib/jit/jit.db", jitd_database },
+	{ "passfile", K_CUSTOM, JITD(passfile), 0, 0, NULL, jitd_passfile },
 	{ "key", K_CUSTOM, JITD(key), 0, 0, "/etc/jit/broker.key", jitd_key },
 	{ "pubkey", K_CUSTOM, JITD(pubkey), 0, 0, NULL, jitd_pubkey },
 	{ "firewall", K_CUSTOM, JITD(firewall), 0, 0, "nftables", jitd_firewall },
@@ -1455,6 +1512,35 @@ static int check_notify_command(const char *path, const struct jit_config *cfg,
 	return -1;
 }
 
+/* PostgreSQL's password: a file of root's or jitd's that nobody else may
+ * read, named only beside a PostgreSQL database. */
+static int check_passfile(const char *path, const struct jit_config *cfg,
+			  struct jit_config_errors *errs)
+{
+	struct stat st;
+	const char *why = NULL;
+	char owner[160];
+
+	if (cfg->passfile[0] == '\0')
+		return 0;
+	if (!jit_config_database_is_postgresql(cfg->database))
+		why = "only a PostgreSQL database has one (database is an SQLite file)";
+	else if (lstat(cfg->passfile, &st) != 0)
+		why = strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		why = "not a regular file";
+	else if (jit_config_unsafe_owner(&st, owner, sizeof(owner)))
+		why = owner;
+	else if ((st.st_mode & 077) != 0)
+		why = "readable by others than its owner: chmod 0600 it";
+	if (why == NULL)
+		return 0;
+	(void)snprintf(errs->msg[0], sizeof(errs->msg[0]), "%.150s:%u: passfile: %.150s: %.160s",
+		       path, cfg->passfile_line, cfg->passfile, why);
+	errs->n = 1;
+	return -1;
+}
+
 struct jit_config *jit_config_load(const char *path, struct jit_config_errors *errs)
 {
 	size_t len = 0;
@@ -1467,7 +1553,8 @@ struct jit_config *jit_config_load(const char *path, struct jit_config_errors *e
 		return NULL;
 	cfg = jit_config_parse(path, text, len, errs);
 	free(text);
-	if (cfg != NULL && check_notify_command(path, cfg, errs) != 0) {
+	if (cfg != NULL && (check_notify_command(path, cfg, errs) != 0 ||
+			    check_passfile(path, cfg, errs) != 0)) {
 		jit_config_free(cfg);
 		return NULL;
 	}

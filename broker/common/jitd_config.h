@@ -158,7 +158,8 @@ struct jit_config {
 	char host[JIT_HOST_MAX];
 	char socket[JIT_PATH_MAX];
 	char socket_group[JIT_NAME_MAX];
-	char database[JIT_PATH_MAX];
+	char database[JIT_PATH_MAX];	/* an SQLite file, or PostgreSQL's URI or conninfo */
+	char passfile[JIT_PATH_MAX];	/* PostgreSQL's password file; "" for libpq's default */
 	char key[JIT_PATH_MAX];
 	char pubkey[JIT_PATH_MAX];	/* an enforcer's: the broker's public key */
 	bool enforcer;			/* [controller] given: follows it, signs nothing */
@@ -173,6 +174,7 @@ struct jit_config {
 	char metrics_file[JIT_PATH_MAX];	/* "": no metrics written */
 	char notify_command[JIT_PATH_MAX];	/* "": no notifications */
 	unsigned notify_line;		/* where notify_command was set, for errors */
+	unsigned passfile_line;		/* ... and passfile */
 	int64_t notify_timeout;		/* seconds a notification may run */
 	struct jit_rate_limit rate_requests;	/* per caller, and per source */
 	struct jit_rate_limit rate_verifications;	/* per login source, and per user */
@@ -259,6 +261,9 @@ bool jit_policy_covers(const struct jit_policy *pol, const char *host);
 
 /* A host id: letters, digits, '.', '-', '_', shorter than JIT_HOST_MAX. */
 bool jit_config_valid_host(const char *s);
+/* Whether a database setting names PostgreSQL (a postgresql:// URI or a
+ * key=value conninfo) rather than an SQLite file (an absolute path). */
+bool jit_config_database_is_postgresql(const char *database);
 const char *jit_firewall_name(enum jit_firewall_kind kind);
 
 #endif

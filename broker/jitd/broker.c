@@ -123,9 +123,11 @@ int jit_broker_start(struct jit_broker *b, const char *config_path, jit_error *e
 		return -1;
 	if (install_keys(b, b->cfg, err) != 0)
 		return -1;
-	if (jit_make_parent_dir(b->cfg->database, 0700, err) != 0)
+	if (!jit_config_database_is_postgresql(b->cfg->database) &&
+	    jit_make_parent_dir(b->cfg->database, 0700, err) != 0)
 		return -1;
-	b->store = jit_store_open(b->cfg->database, err);
+	b->store = jit_store_open_with(b->cfg->database,
+				       b->cfg->passfile[0] != '\0' ? b->cfg->passfile : NULL, err);
 	if (b->store == NULL)
 		return -1;
 	jit_store_set_host(b->store, b->cfg->host);
@@ -162,12 +164,14 @@ static void keep_restart_settings(const struct jit_config *old, struct jit_confi
 {
 	if (strcmp(old->socket, new->socket) != 0 ||
 	    strcmp(old->socket_group, new->socket_group) != 0 ||
-	    strcmp(old->database, new->database) != 0 || old->firewall != new->firewall)
-		log_warn("socket, socket_group, database and firewall changes take effect"
-			 " at restart; running with the old values");
+	    strcmp(old->database, new->database) != 0 ||
+	    strcmp(old->passfile, new->passfile) != 0 || old->firewall != new->firewall)
+		log_warn("socket, socket_group, database, passfile and firewall changes take"
+			 " effect at restart; running with the old values");
 	memcpy(new->socket, old->socket, sizeof(new->socket));
 	memcpy(new->socket_group, old->socket_group, sizeof(new->socket_group));
 	memcpy(new->database, old->database, sizeof(new->database));
+	memcpy(new->passfile, old->passfile, sizeof(new->passfile));
 	new->firewall = old->firewall;
 }
 

@@ -4,7 +4,6 @@
 
 #include "db_driver.h"
 
-#include <string.h>
 
 /* What an operator should read for the usual failures. */
 static const char *kind_of(int rc)
@@ -115,11 +114,4 @@ bool jit_db_in_transaction(struct jit_db *db)
 void *jit_db_handle(struct jit_db *db)
 {
 	return db->ops->handle(db);
-}
-
-bool jit_db_is_postgresql(const char *database)
-{
-	return strncmp(database, "postgresql://", 13) == 0 ||
-	       strncmp(database, "postgres://", 11) == 0 ||
-	       (database[0] != '/' && strchr(database, '=') != NULL);
 }

@@ -42,8 +42,6 @@ struct jit_db *jit_db_open_sqlite(const char *path, jit_error *err);
  * file, or NULL). A password on the line itself is refused. */
 struct jit_db *jit_db_open_postgresql(const char *conninfo, const char *passfile,
 				      jit_error *err);
-/* Whether the database setting names PostgreSQL rather than a file. */
-bool jit_db_is_postgresql(const char *database);
 void jit_db_close(struct jit_db *db);
 enum jit_db_engine jit_db_engine(const struct jit_db *db);
 

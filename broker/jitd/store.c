@@ -4,6 +4,7 @@
 #include "store_private.h"
 
 #include "fault.h"
+#include "jitd_config.h"
 
 #include "timeutil.h"
 
@@ -360,7 +361,7 @@ struct jit_store *jit_store_open_with(const char *database, const char *passfile
 				      jit_error *err)
 {
 	struct jit_store *st = calloc(1, sizeof(*st));
-	bool pg = jit_db_is_postgresql(database);
+	bool pg = jit_config_database_is_postgresql(database);
 
 	if (st == NULL) {
 		jit_error_set(err, "out of memory");

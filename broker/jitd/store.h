@@ -66,7 +66,8 @@ struct jit_store;
 
 /* Opens or creates the database, migrated to JIT_STORE_SCHEMA_VERSION:
  * an SQLite file (mode 0600, WAL mode) at an absolute path, or PostgreSQL
- * when database is a libpq URI or conninfo (jit_db_is_postgresql()), its
+ * when database is a libpq URI or conninfo
+ * (jit_config_database_is_postgresql()), its
  * password from passfile (NULL: libpq's own default). Refuses a database
  * newer than this build. */
 struct jit_store *jit_store_open(const char *database, jit_error *err);
