@@ -11,14 +11,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* More parameters than any of the store's statements has. */
 #define PG_PARAMS_MAX 32
 #define PG_SQL_MAX 4096
+/* A lost connection is tried again at most this often (seconds): each try
+ * holds jitd's loop up to connect_timeout. */
+#define PG_RETRY_INTERVAL 2
+
+struct pg_stmt;
 
 struct pg_db {
 	struct jit_db base;
 	PGconn *conn;
+	struct pg_stmt *prepared;	/* persistent statements, made again on a new connection */
+	bool stale;			/* a new connection lacks them */
+	time_t last_try;		/* of a new connection */
 	int64_t changes;		/* of the last statement run */
 	unsigned long statements;	/* names given to prepared ones */
 	char message[256];		/* the last failure, in PostgreSQL's words */
@@ -32,6 +41,7 @@ struct pg_stmt {
 	char *params[PG_PARAMS_MAX];	/* NULL: SQL NULL */
 	PGresult *result;		/* once run, until reset */
 	int row;			/* the current row of result */
+	struct pg_stmt *next;		/* in the connection's prepared */
 };
 
 static struct pg_db *pg(struct jit_db *db)
@@ -140,6 +150,48 @@ static int translate(const char *sql, char *out, size_t size, int *n)
 
 /* --- the calls ---------------------------------------------------------------- */
 
+static int command_result(struct pg_db *db, PGresult *res);
+
+/* The persistent statements prepared again on a new connection. */
+static int prepare_again(struct pg_db *db)
+{
+	for (struct pg_stmt *ps = db->prepared; ps != NULL; ps = ps->next) {
+		int rc = command_result(db, PQprepare(db->conn, ps->name, ps->sql, 0, NULL));
+
+		if (rc != JIT_DB_OK)
+			return rc;
+	}
+	return JIT_DB_OK;
+}
+
+/* JIT_DB_OK when connected, a lost connection made anew (at most every
+ * PG_RETRY_INTERVAL seconds); else JIT_DB_UNREACHABLE. A transaction the
+ * old connection had open is gone with it, rolled back by the server. */
+static int ensure_connected(struct pg_db *db)
+{
+	time_t now;
+
+	int rc;
+
+	if (PQstatus(db->conn) == CONNECTION_OK && !db->stale)
+		return JIT_DB_OK;
+	if (PQstatus(db->conn) != CONNECTION_OK) {
+		now = time(NULL);
+		if (now - db->last_try < PG_RETRY_INTERVAL)
+			return JIT_DB_UNREACHABLE;
+		db->last_try = now;
+		db->stale = true;
+		PQreset(db->conn);
+		if (PQstatus(db->conn) != CONNECTION_OK) {
+			note_message(db, PQerrorMessage(db->conn));
+			return JIT_DB_UNREACHABLE;
+		}
+	}
+	rc = prepare_again(db);
+	db->stale = rc != JIT_DB_OK;
+	return rc;
+}
+
 static int command_result(struct pg_db *db, PGresult *res)
 {
 	ExecStatusType status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
@@ -153,8 +205,10 @@ static int command_result(struct pg_db *db, PGresult *res)
 
 static int pg_exec(struct jit_db *db, const char *sql, const char *what)
 {
+	int rc = ensure_connected(pg(db));
+
 	(void)what;
-	return command_result(pg(db), PQexec(pg(db)->conn, sql));
+	return rc != JIT_DB_OK ? rc : command_result(pg(db), PQexec(pg(db)->conn, sql));
 }
 
 static int pg_prepare(struct jit_db *db, const char *sql, bool persistent,
@@ -178,12 +232,19 @@ static int pg_prepare(struct jit_db *db, const char *sql, bool persistent,
 	}
 	if (persistent) {
 		(void)snprintf(ps->name, sizeof(ps->name), "jit_%lu", ++pg(db)->statements);
-		rc = command_result(pg(db), PQprepare(pg(db)->conn, ps->name, ps->sql, 0, NULL));
+		rc = ensure_connected(pg(db));
+		if (rc == JIT_DB_OK)
+			rc = command_result(pg(db), PQprepare(pg(db)->conn, ps->name, ps->sql, 0,
+							      NULL));
 	}
 	if (rc != JIT_DB_OK) {
 		free(ps->sql);
 		free(ps);
 		return rc;
+	}
+	if (persistent) {
+		ps->next = pg(db)->prepared;
+		pg(db)->prepared = ps;
 	}
 	*s = &ps->base;
 	return JIT_DB_OK;
@@ -202,7 +263,10 @@ static int run(struct pg_stmt *ps)
 	struct pg_db *db = pg(ps->base.db);
 	const char *const *params = (const char *const *)ps->params;
 	ExecStatusType status;
+	int rc = ensure_connected(db);
 
+	if (rc != JIT_DB_OK)
+		return rc;
 	if (ps->name[0] != '\0')
 		ps->result = PQexecPrepared(db->conn, ps->name, ps->n_params, params, NULL, NULL, 0);
 	else
@@ -210,8 +274,7 @@ static int run(struct pg_stmt *ps)
 					  0);
 	status = ps->result ? PQresultStatus(ps->result) : PGRES_FATAL_ERROR;
 	if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-		int rc = result_failure(db, ps->result);
-
+		rc = result_failure(db, ps->result);
 		PQclear(ps->result);
 		ps->result = NULL;
 		return rc;
@@ -258,10 +321,20 @@ static void pg_clear(struct jit_db_stmt *s)
 	}
 }
 
+static void forget_prepared(struct pg_db *db, const struct pg_stmt *ps)
+{
+	for (struct pg_stmt **p = &db->prepared; *p != NULL; p = &(*p)->next)
+		if (*p == ps) {
+			*p = ps->next;
+			return;
+		}
+}
+
 static void pg_finalize(struct jit_db_stmt *s)
 {
 	struct pg_stmt *ps = pst(s);
 
+	forget_prepared(pg(s->db), ps);
 	pg_reset(s);
 	pg_clear(s);
 	if (ps->name[0] != '\0' && PQstatus(pg(s->db)->conn) == CONNECTION_OK) {
