@@ -169,14 +169,13 @@ static int prepare_again(struct pg_db *db)
  * old connection had open is gone with it, rolled back by the server. */
 static int ensure_connected(struct pg_db *db)
 {
-	time_t now;
-
 	int rc;
 
 	if (PQstatus(db->conn) == CONNECTION_OK && !db->stale)
 		return JIT_DB_OK;
 	if (PQstatus(db->conn) != CONNECTION_OK) {
-		now = time(NULL);
+		time_t now = time(NULL);
+
 		if (now - db->last_try < PG_RETRY_INTERVAL)
 			return JIT_DB_UNREACHABLE;
 		db->last_try = now;
