@@ -129,6 +129,20 @@ enum stmt_id {
 	ST_LOCKS, ST_COUNT
 };
 
+#define DUE_SQL \
+	"SELECT " GRANT_COLUMNS " FROM grants" \
+	" WHERE revoked_at IS NULL AND expired_at IS NULL AND expires <= ?" \
+	" ORDER BY expires LIMIT ?"
+
+/* PostgreSQL's own, where several controllers may act at once. */
+static const char *const pg_stmt_sql[ST_COUNT] = {
+	/* Its transactions take their locks as they go. */
+	[ST_BEGIN] = "BEGIN",
+	/* Another controller marking a due grant holds it: this one skips it,
+	 * and each grant is marked and audited once. */
+	[ST_DUE] = DUE_SQL " FOR UPDATE OF grants SKIP LOCKED",
+};
+
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
@@ -155,10 +169,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 			    " AND ?1 > expires",
 	/* An enforcer's login, reported: it was counted there already. */
 	[ST_GRANT_USE_REPORTED] = COUNT_USE " WHERE id = ?2",
-	[ST_DUE] = "SELECT " GRANT_COLUMNS " FROM grants"
-		   " WHERE revoked_at IS NULL AND expired_at IS NULL AND expires <= ?"
-		   " ORDER BY expires LIMIT ?",
-	[ST_MARK_EXPIRED] = "UPDATE grants SET expired_at = ? WHERE id = ?",
+	[ST_DUE] = DUE_SQL,
+	[ST_MARK_EXPIRED] = "UPDATE grants SET expired_at = ? WHERE id = ? AND expired_at IS NULL",
 	[ST_NEXT_EXPIRY] = "SELECT min(expires) FROM grants"
 			   " WHERE revoked_at IS NULL AND expired_at IS NULL",
 	[ST_COUNT_ACTIVE] = "SELECT count(*) FROM grants"
@@ -232,9 +244,8 @@ int jit_store_db_prepare(struct jit_db *db, const char *sql, struct jit_db_stmt 
 static int prepare_all(struct jit_store *st, jit_error *err)
 {
 	for (int i = 0; i < ST_COUNT; i++) {
-		/* PostgreSQL's transactions take their locks as they go. */
-		const char *sql = i == ST_BEGIN && jit_db_engine(st->db) == JIT_DB_POSTGRESQL
-					  ? "BEGIN" : stmt_sql[i];
+		const char *sql = jit_db_engine(st->db) == JIT_DB_POSTGRESQL && pg_stmt_sql[i]
+					  ? pg_stmt_sql[i] : stmt_sql[i];
 		int rc = jit_db_prepare(st->db, sql, true, &st->stmt[i], "preparing statements");
 
 		if (rc != JIT_DB_OK)
