@@ -115,3 +115,21 @@ void *jit_db_handle(struct jit_db *db)
 {
 	return db->ops->handle(db);
 }
+
+int jit_db_listen(struct jit_db *db, const char *channel)
+{
+	return db->ops->listen != NULL ? db->ops->listen(db, channel) : JIT_DB_OK;
+}
+
+int jit_db_listen_fd(struct jit_db *db, unsigned long *connection)
+{
+	*connection = 0;
+	return db->ops->listen_fd != NULL ? db->ops->listen_fd(db, connection) : -1;
+}
+
+void jit_db_notifications(struct jit_db *db, void (*fn)(const char *payload, void *ctx),
+			  void *ctx)
+{
+	if (db->ops->notifications != NULL)
+		db->ops->notifications(db, fn, ctx);
+}

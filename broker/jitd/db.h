@@ -79,6 +79,17 @@ bool jit_db_in_transaction(struct jit_db *db);
 /* -1, with what failed, the kind of failure and the engine's reason. */
 int jit_db_fail(struct jit_db *db, int rc, const char *what, jit_error *err);
 
+/* Notifications between connections to one database (PostgreSQL's
+ * LISTEN/NOTIFY; SQLite has none): jit_db_listen() subscribes to channel,
+ * again on every new connection; jit_db_listen_fd() is the descriptor that
+ * turns readable when one may have come (-1: none) and which connection it
+ * is (both change after a lost connection); jit_db_notifications() passes each one come to fn,
+ * without waiting. */
+int jit_db_listen(struct jit_db *db, const char *channel);
+int jit_db_listen_fd(struct jit_db *db, unsigned long *connection);
+void jit_db_notifications(struct jit_db *db, void (*fn)(const char *payload, void *ctx),
+			  void *ctx);
+
 /* The driver's own handle, for what only that engine has (SQLite's WAL
  * checkpoints). */
 void *jit_db_handle(struct jit_db *db);

@@ -27,6 +27,8 @@ struct pg_db {
 	PGconn *conn;
 	struct pg_stmt *prepared;	/* persistent statements, made again on a new connection */
 	bool stale;			/* a new connection lacks them */
+	char channel[64];		/* listened to, again on a new connection; "" for none */
+	unsigned long connections;	/* made again after a loss */
 	time_t last_try;		/* of a new connection */
 	int64_t changes;		/* of the last statement run */
 	unsigned long statements;	/* names given to prepared ones */
@@ -152,9 +154,22 @@ static int translate(const char *sql, char *out, size_t size, int *n)
 
 static int command_result(struct pg_db *db, PGresult *res);
 
-/* The persistent statements prepared again on a new connection. */
+static int listen_on(struct pg_db *db)
+{
+	char sql[96];
+
+	if (db->channel[0] == '\0')
+		return JIT_DB_OK;
+	(void)snprintf(sql, sizeof(sql), "LISTEN %s", db->channel);
+	return command_result(db, PQexec(db->conn, sql));
+}
+
+/* The persistent statements prepared again on a new connection, and its
+ * channel listened to. */
 static int prepare_again(struct pg_db *db)
 {
+	if (listen_on(db) != JIT_DB_OK)
+		return JIT_DB_ERROR;
 	for (struct pg_stmt *ps = db->prepared; ps != NULL; ps = ps->next) {
 		int rc = command_result(db, PQprepare(db->conn, ps->name, ps->sql, 0, NULL));
 
@@ -185,6 +200,7 @@ static int ensure_connected(struct pg_db *db)
 			note_message(db, PQerrorMessage(db->conn));
 			return JIT_DB_UNREACHABLE;
 		}
+		db->connections++;
 	}
 	rc = prepare_again(db);
 	db->stale = rc != JIT_DB_OK;
@@ -417,6 +433,36 @@ static void pg_close(struct jit_db *db)
 	free(db);
 }
 
+/* channel: one of jit's own names (letters and _), never input. */
+static int pg_listen(struct jit_db *db, const char *channel)
+{
+	int rc = ensure_connected(pg(db));
+
+	(void)snprintf(pg(db)->channel, sizeof(pg(db)->channel), "%s", channel);
+	return rc != JIT_DB_OK ? rc : listen_on(pg(db));
+}
+
+static int pg_listen_fd(struct jit_db *db, unsigned long *connection)
+{
+	*connection = pg(db)->connections;
+	return pg(db)->channel[0] != '\0' && PQstatus(pg(db)->conn) == CONNECTION_OK
+		       ? PQsocket(pg(db)->conn) : -1;
+}
+
+static void pg_notifications(struct jit_db *db, void (*fn)(const char *payload, void *ctx),
+			     void *ctx)
+{
+	PGnotify *n;
+
+	if (PQstatus(pg(db)->conn) != CONNECTION_OK)
+		return;
+	(void)PQconsumeInput(pg(db)->conn);
+	while ((n = PQnotifies(pg(db)->conn)) != NULL) {
+		fn(n->extra, ctx);
+		PQfreemem(n);
+	}
+}
+
 static const struct jit_db_ops pg_ops = {
 	.close = pg_close,
 	.exec = pg_exec,
@@ -434,6 +480,9 @@ static const struct jit_db_ops pg_ops = {
 	.in_transaction = pg_in_transaction,
 	.message = pg_message,
 	.handle = pg_handle,
+	.listen = pg_listen,
+	.listen_fd = pg_listen_fd,
+	.notifications = pg_notifications,
 };
 
 /* --- the connection ------------------------------------------------------------ */

@@ -45,8 +45,8 @@
 
 /* SRC_CLOSED: a client closed while events of the same epoll_wait may
  * still name it (a chore closed it, say); it is freed after the batch. */
-enum source_kind { SRC_LISTENER, SRC_SIGNAL, SRC_TIMER, SRC_TICK, SRC_CHORES, SRC_CLIENT,
-		   SRC_CLOSED };
+enum source_kind { SRC_LISTENER, SRC_SIGNAL, SRC_TIMER, SRC_TICK, SRC_CHORES, SRC_DATABASE,
+		   SRC_CLIENT, SRC_CLOSED };
 
 struct source {
 	enum source_kind kind;
@@ -89,6 +89,9 @@ struct server {
 	struct jit_broker *b;
 	int epfd;
 	struct source listener, signals, timer, tick, chores;
+	struct source database;		/* PostgreSQL's connection, for other controllers' news */
+	unsigned long database_connection;	/* which of the store's connections it is */
+	unsigned catch_up;		/* chores' seconds since the followers were all looked at */
 	struct client *clients;
 	struct client *closed;		/* to free once the current batch is handled */
 	size_t n_clients;
@@ -758,10 +761,15 @@ static int compare_names(const void *a, const void *b)
  * when the store could not say which hosts. */
 static void push_changes(struct server *s)
 {
-	bool all = jit_store_changes_overflow(s->b->store);
+	bool all;
 	size_t n = 0;
-	const char **hosts = (const char **)jit_store_changed_hosts(s->b->store, &n);
+	const char **hosts;
 	struct client *c, *next;
+
+	/* Those libpq took in with the answers to our own queries. */
+	jit_store_take_notifications(s->b->store);
+	all = jit_store_changes_overflow(s->b->store);
+	hosts = (const char **)jit_store_changed_hosts(s->b->store, &n);
 
 	if (n == 0 && !all && !s->push_more)
 		return;
@@ -965,6 +973,28 @@ static void tend_upstream(struct server *s, bool check_stale)
 	client_watch(s, c, c->out_len > 0 ? EPOLLIN | EPOLLOUT : EPOLLIN);
 }
 
+/* Seconds between looks at every follower: a notification lost with a
+ * connection to PostgreSQL costs at most this. */
+#define CATCH_UP_INTERVAL 3
+
+/* The store's descriptor for other controllers' news, watched: it is a new
+ * one after a lost connection was made again (libpq closed the old). */
+static void watch_database(struct server *s)
+{
+	unsigned long connection;
+	int fd = jit_store_listen_fd(s->b->store, &connection);
+
+	if (fd == s->database.fd && connection == s->database_connection)
+		return;
+	/* Gone already when libpq closed it; a new socket may have its number. */
+	if (s->database.fd >= 0)
+		(void)epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->database.fd, NULL);
+	s->database.fd = fd;
+	s->database_connection = connection;
+	if (fd >= 0 && watch(s, &s->database, EPOLLIN) != 0)
+		log_error("epoll: %s", strerror(errno));
+}
+
 static void chores_event(struct server *s)
 {
 	uint64_t expirations;
@@ -981,6 +1011,10 @@ static void chores_event(struct server *s)
 	resume_listener(s);
 	if (jit_broker_has_housekeeping(s->b))
 		jit_broker_housekeeping(s->b);
+	if (++s->catch_up >= CATCH_UP_INTERVAL) {
+		s->catch_up = 0;
+		jit_store_changes_catch_up(s->b->store);
+	}
 }
 
 static void arm_tick(struct server *s)
@@ -1071,6 +1105,8 @@ static int server_setup(struct server *s)
 	s->tick.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	s->chores.kind = SRC_CHORES;
 	s->chores.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	s->database.kind = SRC_DATABASE;
+	s->database.fd = -1;
 	if (s->epfd < 0 || s->signals.fd < 0 || s->timer.fd < 0 || s->tick.fd < 0 ||
 	    s->chores.fd < 0 || watch(s, &s->listener, EPOLLIN) != 0 ||
 	    watch(s, &s->signals, EPOLLIN) != 0 || watch(s, &s->timer, EPOLLIN) != 0 ||
@@ -1081,6 +1117,7 @@ static int server_setup(struct server *s)
 	arm_expiry_timer(s);
 	arm_tick(s);
 	arm_chores(s);
+	watch_database(s);
 	return 0;
 }
 
@@ -1101,6 +1138,9 @@ static void dispatch(struct server *s, struct source *src, uint32_t events)
 		break;
 	case SRC_CHORES:
 		chores_event(s);
+		break;
+	case SRC_DATABASE:
+		jit_store_take_notifications(s->b->store);
 		break;
 	case SRC_CLIENT:
 		client_event(s, (struct client *)src, events);
@@ -1154,6 +1194,7 @@ int jit_server_run(struct jit_broker *b, int listen_fd)
 		for (int i = 0; i < n && !s.stop; i++)
 			dispatch(&s, events[i].data.ptr, events[i].events);
 		push_changes(&s);
+		watch_database(&s);
 		release_held(&s);
 		if (jit_upstream_has_news(b))
 			tend_upstream(&s, false);

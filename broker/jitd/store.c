@@ -126,8 +126,12 @@ enum stmt_id {
 	ST_GRANT_HOST, ST_HOST_NEXT_SEQ, ST_CHANGE_INSERT, ST_HOST_ACK,
 	ST_MIRROR_GRANT, ST_UPSTREAM_APPLIED, ST_UPSTREAM_SET, ST_HOST_LAST_SEQ,
 	ST_LOGIN_QUEUE, ST_LOGIN_DONE, ST_HOST_LOGIN, ST_UPSTREAM_EPOCH, ST_GUARD_GET, ST_GUARD_SET,
-	ST_LOCKS, ST_COUNT
+	ST_LOCKS, ST_NOTIFY_CHANGE, ST_COUNT
 };
+
+/* Where controllers sharing a PostgreSQL database hear of each other's
+ * changes for a host (its name the payload). */
+#define CHANGES_CHANNEL "jit_changes"
 
 #define DUE_SQL \
 	"SELECT " GRANT_COLUMNS " FROM grants" \
@@ -141,6 +145,8 @@ static const char *const pg_stmt_sql[ST_COUNT] = {
 	/* Another controller marking a due grant holds it: this one skips it,
 	 * and each grant is marked and audited once. */
 	[ST_DUE] = DUE_SQL " FOR UPDATE OF grants SKIP LOCKED",
+	/* The host's name to every controller listening, at commit. */
+	[ST_NOTIFY_CHANGE] = "SELECT pg_notify('" CHANGES_CHANNEL "', ?1)",
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
@@ -211,6 +217,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 			  " ON CONFLICT (host) DO UPDATE SET logins = ?2, login_epoch = ?3"
 			  " WHERE hosts.logins < ?2 OR hosts.login_epoch <> ?3",
 	[ST_UPSTREAM_EPOCH] = "SELECT epoch FROM upstream WHERE id = 1",
+	[ST_NOTIFY_CHANGE] = "SELECT ?1",	/* run on PostgreSQL alone */
 };
 
 
@@ -363,6 +370,17 @@ static int migrate(struct jit_store *st, jit_error *err)
 	return 0;
 }
 
+/* PostgreSQL: what other controllers sharing the database change. */
+static int listen_for_changes(struct jit_store *st, jit_error *err)
+{
+	int rc;
+
+	if (jit_db_engine(st->db) != JIT_DB_POSTGRESQL)
+		return 0;
+	rc = jit_db_listen(st->db, CHANGES_CHANNEL);
+	return rc == JIT_DB_OK ? 0 : jit_store_db_fail(st, rc, "listening for changes", err);
+}
+
 struct jit_store *jit_store_open(const char *database, jit_error *err)
 {
 	return jit_store_open_with(database, NULL, err);
@@ -384,7 +402,7 @@ struct jit_store *jit_store_open_with(const char *database, const char *passfile
 		free(st);
 		return NULL;
 	}
-	if (migrate(st, err) != 0 || prepare_all(st, err) != 0) {
+	if (migrate(st, err) != 0 || prepare_all(st, err) != 0 || listen_for_changes(st, err) != 0) {
 		/* A conninfo may say more than an operator's log should. */
 		jit_error_prefix(err, "%s", pg ? "PostgreSQL" : database);
 		jit_store_close(st);
@@ -640,8 +658,41 @@ static int queue_change(struct jit_store *st, const char *host, const char *kind
 	jit_db_bind_text(s, 1, host);
 	st->last_seq_queued = jit_db_step(s, NULL) == JIT_DB_ROW ? jit_db_column_int64(s, 0) : 0;
 	jit_db_reset(s);
+	if (jit_db_engine(st->db) == JIT_DB_POSTGRESQL) {
+		int rc;
+
+		s = stmt(st, ST_NOTIFY_CHANGE);
+		jit_db_bind_text(s, 1, host);
+		rc = jit_db_step(s, "telling the other controllers");
+		jit_db_reset(s);
+		if (rc != JIT_DB_ROW)
+			return jit_store_db_fail(st, rc == JIT_DB_DONE ? JIT_DB_ERROR : rc,
+						 "telling the other controllers of the change", err);
+	}
 	note_changed(st, host);
 	return 0;
+}
+
+int jit_store_listen_fd(struct jit_store *st, unsigned long *connection)
+{
+	return jit_db_listen_fd(st->db, connection);
+}
+
+static void heard_change(const char *host, void *ctx)
+{
+	if (jit_config_valid_host(host))
+		note_changed(ctx, host);
+}
+
+void jit_store_take_notifications(struct jit_store *st)
+{
+	jit_db_notifications(st->db, heard_change, st);
+}
+
+void jit_store_changes_catch_up(struct jit_store *st)
+{
+	if (jit_db_engine(st->db) == JIT_DB_POSTGRESQL)
+		st->changes_overflow = true;
 }
 
 const char *const *jit_store_changed_hosts(struct jit_store *st, size_t *n)

@@ -257,6 +257,14 @@ struct jit_host_change {
  * to their followers alone; *overflow (taken, then reset) when a host could
  * not be noted for want of memory: every follower may then have news. */
 const char *const *jit_store_changed_hosts(struct jit_store *st, size_t *n);
+/* On PostgreSQL, changes other controllers queued reach this one's list:
+ * the descriptor readable when they may have come (-1 on SQLite) and the
+ * number of the connection it is (both change after a lost one), the hosts heard of noted as changed, and
+ * a catch-up that has every follower looked at (for a notification lost
+ * with a connection). */
+int jit_store_listen_fd(struct jit_store *st, unsigned long *connection);
+void jit_store_take_notifications(struct jit_store *st);
+void jit_store_changes_catch_up(struct jit_store *st);
 bool jit_store_changes_overflow(struct jit_store *st);
 void jit_store_changed_clear(struct jit_store *st);
 

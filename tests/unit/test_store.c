@@ -9,6 +9,7 @@
 #include "store.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -952,11 +953,46 @@ static void test_expiry_skips_what_another_marks(void **state)
 	assert_int_equal(expires, 2);
 }
 
+/* A change one controller queues for a host reaches another's list of
+ * hosts with news (what its server pushes to followers), once it commits;
+ * the wait is for the other's descriptor to turn readable. */
+static void test_changes_heard_by_another_controller(void **state)
+{
+	struct fixture *f = *state;
+	struct jit_audit_entry e = { .time = NOW, .actor = "root", .action = "request",
+				     .result = "granted" };
+	struct jit_store *other;
+	const char *const *hosts;
+	struct pollfd pfd = { .events = POLLIN };
+	unsigned long connection;
+	struct jit_grant g;
+	jit_error err = { "" };
+	size_t n = 0;
+
+	jit_store_set_host(open_store(f), "ctl-a");
+	other = jit_store_open(f->path, &err);
+	assert_non_null(other);
+	jit_store_set_host(other, "ctl-b");
+	pfd.fd = jit_store_listen_fd(other, &connection);
+	assert_true(pfd.fd >= 0);
+	sample_grant(&g, "bob", "BBBBBBBBBBBBBBBBBBBBBB", NOW + 60);
+	(void)snprintf(g.host, sizeof(g.host), "web02");
+	assert_int_equal(jit_store_grant_add(f->st, &g, NULL, &e, &err), 0);
+	assert_int_equal(poll(&pfd, 1, 10000), 1);
+	jit_store_take_notifications(other);
+	hosts = jit_store_changed_hosts(other, &n);
+	assert_int_equal(n, 1);
+	assert_string_equal(hosts[0], "web02");
+	jit_store_close(other);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		/* PostgreSQL's alone, first: several controllers on one database. */
 		cmocka_unit_test_setup_teardown(test_expiry_skips_what_another_marks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_changes_heard_by_another_controller, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_fresh_database, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_grant_round_trip_and_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate_jti_refused, setup, teardown),
@@ -984,7 +1020,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_not_a_database_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locked_database_refuses_grant, setup, teardown),
 	};
-	const size_t pg_only = 1, sqlite_only = 4, n = sizeof(tests) / sizeof(tests[0]);
+	const size_t pg_only = 2, sqlite_only = 4, n = sizeof(tests) / sizeof(tests[0]);
 
 	postgresql = getenv("JIT_TEST_POSTGRESQL");
 	if (postgresql != NULL)
