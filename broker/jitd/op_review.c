@@ -680,26 +680,27 @@ static json_t *review_refusal(struct jit_broker *b, struct jit_peer *peer,
 	return NULL;
 }
 
-/* What a pending request becomes with this review, and how many approvals
- * it then has. */
-static enum jit_request_state after_review(struct jit_broker *b,
-					   const struct jit_access_request *ar, bool approve,
-					   int *approved)
+/* The approvals the request needs: the policies as they are now, since a
+ * reload may have raised the count. */
+static int approvals_needed(struct jit_broker *b, const struct jit_access_request *ar)
 {
 	struct jit_approval_rule rule;
 	char missing[JIT_NAME_MAX];
-	int needed = ar->approvals;
 
-	*approved = approvals_given(ar) + (approve ? 1 : 0);
-	if (ar->state == JIT_REQ_BREAK_GLASS)
-		return approve ? JIT_REQ_REVIEWED : JIT_REQ_DENIED;
-	if (!approve)
-		return JIT_REQ_DENIED;
-	/* The policies as they are now: a reload may have raised the count. */
 	if (jit_approval_rule(b->cfg, ar->policy, &rule, missing, sizeof(missing)) == 0 &&
-	    rule.approvals > needed)
-		needed = rule.approvals;
-	return *approved >= needed ? JIT_REQ_APPROVED : JIT_REQ_PENDING;
+	    rule.approvals > ar->approvals)
+		return rule.approvals;
+	return ar->approvals;
+}
+
+/* The review's refusal when the store wrote nothing. */
+static json_t *review_not_written(enum jit_review_result rc, const jit_error *err)
+{
+	if (rc == JIT_REVIEW_ERROR)
+		return jit_op_store_error("recording the review", err);
+	if (rc == JIT_REVIEW_DECIDED)
+		return jit_op_refusal("denied", "decided", "this request was decided meanwhile");
+	return jit_op_refusal("denied", "reviewed", "you have reviewed this request already");
 }
 
 static json_t *review(struct jit_broker *b, struct jit_peer *peer, json_t *req, bool approve)
@@ -711,9 +712,9 @@ static json_t *review(struct jit_broker *b, struct jit_peer *peer, json_t *req, 
 	struct jit_review rv = { .remote = peer->remote, .approve = approve, .time = now };
 	struct jit_audit_entry e = { .time = now, .actor = peer->user,
 				     .action = approve ? "approve" : "deny", .result = "ok" };
-	enum jit_request_state from, to;
-	char details[128];
-	int approved, rc;
+	enum jit_request_state from, to = JIT_REQ_PENDING;
+	enum jit_review_result rc;
+	int approved = 0, needed;
 	jit_error err;
 	json_t *resp;
 
@@ -732,26 +733,19 @@ static json_t *review(struct jit_broker *b, struct jit_peer *peer, json_t *req, 
 	(void)snprintf(rv.reviewer, sizeof(rv.reviewer), "%s", peer->user);
 	jit_audit_clean(reason ? reason : "", rv.reason, sizeof(rv.reason));
 	from = ar.state;
-	to = after_review(b, &ar, approve, &approved);
-	(void)snprintf(details, sizeof(details), "{\"request\":%lld,\"approvals\":%d,\"needed\":%d}",
-		       (long long)id, approved, ar.approvals);
+	needed = approvals_needed(b, &ar);
 	e.subject = ar.user;
 	e.reason = rv.reason[0] ? rv.reason : NULL;
-	e.details = details;
-	rc = jit_store_request_review(b->store, id, &rv, from, to, &e, &err);
-	if (rc <= 0) {
-		jit_access_request_clear(&ar);
-		if (rc < 0)
-			return jit_op_store_error("recording the review", &err);
-		return jit_op_refusal("denied", "reviewed", "you have reviewed this request already");
-	}
-	ar.reviews[ar.n_reviews < JIT_REVIEWS_MAX ? ar.n_reviews++ : JIT_REVIEWS_MAX - 1] = rv;
+	rc = jit_store_request_review(b->store, id, &rv, from, needed, &e, &to, &approved, &err);
+	jit_access_request_clear(&ar);
+	if (rc != JIT_REVIEW_WRITTEN)
+		return review_not_written(rc, &err);
+	/* As written, with what other reviewers gave meanwhile. */
+	if (!load_request(b, id, &ar, now, &resp))
+		return resp;
 	ar.state = to;
-	ar.decided = now;
-	if (to != from)
-		(void)snprintf(ar.reason, sizeof(ar.reason), "%s", rv.reason);
 	log_info("request %lld of %s: %s by %s (%d of %d approvals)", (long long)id,
-		 ar.requested_by, approve ? "approved" : "denied", peer->user, approved, ar.approvals);
+		 ar.requested_by, approve ? "approved" : "denied", peer->user, approved, needed);
 	if (to == JIT_REQ_APPROVED) {
 		resp = grant_request(b, peer, &ar, now);
 		jit_access_request_clear(&ar);

@@ -367,14 +367,31 @@ int jit_store_request_add(struct jit_store *st, struct jit_access_request *r,
 int jit_store_request_get(struct jit_store *st, int64_t id, struct jit_access_request *r,
 			  jit_error *err);
 
-/* One review, with its audit entry, in one transaction, while the request
- * is still in state `from`; it then moves to `to` (the same: stays), with
- * the review's reason when it moves. 1 when written; 0 when
- * the reviewer had reviewed it already or it left `from` meanwhile, and
- * nothing is written. */
-int jit_store_request_review(struct jit_store *st, int64_t id, const struct jit_review *rv,
-			     enum jit_request_state from, enum jit_request_state to,
-			     const struct jit_audit_entry *audit, jit_error *err);
+/* What a pending (or break-glass) request becomes with a review, given the
+ * approvals it then has (the review's own among them) and those it needs. */
+enum jit_request_state jit_request_after_review(enum jit_request_state from, bool approve,
+						int approvals, int needed);
+
+enum jit_review_result {
+	JIT_REVIEW_ERROR = -1,
+	JIT_REVIEW_DUPLICATE = 0,	/* the reviewer had reviewed it: nothing written */
+	JIT_REVIEW_WRITTEN = 1,
+	JIT_REVIEW_DECIDED = 2,		/* it left `from` meanwhile: nothing written */
+};
+
+/* One review, with its audit entry (details: the request, the approvals
+ * and those needed), in one transaction. The request's row is held first
+ * and its approvals counted after this one is written, so reviews given at
+ * once (on two controllers) each count the other: the request moves, to
+ * jit_request_after_review(from, rv->approve, *approvals, needed), once,
+ * with the review's reason when it moves. *to and *approvals are set when
+ * written. */
+enum jit_review_result jit_store_request_review(struct jit_store *st, int64_t id,
+						const struct jit_review *rv,
+						enum jit_request_state from, int needed,
+						const struct jit_audit_entry *audit,
+						enum jit_request_state *to, int *approvals,
+						jit_error *err);
 
 /* Moves the request from state `from` to `to` at `now`, with reason and
  * result (either may be NULL), and the audit entry (may be NULL), in one

@@ -10,7 +10,7 @@
 
 enum request_stmt {
 	RQ_INSERT, RQ_GET, RQ_REVIEWS, RQ_REVIEW_INSERT, RQ_MOVE, RQ_DUE, RQ_NEXT, RQ_OPEN,
-	RQ_COUNT
+	RQ_APPROVALS, RQ_COUNT
 };
 
 _Static_assert(RQ_COUNT <= JIT_STORE_REQUEST_STMTS, "room for every request statement");
@@ -37,6 +37,7 @@ static const char *const request_sql[RQ_COUNT] = {
 	[RQ_NEXT] = "SELECT min(expires) FROM requests WHERE state = 'pending'",
 	[RQ_OPEN] = "SELECT " REQUEST_COLUMNS " FROM requests"
 		    " WHERE state IN ('pending', 'break_glass') ORDER BY id DESC LIMIT ?",
+	[RQ_APPROVALS] = "SELECT count(*) FROM reviews WHERE request_id = ? AND approve = 1",
 };
 
 /* Requests marked expired per transaction. */
@@ -262,25 +263,87 @@ static int insert_review(struct jit_store *st, int64_t id, const struct jit_revi
 	return jit_db_changes(st->db) == 1 ? 1 : 0;
 }
 
-int jit_store_request_review(struct jit_store *st, int64_t id, const struct jit_review *rv,
-			     enum jit_request_state from, enum jit_request_state to,
-			     const struct jit_audit_entry *audit, jit_error *err)
+enum jit_request_state jit_request_after_review(enum jit_request_state from, bool approve,
+						int approvals, int needed)
+{
+	if (from == JIT_REQ_BREAK_GLASS)
+		return approve ? JIT_REQ_REVIEWED : JIT_REQ_DENIED;
+	if (!approve)
+		return JIT_REQ_DENIED;
+	return approvals >= needed ? JIT_REQ_APPROVED : JIT_REQ_PENDING;
+}
+
+/* The request's approvals as this transaction sees them: -1. */
+static int count_approvals(struct jit_store *st, int64_t id, jit_error *err)
+{
+	struct jit_db_stmt *s = rq(st, RQ_APPROVALS);
+	int64_t n = -1;
+	int rc;
+
+	jit_db_bind_int64(s, 1, id);
+	rc = jit_db_step(s, "counting the request's approvals");
+	if (rc == JIT_DB_ROW)
+		n = jit_db_column_int64(s, 0);
+	jit_db_reset(s);
+	if (rc != JIT_DB_ROW)
+		return jit_store_db_fail(st, rc, "counting the request's approvals", err);
+	return n > JIT_REVIEWS_MAX ? JIT_REVIEWS_MAX : (int)n;
+}
+
+/* Inside the review's transaction: the review written, the approvals
+ * counted and the request moved. */
+static enum jit_review_result write_review(struct jit_store *st, int64_t id,
+					   const struct jit_review *rv,
+					   enum jit_request_state from, int needed,
+					   enum jit_request_state *to, int *approvals,
+					   jit_error *err)
 {
 	int rc;
 
+	/* Moving it to the state it is in holds its row (PostgreSQL) and
+	 * proves it is still there. */
+	rc = move_state(st, id, from, from, rv->time, NULL, NULL, err);
+	if (rc != 1)
+		return rc == 0 ? JIT_REVIEW_DECIDED : JIT_REVIEW_ERROR;
+	rc = insert_review(st, id, rv, err);
+	if (rc != 1)
+		return rc == 0 ? JIT_REVIEW_DUPLICATE : JIT_REVIEW_ERROR;
+	*approvals = count_approvals(st, id, err);
+	if (*approvals < 0)
+		return JIT_REVIEW_ERROR;
+	*to = jit_request_after_review(from, rv->approve, *approvals, needed);
+	if (*to != from && move_state(st, id, from, *to, rv->time, rv->reason, NULL, err) != 1)
+		return JIT_REVIEW_ERROR;
+	return JIT_REVIEW_WRITTEN;
+}
+
+enum jit_review_result jit_store_request_review(struct jit_store *st, int64_t id,
+						const struct jit_review *rv,
+						enum jit_request_state from, int needed,
+						const struct jit_audit_entry *audit,
+						enum jit_request_state *to, int *approvals,
+						jit_error *err)
+{
+	struct jit_audit_entry e = *audit;
+	enum jit_review_result rc;
+	char details[128];
+
 	if (jit_store_begin(st, err) != 0)
-		return -1;
-	/* A move to the same state still proves the request is in it. */
-	rc = move_state(st, id, from, to, rv->time, to == from ? NULL : rv->reason, NULL, err);
-	if (rc == 1)
-		rc = insert_review(st, id, rv, err);
-	if (rc == 1 && jit_store_insert_audit(st, audit, err) != 0)
-		rc = -1;
-	if (rc != 1) {
+		return JIT_REVIEW_ERROR;
+	rc = write_review(st, id, rv, from, needed, to, approvals, err);
+	if (rc == JIT_REVIEW_WRITTEN) {
+		(void)snprintf(details, sizeof(details),
+			       "{\"request\":%lld,\"approvals\":%d,\"needed\":%d}", (long long)id,
+			       *approvals, needed);
+		e.details = details;
+		if (jit_store_insert_audit(st, &e, err) != 0)
+			rc = JIT_REVIEW_ERROR;
+	}
+	if (rc != JIT_REVIEW_WRITTEN) {
 		(void)jit_store_rollback(st);
 		return rc;
 	}
-	return jit_store_commit(st, err) == 0 ? 1 : -1;
+	return jit_store_commit(st, err) == 0 ? JIT_REVIEW_WRITTEN : JIT_REVIEW_ERROR;
 }
 
 int jit_store_request_move(struct jit_store *st, int64_t id, enum jit_request_state from,

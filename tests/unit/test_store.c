@@ -10,11 +10,13 @@
 
 #include <libpq-fe.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define NOW ((time_t)1767225600)	/* 2026-01-01T00:00:00Z */
@@ -685,24 +687,40 @@ static void test_request_round_trip(void **state)
 	assert_int_equal(jit_store_request_get(f->st, id + 1, &r, &err), 0);
 }
 
+/* jit_store_request_review() with its outcome checked; *to the state. */
+static enum jit_review_result review_as(struct jit_store *st, int64_t id, const struct jit_review *rv,
+					enum jit_request_state from, int needed,
+					enum jit_request_state *to)
+{
+	struct jit_audit_entry e = { .time = NOW, .actor = rv->reviewer,
+				     .action = rv->approve ? "approve" : "deny", .result = "ok" };
+	jit_error err = { "" };
+	int approvals = -1;
+	enum jit_review_result rc = jit_store_request_review(st, id, rv, from, needed, &e, to,
+							     &approvals, &err);
+
+	if (rc == JIT_REVIEW_ERROR)
+		fail_msg("review: %s", err.msg);
+	return rc;
+}
+
 static void test_reviews_once_each(void **state)
 {
 	struct fixture *f = *state;
 	struct jit_access_request r;
-	struct jit_audit_entry e = { .time = NOW, .actor = "carol", .action = "approve",
-				     .result = "ok" };
 	struct jit_review carol = review_by("carol", true, NOW + 1);
 	struct jit_review erin = review_by("erin", true, NOW + 2);
+	enum jit_request_state to;
 	jit_error err;
 	int64_t id;
 
 	open_store(f);
 	id = add_request(f->st, "alice", NOW + 3600);
-	assert_int_equal(jit_store_request_review(f->st, id, &carol, JIT_REQ_PENDING,
-						  JIT_REQ_PENDING, &e, &err), 1);
+	assert_int_equal(review_as(f->st, id, &carol, JIT_REQ_PENDING, 3, &to), JIT_REVIEW_WRITTEN);
+	assert_int_equal(to, JIT_REQ_PENDING);
 	/* The same reviewer again: nothing written. */
-	assert_int_equal(jit_store_request_review(f->st, id, &carol, JIT_REQ_PENDING,
-						  JIT_REQ_APPROVED, &e, &err), 0);
+	assert_int_equal(review_as(f->st, id, &carol, JIT_REQ_PENDING, 1, &to),
+			 JIT_REVIEW_DUPLICATE);
 	assert_int_equal(jit_store_request_get(f->st, id, &r, &err), 1);
 	assert_int_equal(r.state, JIT_REQ_PENDING);
 	assert_int_equal(r.n_reviews, 1);
@@ -711,10 +729,10 @@ static void test_reviews_once_each(void **state)
 	jit_access_request_clear(&r);
 	/* A remote identity of the same name is another reviewer. */
 	carol.remote = true;
-	assert_int_equal(jit_store_request_review(f->st, id, &carol, JIT_REQ_PENDING,
-						  JIT_REQ_PENDING, &e, &err), 1);
-	assert_int_equal(jit_store_request_review(f->st, id, &erin, JIT_REQ_PENDING,
-						  JIT_REQ_APPROVED, &e, &err), 1);
+	assert_int_equal(review_as(f->st, id, &carol, JIT_REQ_PENDING, 3, &to), JIT_REVIEW_WRITTEN);
+	assert_int_equal(to, JIT_REQ_PENDING);
+	assert_int_equal(review_as(f->st, id, &erin, JIT_REQ_PENDING, 3, &to), JIT_REVIEW_WRITTEN);
+	assert_int_equal(to, JIT_REQ_APPROVED);
 	assert_int_equal(jit_store_request_get(f->st, id, &r, &err), 1);
 	assert_int_equal(r.state, JIT_REQ_APPROVED);
 	assert_int_equal(r.decided, NOW + 2);
@@ -722,23 +740,61 @@ static void test_reviews_once_each(void **state)
 	jit_access_request_clear(&r);
 }
 
+static int count_review_audit(const struct jit_audit_entry *e, void *ctx)
+{
+	if (strcmp(e->action, "approve") == 0 && e->details != NULL &&
+	    strstr(e->details, "\"approvals\":2,\"needed\":2") != NULL)
+		(*(int *)ctx)++;
+	return 0;
+}
+
+/* A review written by another controller after this one read the request
+ * is counted: the request moves on what the store holds, not on what the
+ * caller read, and the audit entry says so. */
+static void test_review_counts_what_others_gave(void **state)
+{
+	struct fixture *f = *state;
+	struct jit_review carol = review_by("carol", true, NOW + 1);
+	struct jit_review erin = review_by("erin", true, NOW + 2);
+	struct jit_store *other;
+	struct jit_access_request r;
+	enum jit_request_state to;
+	jit_error err = { "" };
+	int64_t id;
+	int audited = 0;
+
+	open_store(f);
+	other = jit_store_open(f->path, &err);
+	assert_non_null(other);
+	id = add_request(f->st, "alice", NOW + 3600);
+	assert_int_equal(review_as(other, id, &carol, JIT_REQ_PENDING, 2, &to), JIT_REVIEW_WRITTEN);
+	jit_store_close(other);
+	assert_int_equal(review_as(f->st, id, &erin, JIT_REQ_PENDING, 2, &to), JIT_REVIEW_WRITTEN);
+	assert_int_equal(to, JIT_REQ_APPROVED);
+	assert_int_equal(jit_store_request_get(f->st, id, &r, &err), 1);
+	assert_int_equal(r.state, JIT_REQ_APPROVED);
+	jit_access_request_clear(&r);
+	assert_int_equal(jit_store_audit_each(f->st, 0, NULL, 0, false, count_review_audit,
+					      &audited, &err), 0);
+	assert_int_equal(audited, 1);
+}
+
 static void test_decided_request_takes_no_review(void **state)
 {
 	struct fixture *f = *state;
 	struct jit_access_request r;
-	struct jit_audit_entry e = { .time = NOW, .actor = "x", .action = "deny", .result = "ok" };
 	struct jit_review carol = review_by("carol", false, NOW + 1);
 	struct jit_review erin = review_by("erin", true, NOW + 2);
+	enum jit_request_state to;
 	jit_error err;
 	int64_t id;
 
 	open_store(f);
 	id = add_request(f->st, "alice", NOW + 3600);
-	assert_int_equal(jit_store_request_review(f->st, id, &carol, JIT_REQ_PENDING,
-						  JIT_REQ_DENIED, &e, &err), 1);
+	assert_int_equal(review_as(f->st, id, &carol, JIT_REQ_PENDING, 2, &to), JIT_REVIEW_WRITTEN);
+	assert_int_equal(to, JIT_REQ_DENIED);
 	/* An approval that lost the race: the request is no longer pending. */
-	assert_int_equal(jit_store_request_review(f->st, id, &erin, JIT_REQ_PENDING,
-						  JIT_REQ_APPROVED, &e, &err), 0);
+	assert_int_equal(review_as(f->st, id, &erin, JIT_REQ_PENDING, 1, &to), JIT_REVIEW_DECIDED);
 	assert_int_equal(jit_store_request_get(f->st, id, &r, &err), 1);
 	assert_int_equal(r.state, JIT_REQ_DENIED);
 	assert_string_equal(r.reason, "no");
@@ -986,12 +1042,86 @@ static void test_changes_heard_by_another_controller(void **state)
 	jit_store_close(other);
 }
 
+struct review_call {
+	struct jit_store *st;
+	int64_t id;
+	struct jit_review rv;
+	enum jit_review_result rc;
+	enum jit_request_state to;
+	int approvals;
+};
+
+static void *review_on_thread(void *arg)
+{
+	struct review_call *c = arg;
+	struct jit_audit_entry e = { .time = NOW, .actor = c->rv.reviewer, .action = "approve",
+				     .result = "ok" };
+	jit_error err;
+
+	c->rc = jit_store_request_review(c->st, c->id, &c->rv, JIT_REQ_PENDING, 2, &e, &c->to,
+					 &c->approvals, &err);
+	return NULL;
+}
+
+/* Whether a backend of this database waits for a lock. */
+static bool someone_waits_for_a_lock(PGconn *c)
+{
+	PGresult *r = PQexec(c, "SELECT count(*) FROM pg_locks WHERE NOT granted");
+	bool waits = PQresultStatus(r) == PGRES_TUPLES_OK && strcmp(PQgetvalue(r, 0, 0), "0") != 0;
+
+	PQclear(r);
+	return waits;
+}
+
+/* Two approvals of a request needing two, given at once on two
+ * controllers: the second waits for the first's row, then counts both and
+ * approves. (Counted before the first committed, each would see one, and
+ * the request would stay pending with both given.) */
+static void test_reviews_at_once_count_each_other(void **state)
+{
+	struct fixture *f = *state;
+	PGconn *other = PQconnectdb(postgresql), *watch = PQconnectdb(postgresql);
+	struct review_call call = { .rc = JIT_REVIEW_ERROR };
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+	pthread_t thread;
+	PGresult *r;
+	char sql[256];
+	int waited;
+
+	open_store(f);
+	call.st = f->st;
+	call.id = add_request(f->st, "alice", NOW + 3600);
+	call.rv = review_by("erin", true, NOW + 2);
+	/* The other controller's review, written and not yet committed. */
+	(void)snprintf(sql, sizeof(sql), "BEGIN; UPDATE requests SET state = state WHERE id = %lld;"
+		       " INSERT INTO reviews (request_id, reviewer, remote, approve, reason, time)"
+		       " VALUES (%lld, 'carol', 0, 1, 'fine', %lld)", (long long)call.id,
+		       (long long)call.id, (long long)NOW + 1);
+	r = PQexec(other, sql);
+	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+	PQclear(r);
+	assert_int_equal(pthread_create(&thread, NULL, review_on_thread, &call), 0);
+	/* No event says a backend is waiting: look, for at most 30 s. */
+	for (waited = 0; waited < 3000 && !someone_waits_for_a_lock(watch); waited++)
+		(void)nanosleep(&tick, NULL);
+	assert_true(waited < 3000);
+	PQclear(PQexec(other, "COMMIT"));
+	assert_int_equal(pthread_join(thread, NULL), 0);
+	PQfinish(other);
+	PQfinish(watch);
+	assert_int_equal(call.rc, JIT_REVIEW_WRITTEN);
+	assert_int_equal(call.approvals, 2);
+	assert_int_equal(call.to, JIT_REQ_APPROVED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		/* PostgreSQL's alone, first: several controllers on one database. */
 		cmocka_unit_test_setup_teardown(test_expiry_skips_what_another_marks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_changes_heard_by_another_controller, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_reviews_at_once_count_each_other, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_fresh_database, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_grant_round_trip_and_reopen, setup, teardown),
@@ -1009,6 +1139,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_audit_filters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_request_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reviews_once_each, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_review_counts_what_others_gave, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_decided_request_takes_no_review, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_requests_lapse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_request_survives_reopen, setup, teardown),
@@ -1020,7 +1151,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_not_a_database_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locked_database_refuses_grant, setup, teardown),
 	};
-	const size_t pg_only = 2, sqlite_only = 4, n = sizeof(tests) / sizeof(tests[0]);
+	const size_t pg_only = 3, sqlite_only = 4, n = sizeof(tests) / sizeof(tests[0]);
 
 	postgresql = getenv("JIT_TEST_POSTGRESQL");
 	if (postgresql != NULL)
