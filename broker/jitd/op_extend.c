@@ -53,6 +53,25 @@ static json_t *extension_fields(const struct jit_grant *g, int64_t duration)
 			 "for", g->user, "justification", g->justification);
 }
 
+/* Why the store extended nothing: the grant ended, or another extension
+ * (on this controller or another) moved its end since it was read. */
+static json_t *not_extended(struct jit_broker *b, int64_t id, time_t was, time_t now)
+{
+	char until[JIT_RFC3339_LEN], reason[128];
+	struct jit_grant g;
+	jit_error err;
+
+	if (jit_store_grant_get(b->store, id, &g, &err) == 1 &&
+	    jit_grant_state(&g, now) == JIT_GRANT_ACTIVE && g.used_up_at == 0 && g.expires != was) {
+		(void)jit_rfc3339_format(g.expires, until);
+		(void)snprintf(reason, sizeof(reason),
+			       "grant %lld was extended meanwhile, until %s: ask again",
+			       (long long)id, until);
+		return jit_op_refusal("denied", "extended_meanwhile", reason);
+	}
+	return jit_op_error("not_active", "grant %lld is no longer active", (long long)id);
+}
+
 /* The ticket signed, the end recorded and the window given it. */
 static json_t *apply_extension(struct jit_broker *b, struct jit_peer *peer, struct jit_grant *g,
 			       time_t end, time_t now)
@@ -71,13 +90,12 @@ static json_t *apply_extension(struct jit_broker *b, struct jit_peer *peer, stru
 	g->expires = end;
 	if (jit_grant_sign(b, g, &ticket, &err) != 0)
 		return jit_op_store_error("signing the ticket", &err);
-	rc = jit_store_grant_extend(b->store, g->id, end, ticket, now, &e, &err);
+	rc = jit_store_grant_extend(b->store, g->id, was, end, ticket, now, &e, &err);
 	if (rc <= 0) {
 		free(ticket);
 		g->expires = was;
 		return rc < 0 ? jit_op_store_error("extending the grant", &err)
-			      : jit_op_error("not_active", "grant %lld is no longer active",
-					     (long long)g->id);
+			      : not_extended(b, g->id, was, now);
 	}
 	if (strcmp(g->host, b->cfg->host) == 0)
 		jit_broker_update_window(b, g);

@@ -170,9 +170,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 	/* Every request and login reads them: prepared once. */
 	[ST_LOCKS] = "SELECT id, kind, target, reason, by, created, expires FROM locks"
 		     " WHERE removed_at IS NULL AND (expires IS NULL OR expires > ?1) ORDER BY id",
+	/* ?4: the end the extension was decided from; another extension
+	 * committed meanwhile leaves nothing to change. */
 	[ST_GRANT_EXTEND] = "UPDATE grants SET expires = ?1 WHERE id = ?2 AND revoked_at IS NULL"
 			    " AND expired_at IS NULL AND used_up_at IS NULL AND expires > ?3"
-			    " AND ?1 > expires",
+			    " AND expires = ?4 AND ?1 > expires",
 	/* An enforcer's login, reported: it was counted there already. */
 	[ST_GRANT_USE_REPORTED] = COUNT_USE " WHERE id = ?2",
 	[ST_DUE] = DUE_SQL,
@@ -814,8 +816,9 @@ int jit_store_grant_revoke(struct jit_store *st, int64_t id, const char *by, tim
 	return finish_grant_change(st, s, "revoking the grant", id, "revoke", NULL, now, audit, err);
 }
 
-int jit_store_grant_extend(struct jit_store *st, int64_t id, time_t expires, const char *ticket,
-			   time_t now, const struct jit_audit_entry *audit, jit_error *err)
+int jit_store_grant_extend(struct jit_store *st, int64_t id, time_t was, time_t expires,
+			   const char *ticket, time_t now, const struct jit_audit_entry *audit,
+			   jit_error *err)
 {
 	struct jit_db_stmt *s;
 
@@ -825,6 +828,7 @@ int jit_store_grant_extend(struct jit_store *st, int64_t id, time_t expires, con
 	jit_db_bind_int64(s, 1, expires);
 	jit_db_bind_int64(s, 2, id);
 	jit_db_bind_int64(s, 3, now);
+	jit_db_bind_int64(s, 4, was);
 	return finish_grant_change(st, s, "extending the grant", id, "extend", ticket, now, audit,
 				   err);
 }

@@ -106,12 +106,14 @@ int jit_store_grant_by_jti(struct jit_store *st, const char *jti, struct jit_gra
 int jit_store_grant_revoke(struct jit_store *st, int64_t id, const char *by, time_t now,
 			   bool terminate, const struct jit_audit_entry *audit, jit_error *err);
 
-/* Gives an active grant, not used up, a later end, with its audit entry,
- * in one transaction; another host's enforcer is sent the change with the
- * ticket signed for it. 1 when extended, 0 when it was no longer active
- * (or used up), -1 on error. */
-int jit_store_grant_extend(struct jit_store *st, int64_t id, time_t expires, const char *ticket,
-			   time_t now, const struct jit_audit_entry *audit, jit_error *err);
+/* Gives an active grant, not used up, that still ends at `was`, a later
+ * end, with its audit entry, in one transaction; another host's enforcer
+ * is sent the change with the ticket signed for it. 1 when extended, 0
+ * when it was no longer active (or used up) or no longer ended at `was`
+ * (extended meanwhile, perhaps by another controller), -1 on error. */
+int jit_store_grant_extend(struct jit_store *st, int64_t id, time_t was, time_t expires,
+			   const char *ticket, time_t now, const struct jit_audit_entry *audit,
+			   jit_error *err);
 
 /* The earliest start after `after` of this host's scheduled grants (those
  * made to start later than they were made) still to come; 1 with *when,

@@ -779,6 +779,31 @@ static void test_review_counts_what_others_gave(void **state)
 	assert_int_equal(audited, 1);
 }
 
+/* Two extensions decided from the same end (on two controllers): the
+ * first moves it, the second finds it moved and changes nothing. */
+static void test_extend_from_the_end_read(void **state)
+{
+	struct fixture *f = *state;
+	struct jit_audit_entry e = { .time = NOW, .actor = "alice", .action = "extend",
+				     .subject = "alice", .result = "ok" };
+	struct jit_grant g;
+	jit_error err = { "" };
+	int64_t id;
+
+	open_store(f);
+	id = add_grant(f->st, "alice", "AAAAAAAAAAAAAAAAAAAAAA", NOW + 60);
+	assert_int_equal(jit_store_grant_extend(f->st, id, NOW + 60, NOW + 120, NULL, NOW + 1, &e,
+						&err), 1);
+	assert_int_equal(jit_store_grant_extend(f->st, id, NOW + 60, NOW + 180, NULL, NOW + 1, &e,
+						&err), 0);
+	assert_int_equal(jit_store_grant_get(f->st, id, &g, &err), 1);
+	assert_int_equal(g.expires, NOW + 120);
+	assert_int_equal(jit_store_grant_extend(f->st, id, NOW + 120, NOW + 180, NULL, NOW + 1, &e,
+						&err), 1);
+	assert_int_equal(jit_store_grant_get(f->st, id, &g, &err), 1);
+	assert_int_equal(g.expires, NOW + 180);
+}
+
 static void test_decided_request_takes_no_review(void **state)
 {
 	struct fixture *f = *state;
@@ -1141,6 +1166,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reviews_once_each, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_review_counts_what_others_gave, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_decided_request_takes_no_review, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_extend_from_the_end_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_requests_lapse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_request_survives_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
