@@ -57,12 +57,13 @@ static json_t *extension_fields(const struct jit_grant *g, int64_t duration)
  * (on this controller or another) moved its end since it was read. */
 static json_t *not_extended(struct jit_broker *b, int64_t id, time_t was, time_t now)
 {
-	char until[JIT_RFC3339_LEN], reason[128];
 	struct jit_grant g;
 	jit_error err;
 
 	if (jit_store_grant_get(b->store, id, &g, &err) == 1 &&
 	    jit_grant_state(&g, now) == JIT_GRANT_ACTIVE && g.used_up_at == 0 && g.expires != was) {
+		char until[JIT_RFC3339_LEN], reason[128];
+
 		(void)jit_rfc3339_format(g.expires, until);
 		(void)snprintf(reason, sizeof(reason),
 			       "grant %lld was extended meanwhile, until %s: ask again",

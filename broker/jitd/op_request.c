@@ -452,34 +452,57 @@ json_t *jit_request_denied(struct jit_broker *b, struct jit_peer *peer, const st
 	return jit_op_refusal("denied", code, d->reason);
 }
 
-/* rate_requests, for the caller and for the source asked. Over it: -1, the
- * denial recorded and its reason in err. */
-static int request_rate(struct jit_broker *b, struct jit_peer *peer, const struct jit_request *r,
-			jit_error *err)
+/* A token of rate_requests for key: from the bucket the controllers share
+ * in the database where they share one, else from this jitd's. 1; 0 over
+ * the limit, -1 the database failed, each with the reason. */
+static int take_request_token(struct jit_broker *b, const char *key, char *reason, size_t size)
 {
 	const struct jit_rate_limit *lim = &b->cfg->rate_requests;
-	char key[JIT_RATE_KEY_MAX], *reason = err->msg;
-	size_t size = sizeof(err->msg);
-	bool ok;
+	jit_error err;
+	int rc;
+
+	if (!jit_store_shares_rates(b->store))
+		return jit_op_within_rate(&b->request_rates, lim, key, "requests", reason, size);
+	if (lim->burst == 0)
+		return 1;
+	rc = jit_store_rate_take(b->store, key, lim->burst, lim->period, &err);
+	if (rc == 0)
+		jit_op_over_rate_reason(lim, key, "requests", reason, size);
+	else if (rc < 0)
+		(void)snprintf(reason, size, "%s", err.msg);
+	return rc;
+}
+
+/* rate_requests, for the caller and for the source asked: NULL, else the
+ * refusal (over it: the denial recorded). */
+static json_t *request_rate(struct jit_broker *b, struct jit_peer *peer,
+			    const struct jit_request *r)
+{
+	char key[JIT_RATE_KEY_MAX], reason[256];
+	int rc;
 
 	if (peer->remote)
 		(void)snprintf(key, sizeof(key), "user:%s", peer->user);
 	else
 		(void)snprintf(key, sizeof(key), "uid:%u", (unsigned)peer->uid);
-	ok = jit_op_within_rate(&b->request_rates, lim, key, "requests", reason, size);
-	if (ok && r->has_source) {
+	rc = take_request_token(b, key, reason, sizeof(reason));
+	if (rc == 1 && r->has_source) {
 		jit_rate_source_key(&r->source.addr, key, sizeof(key));
-		ok = jit_op_within_rate(&b->request_rates, lim, key, "requests", reason, size);
+		rc = take_request_token(b, key, reason, sizeof(reason));
 	}
-	if (ok)
-		return 0;
+	if (rc == 1)
+		return NULL;
+	if (rc < 0) {
+		jit_op_count(b, &b->metrics.requests, "error", "store");
+		return jit_op_error("internal", "%s: nothing was granted", reason);
+	}
 	log_warn("request by %s refused: %s", peer->user, reason);
 	jit_broker_audit_denial(b, peer, "request", r->for_user ? r->for_user : peer->user, reason,
 				json_pack("{s:s}", "denial", "rate_limited"));
 	jit_op_count(b, &b->metrics.requests, "denied", "rate_limited");
 	jit_broker_event(b, "denial", json_pack("{s:s, s:s, s:s}", "user", peer->user,
 						"code", "rate_limited", "reason", reason));
-	return -1;
+	return jit_op_refusal("denied", "rate_limited", reason);
 }
 
 /* The policies of every host's decision, each once, comma-separated. */
@@ -557,6 +580,7 @@ static json_t *decide_request(struct jit_broker *b, struct jit_peer *peer, json_
 {
 	struct jit_request r;
 	struct host_list hosts;
+	json_t *refused;
 	jit_error err;
 
 	if (read_request(b, req, &r, &hosts, &err) != 0)
@@ -565,8 +589,9 @@ static json_t *decide_request(struct jit_broker *b, struct jit_peer *peer, json_
 		return jit_op_refusal("denied", "source_not_observed", err.msg);
 	if (r.has_source)
 		note_source(req, &r);
-	if (request_rate(b, peer, &r, &err) != 0)
-		return jit_op_refusal("denied", "rate_limited", err.msg);
+	refused = request_rate(b, peer, &r);
+	if (refused != NULL)
+		return refused;
 	return decide_hosts(b, peer, &r, &hosts, req, false);
 }
 

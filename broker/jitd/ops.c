@@ -241,7 +241,6 @@ bool jit_op_within_rate(struct jit_rate_table *t, const struct jit_rate_limit *l
 			const char *key, const char *what, char *reason, size_t size)
 {
 	unsigned long overflows = t->overflows;
-	char rate[64];
 
 	if (jit_rate_take(t, lim, key, jit_monotonic_ms())) {
 		if (t->overflows != overflows && (t->overflows & 1023) == 1)
@@ -249,9 +248,17 @@ bool jit_op_within_rate(struct jit_rate_table *t, const struct jit_rate_limit *l
 				 JIT_RATE_KEYS_MAX * 3 / 4, t->overflows);
 		return true;
 	}
+	jit_op_over_rate_reason(lim, key, what, reason, size);
+	return false;
+}
+
+void jit_op_over_rate_reason(const struct jit_rate_limit *lim, const char *key, const char *what,
+			     char *reason, size_t size)
+{
+	char rate[64];
+
 	rate_text(lim, rate, sizeof(rate));
 	(void)snprintf(reason, size, "%s: more than %s (%s)", what, rate, key);
-	return false;
 }
 
 /* --- dispatch ---------------------------------------------------------------------------------- */

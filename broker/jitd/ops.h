@@ -149,5 +149,8 @@ bool jit_op_owns_grant(const struct jit_peer *peer, const struct jit_grant *g);
 /* Takes a token for key; false, with the reason, when key is over the limit. */
 bool jit_op_within_rate(struct jit_rate_table *t, const struct jit_rate_limit *lim,
 			const char *key, const char *what, char *reason, size_t size);
+/* The reason key is refused: what, more than the limit. */
+void jit_op_over_rate_reason(const struct jit_rate_limit *lim, const char *key, const char *what,
+			     char *reason, size_t size);
 
 #endif

@@ -92,6 +92,7 @@ struct server {
 	struct source database;		/* PostgreSQL's connection, for other controllers' news */
 	unsigned long database_connection;	/* which of the store's connections it is */
 	unsigned catch_up;		/* chores' seconds since the followers were all looked at */
+	unsigned rates_kept;		/* chores' seconds since full rate buckets were forgotten */
 	struct client *clients;
 	struct client *closed;		/* to free once the current batch is handled */
 	size_t n_clients;
@@ -995,6 +996,23 @@ static void watch_database(struct server *s)
 		log_error("epoll: %s", strerror(errno));
 }
 
+/* Seconds between sweeps of the rate buckets the controllers share. */
+#define RATES_FORGET_INTERVAL 60
+
+/* Buckets full again forgotten, so the table holds only recent callers. */
+static void forget_full_rates(struct server *s)
+{
+	const struct jit_rate_limit *lim = &s->b->cfg->rate_requests;
+	jit_error err;
+
+	if (++s->rates_kept < RATES_FORGET_INTERVAL)
+		return;
+	s->rates_kept = 0;
+	if (jit_store_shares_rates(s->b->store) && lim->burst > 0 &&
+	    jit_store_rates_forget(s->b->store, lim->period, &err) < 0)
+		log_warn("rate limits: %s", err.msg);
+}
+
 static void chores_event(struct server *s)
 {
 	uint64_t expirations;
@@ -1015,6 +1033,7 @@ static void chores_event(struct server *s)
 		s->catch_up = 0;
 		jit_store_changes_catch_up(s->b->store);
 	}
+	forget_full_rates(s);
 }
 
 static void arm_tick(struct server *s)

@@ -95,6 +95,11 @@ static const char *const migrations[] = {
 	 * for the next after each request. */
 	"CREATE INDEX grants_start ON grants(host, not_before)"
 	" WHERE revoked_at IS NULL AND expired_at IS NULL AND not_before > created;",
+	/* 10 -> 11: rate limits' buckets where several controllers share the
+	 * database (PostgreSQL); one jitd on its SQLite file keeps its own in
+	 * memory, and this table stays empty. */
+	"CREATE TABLE rate_buckets (key TEXT PRIMARY KEY, tokens INTEGER NOT NULL,"
+	" at INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 #define CUT_ON_REVOKE 1
@@ -260,7 +265,9 @@ static int prepare_all(struct jit_store *st, jit_error *err)
 		if (rc != JIT_DB_OK)
 			return jit_store_db_fail(st, rc, "preparing statements", err);
 	}
-	return jit_store_requests_prepare(st, err);
+	if (jit_store_requests_prepare(st, err) != 0)
+		return -1;
+	return jit_db_engine(st->db) == JIT_DB_POSTGRESQL ? jit_store_rates_prepare(st, err) : 0;
 }
 
 int jit_store_step_done(struct jit_store *st, struct jit_db_stmt *s, const char *what, jit_error *err)
@@ -421,6 +428,7 @@ void jit_store_close(struct jit_store *st)
 	for (int i = 0; i < ST_COUNT; i++)
 		jit_db_finalize(st->stmt[i]);
 	jit_store_requests_finalize(st);
+	jit_store_rates_finalize(st);
 	jit_db_close(st->db);
 	jit_store_changed_clear(st);
 	free(st->changed);

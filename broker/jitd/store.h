@@ -14,7 +14,7 @@
 #include <time.h>
 
 /* The schema version this build writes; older databases are migrated. */
-#define JIT_STORE_SCHEMA_VERSION 10
+#define JIT_STORE_SCHEMA_VERSION 11
 #define JIT_JUSTIFICATION_MAX 1024	/* with the NUL */
 #define JIT_GRANT_PORTS_MAX 32
 #define JIT_POLICY_LIST_MAX 512
@@ -311,6 +311,22 @@ int jit_store_mirror(struct jit_store *st, const struct jit_grant *g, int64_t se
 /* Every host that has had a change, by name. */
 int jit_store_hosts_each(struct jit_store *st, int (*fn)(const struct jit_host_state *h, void *ctx),
 			 void *ctx, jit_error *err);
+
+/* --- rate limits shared by controllers ---------------------------------------------- */
+
+/* Whether rate limits' buckets live in the database, shared by every
+ * controller on it (PostgreSQL), rather than in this jitd's memory. */
+bool jit_store_shares_rates(const struct jit_store *st);
+
+/* Takes a token from key's bucket in the database (burst tokens, all
+ * given back over period seconds), on the database server's clock, so the
+ * controllers' clocks need not agree: 1 taken, 0 over the limit, -1. */
+int jit_store_rate_take(struct jit_store *st, const char *key, unsigned burst, int64_t period,
+			jit_error *err);
+
+/* Forgets the buckets untouched for period seconds (full again by now):
+ * the number forgotten, or -1. */
+int jit_store_rates_forget(struct jit_store *st, int64_t period, jit_error *err);
 
 /* --- requests waiting for approvals ------------------------------------------------ */
 

@@ -12,6 +12,7 @@
  * with them. */
 #define JIT_STORE_MAIN_STMTS 32
 #define JIT_STORE_REQUEST_STMTS 12
+#define JIT_STORE_RATE_STMTS 2
 
 struct jit_store {
 	struct jit_db *db;
@@ -24,6 +25,7 @@ struct jit_store {
 	bool report_logins;		/* an enforcer's: each use queued for the controller */
 	uint64_t logins_queued;		/* by this process */
 	struct jit_db_stmt *requests[JIT_STORE_REQUEST_STMTS];	/* store_requests.c's */
+	struct jit_db_stmt *rates[JIT_STORE_RATE_STMTS];	/* store_rates.c's (PostgreSQL) */
 	struct jit_checkpointer *checkpointer;	/* NULL: SQLite's own, after a commit */
 };
 
@@ -58,5 +60,9 @@ int jit_store_pg_migrate(struct jit_store *st, jit_error *err);
 /* store_requests.c: its statements, prepared and finalised with the rest. */
 int jit_store_requests_prepare(struct jit_store *st, jit_error *err);
 void jit_store_requests_finalize(struct jit_store *st);
+
+/* store_rates.c: its statements, on PostgreSQL only. */
+int jit_store_rates_prepare(struct jit_store *st, jit_error *err);
+void jit_store_rates_finalize(struct jit_store *st);
 
 #endif

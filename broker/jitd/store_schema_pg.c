@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* The store's schema in PostgreSQL: the tables of SQLite's schema version
- * JIT_STORE_SCHEMA_VERSION made at once, its version in jit_schema. Later
- * versions add their migrations here. */
+ * 10 made at once, then the migrations of each version since, its version
+ * in jit_schema. */
 #include "config.h"
 
 #include "store_private.h"
@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-_Static_assert(JIT_STORE_SCHEMA_VERSION == 10, "PostgreSQL's schema is version 10's");
+/* The version the schema below makes. */
+#define PG_BASE_VERSION 10
 
 /* Integers are BIGINT (time_t, ids); "user" is a reserved word there. */
 static const char schema[] =
@@ -62,6 +63,20 @@ static const char schema[] =
 	"CREATE TABLE jit_schema (version INTEGER NOT NULL);"
 	"INSERT INTO jit_schema (version) VALUES (10);";
 
+/* Each takes the schema from version (PG_BASE_VERSION + index) to the next,
+ * as SQLite's migration of that version does. */
+static const char *const migrations[] = {
+	/* 10 -> 11: rate limits' buckets, shared by the controllers: tokens
+	 * in thousandths, at in milliseconds of the database server's clock. */
+	"CREATE TABLE rate_buckets (key TEXT PRIMARY KEY, tokens BIGINT NOT NULL,"
+	" at BIGINT NOT NULL)",
+};
+
+#define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
+
+_Static_assert(PG_BASE_VERSION + N_MIGRATIONS == JIT_STORE_SCHEMA_VERSION,
+	       "one migration per schema version");
+
 /* One text of one row; "" when there is none. */
 static int query_text(struct jit_store *st, const char *sql, char *buf, size_t size,
 		      const char *what, jit_error *err)
@@ -106,6 +121,22 @@ static int exec_or_fail(struct jit_store *st, const char *sql, const char *what,
 	return rc == JIT_DB_OK ? 0 : jit_store_db_fail(st, rc, what, err);
 }
 
+/* Inside the migration's transaction: version's migrations on (version
+ * from PG_BASE_VERSION). */
+static int migrate_from(struct jit_store *st, int version, jit_error *err)
+{
+	char sql[64];
+
+	if (version == JIT_STORE_SCHEMA_VERSION)
+		return 0;
+	for (size_t i = (size_t)(version - PG_BASE_VERSION); i < N_MIGRATIONS; i++)
+		if (exec_or_fail(st, migrations[i], "migrating the schema", err) != 0)
+			return -1;
+	(void)snprintf(sql, sizeof(sql), "UPDATE jit_schema SET version = %d",
+		       JIT_STORE_SCHEMA_VERSION);
+	return exec_or_fail(st, sql, "recording the schema version", err);
+}
+
 int jit_store_pg_migrate(struct jit_store *st, jit_error *err)
 {
 	int version;
@@ -122,11 +153,16 @@ int jit_store_pg_migrate(struct jit_store *st, jit_error *err)
 			      " understands (%d)", version, JIT_STORE_SCHEMA_VERSION);
 		goto fail;
 	}
-	if (version != 0 && version != JIT_STORE_SCHEMA_VERSION) {
+	if (version != 0 && version < PG_BASE_VERSION) {
 		jit_error_set(err, "database schema version %d is invalid", version);
 		goto fail;
 	}
-	if (version == 0 && exec_or_fail(st, schema, "creating the schema", err) != 0)
+	if (version == 0) {
+		if (exec_or_fail(st, schema, "creating the schema", err) != 0)
+			goto fail;
+		version = PG_BASE_VERSION;
+	}
+	if (migrate_from(st, version, err) != 0)
 		goto fail;
 	return exec_or_fail(st, "COMMIT", "committing a migration", err);
 fail:

@@ -1067,6 +1067,50 @@ static void test_changes_heard_by_another_controller(void **state)
 	jit_store_close(other);
 }
 
+/* Rate limits shared by two controllers: one bucket, whichever takes;
+ * tokens come back with the server's clock (moved here by moving the
+ * bucket's time back); buckets full again are forgotten. */
+static void test_rates_shared_by_controllers(void **state)
+{
+	struct fixture *f = *state;
+	struct jit_store *other;
+	jit_error err = { "" };
+
+	open_store(f);
+	other = jit_store_open(f->path, &err);
+	assert_non_null(other);
+	assert_true(jit_store_shares_rates(f->st));
+	assert_int_equal(jit_store_rate_take(f->st, "uid:1000", 3, 60, &err), 1);
+	assert_int_equal(jit_store_rate_take(other, "uid:1000", 3, 60, &err), 1);
+	assert_int_equal(jit_store_rate_take(f->st, "uid:1000", 3, 60, &err), 1);
+	assert_int_equal(jit_store_rate_take(other, "uid:1000", 3, 60, &err), 0);
+	assert_int_equal(jit_store_rate_take(f->st, "uid:1000", 3, 60, &err), 0);
+	assert_int_equal(jit_store_rate_take(other, "uid:1001", 3, 60, &err), 1);
+	/* 20 s later, one of the three is back. */
+	pg_exec("UPDATE rate_buckets SET at = at - 20000 WHERE key = 'uid:1000'");
+	assert_int_equal(jit_store_rate_take(other, "uid:1000", 3, 60, &err), 1);
+	assert_int_equal(jit_store_rate_take(f->st, "uid:1000", 3, 60, &err), 0);
+	assert_int_equal(jit_store_rates_forget(f->st, 60, &err), 0);
+	pg_exec("UPDATE rate_buckets SET at = at - 61000 WHERE key = 'uid:1001'");
+	assert_int_equal(jit_store_rates_forget(f->st, 60, &err), 1);
+	jit_store_close(other);
+}
+
+/* A database of schema version 10 (before the shared buckets) is migrated
+ * when a controller opens it. */
+static void test_pg_migrates_from_version_10(void **state)
+{
+	struct fixture *f = *state;
+	jit_error err = { "" };
+
+	open_store(f);
+	jit_store_close(f->st);
+	pg_exec("DROP TABLE rate_buckets; UPDATE jit_schema SET version = 10");
+	open_store(f);
+	assert_int_equal(jit_store_schema_version(f->st), JIT_STORE_SCHEMA_VERSION);
+	assert_int_equal(jit_store_rate_take(f->st, "uid:0", 1, 60, &err), 1);
+}
+
 struct review_call {
 	struct jit_store *st;
 	int64_t id;
@@ -1148,6 +1192,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_reviews_at_once_count_each_other, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_rates_shared_by_controllers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pg_migrates_from_version_10, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fresh_database, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_grant_round_trip_and_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate_jti_refused, setup, teardown),
@@ -1177,7 +1223,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_not_a_database_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locked_database_refuses_grant, setup, teardown),
 	};
-	const size_t pg_only = 3, sqlite_only = 4, n = sizeof(tests) / sizeof(tests[0]);
+	const size_t pg_only = 5, sqlite_only = 4, n = sizeof(tests) / sizeof(tests[0]);
 
 	postgresql = getenv("JIT_TEST_POSTGRESQL");
 	if (postgresql != NULL)
