@@ -403,7 +403,7 @@ bool jit_config_database_is_postgresql(const char *database)
 
 /* A password in a URI's user part (user:secret@) or its query, or a
  * conninfo's password key. */
-static bool names_password(const char *database)
+bool jit_config_database_names_password(const char *database)
 {
 	const char *authority, *at, *colon, *p;
 
@@ -435,7 +435,7 @@ static int jitd_database(struct parser *p, const char *key, const char *value, v
 		perr(p, "%s: longer than %d bytes", key, JIT_PATH_MAX - 1);
 		return -1;
 	}
-	if (names_password(value)) {
+	if (jit_config_database_names_password(value)) {
 		perr(p, "%s: a password on the line is refused (every log and process list"
 		     " could read it): put it in passfile", key);
 		return -1;
@@ -1512,28 +1512,37 @@ static int check_notify_command(const char *path, const struct jit_config *cfg,
 	return -1;
 }
 
+bool jit_config_passfile_unsafe(const char *path, char *why, size_t size)
+{
+	struct stat st;
+	const char *reason = NULL;
+
+	if (lstat(path, &st) != 0)
+		reason = strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		reason = "not a regular file";
+	else if (jit_config_unsafe_owner(&st, why, size))
+		return true;
+	else if ((st.st_mode & 077) != 0)
+		reason = "readable by others than its owner: chmod 0600 it";
+	if (reason != NULL)
+		(void)snprintf(why, size, "%s", reason);
+	return reason != NULL;
+}
+
 /* PostgreSQL's password: a file of root's or jitd's that nobody else may
  * read, named only beside a PostgreSQL database. */
 static int check_passfile(const char *path, const struct jit_config *cfg,
 			  struct jit_config_errors *errs)
 {
-	struct stat st;
-	const char *why = NULL;
-	char owner[160];
+	char why[160];
 
 	if (cfg->passfile[0] == '\0')
 		return 0;
 	if (!jit_config_database_is_postgresql(cfg->database))
-		why = "only a PostgreSQL database has one (database is an SQLite file)";
-	else if (lstat(cfg->passfile, &st) != 0)
-		why = strerror(errno);
-	else if (!S_ISREG(st.st_mode))
-		why = "not a regular file";
-	else if (jit_config_unsafe_owner(&st, owner, sizeof(owner)))
-		why = owner;
-	else if ((st.st_mode & 077) != 0)
-		why = "readable by others than its owner: chmod 0600 it";
-	if (why == NULL)
+		(void)snprintf(why, sizeof(why), "only a PostgreSQL database has one (database is an"
+			       " SQLite file)");
+	else if (!jit_config_passfile_unsafe(cfg->passfile, why, sizeof(why)))
 		return 0;
 	(void)snprintf(errs->msg[0], sizeof(errs->msg[0]), "%.150s:%u: passfile: %.150s: %.160s",
 		       path, cfg->passfile_line, cfg->passfile, why);

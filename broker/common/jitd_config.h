@@ -264,6 +264,11 @@ bool jit_config_valid_host(const char *s);
 /* Whether a database setting names PostgreSQL (a postgresql:// URI or a
  * key=value conninfo) rather than an SQLite file (an absolute path). */
 bool jit_config_database_is_postgresql(const char *database);
+/* Whether a PostgreSQL URI or conninfo carries a password itself. */
+bool jit_config_database_names_password(const char *database);
+/* Whether a PostgreSQL password file may not be used (not there, not a
+ * regular file, an unsafe owner, readable by others), with why. */
+bool jit_config_passfile_unsafe(const char *path, char *why, size_t size);
 const char *jit_firewall_name(enum jit_firewall_kind kind);
 
 #endif

@@ -54,6 +54,7 @@ static const char main_usage[] =
 	"  ticket inspect ...        check a ticket's signature and print its contents\n"
 	"  ticket verify ...         check a ticket against a login (user, host, source, port, time)\n"
 	"  ticket sign ...           sign a ticket offline with the broker key\n"
+	"  db copy --from DB --to DB a stopped jitd's state into a new, empty database\n"
 	"\n"
 	"Run 'jitctl COMMAND --help' for a command's options.\n"
 	"Exit status: 0 ok, 1 refused, denied or failed, 2 usage error,\n"
@@ -126,6 +127,8 @@ int main(int argc, char **argv)
 		return jitctl_firewall(argc - 1, argv + 1);
 	if (strcmp(cmd, "scan") == 0)
 		return jitctl_scan(argc - 1, argv + 1);
+	if (strcmp(cmd, "db") == 0)
+		return jitctl_db(argc - 1, argv + 1);
 	if (strcmp(cmd, "--remote") == 0 || strncmp(cmd, "--remote=", 9) == 0 ||
 	    strcmp(cmd, "ssh") == 0)
 		return ssh_command(cmd, argc, argv);

@@ -20,6 +20,7 @@ int jitctl_keygen(int argc, char **argv);
 int jitctl_ticket(int argc, char **argv);
 int jitctl_firewall(int argc, char **argv);
 int jitctl_scan(int argc, char **argv);
+int jitctl_db(int argc, char **argv);
 
 /* jitctl --remote USER@HOST[:PORT] ... (argv[0] is "--remote") and jitctl ssh. */
 int jitctl_remote(int argc, char **argv);

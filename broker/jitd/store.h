@@ -312,6 +312,18 @@ int jit_store_mirror(struct jit_store *st, const struct jit_grant *g, int64_t se
 int jit_store_hosts_each(struct jit_store *st, int (*fn)(const struct jit_host_state *h, void *ctx),
 			 void *ctx, jit_error *err);
 
+/* --- copying a store --------------------------------------------------------------- */
+
+/* Copies every row of from (grants, audit, hosts and their changes, an
+ * enforcer's upstream and logins, requests, reviews, locks) into to, ids
+ * kept, in one transaction of to from one snapshot of from; copied (may be
+ * NULL) gets each table's count. Refuses a target with any row of its own
+ * (err says which table): nothing is overwritten. 0, or -1 and nothing
+ * written. */
+int jit_store_copy(struct jit_store *from, struct jit_store *to,
+		   void (*copied)(const char *table, int64_t rows, void *ctx), void *ctx,
+		   jit_error *err);
+
 /* --- rate limits shared by controllers ---------------------------------------------- */
 
 /* Whether rate limits' buckets live in the database, shared by every
