@@ -767,13 +767,25 @@ static int parse_controller_address(const char *text, void *slot)
 	return 0;
 }
 
+/* Each line's addresses after those of the lines before: a controller a
+ * line, or several on one. */
 static int controller_address(struct parser *p, const char *key, const char *value, void *field)
 {
 	struct jit_controller_config *c = field;
+	struct jit_controller_address more[JIT_CONTROLLER_ADDRESSES_MAX];
+	size_t n;
 
-	return set_addresses(p, key, value, "USER@HOST[:PORT] (IPv6 as USER@[ADDR]:PORT)",
-			     parse_controller_address, c->address, sizeof(c->address[0]),
-			     JIT_CONTROLLER_ADDRESSES_MAX, &c->n_address);
+	if (set_addresses(p, key, value, "USER@HOST[:PORT] (IPv6 as USER@[ADDR]:PORT)",
+			  parse_controller_address, more, sizeof(more[0]),
+			  JIT_CONTROLLER_ADDRESSES_MAX, &n) != 0)
+		return -1;
+	if (c->n_address + n > JIT_CONTROLLER_ADDRESSES_MAX) {
+		perr(p, "%s: more than %d addresses", key, JIT_CONTROLLER_ADDRESSES_MAX);
+		return -1;
+	}
+	memcpy(c->address + c->n_address, more, n * sizeof(more[0]));
+	c->n_address += n;
+	return 0;
 }
 
 static int controller_guard(struct parser *p, const char *key, const char *value, void *field)
@@ -1035,7 +1047,7 @@ static void parse_assignment(struct parser *p, char *line)
 	for (unsigned i = 0; keys[i].name != NULL; i++) {
 		if (strcmp(keys[i].name, key) != 0)
 			continue;
-		if (p->seen & (1u << i))
+		if ((p->seen & (1u << i)) && keys[i].parse != controller_address)
 			perr(p, "%s is set twice in this section", key);
 		else if (*value == '\0')
 			perr(p, "%s has no value", key);

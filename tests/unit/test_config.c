@@ -216,6 +216,9 @@ static void test_error_paths(void **state)
 		{ "[jitd]\nhost = h\npubkey = /k.pub\n[controller]\naddress = jit@[2001:db8::1\n"
 		  "identity = /id\nknown_hosts = /kh\n",
 		  "is not USER@HOST[:PORT]" },
+		{ "[jitd]\nhost = h\npubkey = /k.pub\n[controller]\naddress = jit@a, jit@b, jit@c, jit@d\n"
+		  "address = jit@e, jit@f, jit@g, jit@h\naddress = jit@i\nidentity = /id\nknown_hosts = /kh\n",
+		  "test.conf:7: address: more than 8 addresses" },
 		{ "[jitd]\nhost = h\npubkey = /k.pub\n[controller]\naddress = jit@c\nguard = 22\n"
 		  "identity = /id\nknown_hosts = /kh\n",
 		  "test.conf:6: guard: '22' is not a list of up to 32 ports" },
@@ -491,9 +494,6 @@ static void test_policy_hosts(void **state)
 	jit_config_free(cfg);
 }
 
-/* An enforcer: the broker's public key, its controller's addresses tried
- * in order (port 22 unless given), and the guard ports it closes from the
- * start, which are all it guards until the controller says more. */
 /* A host id as long as [jitd] host may be is a list item too. */
 static void test_long_host_id(void **state)
 {
@@ -513,11 +513,15 @@ static void test_long_host_id(void **state)
 	jit_config_free(cfg);
 }
 
+/* An enforcer: the broker's public key, its controllers' addresses (on
+ * one line and a line each) tried in order (port 22 unless given), and the
+ * guard ports it closes from the start, which are all it guards until the
+ * controller says more. */
 static void test_enforcer(void **state)
 {
 	static const char text[] = "[jitd]\nhost = web02\npubkey = /etc/jit/broker.pub\n"
-				   "[controller]\naddress = jit@192.0.2.1:2222, jit@[2001:db8::1]:2222,"
-				   " jit@ctl.example\nidentity = /etc/jit/host_key\n"
+				   "[controller]\naddress = jit@192.0.2.1:2222, jit@[2001:db8::1]:2222\n"
+				   "address = jit@ctl.example\nidentity = /etc/jit/host_key\n"
 				   "known_hosts = /etc/jit/controller_known_hosts\n"
 				   "guard = 22/tcp, 3389/tcp\n";
 	struct jit_config_errors errs;
