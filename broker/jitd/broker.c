@@ -132,6 +132,8 @@ int jit_broker_start(struct jit_broker *b, const char *config_path, jit_error *e
 		return -1;
 	jit_store_set_host(b->store, b->cfg->host);
 	jit_store_report_logins(b->store, b->cfg->enforcer);
+	if (!b->cfg->enforcer && jit_store_hosts_unfollow_own(b->store, err) != 0)
+		return -1;
 	if (b->cfg->enforcer)
 		jit_upstream_restore_guard(b);
 	b->fw = jit_firewall_new(b->cfg, err);
@@ -152,6 +154,7 @@ void jit_broker_stop(struct jit_broker *b)
 		jit_broker_housekeeping(b);
 	jit_rate_table_free(&b->request_rates);
 	jit_rate_table_free(&b->verify_rates);
+	free(b->remote_acks);
 	jit_firewall_free(b->fw);
 	jit_store_close(b->store);
 	jit_config_free(b->cfg);

@@ -107,6 +107,10 @@ struct jit_broker {
 	/* The hosts whose enforcer follows this controller now. */
 	struct jit_follower followers[JIT_BROKER_FOLLOWERS_MAX];
 	size_t n_followers;
+	/* How far hosts following other controllers on the database have
+	 * acked, as those said (each host once). */
+	struct jit_ack_wanted *remote_acks;
+	size_t n_remote_acks, cap_remote_acks;
 	/* Set by follow, taken by the server (jit_broker_take_follow()). */
 	struct {
 		bool started;
@@ -220,6 +224,10 @@ bool jit_broker_expect_ack_seq(struct jit_broker *b, const char *host, int64_t s
 
 /* Whether host's enforcer has acked change seq. */
 bool jit_broker_host_acked(const struct jit_broker *b, const char *host, int64_t seq);
+
+/* The acks other controllers on the database said their hosts gave, taken
+ * from the store: answers held here for them may go. */
+void jit_broker_take_heard_acks(struct jit_broker *b);
 
 /* What an answer says of a host's change its enforcer has not acked. */
 json_t *jit_pending_json(const char *host, bool connected);

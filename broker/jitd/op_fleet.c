@@ -201,6 +201,16 @@ static struct jit_follower *find_follower(struct jit_broker *b, const char *host
 	return &b->followers[i];
 }
 
+/* The other controllers on the database told whom host follows: their
+ * answers wait for its acks through this one. */
+static void tell_follow(struct jit_broker *b, const char *host, bool followed)
+{
+	jit_error err;
+
+	if (jit_store_host_follow(b->store, host, followed, &err) != 0)
+		log_warn("%s: %s", host, err.msg);
+}
+
 void jit_broker_follower(struct jit_broker *b, const char *host, bool connected, time_t now)
 {
 	ptrdiff_t i = follower_index(b, host);
@@ -214,10 +224,12 @@ void jit_broker_follower(struct jit_broker *b, const char *host, bool connected,
 		(void)snprintf(b->followers[i].host, sizeof(b->followers[i].host), "%s", host);
 	}
 	f = &b->followers[i];
-	if (connected && f->connections++ == 0)
+	if (connected && f->connections++ == 0) {
 		f->since = now;
-	else if (!connected && f->connections > 0)
-		f->connections--;
+		tell_follow(b, host, true);
+	} else if (!connected && f->connections > 0 && --f->connections == 0) {
+		tell_follow(b, host, false);
+	}
 }
 
 /* --- answers that wait for acks ------------------------------------------------------ */
@@ -244,7 +256,8 @@ bool jit_broker_expect_ack_seq(struct jit_broker *b, const char *host, int64_t s
 {
 	struct jit_apply_wait *w = b->wait;
 
-	if (b->cfg->apply_timeout == 0 || !connected(b, host))
+	if (b->cfg->apply_timeout == 0 ||
+	    (!connected(b, host) && jit_store_host_followed_elsewhere(b->store, host) != 1))
 		return false;
 	if (w == NULL && (w = b->wait = calloc(1, sizeof(*w))) == NULL)
 		return false;
@@ -270,11 +283,59 @@ struct jit_apply_wait *jit_broker_take_wait(struct jit_broker *b)
 	return w;
 }
 
+static struct jit_ack_wanted *find_remote_ack(const struct jit_broker *b, const char *host)
+{
+	for (size_t i = 0; i < b->n_remote_acks; i++)
+		if (strcmp(b->remote_acks[i].host, host) == 0)
+			return &b->remote_acks[i];
+	return NULL;
+}
+
+/* Acked here, or through another controller on the database. */
 static bool acked(const struct jit_broker *b, const struct jit_ack_wanted *want)
 {
 	ptrdiff_t i = follower_index(b, want->host);
+	const struct jit_ack_wanted *remote;
 
-	return i >= 0 && b->followers[i].acked >= want->seq;
+	if (i >= 0 && b->followers[i].acked >= want->seq)
+		return true;
+	remote = find_remote_ack(b, want->host);
+	return remote != NULL && remote->seq >= want->seq;
+}
+
+/* Hosts past JIT_BROKER_FOLLOWERS_MAX are not remembered: an answer held
+ * for one goes at its apply_timeout, saying it is pending. */
+static void note_remote_ack(struct jit_broker *b, const char *host, int64_t seq)
+{
+	struct jit_ack_wanted *r = find_remote_ack(b, host);
+
+	if (r == NULL) {
+		if (b->n_remote_acks == b->cap_remote_acks) {
+			size_t cap = b->cap_remote_acks ? 2 * b->cap_remote_acks : 16;
+			struct jit_ack_wanted *grown;
+
+			if (cap > JIT_BROKER_FOLLOWERS_MAX ||
+			    (grown = realloc(b->remote_acks, cap * sizeof(*grown))) == NULL)
+				return;
+			b->remote_acks = grown;
+			b->cap_remote_acks = cap;
+		}
+		r = &b->remote_acks[b->n_remote_acks++];
+		(void)snprintf(r->host, sizeof(r->host), "%s", host);
+		r->seq = 0;
+	}
+	if (seq > r->seq)
+		r->seq = seq;
+}
+
+void jit_broker_take_heard_acks(struct jit_broker *b)
+{
+	size_t n;
+	const struct jit_heard_ack *heard = jit_store_heard_acks(b->store, &n);
+
+	for (size_t i = 0; i < n; i++)
+		note_remote_ack(b, heard[i].host, heard[i].seq);
+	jit_store_heard_acks_clear(b->store);
 }
 
 bool jit_broker_host_acked(const struct jit_broker *b, const char *host, int64_t seq)

@@ -1160,6 +1160,7 @@ static void dispatch(struct server *s, struct source *src, uint32_t events)
 		break;
 	case SRC_DATABASE:
 		jit_store_take_notifications(s->b->store);
+		jit_broker_take_heard_acks(s->b);
 		break;
 	case SRC_CLIENT:
 		client_event(s, (struct client *)src, events);

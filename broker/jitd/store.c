@@ -97,9 +97,11 @@ static const char *const migrations[] = {
 	" WHERE revoked_at IS NULL AND expired_at IS NULL AND not_before > created;",
 	/* 10 -> 11: rate limits' buckets where several controllers share the
 	 * database (PostgreSQL); one jitd on its SQLite file keeps its own in
-	 * memory, and this table stays empty. */
+	 * memory, and this table stays empty... */
 	"CREATE TABLE rate_buckets (key TEXT PRIMARY KEY, tokens INTEGER NOT NULL,"
-	" at INTEGER NOT NULL) WITHOUT ROWID;",
+	" at INTEGER NOT NULL) WITHOUT ROWID;"
+	/* ... and which controller each host follows ('': none). */
+	"ALTER TABLE hosts ADD COLUMN followed_by TEXT NOT NULL DEFAULT '';",
 };
 
 #define CUT_ON_REVOKE 1
@@ -131,7 +133,8 @@ enum stmt_id {
 	ST_GRANT_HOST, ST_HOST_NEXT_SEQ, ST_CHANGE_INSERT, ST_HOST_ACK,
 	ST_MIRROR_GRANT, ST_UPSTREAM_APPLIED, ST_UPSTREAM_SET, ST_HOST_LAST_SEQ,
 	ST_LOGIN_QUEUE, ST_LOGIN_DONE, ST_HOST_LOGIN, ST_UPSTREAM_EPOCH, ST_GUARD_GET, ST_GUARD_SET,
-	ST_LOCKS, ST_NOTIFY_CHANGE, ST_COUNT
+	ST_LOCKS, ST_NOTIFY_CHANGE, ST_HOST_FOLLOWED, ST_HOST_UNFOLLOWED, ST_HOST_ELSEWHERE,
+	ST_HOSTS_UNFOLLOW_OWN, ST_COUNT
 };
 
 /* Where controllers sharing a PostgreSQL database hear of each other's
@@ -225,6 +228,15 @@ static const char *const stmt_sql[ST_COUNT] = {
 			  " WHERE hosts.logins < ?2 OR hosts.login_epoch <> ?3",
 	[ST_UPSTREAM_EPOCH] = "SELECT epoch FROM upstream WHERE id = 1",
 	[ST_NOTIFY_CHANGE] = "SELECT ?1",	/* run on PostgreSQL alone */
+	/* Which controller a host follows (?2: this one), where several share
+	 * the database: another's answers wait for its acks too. */
+	[ST_HOST_FOLLOWED] = "INSERT INTO hosts (host, followed_by) VALUES (?1, ?2)"
+			     " ON CONFLICT (host) DO UPDATE SET followed_by = ?2",
+	[ST_HOST_UNFOLLOWED] = "UPDATE hosts SET followed_by = '' WHERE host = ?1"
+			       " AND followed_by = ?2",
+	[ST_HOST_ELSEWHERE] = "SELECT count(*) FROM hosts WHERE host = ?1"
+			      " AND followed_by NOT IN ('', ?2)",
+	[ST_HOSTS_UNFOLLOW_OWN] = "UPDATE hosts SET followed_by = '' WHERE followed_by = ?1",
 };
 
 
@@ -432,6 +444,7 @@ void jit_store_close(struct jit_store *st)
 	jit_db_close(st->db);
 	jit_store_changed_clear(st);
 	free(st->changed);
+	free(st->acks);
 	free(st);
 }
 
@@ -688,10 +701,97 @@ int jit_store_listen_fd(struct jit_store *st, unsigned long *connection)
 	return jit_db_listen_fd(st->db, connection);
 }
 
-static void heard_change(const char *host, void *ctx)
+/* Another controller's ack, kept for the broker; dropped when too many are
+ * waiting (an answer held for it is then sent at its apply_timeout). */
+static void note_heard_ack(struct jit_store *st, const char *host, int64_t seq)
 {
-	if (jit_config_valid_host(host))
-		note_changed(ctx, host);
+	if (st->n_acks == st->cap_acks) {
+		size_t cap = st->cap_acks ? 2 * st->cap_acks : 16;
+		struct jit_heard_ack *grown;
+
+		if (cap > JIT_STORE_HEARD_ACKS_MAX ||
+		    (grown = realloc(st->acks, cap * sizeof(*grown))) == NULL)
+			return;
+		st->acks = grown;
+		st->cap_acks = cap;
+	}
+	(void)snprintf(st->acks[st->n_acks].host, sizeof(st->acks[0].host), "%s", host);
+	st->acks[st->n_acks++].seq = seq;
+}
+
+/* "HOST": a change queued for it; "HOST SEQ": it acked SEQ. */
+static void heard_change(const char *payload, void *ctx)
+{
+	const char *space = strchr(payload, ' ');
+	char host[JIT_HOST_MAX], *end;
+	long long seq;
+
+	if (space == NULL) {
+		if (jit_config_valid_host(payload))
+			note_changed(ctx, payload);
+		return;
+	}
+	if ((size_t)(space - payload) >= sizeof(host))
+		return;
+	memcpy(host, payload, (size_t)(space - payload));
+	host[space - payload] = '\0';
+	errno = 0;
+	seq = strtoll(space + 1, &end, 10);
+	if (jit_config_valid_host(host) && errno == 0 && *end == '\0' && seq > 0)
+		note_heard_ack(ctx, host, seq);
+}
+
+const struct jit_heard_ack *jit_store_heard_acks(const struct jit_store *st, size_t *n)
+{
+	*n = st->n_acks;
+	return st->acks;
+}
+
+void jit_store_heard_acks_clear(struct jit_store *st)
+{
+	st->n_acks = 0;
+}
+
+/* The host's follow by this controller, told to the others. */
+int jit_store_host_follow(struct jit_store *st, const char *host, bool followed, jit_error *err)
+{
+	struct jit_db_stmt *s;
+
+	if (jit_db_engine(st->db) != JIT_DB_POSTGRESQL)
+		return 0;
+	s = stmt(st, followed ? ST_HOST_FOLLOWED : ST_HOST_UNFOLLOWED);
+	jit_db_bind_text(s, 1, host);
+	jit_db_bind_text(s, 2, st->own_host);
+	return jit_store_step_done(st, s, "recording whom the host follows", err);
+}
+
+int jit_store_host_followed_elsewhere(struct jit_store *st, const char *host)
+{
+	struct jit_db_stmt *s;
+	int64_t n = 0;
+	int rc;
+
+	if (jit_db_engine(st->db) != JIT_DB_POSTGRESQL)
+		return 0;
+	s = stmt(st, ST_HOST_ELSEWHERE);
+	jit_db_bind_text(s, 1, host);
+	jit_db_bind_text(s, 2, st->own_host);
+	rc = jit_db_step(s, NULL);
+	if (rc == JIT_DB_ROW)
+		n = jit_db_column_int64(s, 0);
+	jit_db_reset(s);
+	return rc == JIT_DB_ROW ? n > 0 : -1;
+}
+
+int jit_store_hosts_unfollow_own(struct jit_store *st, jit_error *err)
+{
+	struct jit_db_stmt *s;
+
+	if (jit_db_engine(st->db) != JIT_DB_POSTGRESQL)
+		return 0;
+	s = stmt(st, ST_HOSTS_UNFOLLOW_OWN);
+	jit_db_bind_text(s, 1, st->own_host);
+	return jit_store_step_done(st, s, "forgetting the hosts this controller followed", err);
 }
 
 void jit_store_take_notifications(struct jit_store *st)
@@ -1394,6 +1494,26 @@ int jit_store_changes_each(struct jit_store *st, const char *host, int64_t since
 	return query_each(st, s, change_row, &cb, "reading the host's changes", err);
 }
 
+/* The other controllers told: an answer one holds may wait for this ack. */
+static int notify_ack(struct jit_store *st, const char *host, int64_t seq, jit_error *err)
+{
+	struct jit_db_stmt *s;
+	char payload[JIT_HOST_MAX + 24];
+	int rc;
+
+	if (jit_db_engine(st->db) != JIT_DB_POSTGRESQL)
+		return 0;
+	(void)snprintf(payload, sizeof(payload), "%s %lld", host, (long long)seq);
+	s = stmt(st, ST_NOTIFY_CHANGE);
+	jit_db_bind_text(s, 1, payload);
+	rc = jit_db_step(s, "telling the other controllers");
+	jit_db_reset(s);
+	if (rc != JIT_DB_ROW)
+		return jit_store_db_fail(st, rc == JIT_DB_DONE ? JIT_DB_ERROR : rc,
+					 "telling the other controllers of the ack", err);
+	return 0;
+}
+
 int jit_store_host_ack(struct jit_store *st, const char *host, int64_t seq, time_t now,
 		       jit_error *err)
 {
@@ -1407,7 +1527,7 @@ int jit_store_host_ack(struct jit_store *st, const char *host, int64_t seq, time
 	if (jit_db_changes(st->db) == 0)
 		return jit_error_set(err, "%s acked change %lld, which it was never sent or"
 				     " which it acked before", host, (long long)seq);
-	return 0;
+	return notify_ack(st, host, seq, err);
 }
 
 /* --- an enforcer's mirror ------------------------------------------------------------ */

@@ -312,6 +312,28 @@ int jit_store_mirror(struct jit_store *st, const struct jit_grant *g, int64_t se
 int jit_store_hosts_each(struct jit_store *st, int (*fn)(const struct jit_host_state *h, void *ctx),
 			 void *ctx, jit_error *err);
 
+/* --- controllers sharing a database ------------------------------------------------ */
+
+/* Another controller's host's ack, heard (jit_store_take_notifications()). */
+struct jit_heard_ack {
+	char host[JIT_HOST_MAX];
+	int64_t seq;
+};
+
+/* Acks heard and not yet taken are kept up to this many. */
+#define JIT_STORE_HEARD_ACKS_MAX 4096
+
+const struct jit_heard_ack *jit_store_heard_acks(const struct jit_store *st, size_t *n);
+void jit_store_heard_acks_clear(struct jit_store *st);
+
+/* Records that host follows this controller (followed) or no longer does,
+ * for the others on the database (PostgreSQL; nothing on SQLite). */
+int jit_store_host_follow(struct jit_store *st, const char *host, bool followed, jit_error *err);
+/* 1 when host follows another controller on the database, 0, -1. */
+int jit_store_host_followed_elsewhere(struct jit_store *st, const char *host);
+/* At start: no host follows this controller yet (a crash left its names). */
+int jit_store_hosts_unfollow_own(struct jit_store *st, jit_error *err);
+
 /* --- copying a store --------------------------------------------------------------- */
 
 /* Copies every row of from (grants, audit, hosts and their changes, an

@@ -10,7 +10,7 @@
 
 /* Room for store.c's statements, and for those store_requests.c prepares
  * with them. */
-#define JIT_STORE_MAIN_STMTS 32
+#define JIT_STORE_MAIN_STMTS 40
 #define JIT_STORE_REQUEST_STMTS 12
 #define JIT_STORE_RATE_STMTS 2
 
@@ -22,6 +22,8 @@ struct jit_store {
 	char **changed;			/* hosts with changes queued since the last clear */
 	size_t n_changed, cap_changed;
 	bool changes_overflow;		/* a host could not be noted: all may have news */
+	struct jit_heard_ack *acks;	/* other controllers' hosts' acks, heard */
+	size_t n_acks, cap_acks;
 	bool report_logins;		/* an enforcer's: each use queued for the controller */
 	uint64_t logins_queued;		/* by this process */
 	struct jit_db_stmt *requests[JIT_STORE_REQUEST_STMTS];	/* store_requests.c's */

@@ -67,9 +67,11 @@ static const char schema[] =
  * as SQLite's migration of that version does. */
 static const char *const migrations[] = {
 	/* 10 -> 11: rate limits' buckets, shared by the controllers: tokens
-	 * in thousandths, at in milliseconds of the database server's clock. */
+	 * in thousandths, at in milliseconds of the database server's clock... */
 	"CREATE TABLE rate_buckets (key TEXT PRIMARY KEY, tokens BIGINT NOT NULL,"
-	" at BIGINT NOT NULL)",
+	" at BIGINT NOT NULL);"
+	/* ... and which controller each host follows ('': none). */
+	"ALTER TABLE hosts ADD COLUMN followed_by TEXT NOT NULL DEFAULT ''",
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

@@ -1105,10 +1105,61 @@ static void test_pg_migrates_from_version_10(void **state)
 
 	open_store(f);
 	jit_store_close(f->st);
-	pg_exec("DROP TABLE rate_buckets; UPDATE jit_schema SET version = 10");
+	pg_exec("DROP TABLE rate_buckets; ALTER TABLE hosts DROP COLUMN followed_by;"
+		" UPDATE jit_schema SET version = 10");
 	open_store(f);
 	assert_int_equal(jit_store_schema_version(f->st), JIT_STORE_SCHEMA_VERSION);
 	assert_int_equal(jit_store_rate_take(f->st, "uid:0", 1, 60, &err), 1);
+}
+
+/* A host following controller B: A reads it so (its answers then wait
+ * for the host's acks), hears each ack B records, and reads it so no more
+ * once B lets it go or starts again. */
+static void test_acks_heard_by_another_controller(void **state)
+{
+	struct fixture *f = *state;
+	struct jit_audit_entry e = { .time = NOW, .actor = "root", .action = "request",
+				     .result = "granted" };
+	struct pollfd pfd = { .events = POLLIN };
+	const struct jit_heard_ack *heard = NULL;
+	unsigned long connection;
+	struct jit_store *b;
+	struct jit_grant g;
+	jit_error err = { "" };
+	size_t n = 0;
+
+	jit_store_set_host(open_store(f), "ctl-a");
+	b = jit_store_open(f->path, &err);
+	assert_non_null(b);
+	jit_store_set_host(b, "ctl-b");
+	assert_int_equal(jit_store_host_followed_elsewhere(f->st, "web02"), 0);
+	assert_int_equal(jit_store_host_follow(b, "web02", true, &err), 0);
+	assert_int_equal(jit_store_host_followed_elsewhere(f->st, "web02"), 1);
+	assert_int_equal(jit_store_host_followed_elsewhere(b, "web02"), 0);
+	sample_grant(&g, "bob", "BBBBBBBBBBBBBBBBBBBBBB", NOW + 60);
+	(void)snprintf(g.host, sizeof(g.host), "web02");
+	assert_int_equal(jit_store_grant_add(f->st, &g, NULL, &e, &err), 0);
+	pfd.fd = jit_store_listen_fd(f->st, &connection);
+	assert_true(pfd.fd >= 0);
+	assert_int_equal(jit_store_host_ack(b, "web02", 1, NOW, &err), 0);
+	/* A's own change's notification first, then B's ack. */
+	while (n == 0 && poll(&pfd, 1, 10000) == 1) {
+		jit_store_take_notifications(f->st);
+		heard = jit_store_heard_acks(f->st, &n);
+	}
+	assert_int_equal(n, 1);
+	assert_non_null(heard);
+	assert_string_equal(heard[0].host, "web02");
+	assert_int_equal(heard[0].seq, 1);
+	jit_store_heard_acks_clear(f->st);
+	(void)jit_store_heard_acks(f->st, &n);
+	assert_int_equal(n, 0);
+	assert_int_equal(jit_store_host_follow(b, "web02", false, &err), 0);
+	assert_int_equal(jit_store_host_followed_elsewhere(f->st, "web02"), 0);
+	assert_int_equal(jit_store_host_follow(b, "web02", true, &err), 0);
+	assert_int_equal(jit_store_hosts_unfollow_own(b, &err), 0);
+	assert_int_equal(jit_store_host_followed_elsewhere(f->st, "web02"), 0);
+	jit_store_close(b);
 }
 
 struct review_call {
@@ -1190,6 +1241,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_expiry_skips_what_another_marks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_changes_heard_by_another_controller, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_acks_heard_by_another_controller, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_reviews_at_once_count_each_other, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_rates_shared_by_controllers, setup, teardown),
@@ -1223,7 +1276,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_not_a_database_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locked_database_refuses_grant, setup, teardown),
 	};
-	const size_t pg_only = 5, sqlite_only = 4, n = sizeof(tests) / sizeof(tests[0]);
+	const size_t pg_only = 6, sqlite_only = 4, n = sizeof(tests) / sizeof(tests[0]);
 
 	postgresql = getenv("JIT_TEST_POSTGRESQL");
 	if (postgresql != NULL)
