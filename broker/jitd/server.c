@@ -767,8 +767,10 @@ static void push_changes(struct server *s)
 	const char **hosts;
 	struct client *c, *next;
 
-	/* Those libpq took in with the answers to our own queries. */
+	/* Those libpq took in with the answers to our own queries; the acks
+	 * among them release held answers (release_held(), next). */
 	jit_store_take_notifications(s->b->store);
+	jit_broker_take_heard_acks(s->b);
 	all = jit_store_changes_overflow(s->b->store);
 	hosts = (const char **)jit_store_changed_hosts(s->b->store, &n);
 
