@@ -116,6 +116,11 @@ void *jit_db_handle(struct jit_db *db)
 	return db->ops->handle(db);
 }
 
+int jit_db_tend(struct jit_db *db)
+{
+	return db->ops->tend != NULL ? db->ops->tend(db) : JIT_DB_OK;
+}
+
 int jit_db_listen(struct jit_db *db, const char *channel)
 {
 	return db->ops->listen != NULL ? db->ops->listen(db, channel) : JIT_DB_OK;

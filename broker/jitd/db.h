@@ -79,6 +79,10 @@ bool jit_db_in_transaction(struct jit_db *db);
 /* -1, with what failed, the kind of failure and the engine's reason. */
 int jit_db_fail(struct jit_db *db, int rc, const char *what, jit_error *err);
 
+/* A step of the upkeep that needs no query: a lost connection to a server
+ * made anew (PostgreSQL), without waiting. JIT_DB_OK when connected. */
+int jit_db_tend(struct jit_db *db);
+
 /* Notifications between connections to one database (PostgreSQL's
  * LISTEN/NOTIFY; SQLite has none): jit_db_listen() subscribes to channel,
  * again on every new connection; jit_db_listen_fd() is the descriptor that

@@ -25,6 +25,8 @@ struct jit_db_ops {
 	/* The engine's own words for rc's failure, for jit_db_fail(). */
 	const char *(*message)(struct jit_db *db, int rc);
 	void *(*handle)(struct jit_db *db);
+	/* NULL where there is nothing to tend (a connection to make anew). */
+	int (*tend)(struct jit_db *db);
 	/* NULL where the engine has no notifications. */
 	int (*listen)(struct jit_db *db, const char *channel);
 	int (*listen_fd)(struct jit_db *db, unsigned long *connection);

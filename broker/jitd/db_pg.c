@@ -6,8 +6,11 @@
 
 #include "db_driver.h"
 
+#include "timeutil.h"
+
 #include <inttypes.h>
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,9 +19,14 @@
 /* More parameters than any of the store's statements has. */
 #define PG_PARAMS_MAX 32
 #define PG_SQL_MAX 4096
-/* A lost connection is tried again at most this often (seconds): each try
- * holds jitd's loop up to connect_timeout. */
+/* A lost connection is tried again at most this often (seconds), each try
+ * given up after PG_CONNECT_TIMEOUT: it is made in steps that hold jitd's
+ * loop PG_STEP_MS at most, one each time the store is used or tended
+ * (about every second). */
 #define PG_RETRY_INTERVAL 2
+#define PG_CONNECT_TIMEOUT 10
+/* The longest one step waits for the server (ms). */
+#define PG_STEP_MS 20
 
 struct pg_stmt;
 
@@ -30,6 +38,8 @@ struct pg_db {
 	char channel[64];		/* listened to, again on a new connection; "" for none */
 	unsigned long connections;	/* made again after a loss */
 	time_t last_try;		/* of a new connection */
+	bool connecting;		/* PQresetStart() done, PQresetPoll() not yet OK */
+	PostgresPollingStatusType polling;	/* what the last poll waits for */
 	int64_t changes;		/* of the last statement run */
 	unsigned long statements;	/* names given to prepared ones */
 	char message[256];		/* the last failure, in PostgreSQL's words */
@@ -182,25 +192,72 @@ static int prepare_again(struct pg_db *db)
 /* JIT_DB_OK when connected, a lost connection made anew (at most every
  * PG_RETRY_INTERVAL seconds); else JIT_DB_UNREACHABLE. A transaction the
  * old connection had open is gone with it, rolled back by the server. */
-static int ensure_connected(struct pg_db *db)
+/* Whether the new connection's socket is ready for what its last poll
+ * waits for, within ms. */
+static bool socket_ready(struct pg_db *db, int ms)
 {
-	int rc;
+	struct pollfd pfd = { .fd = PQsocket(db->conn),
+			      .events = db->polling == PGRES_POLLING_WRITING ? POLLOUT : POLLIN };
 
-	if (PQstatus(db->conn) == CONNECTION_OK && !db->stale)
-		return JIT_DB_OK;
-	if (PQstatus(db->conn) != CONNECTION_OK) {
-		time_t now = time(NULL);
+	return pfd.fd >= 0 && poll(&pfd, 1, ms) == 1;
+}
 
+/* The new connection's polls while its socket is ready within PG_STEP_MS
+ * of each: a server that answers is connected to in one step. */
+static void poll_connection(struct pg_db *db)
+{
+	int64_t start = jit_monotonic_ms(), left;
+
+	while (db->polling != PGRES_POLLING_OK && db->polling != PGRES_POLLING_FAILED &&
+	       (left = start + PG_STEP_MS - jit_monotonic_ms()) > 0 &&
+	       socket_ready(db, (int)left))
+		db->polling = PQresetPoll(db->conn);
+}
+
+/* One step of making the connection anew: JIT_DB_OK once it is made, else
+ * JIT_DB_UNREACHABLE (still on its way, failed, or not yet tried again). */
+static int reconnect_step(struct pg_db *db)
+{
+	time_t now = time(NULL);
+
+	if (!db->connecting) {
 		if (now - db->last_try < PG_RETRY_INTERVAL)
 			return JIT_DB_UNREACHABLE;
 		db->last_try = now;
 		db->stale = true;
-		PQreset(db->conn);
-		if (PQstatus(db->conn) != CONNECTION_OK) {
+		if (!PQresetStart(db->conn)) {
 			note_message(db, PQerrorMessage(db->conn));
 			return JIT_DB_UNREACHABLE;
 		}
+		db->connecting = true;
+		db->polling = PGRES_POLLING_WRITING;
+	}
+	poll_connection(db);
+	if (db->polling == PGRES_POLLING_OK) {
+		db->connecting = false;
 		db->connections++;
+		return JIT_DB_OK;
+	}
+	if (db->polling == PGRES_POLLING_FAILED || now - db->last_try >= PG_CONNECT_TIMEOUT) {
+		note_message(db, db->polling == PGRES_POLLING_FAILED ? PQerrorMessage(db->conn)
+				 : "connecting to the server timed out");
+		db->connecting = false;
+		return JIT_DB_UNREACHABLE;
+	}
+	note_message(db, "connecting to the server again");
+	return JIT_DB_UNREACHABLE;
+}
+
+static int ensure_connected(struct pg_db *db)
+{
+	int rc;
+
+	if (PQstatus(db->conn) == CONNECTION_OK && !db->stale && !db->connecting)
+		return JIT_DB_OK;
+	if (db->connecting || PQstatus(db->conn) != CONNECTION_OK) {
+		rc = reconnect_step(db);
+		if (rc != JIT_DB_OK)
+			return rc;
 	}
 	rc = prepare_again(db);
 	db->stale = rc != JIT_DB_OK;
@@ -434,6 +491,11 @@ static void pg_close(struct jit_db *db)
 }
 
 /* channel: one of jit's own names (letters and _), never input. */
+static int pg_tend(struct jit_db *db)
+{
+	return ensure_connected(pg(db));
+}
+
 static int pg_listen(struct jit_db *db, const char *channel)
 {
 	int rc = ensure_connected(pg(db));
@@ -482,6 +544,7 @@ static const struct jit_db_ops pg_ops = {
 	.handle = pg_handle,
 	.listen = pg_listen,
 	.listen_fd = pg_listen_fd,
+	.tend = pg_tend,
 	.notifications = pg_notifications,
 };
 
@@ -518,11 +581,18 @@ static int refuse_password(const char *conninfo, jit_error *err)
  * passfile after it. */
 static PGconn *connect_with(const char *conninfo, const char *passfile)
 {
-	const char *keys[5], *values[5];
+	const char *keys[9], *values[9];
 	int n = 0;
 
 	keys[n] = "connect_timeout", values[n++] = "10";
 	keys[n] = "application_name", values[n++] = "jitd";
+	/* A server gone silent (not closed) is noticed within seconds, not
+	 * the minutes TCP would wait: a query's data unacknowledged for 10 s,
+	 * an idle connection unanswered for 30 s + 3 x 10 s. */
+	keys[n] = "tcp_user_timeout", values[n++] = "10000";
+	keys[n] = "keepalives_idle", values[n++] = "30";
+	keys[n] = "keepalives_interval", values[n++] = "10";
+	keys[n] = "keepalives_count", values[n++] = "3";
 	keys[n] = "dbname", values[n++] = conninfo;
 	if (passfile != NULL)
 		keys[n] = "passfile", values[n++] = passfile;

@@ -1031,6 +1031,7 @@ static void chores_event(struct server *s)
 	resume_listener(s);
 	if (jit_broker_has_housekeeping(s->b))
 		jit_broker_housekeeping(s->b);
+	jit_store_tend(s->b->store);
 	if (++s->catch_up >= CATCH_UP_INTERVAL) {
 		s->catch_up = 0;
 		jit_store_changes_catch_up(s->b->store);

@@ -799,6 +799,12 @@ void jit_store_take_notifications(struct jit_store *st)
 	jit_db_notifications(st->db, heard_change, st);
 }
 
+void jit_store_tend(struct jit_store *st)
+{
+	if (!jit_db_in_transaction(st->db))
+		(void)jit_db_tend(st->db);
+}
+
 void jit_store_changes_catch_up(struct jit_store *st)
 {
 	if (jit_db_engine(st->db) == JIT_DB_POSTGRESQL)

@@ -267,6 +267,9 @@ const char *const *jit_store_changed_hosts(struct jit_store *st, size_t *n);
 int jit_store_listen_fd(struct jit_store *st, unsigned long *connection);
 void jit_store_take_notifications(struct jit_store *st);
 void jit_store_changes_catch_up(struct jit_store *st);
+/* A step towards a lost connection to PostgreSQL made anew, without
+ * waiting (nothing on SQLite): run it about every second. */
+void jit_store_tend(struct jit_store *st);
 bool jit_store_changes_overflow(struct jit_store *st);
 void jit_store_changed_clear(struct jit_store *st);
 
