@@ -67,10 +67,19 @@ static int state_from_name(const char *name, enum jit_request_state *s)
 	return -1;
 }
 
+/* PostgreSQL's own, where several controllers may act at once. */
+static const char *const pg_request_sql[RQ_COUNT] = {
+	/* A lapsed request another controller is marking is left to it. */
+	[RQ_DUE] = "SELECT " REQUEST_COLUMNS " FROM requests WHERE state = 'pending'"
+		   " AND expires <= ? ORDER BY expires LIMIT ? FOR UPDATE SKIP LOCKED",
+};
+
 int jit_store_requests_prepare(struct jit_store *st, jit_error *err)
 {
 	for (int i = 0; i < RQ_COUNT; i++) {
-		int rc = jit_store_db_prepare(st->db, request_sql[i], &st->requests[i],
+		const char *sql = jit_db_engine(st->db) == JIT_DB_POSTGRESQL && pg_request_sql[i]
+					  ? pg_request_sql[i] : request_sql[i];
+		int rc = jit_store_db_prepare(st->db, sql, &st->requests[i],
 					      "preparing statements");
 
 		if (rc != JIT_DB_OK)
@@ -417,6 +426,7 @@ int jit_store_requests_open_each(struct jit_store *st, int64_t limit,
 	return rc;
 }
 
+/* 1 marked and audited, 0 no longer pending, -1. */
 static int expire_one(struct jit_store *st, const struct jit_access_request *r, time_t now,
 		      jit_error *err)
 {
@@ -426,28 +436,47 @@ static int expire_one(struct jit_store *st, const struct jit_access_request *r, 
 				     .reason = "nobody decided before request_ttl passed",
 				     .details = details };
 
+	int rc;
+
 	(void)snprintf(details, sizeof(details), "{\"request\":%lld}", (long long)r->id);
-	if (move_state(st, r->id, JIT_REQ_PENDING, JIT_REQ_EXPIRED, now, e.reason, NULL, err) < 0)
-		return -1;
-	return jit_store_insert_audit(st, &e, err);
+	rc = move_state(st, r->id, JIT_REQ_PENDING, JIT_REQ_EXPIRED, now, e.reason, NULL, err);
+	if (rc != 1)
+		return rc;	/* decided meanwhile (another controller): not ours to audit */
+	return jit_store_insert_audit(st, &e, err) == 0 ? 1 : -1;
 }
 
+/* One transaction's lapsed requests: *n read, the first *marked of due
+ * those it marked (the rest cleared). */
 static int expire_batch(struct jit_store *st, time_t now, struct jit_access_request *due,
-			size_t *n, jit_error *err)
+			size_t *n, size_t *marked, jit_error *err)
 {
 	struct jit_db_stmt *s;
 
-	*n = 0;
+	*n = *marked = 0;
 	if (jit_store_begin(st, err) != 0)
 		return -1;
 	s = rq(st, RQ_DUE);
 	jit_db_bind_int64(s, 1, now);
 	jit_db_bind_int64(s, 2, EXPIRE_BATCH);
-	if (read_requests(st, s, due, EXPIRE_BATCH, n, "reading lapsed requests", err) != 0)
+	if (read_requests(st, s, due, EXPIRE_BATCH, n, "reading lapsed requests", err) != 0) {
+		*marked = *n;	/* all cleared by the caller */
 		return jit_store_rollback(st);
-	for (size_t i = 0; i < *n; i++)
-		if (expire_one(st, &due[i], now, err) != 0)
+	}
+	for (size_t i = 0; i < *n; i++) {
+		int rc = expire_one(st, &due[i], now, err);
+
+		if (rc < 0) {
+			*marked = *n;	/* all cleared by the caller */
 			return jit_store_rollback(st);
+		}
+		if (rc == 1) {
+			struct jit_access_request r = due[i];
+
+			due[i] = due[*marked];
+			due[(*marked)++] = r;
+		}
+	}
+	clear_all(due + *marked, *n - *marked);
 	return jit_store_commit(st, err);
 }
 
@@ -456,24 +485,24 @@ int jit_store_requests_expire_due(struct jit_store *st, time_t now,
 				  void *ctx, jit_error *err)
 {
 	struct jit_access_request *due = calloc(EXPIRE_BATCH, sizeof(*due));
-	size_t n;
+	size_t n, marked;
 	int total = 0;
 
 	if (due == NULL)
 		return jit_error_set(err, "out of memory");
 	do {
-		if (expire_batch(st, now, due, &n, err) != 0) {
-			clear_all(due, n);
+		if (expire_batch(st, now, due, &n, &marked, err) != 0) {
+			clear_all(due, marked);
 			free(due);
 			return -1;
 		}
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = 0; i < marked; i++) {
 			due[i].state = JIT_REQ_EXPIRED;
 			if (fn != NULL)
 				fn(&due[i], ctx);
 		}
-		clear_all(due, n);
-		total += (int)n;
+		clear_all(due, marked);
+		total += (int)marked;
 	} while (n == EXPIRE_BATCH);
 	free(due);
 	return total;

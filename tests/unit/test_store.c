@@ -1164,6 +1164,49 @@ static void test_acks_heard_by_another_controller(void **state)
 	jit_store_close(b);
 }
 
+static int count_lapsed_audit(const struct jit_audit_entry *e, void *ctx)
+{
+	if (strcmp(e->result, "expired") == 0 && strcmp(e->action, "request") == 0)
+		(*(int *)ctx)++;
+	return 0;
+}
+
+/* Two controllers marking lapsed requests at once: one another holds is
+ * skipped, and each is marked, told and audited once. */
+static void test_lapsed_requests_once(void **state)
+{
+	struct fixture *f = *state;
+	PGconn *other = PQconnectdb(postgresql);
+	PGresult *r;
+	char sql[96];
+	jit_error err;
+	int64_t held;
+	int audited = 0;
+
+	pg_exec("ALTER DATABASE jit SET lock_timeout = '5s'");
+	open_store(f);
+	held = add_request(f->st, "alice", NOW + 10);
+	(void)add_request(f->st, "bob", NOW + 20);
+	(void)snprintf(sql, sizeof(sql), "BEGIN; SELECT 1 FROM requests WHERE id = %lld FOR UPDATE",
+		       (long long)held);
+	r = PQexec(other, sql);
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	PQclear(r);
+	marked = 0;
+	assert_int_equal(jit_store_requests_expire_due(f->st, NOW + 30, count_lapsed, NULL, &err), 1);
+	assert_int_equal(marked, 1);	/* bob's: alice's is held */
+	/* The other marks alice's itself, and commits. */
+	(void)snprintf(sql, sizeof(sql), "UPDATE requests SET state = 'expired' WHERE id = %lld;"
+		       " COMMIT", (long long)held);
+	PQclear(PQexec(other, sql));
+	PQfinish(other);
+	assert_int_equal(jit_store_requests_expire_due(f->st, NOW + 30, count_lapsed, NULL, &err), 0);
+	assert_int_equal(marked, 1);
+	assert_int_equal(jit_store_audit_each(f->st, 0, NULL, 0, false, count_lapsed_audit,
+					      &audited, &err), 0);
+	assert_int_equal(audited, 1);
+}
+
 struct review_call {
 	struct jit_store *st;
 	int64_t id;
@@ -1245,6 +1288,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_acks_heard_by_another_controller, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_lapsed_requests_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reviews_at_once_count_each_other, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_rates_shared_by_controllers, setup, teardown),
@@ -1278,7 +1322,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_not_a_database_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locked_database_refuses_grant, setup, teardown),
 	};
-	const size_t pg_only = 6, sqlite_only = 4, n = sizeof(tests) / sizeof(tests[0]);
+	const size_t pg_only = 7, sqlite_only = 4, n = sizeof(tests) / sizeof(tests[0]);
 
 	postgresql = getenv("JIT_TEST_POSTGRESQL");
 	if (postgresql != NULL)
