@@ -49,7 +49,7 @@ int jit_store_begin(struct jit_store *st, jit_error *err);
 int jit_store_commit(struct jit_store *st, jit_error *err);
 /* Ends the open transaction; always -1, for `return jit_store_rollback(st);`. */
 int jit_store_rollback(struct jit_store *st);
-/* A query of one time (min(...)): 1 and *when, 0 when it is NULL, -1. */
+/* A query of one time (the first of an index): 1 and *when, 0 when it is NULL, -1. */
 int jit_store_first_time(struct jit_store *st, struct jit_db_stmt *s, const char *what, time_t *when,
 			 jit_error *err);
 int jit_store_insert_audit(struct jit_store *st, const struct jit_audit_entry *e, jit_error *err);
