@@ -999,29 +999,39 @@ static int count_expire(const struct jit_audit_entry *e, void *ctx)
 	return 0;
 }
 
+/* Another controller's connection holding row id of table in an open
+ * transaction; the store's sweeps wait at most 5 s for a lock (a failure,
+ * not a hang, when they do not skip it). */
+static PGconn *hold_row(const char *table, int64_t id)
+{
+	PGconn *other = PQconnectdb(postgresql);
+	char sql[96];
+	PGresult *r;
+
+	pg_exec("ALTER DATABASE jit SET lock_timeout = '5s'");
+	(void)snprintf(sql, sizeof(sql), "BEGIN; SELECT 1 FROM %s WHERE id = %lld FOR UPDATE", table,
+		       (long long)id);
+	r = PQexec(other, sql);
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	PQclear(r);
+	return other;
+}
+
 /* Two controllers marking expiry at once: a due grant the other holds is
  * skipped, not marked twice; once it is let go, the next sweep finds it
  * marked or marks it, each grant audited once. */
 static void test_expiry_skips_what_another_marks(void **state)
 {
 	struct fixture *f = *state;
-	PGconn *other = PQconnectdb(postgresql);
-	PGresult *r;
-	char sql[96];
+	PGconn *other;
 	jit_error err;
 	int64_t held;
 	int expires = 0;
 
-	/* Without the skip, the sweep would wait on the lock: a failure, not a hang. */
-	pg_exec("ALTER DATABASE jit SET lock_timeout = '5s'");
 	open_store(f);
 	held = add_grant(f->st, "alice", "AAAAAAAAAAAAAAAAAAAAAA", NOW + 10);
 	(void)add_grant(f->st, "bob", "BBBBBBBBBBBBBBBBBBBBBB", NOW + 20);
-	(void)snprintf(sql, sizeof(sql), "BEGIN; SELECT 1 FROM grants WHERE id = %lld FOR UPDATE",
-		       (long long)held);
-	r = PQexec(other, sql);
-	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
-	PQclear(r);
+	other = hold_row("grants", held);
 	marked = 0;
 	assert_int_equal(jit_store_expire_due(f->st, NOW + 30, count_marked, NULL, &err), 1);
 	assert_int_equal(marked, 1);	/* bob's: alice's is held */
@@ -1176,22 +1186,16 @@ static int count_lapsed_audit(const struct jit_audit_entry *e, void *ctx)
 static void test_lapsed_requests_once(void **state)
 {
 	struct fixture *f = *state;
-	PGconn *other = PQconnectdb(postgresql);
-	PGresult *r;
+	PGconn *other;
 	char sql[96];
 	jit_error err;
 	int64_t held;
 	int audited = 0;
 
-	pg_exec("ALTER DATABASE jit SET lock_timeout = '5s'");
 	open_store(f);
 	held = add_request(f->st, "alice", NOW + 10);
 	(void)add_request(f->st, "bob", NOW + 20);
-	(void)snprintf(sql, sizeof(sql), "BEGIN; SELECT 1 FROM requests WHERE id = %lld FOR UPDATE",
-		       (long long)held);
-	r = PQexec(other, sql);
-	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
-	PQclear(r);
+	other = hold_row("requests", held);
 	marked = 0;
 	assert_int_equal(jit_store_requests_expire_due(f->st, NOW + 30, count_lapsed, NULL, &err), 1);
 	assert_int_equal(marked, 1);	/* bob's: alice's is held */
