@@ -1162,9 +1162,7 @@ static void dispatch(struct server *s, struct source *src, uint32_t events)
 		chores_event(s);
 		break;
 	case SRC_DATABASE:
-		jit_store_take_notifications(s->b->store);
-		jit_broker_take_heard_acks(s->b);
-		break;
+		break;	/* read by push_changes(), after every batch of events */
 	case SRC_CLIENT:
 		client_event(s, (struct client *)src, events);
 		break;

@@ -618,6 +618,25 @@ static void grant_details(const struct jit_grant *g, const char *remote, char *b
 		       ports, expires, g->jti, remote ? ",\"remote\":" : "", remote ? remote : "");
 }
 
+/* payload to every controller listening on the database (PostgreSQL), at
+ * commit; nothing on SQLite. */
+static int notify_others(struct jit_store *st, const char *payload, const char *what,
+			 jit_error *err)
+{
+	struct jit_db_stmt *s;
+	int rc;
+
+	if (jit_db_engine(st->db) != JIT_DB_POSTGRESQL)
+		return 0;
+	s = stmt(st, ST_NOTIFY_CHANGE);
+	jit_db_bind_text(s, 1, payload);
+	rc = jit_db_step(s, "telling the other controllers");
+	jit_db_reset(s);
+	if (rc != JIT_DB_ROW)
+		return jit_store_db_fail(st, rc == JIT_DB_DONE ? JIT_DB_ERROR : rc, what, err);
+	return 0;
+}
+
 void jit_store_set_host(struct jit_store *st, const char *host)
 {
 	(void)snprintf(st->own_host, sizeof(st->own_host), "%s", host);
@@ -683,17 +702,8 @@ static int queue_change(struct jit_store *st, const char *host, const char *kind
 	jit_db_bind_text(s, 1, host);
 	st->last_seq_queued = jit_db_step(s, NULL) == JIT_DB_ROW ? jit_db_column_int64(s, 0) : 0;
 	jit_db_reset(s);
-	if (jit_db_engine(st->db) == JIT_DB_POSTGRESQL) {
-		int rc;
-
-		s = stmt(st, ST_NOTIFY_CHANGE);
-		jit_db_bind_text(s, 1, host);
-		rc = jit_db_step(s, "telling the other controllers");
-		jit_db_reset(s);
-		if (rc != JIT_DB_ROW)
-			return jit_store_db_fail(st, rc == JIT_DB_DONE ? JIT_DB_ERROR : rc,
-						 "telling the other controllers of the change", err);
-	}
+	if (notify_others(st, host, "telling the other controllers of the change", err) != 0)
+		return -1;
 	note_changed(st, host);
 	return 0;
 }
@@ -1505,21 +1515,10 @@ int jit_store_changes_each(struct jit_store *st, const char *host, int64_t since
 /* The other controllers told: an answer one holds may wait for this ack. */
 static int notify_ack(struct jit_store *st, const char *host, int64_t seq, jit_error *err)
 {
-	struct jit_db_stmt *s;
 	char payload[JIT_HOST_MAX + 24];
-	int rc;
 
-	if (jit_db_engine(st->db) != JIT_DB_POSTGRESQL)
-		return 0;
 	(void)snprintf(payload, sizeof(payload), "%s %lld", host, (long long)seq);
-	s = stmt(st, ST_NOTIFY_CHANGE);
-	jit_db_bind_text(s, 1, payload);
-	rc = jit_db_step(s, "telling the other controllers");
-	jit_db_reset(s);
-	if (rc != JIT_DB_ROW)
-		return jit_store_db_fail(st, rc == JIT_DB_DONE ? JIT_DB_ERROR : rc,
-					 "telling the other controllers of the ack", err);
-	return 0;
+	return notify_others(st, payload, "telling the other controllers of the ack", err);
 }
 
 int jit_store_host_ack(struct jit_store *st, const char *host, int64_t seq, time_t now,
