@@ -79,9 +79,18 @@ void jit_store_close(struct jit_store *st);
  * store: a fork() takes no thread along. 0, or -1 with err and SQLite's
  * own checkpoints left in place. */
 int jit_store_checkpoint_start(struct jit_store *st, jit_error *err);
+/* The same, the thread asked every `every` WAL pages, and the committing
+ * thread copying back the rest itself once the WAL is restart_at pages
+ * long (the defaults: 1,000 and 16,000). */
+int jit_store_checkpoint_start_every(struct jit_store *st, int every, int restart_at,
+				     jit_error *err);
+struct jit_checkpoint_counts {
+	unsigned long thread;		/* checkpoints run on the thread */
+	unsigned long committing;	/* ... by the committing thread */
+};
 /* Joins the thread once it has run what was asked of it; SQLite's own
- * checkpoints again. The number of checkpoints it ran. */
-unsigned long jit_store_checkpoint_stop(struct jit_store *st);
+ * checkpoints again. */
+struct jit_checkpoint_counts jit_store_checkpoint_stop(struct jit_store *st);
 
 /* The schema version of the open database. */
 int jit_store_schema_version(struct jit_store *st);

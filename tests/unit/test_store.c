@@ -549,10 +549,42 @@ static void test_checkpoints_on_their_thread(void **state)
 		(void)snprintf(jti, sizeof(jti), "jti-%d", i);
 		(void)add_grant(f->st, "alice", jti, NOW + 600);
 	}
-	assert_true(jit_store_checkpoint_stop(f->st) >= 1);
+	assert_true(jit_store_checkpoint_stop(f->st).thread >= 1);
 	assert_int_equal(stat(f->path, &after), 0);
 	assert_true(after.st_size > before.st_size);
-	assert_int_equal(jit_store_checkpoint_stop(f->st), 0);
+	assert_int_equal(jit_store_checkpoint_stop(f->st).thread, 0);
+}
+
+#define WAL_FRAME (4096 + 24)	/* a page and its frame header */
+
+/* Commits one after another, as fast as they come, never let the thread
+ * catch up with the WAL; past its bound the committing thread copies back
+ * the rest, and the WAL is written from its start again: it never holds
+ * more than the bound and one transaction's pages. */
+static void test_wal_bounded_under_steady_commits(void **state)
+{
+	struct fixture *f = *state;
+	jit_error err = { "" };
+	struct jit_checkpoint_counts counts;
+	char wal[sizeof(f->path) + 8], jti[32];
+	struct stat sb;
+	off_t longest = 0;
+	const int every = 50, bound = 200;
+
+	(void)snprintf(wal, sizeof(wal), "%s-wal", f->path);
+	open_store(f);
+	assert_int_equal(jit_store_checkpoint_start_every(f->st, every, bound, &err), 0);
+	for (int i = 0; i < 600; i++) {
+		(void)snprintf(jti, sizeof(jti), "jti-%d", i);
+		(void)add_grant(f->st, "alice", jti, NOW + 600);
+		assert_int_equal(stat(wal, &sb), 0);
+		if (sb.st_size > longest)
+			longest = sb.st_size;
+	}
+	counts = jit_store_checkpoint_stop(f->st);
+	assert_true(counts.committing >= 1);
+	/* A grant's transaction writes fewer than 16 pages. */
+	assert_true(longest <= 32 + (off_t)(bound + 16) * WAL_FRAME);
 }
 
 static void test_list_filters(void **state)
@@ -1323,10 +1355,12 @@ int main(void)
 		/* What only an SQLite file has, last: its migrations, WAL and locks. */
 		cmocka_unit_test_setup_teardown(test_migration_from_version_1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checkpoints_on_their_thread, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wal_bounded_under_steady_commits, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_not_a_database_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locked_database_refuses_grant, setup, teardown),
 	};
-	const size_t pg_only = 7, sqlite_only = 4, n = sizeof(tests) / sizeof(tests[0]);
+	const size_t pg_only = 7, sqlite_only = 5, n = sizeof(tests) / sizeof(tests[0]);
 
 	postgresql = getenv("JIT_TEST_POSTGRESQL");
 	if (postgresql != NULL)
