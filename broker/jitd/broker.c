@@ -383,6 +383,22 @@ int jit_broker_next_expiry(struct jit_broker *b, time_t *when)
 	return rc > 0 || lapses > 0 || starts > 0 ? 1 : 0;
 }
 
+void jit_broker_timer_note(struct jit_broker *b, time_t when)
+{
+	if (b->timer.earliest == 0 || when < b->timer.earliest)
+		b->timer.earliest = when;
+}
+
+bool jit_broker_take_timer_news(struct jit_broker *b, time_t *earliest)
+{
+	bool reread = b->timer.reread;
+
+	*earliest = b->timer.earliest;
+	b->timer.reread = false;
+	b->timer.earliest = 0;
+	return reread;
+}
+
 void jit_broker_tick(struct jit_broker *b)
 {
 	jit_error err;

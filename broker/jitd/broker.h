@@ -133,6 +133,12 @@ struct jit_broker {
 		int64_t ms;
 		struct jit_peer peer;
 	} await;
+	/* What the operations since the server last armed its timer did to
+	 * the next deadline (jit_broker_take_timer_news()). */
+	struct {
+		bool reread;		/* something other than new grants */
+		time_t earliest;	/* the new grants' earliest end or start, or 0 */
+	} timer;
 };
 
 /* Loads the configuration and key, opens the store and the firewall
@@ -172,6 +178,13 @@ void jit_broker_tick(struct jit_broker *b);
 /* When the next active grant ends: 1 and *when; 0 when none is active;
  * -1 when the database could not say (logged). */
 int jit_broker_next_expiry(struct jit_broker *b, time_t *when);
+
+/* A new grant's end, or its window's start, for the timer. */
+void jit_broker_timer_note(struct jit_broker *b, time_t when);
+/* After operations: true when the next deadline must be read anew (an
+ * operation did more than make grants); else *earliest is the earliest
+ * deadline their grants added (0: none). Clears what was noted. */
+bool jit_broker_take_timer_news(struct jit_broker *b, time_t *earliest);
 
 /* Answers one request line (without its newline). *bad is set when the
  * line was not a well-formed request, for the server's garbage count.

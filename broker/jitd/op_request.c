@@ -290,10 +290,16 @@ static int grant_one(struct jit_broker *b, const struct jit_peer *peer,
 		return -1;
 	}
 	jit_metrics_phase_end(&b->metrics, JIT_PHASE_STORE, jit_monotonic_seconds());
-	/* Another host's enforcer opens its window; a scheduled one opens at
-	 * its start (jit_broker_expire()). */
-	if (strcmp(g->host, b->cfg->host) != 0 || g->not_before > now)
+	/* Every grant ends on this jitd's timer; only this host's windows
+	 * start on it. Another host's enforcer opens its window; a scheduled
+	 * one opens at its start (jit_broker_expire()). */
+	jit_broker_timer_note(b, g->expires);
+	if (strcmp(g->host, b->cfg->host) != 0)
 		return 0;
+	if (g->not_before > now) {
+		jit_broker_timer_note(b, g->not_before);
+		return 0;
+	}
 	*failed = STEP_FIREWALL;
 	jit_fw_entry_from_grant(g, b->cfg->used_up_grace, &entry);
 	if (jit_firewall_open(b->fw, &entry, err) != 0) {

@@ -198,6 +198,7 @@ static int record_request(struct jit_broker *b, const struct jit_peer *peer, jso
 		jit_error_set(err, "out of memory");
 	else
 		rc = jit_store_request_add(b->store, ar, &e, err);
+	b->timer.reread = true;	/* it lapses on the timer */
 	free(details);
 	json_decref(fields);
 	return rc;

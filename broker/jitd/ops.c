@@ -426,6 +426,10 @@ static json_t *run_op(struct jit_broker *b, struct jit_peer *as, json_t *req, bo
 		return jit_op_refusal("denied", "not_a_host", "follow, ack and login are an enforcer's,"
 				      " through jit-sshd with its host's key (jit-host=)");
 	*bad = false;
+	/* A request's grants say when they end themselves (grant_one());
+	 * whatever else an operation does, the timer reads anew. */
+	if (op->run != jit_op_request)
+		b->timer.reread = true;
 	resp = op->run(b, as, req);
 	return resp != NULL ? resp : jit_broker_error("internal", "out of memory");
 }

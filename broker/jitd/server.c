@@ -104,6 +104,8 @@ struct server {
 	bool push_more;			/* a follower has more to be sent */
 	struct client *upstream;	/* an enforcer's link, or NULL */
 	size_t n_held;			/* clients whose answer waits for acks */
+	time_t timer_at;		/* when timer is armed for (0: not armed) */
+	bool timer_known;		/* ... as read from the database */
 	bool stop;
 };
 
@@ -224,7 +226,7 @@ static void client_watch(struct server *s, struct client *c, uint32_t events)
 
 /* --- clients ------------------------------------------------------------------------ */
 
-static void arm_expiry_timer(struct server *s);
+static void rearm_expiry_timer(struct server *s);
 static void resume_listener(struct server *s);
 
 static void client_close(struct server *s, struct client *c)
@@ -389,6 +391,7 @@ static void handle_line(struct server *s, struct client *c, const char *line, si
 	json_t *resp;
 
 	if (c->upstream) {
+		s->b->timer.reread = true;	/* the controller's changes */
 		if (jit_upstream_line(s->b, line, len, jit_monotonic_ms()) != 0)
 			c->closing = true;
 		return;
@@ -529,7 +532,7 @@ static void client_event(struct server *s, struct client *c, uint32_t events)
 		return;
 	}
 	if (process_input(s, c) > 0)
-		arm_expiry_timer(s);
+		rearm_expiry_timer(s);
 	if (c->upstream && !c->closing)
 		upstream_send(c, s->b);
 	flushed = client_flush(c);
@@ -884,21 +887,44 @@ static void retry_expiry_soon(struct server *s)
 	struct itimerspec its = { .it_value = { .tv_sec = 1 } };
 
 	(void)timerfd_settime(s->timer.fd, 0, &its, NULL);
+	s->timer_known = false;
+}
+
+static void set_expiry_timer(struct server *s, time_t when)
+{
+	struct itimerspec its = { .it_value = { .tv_sec = when } };
+
+	(void)timerfd_settime(s->timer.fd, TFD_TIMER_ABSTIME, &its, NULL);
+	s->timer_at = when;
 }
 
 static void arm_expiry_timer(struct server *s)
 {
-	struct itimerspec its = { 0 };
-	time_t when;
-	int rc = jit_broker_next_expiry(s->b, &when);
+	time_t when, noted;
+	int rc;
 
+	(void)jit_broker_take_timer_news(s->b, &noted);	/* all read now */
+	rc = jit_broker_next_expiry(s->b, &when);
 	if (rc < 0) {
 		retry_expiry_soon(s);
 		return;
 	}
-	if (rc > 0)
-		its.it_value.tv_sec = when > 0 ? when : 1;
-	(void)timerfd_settime(s->timer.fd, TFD_TIMER_ABSTIME, &its, NULL);
+	set_expiry_timer(s, rc > 0 ? (when > 0 ? when : 1) : 0);
+	s->timer_known = true;
+}
+
+/* After operations: grants alone only bring the timer forward, to their
+ * earliest end or start (no query); anything else reads it anew. */
+static void rearm_expiry_timer(struct server *s)
+{
+	time_t earliest;
+
+	if (jit_broker_take_timer_news(s->b, &earliest) || !s->timer_known) {
+		arm_expiry_timer(s);
+		return;
+	}
+	if (earliest > 0 && (s->timer_at == 0 || earliest < s->timer_at))
+		set_expiry_timer(s, earliest);
 }
 
 /* The second the timer fired in: time() reads a coarse clock that can still
@@ -1037,6 +1063,8 @@ static void chores_event(struct server *s)
 		jit_store_changes_catch_up(s->b->store);
 	}
 	forget_full_rates(s);
+	/* What other controllers on the database made meanwhile. */
+	arm_expiry_timer(s);
 }
 
 static void arm_tick(struct server *s)
