@@ -436,16 +436,18 @@ static void put_swap(FILE *f, const struct jit_fw_plan *plan, int family, int64_
 	fprintf(f, "flush %s-new\n", set);
 	for (size_t i = 0; i < plan->n_keys; i++) {
 		const struct jit_fw_key *k = &plan->keys[i];
+		struct jit_fw_seg_iter it = { 0, 0 };
+		const struct jit_fw_seg *s;
 		char staging[16];
 
 		if (k->family != family)
 			continue;
 		(void)snprintf(staging, sizeof(staging), "%s-new", set);
-		for (size_t j = 0; j < k->n; j++) {
-			long long t = timeout_s(k->segs[j].expires_ms, now_ms);
+		while ((s = jit_fw_key_next(k, &it)) != NULL) {
+			long long t = timeout_s(s->expires_ms, now_ms);
 
 			if (t > 0)
-				put_segment(f, "add", staging, family, k->proto, k->port, &k->segs[j], t);
+				put_segment(f, "add", staging, family, k->proto, k->port, s, t);
 		}
 	}
 	fprintf(f, "swap %s-new %s\ndestroy %s-new\n", set, set, set);

@@ -176,17 +176,18 @@ static void put_plan(FILE *f, const struct jit_fw_plan *plan, int family, bool h
 
 	for (size_t i = 0; i < plan->n_keys; i++) {
 		const struct jit_fw_key *k = &plan->keys[i];
+		struct jit_fw_seg_iter it = { 0, 0 };
+		const struct jit_fw_seg *s;
 
 		if (k->family != family)
 			continue;
-		for (size_t j = 0; j < k->n; j++) {
-			if (k->segs[j].expires_ms <= now_ms || is_host(family, &k->segs[j]) != hosts)
+		while ((s = jit_fw_key_next(k, &it)) != NULL) {
+			if (s->expires_ms <= now_ms || is_host(family, s) != hosts)
 				continue;
-			fprintf(f, open ? ", " : "add element " TABLE " %s { ",
-				set_of(family, &k->segs[j]));
+			fprintf(f, open ? ", " : "add element " TABLE " %s { ", set_of(family, s));
 			open = true;
-			put_element(f, family, k->proto, k->port, &k->segs[j]);
-			put_timeout(f, k->segs[j].expires_ms - now_ms);
+			put_element(f, family, k->proto, k->port, s);
+			put_timeout(f, s->expires_ms - now_ms);
 		}
 	}
 	if (open)

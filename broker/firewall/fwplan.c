@@ -154,8 +154,11 @@ void jit_fw_changes_free(struct jit_fw_changes *c)
 
 void jit_fw_plan_free(struct jit_fw_plan *plan)
 {
-	for (size_t i = 0; i < plan->n_keys; i++)
-		free(plan->keys[i].segs);
+	for (size_t i = 0; i < plan->n_keys; i++) {
+		for (size_t c = 0; c < plan->keys[i].n_chunks; c++)
+			free(plan->keys[i].chunks[c].segs);
+		free(plan->keys[i].chunks);
+	}
 	free(plan->keys);
 	free(plan->recs);
 	memset(plan, 0, sizeof(*plan));
@@ -441,20 +444,73 @@ static bool seg_in(const struct jit_fw_seg *s, const struct jit_fw_seg *list, si
 	return false;
 }
 
-/* The first segment ending at or after a (binary search: segments are sorted). */
-static size_t first_overlap(const struct jit_fw_key *k, const uint8_t *a, size_t len)
+/* A segment's place in a key: chunk c, index i in it; (n_chunks, 0) past
+ * the last. */
+struct seg_pos {
+	size_t c, i;
+};
+
+static const struct jit_fw_seg *seg_at(const struct jit_fw_key *k, struct seg_pos p)
 {
-	size_t lo = 0, hi = k->n;
+	return p.c < k->n_chunks ? &k->chunks[p.c].segs[p.i] : NULL;
+}
+
+static void seg_advance(const struct jit_fw_key *k, struct seg_pos *p)
+{
+	if (++p->i == k->chunks[p->c].n) {
+		p->c++;
+		p->i = 0;
+	}
+}
+
+const struct jit_fw_seg *jit_fw_key_next(const struct jit_fw_key *k, struct jit_fw_seg_iter *it)
+{
+	struct seg_pos p = { it->chunk, it->i };
+	const struct jit_fw_seg *s = seg_at(k, p);
+
+	if (s != NULL) {
+		seg_advance(k, &p);
+		it->chunk = p.c;
+		it->i = p.i;
+	}
+	return s;
+}
+
+/* In segs[0, n), the first ending at or after a (they are sorted). */
+static size_t first_ending_from(const struct jit_fw_seg *segs, size_t n, const uint8_t *a,
+				size_t len)
+{
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (addr_cmp(k->segs[mid].hi, a, len) < 0)
+		if (addr_cmp(segs[mid].hi, a, len) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	return lo;
+}
+
+/* The first segment of k ending at or after a: the chunk whose last one
+ * does, then the segment in it. */
+static struct seg_pos first_overlap(const struct jit_fw_key *k, const uint8_t *a, size_t len)
+{
+	size_t lo = 0, hi = k->n_chunks;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct jit_fw_chunk *ch = &k->chunks[mid];
+
+		if (addr_cmp(ch->segs[ch->n - 1].hi, a, len) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == k->n_chunks)
+		return (struct seg_pos){ lo, 0 };
+	return (struct seg_pos){ lo, first_ending_from(k->chunks[lo].segs, k->chunks[lo].n, a, len) };
 }
 
 static int diff_into(const struct jit_fw_key *k, const struct jit_fw_seg *old, size_t n_old,
@@ -473,34 +529,149 @@ static int diff_into(const struct jit_fw_key *k, const struct jit_fw_seg *old, s
 	return 0;
 }
 
-/* Replaces segments [i0, i1) of k with the n new ones. */
-static int splice(struct jit_fw_key *k, size_t i0, size_t i1, const struct jit_fw_seg *new,
-		  size_t n)
-{
-	size_t tail = k->n - i1;
+/* What takes the place of chunks [c0, c1] of k: the first o0 segments
+ * of c0, the new ones, and chunk c1's from o1 on, in chunks of at most
+ * JIT_FW_CHUNK_MAX (none when that is nothing). */
+struct rechunk {
+	size_t c0, o0, c1, o1;
+};
 
-	if (grow((void **)&k->segs, &k->cap, k->n - (i1 - i0) + n, sizeof(*k->segs)) != 0)
-		return -1;
-	if (tail > 0)
-		memmove(&k->segs[i0 + n], &k->segs[i1], tail * sizeof(*k->segs));
+static size_t rechunk_total(const struct jit_fw_key *k, const struct rechunk *r, size_t n_new)
+{
+	return r->o0 + n_new + (k->chunks[r->c1].n - r->o1);
+}
+
+/* n segments from src (NULL when there are no new ones). */
+static void copy_segs(struct jit_fw_seg *dst, const struct jit_fw_seg *src, size_t n)
+{
 	if (n > 0)
-		memcpy(&k->segs[i0], new, n * sizeof(*new));
-	k->n = i0 + n + tail;
+		memcpy(dst, src, n * sizeof(*src));
+}
+
+/* The segments of r, in order, into out. */
+static void rechunk_gather(const struct jit_fw_key *k, const struct rechunk *r,
+			   const struct jit_fw_seg *new, size_t n_new, struct jit_fw_seg *out)
+{
+	const struct jit_fw_chunk *last = &k->chunks[r->c1];
+
+	copy_segs(out, k->chunks[r->c0].segs, r->o0);
+	copy_segs(out + r->o0, new, n_new);
+	copy_segs(out + r->o0 + n_new, last->segs + r->o1, last->n - r->o1);
+}
+
+/* Chunks [c0, c1] replaced by `pieces` chunks sharing all's total
+ * segments evenly. */
+static int rechunk_apply(struct jit_fw_key *k, const struct rechunk *r, const struct jit_fw_seg *all,
+			 size_t total)
+{
+	size_t pieces = (total + JIT_FW_CHUNK_MAX - 1) / JIT_FW_CHUNK_MAX, old = r->c1 - r->c0 + 1,
+	       n_chunks = k->n_chunks - old + pieces, done = 0, i;
+	struct jit_fw_chunk *made = calloc(pieces ? pieces : 1, sizeof(*made));
+
+	if (made == NULL)
+		return -1;
+	for (i = 0; i < pieces; i++) {
+		made[i].n = total / pieces + (i < total % pieces);
+		made[i].segs = malloc(made[i].n * sizeof(*all));
+		if (made[i].segs == NULL)
+			break;
+		copy_segs(made[i].segs, all + done, made[i].n);
+		done += made[i].n;
+	}
+	if (i < pieces ||
+	    grow((void **)&k->chunks, &k->cap_chunks, n_chunks, sizeof(*k->chunks)) != 0) {
+		for (size_t j = 0; j < pieces; j++)
+			free(made[j].segs);
+		free(made);
+		return -1;
+	}
+	for (size_t c = r->c0; c <= r->c1; c++)
+		free(k->chunks[c].segs);
+	memmove(&k->chunks[r->c0 + pieces], &k->chunks[r->c1 + 1],
+		(k->n_chunks - r->c1 - 1) * sizeof(*k->chunks));
+	memcpy(&k->chunks[r->c0], made, pieces * sizeof(*made));
+	k->n_chunks = n_chunks;
+	free(made);
 	return 0;
 }
 
-/* The live segments [i0, i1) of k, as spans. */
-static int collect_segments(const struct jit_fw_key *k, size_t i0, size_t i1, int64_t now_ms,
+/* Replaces the n_old segments of k from p on with the n new ones. */
+static int splice(struct jit_fw_key *k, struct seg_pos p, size_t n_old, const struct jit_fw_seg *new,
+		  size_t n)
+{
+	struct rechunk r = { p.c, p.i, p.c, p.i };
+	struct jit_fw_seg *all;
+	size_t total;
+	int rc;
+
+	if (k->n_chunks == 0) {
+		if (n == 0)
+			return 0;
+		/* An empty first chunk, replaced by the new ones. */
+		if (grow((void **)&k->chunks, &k->cap_chunks, 1, sizeof(*k->chunks)) != 0)
+			return -1;
+		k->chunks[0] = (struct jit_fw_chunk){ malloc(sizeof(*new)), 0 };
+		if (k->chunks[0].segs == NULL)
+			return -1;
+		k->n_chunks = 1;
+		r = (struct rechunk){ 0, 0, 0, 0 };
+	} else if (p.c == k->n_chunks) {	/* after the last: into the last chunk */
+		r.c0 = r.c1 = k->n_chunks - 1;
+		r.o0 = r.o1 = k->chunks[r.c0].n;
+	}
+	/* The end of what goes: n_old segments on, in as many chunks. */
+	for (size_t left = n_old; left > 0;) {
+		size_t here = k->chunks[r.c1].n - r.o1, take = left < here ? left : here;
+
+		r.o1 += take;
+		left -= take;
+		if (left > 0) {
+			r.c1++;
+			r.o1 = 0;
+		}
+	}
+	total = rechunk_total(k, &r, n);
+	all = malloc((total ? total : 1) * sizeof(*all));
+	if (all == NULL)
+		return -1;
+	rechunk_gather(k, &r, new, n, all);
+	rc = rechunk_apply(k, &r, all, total);
+	free(all);
+	if (rc == 0)
+		k->n = k->n - n_old + n;
+	return rc;
+}
+
+/* The live ones of segs[0, n), as spans. */
+static int collect_segments(const struct jit_fw_seg *segs, size_t n, int64_t now_ms,
 			    struct spans *out)
 {
-	for (size_t i = i0; i < i1; i++) {
-		if (k->segs[i].expires_ms <= now_ms)
+	for (size_t i = 0; i < n; i++) {
+		if (segs[i].expires_ms <= now_ms)
 			continue;
 		if (grow((void **)&out->items, &out->cap, out->n + 1, sizeof(*out->items)) != 0)
 			return -1;
-		memcpy(out->items[out->n].lo, k->segs[i].lo, 16);
-		memcpy(out->items[out->n].hi, k->segs[i].hi, 16);
-		out->items[out->n++].expires_ms = k->segs[i].expires_ms;
+		memcpy(out->items[out->n].lo, segs[i].lo, 16);
+		memcpy(out->items[out->n].hi, segs[i].hi, 16);
+		out->items[out->n++].expires_ms = segs[i].expires_ms;
+	}
+	return 0;
+}
+
+/* From p on, the segments of k that start at or before b, copied into
+ * *old (NULL when none). */
+static int overlapping(const struct jit_fw_key *k, struct seg_pos p, const uint8_t *b, size_t len,
+		       struct jit_fw_seg **old, size_t *n_old)
+{
+	size_t cap = 0;
+	const struct jit_fw_seg *s;
+
+	*old = NULL;
+	*n_old = 0;
+	for (; (s = seg_at(k, p)) != NULL && addr_cmp(s->lo, b, len) <= 0; seg_advance(k, &p)) {
+		if (grow((void **)old, &cap, *n_old + 1, sizeof(**old)) != 0)
+			return -1;
+		(*old)[(*n_old)++] = *s;
 	}
 	return 0;
 }
@@ -513,40 +684,39 @@ static int recompute(struct jit_fw_plan *plan, struct jit_fw_key *k, const uint8
 		     const uint8_t *b0, const struct jit_fw_entry *added, int64_t now_ms,
 		     struct jit_fw_changes *out)
 {
-	size_t len = addr_len(k->family), i0 = first_overlap(k, a0, len), i1 = i0;
+	size_t len = addr_len(k->family), n_new = 0, n_old = 0;
+	struct seg_pos p0 = first_overlap(k, a0, len);
 	struct spans sp = { .len = len };
-	struct jit_fw_seg *new = NULL;
+	struct jit_fw_seg *new = NULL, *old = NULL;
 	uint8_t a[16], b[16];
-	size_t n_new = 0;
 	int rc;
 
 	memcpy(a, a0, 16);
 	memcpy(b, b0, 16);
-	while (i1 < k->n && addr_cmp(k->segs[i1].lo, b, len) <= 0)
-		i1++;
-	if (i1 > i0 && addr_cmp(k->segs[i0].lo, a, len) < 0)
-		memcpy(a, k->segs[i0].lo, 16);
-	if (i1 > i0 && addr_cmp(k->segs[i1 - 1].hi, b, len) > 0)
-		memcpy(b, k->segs[i1 - 1].hi, 16);
-	if (added == NULL) {
+	rc = overlapping(k, p0, b, len, &old, &n_old);
+	if (n_old > 0 && addr_cmp(old[0].lo, a, len) < 0)
+		memcpy(a, old[0].lo, 16);
+	if (n_old > 0 && addr_cmp(old[n_old - 1].hi, b, len) > 0)
+		memcpy(b, old[n_old - 1].hi, 16);
+	if (rc == 0 && added == NULL) {
 		rc = collect_spans(plan->recs, plan->n_recs, k, a, b, now_ms, &sp);
-	} else {
+	} else if (rc == 0) {
 		struct jit_fw_rec just_added[ENTRY_RECS_MAX];
 		size_t n_added = entry_recs(added, just_added);
 
-		rc = collect_segments(k, i0, i1, now_ms, &sp);
+		rc = collect_segments(old, n_old, now_ms, &sp);
 		if (rc == 0)
 			rc = collect_spans(just_added, n_added, k, a, b, now_ms, &sp);
 	}
 	if (rc == 0)
 		rc = skyline(&sp, &new, &n_new);
 	if (rc == 0)
-		/* segs is NULL while the key has none: no offset from it. */
-		rc = diff_into(k, i1 > i0 ? &k->segs[i0] : NULL, i1 - i0, new, n_new, now_ms, out);
+		rc = diff_into(k, old, n_old, new, n_new, now_ms, out);
 	if (rc == 0)
-		rc = splice(k, i0, i1, new, n_new);
+		rc = splice(k, p0, n_old, new, n_new);
 	free(sp.items);
 	free(new);
+	free(old);
 	return rc;
 }
 
@@ -647,6 +817,29 @@ int jit_fw_plan_reset_end(struct jit_fw_plan *plan, int64_t now_ms)
 	return 0;
 }
 
+/* k without its segments ended by now_ms, and without chunks left empty. */
+static void key_prune(struct jit_fw_key *k, int64_t now_ms)
+{
+	size_t kept_chunks = 0;
+
+	k->n = 0;
+	for (size_t c = 0; c < k->n_chunks; c++) {
+		struct jit_fw_chunk *ch = &k->chunks[c];
+		size_t n = 0;
+
+		for (size_t j = 0; j < ch->n; j++)
+			if (ch->segs[j].expires_ms > now_ms)
+				ch->segs[n++] = ch->segs[j];
+		ch->n = n;
+		k->n += n;
+		if (n == 0)
+			free(ch->segs);
+		else
+			k->chunks[kept_chunks++] = *ch;
+	}
+	k->n_chunks = kept_chunks;
+}
+
 void jit_fw_plan_prune(struct jit_fw_plan *plan, int64_t now_ms)
 {
 	size_t kept = 0;
@@ -658,13 +851,6 @@ void jit_fw_plan_prune(struct jit_fw_plan *plan, int64_t now_ms)
 			plan->recs[kept++] = plan->recs[i];
 		}
 	plan->n_recs = kept;
-	for (size_t i = 0; i < plan->n_keys; i++) {
-		struct jit_fw_key *k = &plan->keys[i];
-		size_t n = 0;
-
-		for (size_t j = 0; j < k->n; j++)
-			if (k->segs[j].expires_ms > now_ms)
-				k->segs[n++] = k->segs[j];
-		k->n = n;
-	}
+	for (size_t i = 0; i < plan->n_keys; i++)
+		key_prune(&plan->keys[i], now_ms);
 }

@@ -38,14 +38,33 @@ struct jit_fw_seg {
 	int64_t expires_ms;		/* Unix time in milliseconds */
 };
 
-/* The ranges of one (family, protocol, port), sorted and disjoint. */
+/* Consecutive segments of a key. */
+struct jit_fw_chunk {
+	struct jit_fw_seg *segs;
+	size_t n;
+};
+
+/* The ranges of one (family, protocol, port), sorted and disjoint, in
+ * chunks of at most JIT_FW_CHUNK_MAX (none empty): a new grant's segment
+ * moves the segments of one chunk, not every one after it (with 100,000
+ * grants in one array, 4 MB a grant). */
+#define JIT_FW_CHUNK_MAX 256
 struct jit_fw_key {
 	int family;			/* AF_INET or AF_INET6 */
 	enum jit_proto proto;
 	uint16_t port;
-	struct jit_fw_seg *segs;
-	size_t n, cap;
+	struct jit_fw_chunk *chunks;
+	size_t n_chunks, cap_chunks;
+	size_t n;			/* segments in all */
 };
+
+/* Where jit_fw_key_next() is in a key; zeroed to start. */
+struct jit_fw_seg_iter {
+	size_t chunk, i;
+};
+
+/* k's next segment in address order, or NULL after the last. */
+const struct jit_fw_seg *jit_fw_key_next(const struct jit_fw_key *k, struct jit_fw_seg_iter *it);
 
 /* How the plan keeps an active grant: a fixed-size record of at most
  * JIT_FW_REC_PORTS ports (48 bytes), a grant of more ports in several, so

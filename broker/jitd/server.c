@@ -1063,8 +1063,10 @@ static void chores_event(struct server *s)
 		jit_store_changes_catch_up(s->b->store);
 	}
 	forget_full_rates(s);
-	/* What other controllers on the database made meanwhile. */
-	arm_expiry_timer(s);
+	/* What other controllers on the database made meanwhile (not while
+	 * the timer retries a failed read: it reads again itself). */
+	if (jit_store_is_shared(s->b->store) && s->timer_known)
+		arm_expiry_timer(s);
 }
 
 static void arm_tick(struct server *s)

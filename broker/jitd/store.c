@@ -434,6 +434,11 @@ struct jit_store *jit_store_open_with(const char *database, const char *passfile
 	return st;
 }
 
+bool jit_store_is_shared(const struct jit_store *st)
+{
+	return jit_db_engine(st->db) == JIT_DB_POSTGRESQL;
+}
+
 void jit_store_close(struct jit_store *st)
 {
 	if (st == NULL)

@@ -360,6 +360,9 @@ int jit_store_copy(struct jit_store *from, struct jit_store *to,
 
 /* --- rate limits shared by controllers ---------------------------------------------- */
 
+/* Whether other controllers may write the database too (PostgreSQL). */
+bool jit_store_is_shared(const struct jit_store *st);
+
 /* Whether rate limits' buckets live in the database, shared by every
  * controller on it (PostgreSQL), rather than in this jitd's memory. */
 bool jit_store_shares_rates(const struct jit_store *st);

@@ -37,15 +37,17 @@ static void key_text(const struct jit_fw_plan *plan, int family, uint16_t port, 
 	buf[0] = '\0';
 	for (size_t i = 0; i < plan->n_keys; i++) {
 		const struct jit_fw_key *k = &plan->keys[i];
+		struct jit_fw_seg_iter it = { 0, 0 };
+		const struct jit_fw_seg *s;
 
 		if (k->family != family || k->port != port)
 			continue;
-		for (size_t j = 0; j < k->n; j++) {
+		while ((s = jit_fw_key_next(k, &it)) != NULL) {
 			char seg[100];
 
-			jit_fw_seg_format(family, &k->segs[j], seg, sizeof(seg));
+			jit_fw_seg_format(family, s, seg, sizeof(seg));
 			(void)snprintf(buf + len, size - len, "%s%s@%lld", len ? " " : "", seg,
-				       (long long)((k->segs[j].expires_ms - NOW_MS) / 1000));
+				       (long long)((s->expires_ms - NOW_MS) / 1000));
 			len += strlen(buf + len);
 		}
 	}
@@ -301,6 +303,147 @@ static void test_random_against_model(void **state)
 	jit_fw_plan_free(&plan);
 }
 
+/* --- many segments: the chunks of a key ------------------------------------------------ */
+
+#define BIG_SPACE 4096	/* 2001:db8::/116 */
+
+static unsigned low12(const uint8_t *a)
+{
+	return (unsigned)(a[14] & 0x0f) << 8 | a[15];
+}
+
+/* What the kernel holds, by address: the low end of the element covering
+ * it (or -1), and each element's expiry at its low end. Refuses what
+ * nftables refuses. */
+struct big_kernel {
+	int covered[BIG_SPACE];
+	int64_t expires[BIG_SPACE];
+};
+
+static void big_kernel_apply(struct big_kernel *k, const struct jit_fw_changes *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		unsigned lo = low12(c->items[i].seg.lo), hi = low12(c->items[i].seg.hi);
+		bool del = c->items[i].kind == JIT_FW_DEL;
+
+		for (unsigned h = lo; h <= hi; h++) {
+			if (del ? k->covered[h] != (int)lo : k->covered[h] != -1)
+				fail_msg("%s of %x-%x refused at %x", del ? "delete" : "add", lo, hi, h);
+			k->covered[h] = del ? -1 : (int)lo;
+		}
+		k->expires[lo] = del ? 0 : c->items[i].seg.expires_ms;
+	}
+}
+
+/* Sorted, disjoint, in chunks of 1 to JIT_FW_CHUNK_MAX that add up. */
+static size_t check_chunks(const struct jit_fw_key *k)
+{
+	size_t n = 0;
+	const uint8_t *prev_hi = NULL;
+
+	for (size_t c = 0; c < k->n_chunks; c++) {
+		assert_true(k->chunks[c].n >= 1 && k->chunks[c].n <= JIT_FW_CHUNK_MAX);
+		for (size_t j = 0; j < k->chunks[c].n; j++) {
+			const struct jit_fw_seg *s = &k->chunks[c].segs[j];
+
+			assert_true(memcmp(s->lo, s->hi, 16) <= 0);
+			assert_true(prev_hi == NULL || memcmp(prev_hi, s->lo, 16) < 0);
+			prev_hi = s->hi;
+			n++;
+		}
+	}
+	assert_int_equal(n, k->n);
+	return k->n_chunks;
+}
+
+/* The plan's segments, the kernel its changes made, and the latest window
+ * of the live grants over each address agree. */
+static void check_big(const struct jit_fw_plan *plan, const struct big_kernel *kern,
+		      const struct jit_fw_entry *live, size_t n_live)
+{
+	static int64_t want[BIG_SPACE], planned[BIG_SPACE];
+
+	memset(want, 0, sizeof(want));
+	memset(planned, 0, sizeof(planned));
+	for (size_t i = 0; i < n_live; i++) {
+		unsigned lo = low12(live[i].source.addr.bytes),
+			 size = 1u << (128 - live[i].source.prefix);
+
+		for (unsigned h = lo; h < lo + size; h++)
+			if (live[i].expires * 1000 > want[h])
+				want[h] = live[i].expires * 1000;
+	}
+	for (size_t i = 0; i < plan->n_keys; i++) {
+		struct jit_fw_seg_iter it = { 0, 0 };
+		const struct jit_fw_seg *s;
+
+		while ((s = jit_fw_key_next(&plan->keys[i], &it)) != NULL)
+			for (unsigned h = low12(s->lo); h <= low12(s->hi); h++)
+				planned[h] = s->expires_ms;
+	}
+	for (unsigned h = 0; h < BIG_SPACE; h++) {
+		int64_t in_kernel = kern->covered[h] < 0 ? 0 : kern->expires[kern->covered[h]];
+
+		if (planned[h] != want[h] || in_kernel != want[h])
+			fail_msg("2001:db8::%x: planned until %lld, in the kernel %lld, should be %lld",
+				 h, (long long)planned[h], (long long)in_kernel, (long long)want[h]);
+	}
+}
+
+/* Thousands of grants, added and removed at random over 4,096 addresses:
+ * the key's segments split into many chunks, and every change still
+ * matches what the grants say. */
+static void test_many_segments_in_chunks(void **state)
+{
+	static const unsigned prefixes[] = { 128, 128, 128, 128, 128, 128, 126, 124 };
+	static struct jit_fw_entry live[3000];
+	static struct big_kernel kern;
+	struct jit_fw_plan plan = { 0 }, reset = { 0 };
+	size_t n_live = 0, most_chunks = 0;
+	int64_t next_id = 1;
+
+	(void)state;
+	srand(1234);
+	for (unsigned h = 0; h < BIG_SPACE; h++)
+		kern.covered[h] = -1;
+	for (int step = 0; step < 8000; step++) {
+		struct jit_fw_changes c = { 0 };
+
+		if (n_live == 0 || (n_live < 3000 && rand() % 4 != 0)) {
+			unsigned prefix = prefixes[rand() % 8], size = 1u << (128 - prefix);
+			char cidr[64];
+
+			(void)snprintf(cidr, sizeof(cidr), "2001:db8::%x/%u",
+				       (unsigned)rand() % BIG_SPACE / size * size, prefix);
+			live[n_live] = entry(next_id++, cidr, "22/tcp", T(1 + rand() % 5000));
+			assert_int_equal(jit_fw_plan_add(&plan, &live[n_live], NOW_MS, &c), 0);
+			n_live++;
+		} else {
+			size_t victim = (size_t)rand() % n_live;
+
+			assert_int_equal(jit_fw_plan_remove(&plan, live[victim].grant_id, NOW_MS, &c), 0);
+			live[victim] = live[--n_live];
+		}
+		big_kernel_apply(&kern, &c);
+		jit_fw_changes_free(&c);
+		assert_int_equal(plan.n_keys, 1);
+		if (check_chunks(&plan.keys[0]) > most_chunks)
+			most_chunks = plan.keys[0].n_chunks;
+		if (step % 500 == 499)
+			check_big(&plan, &kern, live, n_live);
+	}
+	check_big(&plan, &kern, live, n_live);
+	assert_true(most_chunks >= 8);
+	/* A full rebuild (which joins neighbours of one window that the
+	 * additions left apart) covers the same, in chunks as well. */
+	assert_int_equal(jit_fw_plan_reset(&reset, live, n_live, NOW_MS), 0);
+	assert_int_equal(reset.n_keys, 1);
+	assert_true(check_chunks(&reset.keys[0]) >= 4);
+	check_big(&reset, &kern, live, n_live);
+	jit_fw_plan_free(&reset);
+	jit_fw_plan_free(&plan);
+}
+
 /* A grant of more ports than a record holds takes several records, counts
  * as one grant, and goes whole: each of its ports, and no other grant's. */
 static void test_grant_of_many_ports(void **state)
@@ -424,6 +567,7 @@ int main(void)
 		cmocka_unit_test(test_expired_segments_are_not_deleted),
 		cmocka_unit_test(test_remove_unknown),
 		cmocka_unit_test(test_random_against_model),
+		cmocka_unit_test(test_many_segments_in_chunks),
 		cmocka_unit_test(test_reset_matches_incremental),
 		cmocka_unit_test(test_grant_of_many_ports),
 		cmocka_unit_test(test_segments_as_cidrs),
