@@ -559,10 +559,21 @@ static void rechunk_gather(const struct jit_fw_key *k, const struct rechunk *r,
 	copy_segs(out + r->o0 + n_new, last->segs + r->o1, last->n - r->o1);
 }
 
-/* Chunks [c0, c1] replaced by `pieces` chunks sharing all's total
- * segments evenly. */
+/* How many of total segments piece i of pieces holds: evenly shared, or,
+ * after the key's last segment (grants from one address after another),
+ * full chunks first, so that chunks the run left behind are full. */
+static size_t piece_size(size_t total, size_t pieces, size_t i, bool fill_first)
+{
+	if (fill_first)
+		return i + 1 < pieces ? JIT_FW_CHUNK_MAX : total - i * JIT_FW_CHUNK_MAX;
+	return total / pieces + (i < total % pieces);
+}
+
+/* Chunks [c0, c1] replaced by as few chunks as hold all's total segments,
+ * each of room JIT_FW_CHUNK_MAX: blocks of one size, which the heap reuses
+ * whole. */
 static int rechunk_apply(struct jit_fw_key *k, const struct rechunk *r, const struct jit_fw_seg *all,
-			 size_t total)
+			 size_t total, bool fill_first)
 {
 	size_t pieces = (total + JIT_FW_CHUNK_MAX - 1) / JIT_FW_CHUNK_MAX, old = r->c1 - r->c0 + 1,
 	       n_chunks = k->n_chunks - old + pieces, done = 0, i;
@@ -571,8 +582,9 @@ static int rechunk_apply(struct jit_fw_key *k, const struct rechunk *r, const st
 	if (made == NULL)
 		return -1;
 	for (i = 0; i < pieces; i++) {
-		made[i].n = total / pieces + (i < total % pieces);
-		made[i].segs = malloc(made[i].n * sizeof(*all));
+		made[i].n = piece_size(total, pieces, i, fill_first);
+		made[i].cap = JIT_FW_CHUNK_MAX;
+		made[i].segs = malloc(JIT_FW_CHUNK_MAX * sizeof(*all));
 		if (made[i].segs == NULL)
 			break;
 		copy_segs(made[i].segs, all + done, made[i].n);
@@ -595,6 +607,18 @@ static int rechunk_apply(struct jit_fw_key *k, const struct rechunk *r, const st
 	return 0;
 }
 
+/* r's segments when they stay in its one chunk: moved in place. */
+static void splice_in_chunk(struct jit_fw_key *k, const struct rechunk *r,
+			    const struct jit_fw_seg *new, size_t n, size_t total)
+{
+	struct jit_fw_chunk *ch = &k->chunks[r->c0];
+
+	if (ch->n > r->o1)
+		memmove(&ch->segs[r->o0 + n], &ch->segs[r->o1], (ch->n - r->o1) * sizeof(*ch->segs));
+	copy_segs(&ch->segs[r->o0], new, n);
+	ch->n = total;
+}
+
 /* Replaces the n_old segments of k from p on with the n new ones. */
 static int splice(struct jit_fw_key *k, struct seg_pos p, size_t n_old, const struct jit_fw_seg *new,
 		  size_t n)
@@ -610,7 +634,8 @@ static int splice(struct jit_fw_key *k, struct seg_pos p, size_t n_old, const st
 		/* An empty first chunk, replaced by the new ones. */
 		if (grow((void **)&k->chunks, &k->cap_chunks, 1, sizeof(*k->chunks)) != 0)
 			return -1;
-		k->chunks[0] = (struct jit_fw_chunk){ malloc(sizeof(*new)), 0 };
+		k->chunks[0] = (struct jit_fw_chunk){ malloc(JIT_FW_CHUNK_MAX * sizeof(*new)), 0,
+						      JIT_FW_CHUNK_MAX };
 		if (k->chunks[0].segs == NULL)
 			return -1;
 		k->n_chunks = 1;
@@ -631,11 +656,17 @@ static int splice(struct jit_fw_key *k, struct seg_pos p, size_t n_old, const st
 		}
 	}
 	total = rechunk_total(k, &r, n);
+	if (r.c0 == r.c1 && total > 0 && total <= JIT_FW_CHUNK_MAX) {
+		splice_in_chunk(k, &r, new, n, total);
+		k->n = k->n - n_old + n;
+		return 0;
+	}
 	all = malloc((total ? total : 1) * sizeof(*all));
 	if (all == NULL)
 		return -1;
 	rechunk_gather(k, &r, new, n, all);
-	rc = rechunk_apply(k, &r, all, total);
+	rc = rechunk_apply(k, &r, all, total,
+			   r.c1 == k->n_chunks - 1 && r.o1 == k->chunks[r.c1].n);
 	free(all);
 	if (rc == 0)
 		k->n = k->n - n_old + n;

@@ -38,10 +38,10 @@ struct jit_fw_seg {
 	int64_t expires_ms;		/* Unix time in milliseconds */
 };
 
-/* Consecutive segments of a key. */
+/* Consecutive segments of a key, in a block of room for cap. */
 struct jit_fw_chunk {
 	struct jit_fw_seg *segs;
-	size_t n;
+	size_t n, cap;
 };
 
 /* The ranges of one (family, protocol, port), sorted and disjoint, in

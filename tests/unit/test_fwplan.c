@@ -343,6 +343,7 @@ static size_t check_chunks(const struct jit_fw_key *k)
 
 	for (size_t c = 0; c < k->n_chunks; c++) {
 		assert_true(k->chunks[c].n >= 1 && k->chunks[c].n <= JIT_FW_CHUNK_MAX);
+		assert_true(k->chunks[c].n <= k->chunks[c].cap);
 		for (size_t j = 0; j < k->chunks[c].n; j++) {
 			const struct jit_fw_seg *s = &k->chunks[c].segs[j];
 
