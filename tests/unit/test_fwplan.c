@@ -9,6 +9,7 @@
 #include "fwplan.h"
 
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,41 +252,65 @@ static int64_t kernel_expiry(const struct kernel *k, unsigned host)
 	return 0;
 }
 
+/* Grants added and removed at random: the block of each new grant, of a
+ * prefix drawn from eight, lies within the first `space` addresses of
+ * `net`. */
+struct random_grants {
+	const unsigned *prefixes;	/* eight of them */
+	const char *net;		/* the text before an address's last bits */
+	bool hex;			/* those bits in hexadecimal (IPv6) */
+	unsigned addr_bits, space, add_odds, max_secs;
+	size_t max_live, n_live;
+	struct jit_fw_entry *live;
+	int64_t next_id;
+};
+
+static void random_grant_step(struct jit_fw_plan *plan, struct random_grants *r,
+			      struct jit_fw_changes *c)
+{
+	if (r->n_live == 0 || (r->n_live < r->max_live && rand() % (int)r->add_odds != 0)) {
+		unsigned prefix = r->prefixes[rand() % 8], size = 1u << (r->addr_bits - prefix);
+		unsigned low = (unsigned)rand() % r->space / size * size;
+		char cidr[64];
+
+		if (r->hex)
+			(void)snprintf(cidr, sizeof(cidr), "%s%x/%u", r->net, low, prefix);
+		else
+			(void)snprintf(cidr, sizeof(cidr), "%s%u/%u", r->net, low, prefix);
+		r->live[r->n_live] = entry(r->next_id++, cidr, "22/tcp",
+					   T(1 + rand() % (int)r->max_secs));
+		assert_int_equal(jit_fw_plan_add(plan, &r->live[r->n_live], NOW_MS, c), 0);
+		r->n_live++;
+	} else {
+		size_t victim = (size_t)rand() % r->n_live;
+
+		assert_int_equal(jit_fw_plan_remove(plan, r->live[victim].grant_id, NOW_MS, c), 0);
+		r->live[victim] = r->live[--r->n_live];
+	}
+}
+
 static void test_random_against_model(void **state)
 {
 	static const unsigned prefixes[] = { 32, 32, 32, 30, 29, 28, 27, 26 };
 	struct jit_fw_entry live[200];
+	struct random_grants r = { .prefixes = prefixes, .net = "192.0.2.",
+				   .addr_bits = 32, .space = SPACE, .add_odds = 3,
+				   .max_secs = 50, .max_live = 200, .live = live, .next_id = 1 };
 	struct jit_fw_plan plan = { 0 };
 	struct kernel kern = { .n = 0 };
-	size_t n_live = 0;
-	int64_t next_id = 1;
 
 	(void)state;
 	srand(4711);
 	for (int step = 0; step < 3000; step++) {
 		struct jit_fw_changes c = { 0 };
 
-		if (n_live == 0 || (n_live < 200 && rand() % 3 != 0)) {
-			unsigned prefix = prefixes[rand() % 8], size = 1u << (32 - prefix);
-			char cidr[32];
-
-			(void)snprintf(cidr, sizeof(cidr), "192.0.2.%u/%u",
-				       (unsigned)rand() % SPACE / size * size, prefix);
-			live[n_live] = entry(next_id++, cidr, "22/tcp", T(1 + rand() % 50));
-			assert_int_equal(jit_fw_plan_add(&plan, &live[n_live], NOW_MS, &c), 0);
-			n_live++;
-		} else {
-			size_t victim = (size_t)rand() % n_live;
-
-			assert_int_equal(jit_fw_plan_remove(&plan, live[victim].grant_id, NOW_MS, &c), 0);
-			live[victim] = live[--n_live];
-		}
+		random_grant_step(&plan, &r, &c);
 		kernel_apply(&kern, &c);
 		jit_fw_changes_free(&c);
 		for (unsigned host = 0; host < SPACE; host++) {
 			int64_t want = 0;
 
-			for (size_t i = 0; i < n_live; i++) {
+			for (size_t i = 0; i < r.n_live; i++) {
 				uint8_t lo[4], hi[4];
 				unsigned size = 1u << (32 - live[i].source.prefix);
 
@@ -399,9 +424,11 @@ static void test_many_segments_in_chunks(void **state)
 	static const unsigned prefixes[] = { 128, 128, 128, 128, 128, 128, 126, 124 };
 	static struct jit_fw_entry live[3000];
 	static struct big_kernel kern;
+	struct random_grants r = { .prefixes = prefixes, .net = "2001:db8::", .hex = true,
+				   .addr_bits = 128, .space = BIG_SPACE, .add_odds = 4,
+				   .max_secs = 5000, .max_live = 3000, .live = live, .next_id = 1 };
 	struct jit_fw_plan plan = { 0 }, reset = { 0 };
-	size_t n_live = 0, most_chunks = 0;
-	int64_t next_id = 1;
+	size_t most_chunks = 0;
 
 	(void)state;
 	srand(1234);
@@ -410,37 +437,23 @@ static void test_many_segments_in_chunks(void **state)
 	for (int step = 0; step < 8000; step++) {
 		struct jit_fw_changes c = { 0 };
 
-		if (n_live == 0 || (n_live < 3000 && rand() % 4 != 0)) {
-			unsigned prefix = prefixes[rand() % 8], size = 1u << (128 - prefix);
-			char cidr[64];
-
-			(void)snprintf(cidr, sizeof(cidr), "2001:db8::%x/%u",
-				       (unsigned)rand() % BIG_SPACE / size * size, prefix);
-			live[n_live] = entry(next_id++, cidr, "22/tcp", T(1 + rand() % 5000));
-			assert_int_equal(jit_fw_plan_add(&plan, &live[n_live], NOW_MS, &c), 0);
-			n_live++;
-		} else {
-			size_t victim = (size_t)rand() % n_live;
-
-			assert_int_equal(jit_fw_plan_remove(&plan, live[victim].grant_id, NOW_MS, &c), 0);
-			live[victim] = live[--n_live];
-		}
+		random_grant_step(&plan, &r, &c);
 		big_kernel_apply(&kern, &c);
 		jit_fw_changes_free(&c);
 		assert_int_equal(plan.n_keys, 1);
 		if (check_chunks(&plan.keys[0]) > most_chunks)
 			most_chunks = plan.keys[0].n_chunks;
 		if (step % 500 == 499)
-			check_big(&plan, &kern, live, n_live);
+			check_big(&plan, &kern, live, r.n_live);
 	}
-	check_big(&plan, &kern, live, n_live);
+	check_big(&plan, &kern, live, r.n_live);
 	assert_true(most_chunks >= 8);
 	/* A full rebuild (which joins neighbours of one window that the
 	 * additions left apart) covers the same, in chunks as well. */
-	assert_int_equal(jit_fw_plan_reset(&reset, live, n_live, NOW_MS), 0);
+	assert_int_equal(jit_fw_plan_reset(&reset, live, r.n_live, NOW_MS), 0);
 	assert_int_equal(reset.n_keys, 1);
 	assert_true(check_chunks(&reset.keys[0]) >= 4);
-	check_big(&reset, &kern, live, n_live);
+	check_big(&reset, &kern, live, r.n_live);
 	jit_fw_plan_free(&reset);
 	jit_fw_plan_free(&plan);
 }
