@@ -312,13 +312,13 @@ static void test_random_against_model(void **state)
 
 			for (size_t i = 0; i < r.n_live; i++) {
 				uint8_t lo[4], hi[4];
-				unsigned size = 1u << (32 - live[i].source.prefix);
+				unsigned size = 1u << (32 - r.live[i].source.prefix);
 
-				memcpy(lo, live[i].source.addr.bytes, 4);
+				memcpy(lo, r.live[i].source.addr.bytes, 4);
 				memcpy(hi, lo, 4);
 				hi[3] = (uint8_t)(hi[3] + size - 1);
-				if (lo[3] <= host && host <= hi[3] && live[i].expires * 1000 > want)
-					want = live[i].expires * 1000;
+				if (lo[3] <= host && host <= hi[3] && r.live[i].expires * 1000 > want)
+					want = r.live[i].expires * 1000;
 			}
 			if (kernel_expiry(&kern, host) != want)
 				fail_msg("step %d: 192.0.2.%u admitted until %lld, should be %lld", step,
