@@ -293,6 +293,8 @@ json_t *jit_grant_json(const struct jit_grant *g, time_t now);
  * "expiry" or "login". fields (taken over) are merged into the event object
  * {"event":…, "time":…, "host":…} that notify_command gets. */
 void jit_broker_event(struct jit_broker *b, const char *event, json_t *fields);
+/* Whether events go anywhere (notify_command): a hot path builds one only then. */
+bool jit_broker_has_events(const struct jit_broker *b);
 
 /* Whether jit_broker_housekeeping() has work: metrics or notifications. */
 bool jit_broker_has_housekeeping(const struct jit_broker *b);

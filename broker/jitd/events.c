@@ -13,13 +13,18 @@
 /* How often metrics_file is rewritten when nothing changed. */
 #define METRICS_REFRESH 15
 
+bool jit_broker_has_events(const struct jit_broker *b)
+{
+	return b->cfg->notify_command[0] != '\0';
+}
+
 void jit_broker_event(struct jit_broker *b, const char *event, json_t *fields)
 {
 	char when[JIT_RFC3339_LEN], *text;
 	time_t now = time(NULL);
 	json_t *o;
 
-	if (b->cfg->notify_command[0] == '\0') {
+	if (!jit_broker_has_events(b)) {
 		json_decref(fields);
 		return;
 	}

@@ -378,7 +378,9 @@ static json_t *grant_all(struct jit_broker *b, struct jit_peer *peer, struct jit
 			      &err) != 0)
 			break;
 		log_grant(&made[n]);
-		jit_broker_event(b, "grant", json_pack("{s:o}", "grant", jit_grant_json(&made[n], now)));
+		if (jit_broker_has_events(b))
+			jit_broker_event(b, "grant",
+					 json_pack("{s:o}", "grant", jit_grant_json(&made[n], now)));
 		json_array_append_new(grants, jit_granted_json(b, &made[n], ticket, now));
 		free(ticket);
 	}
